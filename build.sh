@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The one entry point: install what is missing, build the extension, test, demo, bench.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+# Debian packages the project needs on a fresh Debian 12 (one list: build, tests, demo, bench).
+APT_PACKAGES="php8.2-dev php8.2-cli php8.2-mysql php8.2-redis php8.2-mbstring php8.2-xml php8.2-curl php8.2-fpm phpunit libclang-dev clang redis-server mariadb-server wordpress nginx wrk"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+deps() {
+  local missing=()
+  for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+}
+
+ext_dir() { php -r 'echo ini_get("extension_dir");'; }
+
+build() {
+  deps
+  step "building reg_buffer.so (release)"
+  cargo build --release --quiet
+  local dir; dir=$(ext_dir)
+  install -m 0644 target/release/libreg_buffer.so "$dir/reg_buffer.so"
+  printf '; priority=20\nextension=reg_buffer.so\n' > /etc/php/8.2/mods-available/reg_buffer.ini
+  phpenmod -v 8.2 -s ALL reg_buffer 2>/dev/null || phpenmod reg_buffer
+  php -m | grep -qx reg_buffer || { echo "reg_buffer is not listed by php -m" >&2; exit 1; }
+  step "installed $dir/reg_buffer.so ($(php -r 'echo phpversion("reg_buffer");'))"
+}
+
+run_tests() {
+  build
+  step "cargo test (pure-Rust core)"
+  cargo test --release --quiet
+  step "PHPUnit against the loaded extension (private redis-server)"
+  phpunit --colors=never -c tests/php/phpunit.xml
+  if [ -x tests/e2e/run.sh ]; then
+    step "end-to-end: WordPress + MariaDB + Redis"
+    tests/e2e/run.sh
+  fi
+  if [ -x bench/run.sh ]; then
+    step "bench smoke run (--quick), so the benchmark never rots"
+    bench/run.sh --quick
+  fi
+}
+
+demo() {
+  build
+  if [ -x demo/run.sh ]; then demo/run.sh "$@"; else php tests/php/demo_core.php "$@"; fi
+}
+
+bench() {
+  build
+  [ -x bench/run.sh ] || { echo "bench/run.sh is missing" >&2; exit 1; }
+  bench/run.sh "$@"
+}
+
+cmd=${1:-build}; shift || true
+case "$cmd" in
+  deps) deps ;;
+  build) build ;;
+  test) run_tests ;;
+  demo) demo "$@" ;;
+  bench) bench "$@" ;;
+  *) echo "usage: ./build.sh [deps|build|test|demo|bench [--quick]]" >&2; exit 2 ;;
+esac
