@@ -1,0 +1,120 @@
+<?php
+/**
+ * reg_buffer — buffer event registrations in Redis, flush them to MySQL in batches, losing none.
+ *
+ * IDE stub for the `reg_buffer` PHP extension (a Rust extension; load it with `extension=reg_buffer.so`).
+ * This file is the documented contract; tests/php/StubTest.php compares it with the loaded extension's reflection.
+ *
+ * Settings (php.ini, or ini_set() at run time; all PHP_INI_ALL, shown in phpinfo()):
+ *
+ * - reg_buffer.redis_url          string  "redis://127.0.0.1:6379"
+ *       Where Redis is: redis://[user:password@]host[:port][/db], rediss:// (TLS), redis+unix:///path/to.sock[?db=N].
+ *       The password never appears in exceptions or phpinfo().
+ * - reg_buffer.key_prefix         string  "regbuf:"
+ *       Prefix of every key the extension writes, so two sites can share one Redis.
+ * - reg_buffer.connect_timeout_ms int     1000
+ *       How long to wait for a TCP/unix connection before ConnectionException.
+ * - reg_buffer.timeout_ms         int     1000
+ *       How long to wait for any reply before ConnectionException (the connection is then discarded).
+ * - reg_buffer.max_pending        int     0
+ *       Cap on buffered registrations (pending + in flight); 0 = no cap. At the cap push throws CapacityException.
+ * - reg_buffer.max_payload_bytes  int     65536
+ *       Largest encoded registration accepted; a larger one is refused with ValueError.
+ * - reg_buffer.dedupe_ttl         int     2592000
+ *       Seconds a unique key is remembered (30 days), also after its registration was flushed. Only a digest of
+ *       the key is kept for that long, never the key (for example an e-mail address) itself.
+ * - reg_buffer.retry_interval_ms  int     1000
+ *       After a connection failure, calls to the same server fail at once for this long (circuit breaker).
+ */
+
+namespace {
+
+/**
+ * Buffers one registration of event $event_id; one network round trip.
+ *
+ * The registration may hold strings (valid UTF-8), ints, finite floats, bools, null and nested arrays (lists and
+ * maps) up to 64 levels deep; reg_buffer_flush() gives it back exactly as given (types, key order, bytes).
+ *
+ * @param int         $event_id     the event (> 0)
+ * @param array       $registration the registration's fields
+ * @param string|null $unique_key   e.g. the attendee's e-mail: a second push with the same key for the same event
+ *                                  returns false and buffers nothing, for reg_buffer.dedupe_ttl seconds
+ * @return string|false the registration id (26 characters, unique, ordered by time), or false for a duplicate
+ * @throws \ValueError                  event id <= 0, INF/NAN, too deep, over max_payload_bytes, invalid UTF-8
+ * @throws \TypeError                   objects, resources or closures inside the registration
+ * @throws \RegBuffer\ConnectionException Redis unreachable, timed out or the connection broke; getRegistrationId()
+ *                                      tells the id that was tried (the write may or may not have happened)
+ * @throws \RegBuffer\CapacityException   the buffer holds reg_buffer.max_pending registrations
+ */
+function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null): string|false {}
+
+/**
+ * Claims up to $limit buffered registrations for $lease_seconds (one round trip).
+ *
+ * Returns ['batch' => string, 'rows' => list<array{id: string, event_id: int, registered_at: float,
+ * unique_key: ?string, data: array, json: string}>]; `json` is `data` as the JSON text that was stored.
+ * `rows` is [] (and `batch` '') when nothing is pending. No registration is handed to two flushers while its lease
+ * runs; a batch not acknowledged before its lease ends is handed out again by a later flush (at-least-once).
+ * Events are served round robin, so a busy event cannot keep a quiet one waiting.
+ *
+ * @throws \ValueError $limit or $lease_seconds <= 0, $limit > 10000
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_flush(int $limit = 500, int $lease_seconds = 300): array {}
+
+/**
+ * Tells that a batch is stored: its registrations leave Redis for good.
+ *
+ * @return int how many registrations it removed (0 for a batch already acknowledged, unknown, or whose lease ran
+ *             out and was handed out again)
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_ack(string $batch): int {}
+
+/**
+ * Buffer statistics: pending, in_flight, buffered, events (events with pending data), oldest_pending_age
+ * (seconds, or null), quarantined, maxmemory_policy (null where CONFIG GET is refused; anything but "noeviction"
+ * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered.
+ *
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_stats(): array {}
+
+/**
+ * The still-buffered (pending or in flight) registrations of one event pushed between $from and $to (Unix seconds,
+ * inclusive), oldest first, at most $limit; same row shape as reg_buffer_flush().
+ *
+ * @throws \ValueError $event_id <= 0 or $limit <= 0
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_range(int $event_id, float $from, float $to, int $limit = 1000): array {}
+
+/**
+ * Moves registrations buffered by the legacy PHP snippet (lists "event_reg_buffer:<event_id>" of JSON
+ * {"timestamp": …, "registration_details": {…}}) into reg_buffer, keeping their timestamps. Uses SCAN, never KEYS;
+ * each element moves atomically, so an interrupted import loses and doubles nothing. Elements that cannot be
+ * decoded are quarantined.
+ *
+ * @return int how many registrations it moved
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_import_legacy(string $pattern = 'event_reg_buffer:*'): int {}
+
+}
+
+namespace RegBuffer {
+
+/** Base of every reg_buffer exception. */
+class Exception extends \RuntimeException
+{
+    /** The registration id a failed push tried, or null when the call was not a push. */
+    public function getRegistrationId(): ?string {}
+}
+
+/** Redis unreachable, timed out, or the connection was lost (for a push: the outcome is unknown). */
+class ConnectionException extends Exception {}
+
+/** The buffer holds reg_buffer.max_pending registrations. */
+class CapacityException extends Exception {}
+
+}
