@@ -1,0 +1,16 @@
+<?php
+// Loads WordPress for a CLI script: Debian's wp-config.php picks /etc/wordpress/config-HOST.php by HTTP_HOST.
+$stack_host = getenv( 'STACK_WP_HOST' );
+if ( ! $stack_host ) {
+	fwrite( STDERR, "STACK_WP_HOST is not set\n" );
+	exit( 2 );
+}
+$_SERVER['HTTP_HOST']       = $stack_host;
+$_SERVER['SERVER_NAME']     = $stack_host;
+$_SERVER['REQUEST_URI']     = '/';
+$_SERVER['REQUEST_METHOD']  = 'GET';
+$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+if ( getenv( 'STACK_WP_INSTALLING' ) ) {
+	define( 'WP_INSTALLING', true );
+}
+require_once ( getenv( 'STACK_WP_ROOT' ) ?: '/usr/share/wordpress' ) . '/wp-load.php';
