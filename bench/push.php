@@ -1,0 +1,88 @@
+<?php
+// One push cell: N registrations of 5 fields through one way of buffering them, in P processes at once; prints one
+// JSON line (rate, p50/p99/p99.9 per push). The anchors' loops are copied exactly from
+// ../shared/anchors/push_anchors.php, with a clock read around each registration for the percentiles.
+// usage: php push.php MODE N REDIS_PORT [PROCS=1] [EVENTS=10] [TAG=run id, keeps unique keys unique across runs]
+// MODE: seed | pconnect_expire | pconnect | predis | mysql | regbuf | regbuf_unique
+require __DIR__ . '/common.php';
+[$mode, $n, $port] = [$argv[1], (int)$argv[2], (int)$argv[3]];
+$procs = (int)($argv[4] ?? 1); $events = (int)($argv[5] ?? 10); $tag = $argv[6] ?? (string)getmypid();
+$reg = ['email' => 'someone@example.com', 'name' => 'Ada Lovelace', 'ticket' => 'GA', 'qty' => 2, 'ip' => '203.0.113.7'];
+
+// Each mode: a setup run once per process (connections are opened there, as a request would reuse them) and
+// the body of one registration.
+function make_op(string $mode, int $port, array $reg, int $events, string $tag): callable {
+  switch ($mode) {
+    case 'seed': return function ($i) use ($reg, $port) {
+      $redis = new Redis(); $redis->connect('127.0.0.1', $port);
+      $redis->lPush('event_reg_buffer:' . ($i % 10), json_encode(['timestamp' => time(), 'registration_details' => $reg]));
+      $redis->expire('event_reg_buffer:' . ($i % 10), 3600); $redis->close(); };
+    case 'pconnect_expire': $p = new Redis(); $p->pconnect('127.0.0.1', $port);
+      return function ($i) use ($reg, $p) {
+        $p->lPush('event_reg_buffer:' . ($i % 10), json_encode(['timestamp' => time(), 'registration_details' => $reg]));
+        $p->expire('event_reg_buffer:' . ($i % 10), 3600); };
+    case 'pconnect': $p = new Redis(); $p->pconnect('127.0.0.1', $port);
+      return function ($i) use ($reg, $p) {
+        $p->lPush('event_reg_buffer:' . ($i % 10), json_encode(['timestamp' => time(), 'registration_details' => $reg])); };
+    case 'predis':
+      require_once '/usr/share/php/Predis/Autoloader.php'; Predis\Autoloader::register();
+      $pr = new Predis\Client(['host' => '127.0.0.1', 'port' => $port, 'persistent' => true]);
+      return function ($i) use ($reg, $pr) {
+        $pr->lpush('event_reg_buffer:' . ($i % 10), [json_encode(['timestamp' => time(), 'registration_details' => $reg])]);
+        $pr->expire('event_reg_buffer:' . ($i % 10), 3600); };
+    case 'mysql':
+      require_once anchors_dir() . '/db.php';
+      $db = anchor_db(); $st = $db->prepare('INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)');
+      return function ($i) use ($reg, $st, $db) {
+        foreach ($reg as $k => $v) { $pid = $i % 10; $vs = (string)$v; $st->bind_param('iss', $pid, $k, $vs); $st->execute(); } };
+    case 'regbuf':
+      ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
+      return function ($i) use ($reg, $events) {
+        if (!is_string(reg_buffer_push($i % $events + 1, $reg))) throw new RuntimeException('push returned no id'); };
+    case 'regbuf_unique':
+      ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
+      return function ($i) use ($reg, $events, $tag) {
+        if (!is_string(reg_buffer_push($i % $events + 1, $reg, "p$i.$tag@example.com"))) throw new RuntimeException('unexpected duplicate'); };
+  }
+  throw new InvalidArgumentException("unknown mode $mode");
+}
+
+// The anchors FLUSHALL before they start; so does every cell here, but for the pushes onto a backlog (BENCH_KEEP=1).
+if (getenv('BENCH_KEEP') !== '1') { $r = new Redis(); $r->connect('127.0.0.1', $port); $r->flushAll(); $r->close(); unset($r); }
+
+$dir = sys_get_temp_dir() . '/rb_push_' . getmypid(); @mkdir($dir);
+$start = hrtime(true) + 300_000_000 + $procs * 20_000_000;   // a common start line, after every fork is done
+$kids = [];
+for ($k = 0; $k < $procs; $k++) {
+  $pid = $procs === 1 ? 0 : pcntl_fork();
+  if ($pid === -1) { fwrite(STDERR, "fork failed\n"); exit(1); }
+  if ($pid > 0) { $kids[] = $pid; continue; }
+  // the worker: its share of the N registrations
+  $share = intdiv($n, $procs) + ($k < $n % $procs ? 1 : 0);
+  $op = make_op($mode, $port, $reg, $events, $tag);
+  while (hrtime(true) < $start) usleep(1000);
+  $lat = new SplFixedArray($share); $t0 = hrtime(true); $err = '';
+  try {
+    for ($i = 0; $i < $share; $i++) { $a = hrtime(true); $op($k * 1_000_000 + $i); $lat[$i] = hrtime(true) - $a; }
+  } catch (Throwable $e) { $err = get_class($e) . ': ' . $e->getMessage(); $share = $i; }
+  $t1 = hrtime(true);
+  file_put_contents("$dir/$k", json_encode(['t0' => $t0, 't1' => $t1, 'n' => $share, 'err' => $err]) . "\n" .
+    pack('P*', ...array_slice($lat->toArray(), 0, $share)));
+  if ($procs > 1) exit(0);
+}
+foreach ($kids as $pid) pcntl_waitpid($pid, $st);
+
+$all = []; $t0 = PHP_INT_MAX; $t1 = 0; $done = 0; $errs = [];
+for ($k = 0; $k < $procs; $k++) {
+  $raw = @file_get_contents("$dir/$k"); @unlink("$dir/$k");
+  if ($raw === false) { $errs[] = "worker $k wrote nothing"; continue; }
+  $nl = strpos($raw, "\n"); $h = json_decode(substr($raw, 0, $nl), true);
+  if ($h['err'] !== '') $errs[] = $h['err'];
+  $t0 = min($t0, $h['t0']); $t1 = max($t1, $h['t1']); $done += $h['n'];
+  if ($h['n'] > 0) array_push($all, ...array_values(unpack('P*', substr($raw, $nl + 1))));
+}
+@rmdir($dir);
+$s = max(1, $t1 - $t0) / 1e9;
+emit(['mode' => $mode, 'n' => $done, 'procs' => $procs, 'events' => $events, 'secs' => $s, 'rate' => $done / $s]
+  + percentiles_us($all) + ($errs ? ['error' => implode('; ', array_unique($errs))] : []));
+exit($errs ? 1 : 0);

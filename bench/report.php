@@ -1,0 +1,224 @@
+<?php
+// Turns bench/out/results.jsonl into RESULTS.md (medians, ratios to the anchor of the same run) and the push chart.
+// usage: php report.php RESULTS.jsonl BENCH_DIR QUICK(0|1)
+// Full runs write BENCH_DIR/RESULTS.md + push.png; quick runs write them under BENCH_DIR/out/ so that a smoke run
+// never overwrites the committed results.
+[$file, $dir, $quick] = [$argv[1], $argv[2], (int)($argv[3] ?? 0)];
+$meta = []; $cells = [];   // $cells[section][cell][run] = row
+foreach (file($file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $l) {
+  $r = json_decode($l, true); if (!is_array($r)) continue;
+  if (($r['section'] ?? '') === 'meta') { $meta[$r['key']][] = $r['value']; continue; }
+  $cells[$r['section']][$r['cell']][$r['run']] = $r;
+}
+$outdir = $quick ? "$dir/out" : $dir;
+
+function median(array $v): ?float {
+  $v = array_values(array_filter($v, fn($x) => $x !== null && is_numeric($x)));
+  if (!$v) return null; sort($v); $c = count($v);
+  return $c % 2 ? (float)$v[intdiv($c, 2)] : ($v[$c / 2 - 1] + $v[$c / 2]) / 2;
+}
+/** Runs of a cell that produced a number (not an error line). */
+function ok_runs(array $cells, string $s, string $c): array {
+  return array_filter($cells[$s][$c] ?? [], fn($r) => !isset($r['error']));
+}
+function med(array $cells, string $s, string $c, string $k): ?float { return median(array_column(ok_runs($cells, $s, $c), $k)); }
+/** Median over runs of (cell / anchor) for one field, pairing the runs of the same round. */
+function ratio(array $cells, string $s, string $c, string $sa, string $a, string $k = 'rate'): ?float {
+  $x = ok_runs($cells, $s, $c); $y = ok_runs($cells, $sa, $a); $v = [];
+  foreach ($x as $run => $r) if (isset($y[$run][$k], $r[$k]) && $y[$run][$k] > 0) $v[] = $r[$k] / $y[$run][$k];
+  return median($v);
+}
+function n0($v): string { return $v === null ? 'not yet' : number_format($v, 0, '.', ','); }
+function n1($v): string { return $v === null ? 'not yet' : number_format($v, $v < 10 ? 2 : 1, '.', ','); }
+function x($v): string { return $v === null ? '—' : sprintf('%.2f×', $v); }
+function runs(array $cells, string $s, string $c): string {
+  $all = count($cells[$s][$c] ?? []); $ok = count(ok_runs($cells, $s, $c));
+  return $all === $ok ? (string)$ok : "$ok of $all";
+}
+function goal(?float $v, float $min, bool $atMost = false): string {
+  if ($v === null) return 'not yet';
+  return ($atMost ? $v <= $min : $v >= $min) ? 'met' : '**not met**';
+}
+
+$md = [];
+$md[] = '# reg_buffer benchmark results';
+$md[] = '';
+$md[] = 'Written by `bench/run.sh' . ($quick ? ' --quick' : '') . '` (`./build.sh bench`); do not edit by hand. Every cell ran '
+  . 'in the same run on the same private redis-server and MariaDB database; numbers are medians over the runs, ratios are '
+  . 'medians of the per-round ratios to the anchor measured in the same round (cells are interleaved, so noise hits '
+  . 'both sides). The machine is shared and noisy: read ratios, not absolutes.';
+$md[] = '';
+foreach (['mode', 'started', 'finished', 'machine', 'versions', 'missing'] as $k)
+  foreach ($meta[$k] ?? [] as $v) $md[] = "- **$k**: $v";
+$md[] = '';
+
+// ---------------------------------------------------------------------------------------------------- push
+$labels = [
+  'regbuf' => 'reg_buffer_push (no unique key)',
+  'regbuf_unique' => 'reg_buffer_push (unique key)',
+  'seed' => 'seed snippet (connect, LPUSH, EXPIRE, close)',
+  'pconnect_expire' => 'phpredis pconnect LPUSH+EXPIRE',
+  'pconnect' => 'phpredis pconnect LPUSH alone (floor)',
+  'predis' => 'Predis persistent LPUSH+EXPIRE',
+  'mysql' => 'add_post_meta ×5, autocommit (N/10)',
+  'redis_benchmark' => 'redis-benchmark -t lpush -c 1 (physical floor)',
+];
+$pn = ($cells['push']['pconnect'] ?? null) ? (reset($cells['push']['pconnect'])['n'] ?? '?') : '?';
+$md[] = "## 1. Push: one process, $pn registrations of 5 fields";
+$md[] = '';
+$md[] = '| way | reg/s | p50 µs | p99 µs | p99.9 µs | × LPUSH-alone floor | × seed | runs |';
+$md[] = '|---|---:|---:|---:|---:|---:|---:|---:|';
+foreach ($labels as $c => $label) {
+  if (!isset($cells['push'][$c]) && !str_starts_with($c, 'regbuf')) continue;
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s |', $label, n0(med($cells, 'push', $c, 'rate')),
+    n1(med($cells, 'push', $c, 'p50_us')), n1(med($cells, 'push', $c, 'p99_us')), n1(med($cells, 'push', $c, 'p999_us')),
+    x(ratio($cells, 'push', $c, 'push', 'pconnect')), x(ratio($cells, 'push', $c, 'push', 'seed')), runs($cells, 'push', $c));
+}
+$md[] = '';
+$g1 = ratio($cells, 'push', 'regbuf_unique', 'push', 'pconnect'); $g2 = ratio($cells, 'push', 'regbuf_unique', 'push', 'seed');
+$tail = ($p50 = med($cells, 'push', 'regbuf_unique', 'p50_us')) && ($p99 = med($cells, 'push', 'regbuf_unique', 'p99_us')) ? $p99 / $p50 : null;
+$md[] = sprintf('Goals (push with a unique key): ≥ 1.0× LPUSH alone — %s (%s); ≥ 3× seed — %s (%s); p99 ≤ 2× p50 — %s (%s; the machine is not idle).',
+  goal($g1, 1.0), x($g1), goal($g2, 3.0), x($g2), goal($tail, 2.0, true), $tail === null ? '—' : sprintf('p99/p50 = %.2f', $tail));
+$md[] = '';
+
+// ---------------------------------------------------------------------------------------------- concurrency
+$md[] = '## 2. Push under concurrency (processes at once, one connection each)';
+$md[] = '';
+$md[] = '| processes | reg_buffer reg/s | reg_buffer p99 µs | LPUSH-alone reg/s | LPUSH-alone p99 µs | × LPUSH alone | runs |';
+$md[] = '|---:|---:|---:|---:|---:|---:|---:|';
+$procs = [];
+foreach (array_keys($cells['conc'] ?? []) as $c) $procs[(int)explode('@', $c)[1]] = true;
+ksort($procs);
+foreach (array_keys($procs) as $p) {
+  $md[] = sprintf('| %d | %s | %s | %s | %s | %s | %s |', $p, n0(med($cells, 'conc', "regbuf@$p", 'rate')),
+    n1(med($cells, 'conc', "regbuf@$p", 'p99_us')), n0(med($cells, 'conc', "pconnect@$p", 'rate')),
+    n1(med($cells, 'conc', "pconnect@$p", 'p99_us')), x(ratio($cells, 'conc', "regbuf@$p", 'conc', "pconnect@$p")),
+    runs($cells, 'conc', "pconnect@$p"));
+}
+$md[] = '';
+
+// --------------------------------------------------------------------------------------------------- flush
+$md[] = '## 3. Flush into MariaDB (batches of 1,000, one transaction each)';
+$md[] = '';
+$md[] = 'reg_buffer: ' . (isset($meta['flush_path']) ? $meta['flush_path'][0] : 'reg_buffer_flush(1000) → one multi-row INSERT IGNORE per batch in a transaction → reg_buffer_ack (`bench/flush.php`, insert_limit.php\'s table shape)') . '. '
+  . 'Physical limit: `insert_limit.php` at 1,000 rows a statement (the 1M row: its loop copied for that batch size only, `bench/insert_limit_at.php`). '
+  . 'Seed: `flush_anchor.php` with `memory_limit=128M`; "lost" = popped from Redis and never stored.';
+$md[] = '';
+$md[] = '| backlog | reg_buffer reg/s | peak MB | × limit | limit rows/s | seed reg/s | seed stored / left / lost | × seed | time in flush / SQL / ack | runs |';
+$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|---|---:|';
+$backlogs = [];
+foreach (array_keys($cells['flush'] ?? []) as $c) $backlogs[(int)explode('@', $c)[1]] = true;
+ksort($backlogs);
+foreach (array_keys($backlogs) as $b) {
+  $seed = ok_runs($cells, 'flush', "seed@$b"); $last = $seed ? end($seed) : null;
+  $seedRate = med($cells, 'flush', "seed@$b", 'rate');
+  $seedTxt = $last === null ? 'not yet' : sprintf('%s / %s / %s%s', n0(med($cells, 'flush', "seed@$b", 'stored')),
+    n0(med($cells, 'flush', "seed@$b", 'left_in_redis')), n0(med($cells, 'flush', "seed@$b", 'lost')),
+    isset($last['failure']) ? ' (' . (str_contains($last['failure'], 'memory') ? 'fatal: memory_limit' : 'fatal') . ')' : '');
+  $shares = med($cells, 'flush', "regbuf@$b", 'share_flush') === null ? '—' : sprintf('%.0f %% / %.0f %% / %.0f %%',
+    100 * med($cells, 'flush', "regbuf@$b", 'share_flush'), 100 * med($cells, 'flush', "regbuf@$b", 'share_sql'), 100 * med($cells, 'flush', "regbuf@$b", 'share_ack'));
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'flush', "regbuf@$b", 'rate')),
+    n1(med($cells, 'flush', "regbuf@$b", 'peak_mb')), x(ratio($cells, 'flush', "regbuf@$b", 'flush', "limit@$b")),
+    n0(med($cells, 'flush', "limit@$b", 'rate')), $seedRate ? n0($seedRate) : ($last ? '0 (failed)' : 'not yet'), $seedTxt,
+    $seedRate ? x(ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b")) : ($last ? '∞ (seed stores nothing)' : '—'), $shares,
+    runs($cells, 'flush', "limit@$b"));
+}
+$lim = [];
+foreach (array_keys($backlogs) as $b) foreach (['rate_100', 'rate', 'rate_5000'] as $k) if (($v = med($cells, 'flush', "limit@$b", $k)) !== null) $lim[$b][] = n0($v);
+if ($lim) {
+  $md[] = '';
+  $md[] = 'insert_limit.php at 100 / 1,000 / 5,000 rows a statement: ' . implode('; ', array_map(fn($b) => n0($b) . ' rows: ' . implode(' / ', $lim[$b]) . ' rows/s', array_keys($lim))) . '.';
+}
+$md[] = '';
+$worstLimit = null; $maxPeak = null; $worstSeed = null;
+foreach (array_keys($backlogs) as $b) {
+  $v = ratio($cells, 'flush', "regbuf@$b", 'flush', "limit@$b"); if ($v !== null) $worstLimit = $worstLimit === null ? $v : min($worstLimit, $v);
+  $v = med($cells, 'flush', "regbuf@$b", 'peak_mb'); if ($v !== null) $maxPeak = max($maxPeak ?? 0, $v);
+  $v = ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b"); if ($v !== null) $worstSeed = $worstSeed === null ? $v : min($worstSeed, $v);
+}
+$md[] = sprintf('Goals: ≥ 0.9× the limit — %s (worst %s); ≥ 6× the seed where the seed stores anything — %s (worst %s); peak ≤ 32 MB — %s (max %s MB).',
+  goal($worstLimit, 0.9), x($worstLimit), goal($worstSeed, 6.0), x($worstSeed), goal($maxPeak, 32, true), n1($maxPeak));
+$md[] = '';
+
+// ---------------------------------------------------------------------------------------------------- HTTP
+$md[] = '## 5. HTTP: nginx + php-fpm on 127.0.0.1, wrk';
+$md[] = '';
+$routes = [
+  'noop' => 'WordPress REST route doing nothing (bootstrap floor)',
+  'rest' => 'plugin REST route (reg_buffer_push)',
+  'mysql' => 'same route writing straight to MySQL (add_post_meta ×5)',
+  'intake' => 'plugin fast intake (no WordPress boot)',
+  'bare' => 'bare php-fpm endpoint: phpredis pconnect + LPUSH',
+];
+if (!isset($cells['http'])) {
+  $md[] = 'not yet: ' . ($meta['http_missing'][0] ?? 'the HTTP section did not run.');
+} else {
+  $conns = [];
+  foreach (array_keys($cells['http']) as $c) $conns[(int)explode('@', $c)[1]] = true;
+  ksort($conns);
+  $md[] = '| route | connections | req/s | p50 ms | p99 ms | errors (non-2xx + socket) | × floor req/s | p50 − floor p50 ms | runs |';
+  $md[] = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  foreach ($routes as $rt => $label) foreach (array_keys($conns) as $cn) {
+    $c = "$rt@$cn";
+    if (!isset($cells['http'][$c])) { $md[] = "| $label | $cn | not yet | | | | | | |"; continue; }
+    $p50 = med($cells, 'http', $c, 'p50_ms'); $f50 = med($cells, 'http', "noop@$cn", 'p50_ms');
+    $md[] = sprintf('| %s | %d | %s | %s | %s | %s | %s | %s | %s |', $label, $cn, n0(med($cells, 'http', $c, 'rps')), n1($p50),
+      n1(med($cells, 'http', $c, 'p99_ms')), n0(array_sum(array_column(ok_runs($cells, 'http', $c), 'errors'))),
+      x(ratio($cells, 'http', $c, 'http', "noop@$cn", 'rps')), $p50 !== null && $f50 !== null ? sprintf('%+.2f', $p50 - $f50) : '—', runs($cells, 'http', $c));
+  }
+  foreach ($meta['http_missing'] ?? [] as $m) { $md[] = ''; $md[] = "Not yet: $m"; }
+}
+$md[] = '';
+
+// -------------------------------------------------------------------------------------------------- growth
+$md[] = '## 6. Cost growth';
+$md[] = '';
+$md[] = '| push (unique key) while … | reg/s | p50 µs | p99 µs | runs |';
+$md[] = '|---|---:|---:|---:|---:|';
+$ev = array_keys($cells['growth_events'] ?? []); sort($ev);
+foreach ($ev as $e) $md[] = sprintf('| spread over %s events | %s | %s | %s | %s |', n0($e), n0(med($cells, 'growth_events', $e, 'rate')),
+  n1(med($cells, 'growth_events', $e, 'p50_us')), n1(med($cells, 'growth_events', $e, 'p99_us')), runs($cells, 'growth_events', $e));
+$bl = array_keys($cells['growth_backlog'] ?? []); sort($bl);
+foreach ($bl as $b) $md[] = sprintf('| on a backlog of %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'growth_backlog', $b, 'rate')),
+  n1(med($cells, 'growth_backlog', $b, 'p50_us')), n1(med($cells, 'growth_backlog', $b, 'p99_us')), runs($cells, 'growth_backlog', $b));
+if (!$ev && !$bl) $md[] = '| not yet | | | | |';
+$md[] = '';
+$md[] = 'Flush cost per registration vs backlog (from section 3):';
+$md[] = '';
+$md[] = '| backlog | µs per registration (flush) | µs per registration (fill: push by 2 processes) |';
+$md[] = '|---:|---:|---:|';
+foreach (array_keys($backlogs) as $b) {
+  $f = med($cells, 'flush', "regbuf@$b", 'rate'); $p = med($cells, 'fill', $b, 'rate');
+  $md[] = sprintf('| %s | %s | %s |', n0($b), $f ? n1(1e6 / $f) : 'not yet', $p ? n1(1e6 / $p) : 'not yet');
+}
+$md[] = '';
+if (is_file("$dir/NOTES.md")) { $md[] = trim(file_get_contents("$dir/NOTES.md")); $md[] = ''; }
+$md[] = '![push throughput](push.png)';
+file_put_contents("$outdir/RESULTS.md", implode("\n", $md) . "\n");
+
+// ------------------------------------------------------------------------------------ chart: push reg/s (GD)
+$bars = [];
+foreach ($labels as $c => $label) if (($v = med($cells, 'push', $c, 'rate')) !== null) $bars[$label] = $v;
+if ($bars && function_exists('imagecreatetruecolor')) {
+  $w = 900; $rowh = 34; $left = 330; $h = 60 + $rowh * count($bars) + 30;
+  $im = imagecreatetruecolor($w, $h);
+  $white = imagecolorallocate($im, 255, 255, 255); $ink = imagecolorallocate($im, 30, 30, 30);
+  $grid = imagecolorallocate($im, 220, 220, 220); $ours = imagecolorallocate($im, 214, 96, 40); $them = imagecolorallocate($im, 70, 110, 170);
+  imagefilledrectangle($im, 0, 0, $w, $h, $white);
+  imagestring($im, 5, 10, 10, "Push: registrations/s, one PHP process (median of runs; higher is better)", $ink);
+  $max = max($bars) * 1.1; $span = $w - $left - 110;
+  for ($g = 0; $g <= 4; $g++) {
+    $gx = $left + (int)($span * $g / 4); imageline($im, $gx, 40, $gx, $h - 25, $grid);
+    imagestring($im, 2, $gx - 10, $h - 22, number_format($max * $g / 4 / 1000, 1) . 'k', $ink);
+  }
+  $y = 50;
+  foreach ($bars as $label => $v) {
+    imagestring($im, 3, 10, $y + 8, substr(str_replace('×', 'x', $label), 0, 46), $ink);
+    $bw = (int)($span * $v / $max);
+    imagefilledrectangle($im, $left, $y + 4, $left + max(1, $bw), $y + $rowh - 6, str_starts_with($label, 'reg_buffer') ? $ours : $them);
+    imagestring($im, 3, $left + $bw + 6, $y + 8, number_format($v, 0, '.', ','), $ink);
+    $y += $rowh;
+  }
+  imagepng($im, "$outdir/push.png");
+}
+echo "wrote $outdir/RESULTS.md", is_file("$outdir/push.png") ? " and $outdir/push.png" : '', "\n";

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The benchmark: reg_buffer beside its anchors (../shared/anchors), in one run, on a private Redis and a throw-away
+# MariaDB database; writes bench/RESULTS.md and bench/push.png. Scratch output: bench/out/ (git-ignored).
+#   bench/run.sh          full run (each cell >= 5 times, the 1M backlog 3 times), within 15 minutes
+#   bench/run.sh --quick  smoke run (small N, fewer runs, ~2 minutes): exits non-zero only when something is
+#                         broken (a script fails, a count is wrong), never because a number is slow
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BENCH=$ROOT/bench
+OUT=$BENCH/out
+export BENCH_ANCHORS=${BENCH_ANCHORS:-$(cd "$ROOT/.." && pwd)/shared/anchors}
+
+QUICK=0
+case "${1:-}" in
+  --quick) QUICK=1 ;;
+  "") ;;
+  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+esac
+
+if [ $QUICK = 1 ]; then
+  RUNS=2; PUSH_N=5000; CONC_N=4000; CONC_PROCS="1 8"; BACKLOGS="10000"; RUNS_1M=1
+  WRK_SECS=1; WRK_CONNS="1 16"; WRK_RUNS=1; GROWTH_N=2000; GROWTH_EVENTS="1 1000"
+else
+  RUNS=5; PUSH_N=50000; CONC_N=20000; CONC_PROCS="1 8 32"; BACKLOGS="10000 100000 1000000"; RUNS_1M=3
+  WRK_SECS=2; WRK_CONNS="1 16 64"; WRK_RUNS=5; GROWTH_N=20000; GROWTH_EVENTS="1 1000 100000"
+fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+RES=$OUT/results.jsonl; : > "$RES"
+FAILED=()
+. "$BENCH/lib.sh"
+trap bench_cleanup EXIT
+
+# record SECTION CELL RUN CMD...: runs one measurement, appends its JSON line (tagged) to results.jsonl.
+record() {
+  local section=$1 cell=$2 run=$3; shift 3
+  local line rc=0
+  line=$(BENCH_TAGS="{\"section\":\"$section\",\"cell\":\"$cell\",\"run\":$run}" "$@" 2>>"$OUT/stderr.log" | tail -n 1) || rc=$?
+  if [ $rc -ne 0 ] || [ "${line:0:1}" != "{" ]; then
+    printf '  ! %s/%s run %s failed (exit %s): %s\n' "$section" "$cell" "$run" "$rc" "${line:-no output, see bench/out/stderr.log}"
+    FAILED+=("$section/$cell")
+    printf '{"section":"%s","cell":"%s","run":%s,"error":"exit %s"}\n' "$section" "$cell" "$run" "$rc" >> "$RES"
+    return 0
+  fi
+  echo "$line" >> "$RES"
+  printf '  %s/%s #%s: %s\n' "$section" "$cell" "$run" \
+    "$(php -r '$r = json_decode($argv[1], true); foreach (["rate","p50_us","p99_us","peak_mb","lost","rps"] as $k) if (isset($r[$k])) printf("%s=%.6g ", $k, $r[$k]);' "$line")"
+}
+
+# note KEY VALUE: a fact about this run for the report (machine, versions, what is missing).
+note() { php -r 'echo json_encode(["section" => "meta", "key" => $argv[1], "value" => $argv[2]]), "\n";' "$1" "$2" >> "$RES"; }
+
+HAVE_EXT=0; php -m | grep -qx reg_buffer && HAVE_EXT=1
+HAVE_PREDIS=0; [ -f /usr/share/php/Predis/Autoloader.php ] && HAVE_PREDIS=1
+
+step "machine and stack"
+note mode "$([ $QUICK = 1 ] && echo quick || echo full)"
+note started "$(date -u '+%Y-%m-%d %H:%M UTC')"
+note machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average at start $(cut -d' ' -f1-3 /proc/loadavg), $(free -g | awk '/Mem:/{print $2}') GB RAM"
+note versions "PHP $(php -r 'echo PHP_VERSION;'), reg_buffer $( [ $HAVE_EXT = 1 ] && php -r 'echo phpversion("reg_buffer");' || echo 'not loaded'), phpredis $(php -r 'echo phpversion("redis");'), Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-), MariaDB $(mysql -V | grep -o '[0-9.]*-MariaDB' | head -1), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+start_redis
+start_db
+echo "redis-server on 127.0.0.1:$REDIS_PORT, database $BENCH_DB, anchors in $BENCH_ANCHORS"
+[ $HAVE_EXT = 1 ] || { echo "reg_buffer is not loaded (php -m): its cells are 'not yet'"; note missing "reg_buffer extension not loaded"; }
+
+PUSH_MODES="regbuf regbuf_unique seed pconnect_expire pconnect"
+[ $HAVE_EXT = 1 ] || PUSH_MODES="seed pconnect_expire pconnect"
+[ $HAVE_PREDIS = 1 ] && PUSH_MODES="$PUSH_MODES predis"
+
+step "1. push, one process, $PUSH_N registrations of 5 fields ($RUNS runs, cells interleaved)"
+for run in $(seq 1 $RUNS); do
+  for m in $PUSH_MODES; do record push "$m" "$run" php "$BENCH/push.php" "$m" "$PUSH_N" "$REDIS_PORT" 1 10 "r$run"; done
+  record push mysql "$run" php "$BENCH/push.php" mysql $((PUSH_N / 10)) "$REDIS_PORT" 1 10 "r$run"
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+  record push redis_benchmark "$run" php "$BENCH/redis_benchmark.php" "$PUSH_N" "$REDIS_PORT"
+done
+
+step "2. push under concurrency: $CONC_PROCS processes, $CONC_N registrations in all"
+CONC_MODES="pconnect"; [ $HAVE_EXT = 1 ] && CONC_MODES="regbuf pconnect"
+for run in $(seq 1 $RUNS); do
+  for p in $CONC_PROCS; do
+    for m in $CONC_MODES; do record conc "$m@$p" "$run" php "$BENCH/push.php" "$m" "$CONC_N" "$REDIS_PORT" "$p" 10 "c$run"; done
+  done
+done
+
+step "3. flush into MariaDB: backlogs $BACKLOGS"
+if [ $HAVE_EXT = 1 ]; then
+  for b in $BACKLOGS; do
+    runs=$RUNS; [ "$b" -ge 1000000 ] && runs=$RUNS_1M
+    for run in $(seq 1 "$runs"); do
+      # the backlog: $b registrations with unique keys over 100 events, pushed by 2 processes
+      record fill "$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 2 100 "f$b.$run"
+      # push cost on top of that backlog (growth), then flush all of it
+      BENCH_KEEP=1 record growth_backlog "$b" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 100 "g$b.$run"
+      record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
+      if [ "$b" -ge 1000000 ]; then
+        record flush "limit@$b" "$run" php "$BENCH/insert_limit_at.php" "$b" 1000
+      else
+        record flush "limit@$b" "$run" php "$BENCH/insert_limit.php" "$b"
+      fi
+      record flush "seed@$b" "$run" php "$BENCH/flush_seed.php" "$b" "$REDIS_PORT"
+    done
+  done
+else
+  for b in $BACKLOGS; do
+    runs=$RUNS; [ "$b" -ge 1000000 ] && runs=$RUNS_1M
+    for run in $(seq 1 "$runs"); do
+      if [ "$b" -ge 1000000 ]; then record flush "limit@$b" "$run" php "$BENCH/insert_limit_at.php" "$b" 1000
+      else record flush "limit@$b" "$run" php "$BENCH/insert_limit.php" "$b"; fi
+      record flush "seed@$b" "$run" php "$BENCH/flush_seed.php" "$b" "$REDIS_PORT"
+    done
+  done
+fi
+
+step "6. cost growth: push vs number of events ($GROWTH_EVENTS)"
+if [ $HAVE_EXT = 1 ]; then
+  for run in $(seq 1 $RUNS); do
+    for e in $GROWTH_EVENTS; do record growth_events "$e" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 "$e" "e$e.$run"; done
+  done
+fi
+
+if [ -x "$BENCH/http.sh" ]; then
+  step "5. HTTP: nginx + php-fpm + wrk ($WRK_CONNS connections, ${WRK_SECS}s a cell)"
+  . "$BENCH/http.sh"
+  http_section || { echo "  ! HTTP section failed"; FAILED+=("http"); }
+fi
+
+step "report"
+note finished "$(date -u '+%Y-%m-%d %H:%M UTC')"
+php "$BENCH/report.php" "$RES" "$BENCH" $QUICK
+if [ ${#FAILED[@]} -gt 0 ]; then
+  echo "bench: broken cells: ${FAILED[*]}" >&2
+  exit 1
+fi
+echo "bench: all cells ran; see bench/RESULTS.md"
