@@ -1,0 +1,111 @@
+<?php
+/**
+ * Owns every call into the reg_buffer extension: the only place that names a reg_buffer_* extension function.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Thin wrapper over the extension; applies the current site's ini settings before each use.
+ *
+ * Exceptions of the extension (RegBuffer\ConnectionException, RegBuffer\CapacityException, ValueError,
+ * TypeError) pass through unchanged: callers decide what a failure means for them.
+ */
+final class Reg_Buffer_Bridge {
+
+	/** @var int|null blog id whose settings were last applied; ini values are per process, sites switch. */
+	private static $configured_blog = null;
+
+	/**
+	 * Whether the extension is loaded in this PHP process.
+	 */
+	public static function is_loaded(): bool {
+		return extension_loaded( 'reg_buffer' ) && function_exists( 'reg_buffer_push' );
+	}
+
+	/**
+	 * Whether registrations should go through Redis (extension loaded and not disabled by setting).
+	 */
+	public static function is_available(): bool {
+		return self::is_loaded() && ! Reg_Buffer_Settings::get( 'disabled' );
+	}
+
+	/**
+	 * The extension's version, or null when not loaded.
+	 */
+	public static function version(): ?string {
+		if ( ! self::is_loaded() ) {
+			return null;
+		}
+		$version = phpversion( 'reg_buffer' );
+		return false === $version ? null : $version;
+	}
+
+	/**
+	 * Buffers one registration.
+	 *
+	 * @param int         $event_id     event.
+	 * @param array       $registration fields.
+	 * @param string|null $unique_key   dedupe key.
+	 * @return string|false registration id, or false for a duplicate.
+	 */
+	public static function push( int $event_id, array $registration, ?string $unique_key ) {
+		self::configure();
+		return reg_buffer_push( $event_id, $registration, $unique_key );
+	}
+
+	/**
+	 * Claims a batch for $lease_seconds.
+	 *
+	 * @return array{batch:string, rows:array<int,array>}
+	 */
+	public static function claim( int $limit, int $lease_seconds ): array {
+		self::configure();
+		return reg_buffer_flush( $limit, $lease_seconds );
+	}
+
+	/**
+	 * Acknowledges a stored batch; returns how many registrations left Redis.
+	 */
+	public static function ack( string $batch ): int {
+		self::configure();
+		return reg_buffer_ack( $batch );
+	}
+
+	/**
+	 * Buffer statistics of the current site.
+	 */
+	public static function stats(): array {
+		self::configure();
+		return reg_buffer_stats();
+	}
+
+	/**
+	 * Moves the seed snippet's legacy lists into the buffer.
+	 */
+	public static function import_legacy( string $pattern ): int {
+		self::configure();
+		return reg_buffer_import_legacy( $pattern );
+	}
+
+	/**
+	 * Applies the current site's settings with ini_set, once per site switch.
+	 */
+	private static function configure(): void {
+		$blog = get_current_blog_id();
+		if ( self::$configured_blog === $blog ) {
+			return;
+		}
+		foreach ( Reg_Buffer_Settings::ini_values() as $setting => $value ) {
+			if ( false === ini_set( $setting, $value ) ) { // phpcs:ignore WordPress.PHP.IniSet.Risky
+				// A refused setting would send this site's registrations to the wrong place: say so loudly.
+				error_log( sprintf( 'reg_buffer: ini_set(%s) was refused', $setting ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			}
+		}
+		self::$configured_blog = $blog;
+	}
+}

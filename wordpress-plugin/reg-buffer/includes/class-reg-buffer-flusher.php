@@ -1,0 +1,160 @@
+<?php
+/**
+ * Owns the flush: claim a batch from Redis, store it in one transaction, ack it; on WP-Cron every minute.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Moves buffered registrations into the table within a time and memory budget.
+ *
+ * At-least-once delivery from Redis plus an idempotent insert gives exactly-once rows: a batch whose ack was
+ * lost (crash after COMMIT, before ack) is handed out again after its lease and inserts nothing the second time.
+ */
+final class Reg_Buffer_Flusher {
+
+	const CRON_HOOK     = 'reg_buffer_flush';
+	const CRON_SCHEDULE = 'reg_buffer_every_minute';
+
+	/**
+	 * Adds the every-minute schedule.
+	 *
+	 * @param array $schedules WP-Cron schedules.
+	 */
+	public static function add_schedule( array $schedules ): array {
+		$schedules[ self::CRON_SCHEDULE ] = array(
+			'interval' => MINUTE_IN_SECONDS,
+			'display'  => __( 'Every minute (reg_buffer flush)', 'reg-buffer' ),
+		);
+		return $schedules;
+	}
+
+	/**
+	 * Schedules the flush for the current site if it is not scheduled.
+	 */
+	public static function schedule(): void {
+		if ( ! wp_next_scheduled( self::CRON_HOOK ) ) {
+			wp_schedule_event( time(), self::CRON_SCHEDULE, self::CRON_HOOK );
+		}
+	}
+
+	/**
+	 * Removes the current site's flush schedule.
+	 */
+	public static function unschedule(): void {
+		wp_clear_scheduled_hook( self::CRON_HOOK );
+	}
+
+	/**
+	 * The cron callback.
+	 */
+	public static function run_from_cron(): void {
+		self::run();
+	}
+
+	/**
+	 * Flushes until the buffer is empty or a budget is spent; the rest waits for the next run.
+	 *
+	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds.
+	 * @return array summary: outcome (empty|budget|locked|error|direct), batches, claimed, inserted, duplicates,
+	 *               acked, seconds.
+	 */
+	public static function run( array $budget = array() ): array {
+		$started = microtime( true );
+		$time    = (float) ( $budget['time'] ?? Reg_Buffer_Settings::get( 'flush_time_budget' ) );
+		$memory  = (int) ( $budget['memory'] ?? Reg_Buffer_Settings::get( 'flush_memory_budget' ) );
+		$size    = (int) ( $budget['batch_size'] ?? Reg_Buffer_Settings::get( 'batch_size' ) );
+		$lease   = (int) ( $budget['lease_seconds'] ?? Reg_Buffer_Settings::get( 'lease_seconds' ) );
+		$summary = array(
+			'outcome'    => 'empty',
+			'batches'    => 0,
+			'claimed'    => 0,
+			'inserted'   => 0,
+			'duplicates' => 0,
+			'acked'      => 0,
+			'started_at' => time(),
+			'seconds'    => 0.0,
+		);
+		if ( ! Reg_Buffer_Bridge::is_available() ) {
+			// Direct mode: every registration is already in the table.
+			$summary['outcome'] = 'direct';
+			return $summary;
+		}
+		$lock = new Reg_Buffer_Flush_Lock();
+		if ( ! $lock->acquire() ) {
+			$summary['outcome'] = 'locked';
+			return $summary;
+		}
+		try {
+			while ( true ) {
+				if ( microtime( true ) - $started >= $time || memory_get_usage() >= $memory ) {
+					$summary['outcome'] = 'budget';
+					break;
+				}
+				$claimed = self::flush_one_batch( $size, $lease, $lock, $summary );
+				if ( $claimed <= 0 ) {
+					$summary['outcome'] = 0 === $claimed ? 'empty' : 'error';
+					break;
+				}
+			}
+		} finally {
+			$lock->release();
+			$summary['seconds'] = round( microtime( true ) - $started, 3 );
+			Reg_Buffer_Status::record_flush( $summary );
+		}
+		return $summary;
+	}
+
+	/**
+	 * Claims, stores and acks one batch.
+	 *
+	 * @return int registrations claimed; 0 when the buffer is empty, -1 on an error (the batch stays un-acked and
+	 *             comes back after its lease).
+	 */
+	private static function flush_one_batch( int $size, int $lease, Reg_Buffer_Flush_Lock $lock, array &$summary ): int {
+		try {
+			$claim = Reg_Buffer_Bridge::claim( $size, $lease );
+		} catch ( \Throwable $e ) {
+			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'claim' ) );
+			return -1;
+		}
+		$rows = $claim['rows'] ?? array();
+		if ( array() === $rows ) {
+			return 0;
+		}
+		$batch    = (string) $claim['batch'];
+		$count    = count( $rows );
+		$inserted = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
+		if ( is_wp_error( $inserted ) ) {
+			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
+			return -1;
+		}
+		++$summary['batches'];
+		$summary['claimed']    += $count;
+		$summary['inserted']   += $inserted;
+		$summary['duplicates'] += $count - $inserted;
+
+		/**
+		 * Fires after a batch is committed and before it is acked: the crash window the idempotent insert covers.
+		 *
+		 * @param string $batch    batch id.
+		 * @param int    $claimed  registrations in the batch.
+		 * @param int    $inserted registrations newly stored.
+		 */
+		do_action( 'reg_buffer_batch_stored', $batch, $count, $inserted );
+		unset( $rows, $claim );
+
+		try {
+			$summary['acked'] += Reg_Buffer_Bridge::ack( $batch );
+		} catch ( \Throwable $e ) {
+			// Stored but not acked: the batch returns after its lease and inserts nothing then.
+			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'ack', 'batch' => $batch ) );
+			return -1;
+		}
+		return $count;
+	}
+}

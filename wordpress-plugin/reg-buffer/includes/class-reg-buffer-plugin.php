@@ -1,0 +1,107 @@
+<?php
+/**
+ * Owns the wiring: hooks, activation, deactivation, schema upgrades.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Bootstraps the plugin.
+ */
+final class Reg_Buffer_Plugin {
+
+	/** @var self|null */
+	private static $instance = null;
+
+	public static function instance(): self {
+		if ( null === self::$instance ) {
+			self::$instance = new self();
+		}
+		return self::$instance;
+	}
+
+	/**
+	 * Adds every hook; runs on plugin load.
+	 */
+	public function boot(): void {
+		add_filter( 'cron_schedules', array( 'Reg_Buffer_Flusher', 'add_schedule' ) );
+		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_Flusher', 'run_from_cron' ) );
+		add_action( 'reg_buffer_register', array( $this, 'on_register_action' ), 10, 3 );
+		add_action( 'rest_api_init', array( $this, 'register_rest_routes' ) );
+		add_action( 'plugins_loaded', array( 'Reg_Buffer_Source_Hooks', 'listen' ) );
+		// Per site, lazily: covers upgrades and sites of a network that were never activated one by one.
+		add_action( 'init', array( $this, 'maintain_site' ) );
+		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
+	}
+
+	/**
+	 * `do_action( 'reg_buffer_register', $event_id, $registration, $unique_key )`: an action cannot return, so
+	 * failures are reported through reg_buffer_error (the registrar already fires it for fallbacks).
+	 */
+	public function on_register_action( $event_id = 0, $registration = null, $unique_key = null ): void {
+		$outcome = Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );
+		if ( is_wp_error( $outcome ) ) {
+			Reg_Buffer_Registrar::report_error( 'rejected', null, array( 'event_id' => $event_id, 'error' => $outcome->get_error_message() ) );
+		}
+		/**
+		 * Fires with the outcome of a registration taken through the reg_buffer_register action.
+		 *
+		 * @param Reg_Buffer_Outcome|WP_Error $outcome outcome.
+		 * @param mixed                       $event_id event.
+		 */
+		do_action( 'reg_buffer_registered', $outcome, $event_id );
+	}
+
+	public function register_rest_routes(): void {
+		( new Reg_Buffer_REST_Controller() )->register_routes();
+	}
+
+	/**
+	 * Keeps the current site's table and schedule in place.
+	 */
+	public function maintain_site(): void {
+		Reg_Buffer_Store::maybe_install();
+		if ( Reg_Buffer_Bridge::is_available() ) {
+			Reg_Buffer_Flusher::schedule();
+		}
+	}
+
+	/**
+	 * Adds a reg_buffer section to Tools > Site Health > Info.
+	 *
+	 * @param array $info sections.
+	 */
+	public function site_health_info( array $info ): array {
+		$fields = array();
+		foreach ( Reg_Buffer_Status::report() as $key => $value ) {
+			$fields[ $key ] = array(
+				'label' => $key,
+				'value' => is_scalar( $value ) || null === $value ? var_export( $value, true ) : wp_json_encode( $value ), // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			);
+		}
+		$info['reg-buffer'] = array(
+			'label'  => __( 'reg_buffer', 'reg-buffer' ),
+			'fields' => $fields,
+		);
+		return $info;
+	}
+
+	/**
+	 * Activation: table and schedule for the current site (other sites get theirs on their first `init`).
+	 */
+	public static function activate(): void {
+		Reg_Buffer_Store::install();
+		Reg_Buffer_Flusher::schedule();
+	}
+
+	/**
+	 * Deactivation: stop flushing; buffered registrations stay in Redis for when the plugin returns.
+	 */
+	public static function deactivate(): void {
+		Reg_Buffer_Flusher::unschedule();
+	}
+}

@@ -1,0 +1,121 @@
+<?php
+/**
+ * Owns taking one registration: push it to the buffer, or write it directly when the buffer cannot take it.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * The one path every source (action, function, REST, source hooks) goes through.
+ */
+final class Reg_Buffer_Registrar {
+
+	/**
+	 * Takes a registration.
+	 *
+	 * @param mixed       $event_id     event id (> 0).
+	 * @param mixed       $registration fields.
+	 * @param string|null $unique_key   e.g. the attendee's e-mail; a second registration with it is a duplicate.
+	 * @return Reg_Buffer_Outcome|WP_Error WP_Error 422 when invalid, 503 when neither Redis nor MySQL took it.
+	 */
+	public static function register( $event_id, $registration, $unique_key = null ) {
+		if ( is_string( $event_id ) && ctype_digit( $event_id ) ) {
+			$event_id = (int) $event_id; // Hook arguments and form fields often carry ids as strings.
+		}
+		$valid = Reg_Buffer_Registration::check_identity( $event_id, $unique_key );
+		if ( is_wp_error( $valid ) ) {
+			return $valid;
+		}
+		if ( ! is_array( $registration ) ) {
+			return Reg_Buffer_Registration::invalid( __( 'The registration must be an array of fields.', 'reg-buffer' ) );
+		}
+
+		if ( ! Reg_Buffer_Bridge::is_available() ) {
+			return self::store_directly( $event_id, $registration, $unique_key, null, Reg_Buffer_Bridge::is_loaded() ? 'disabled' : 'extension_not_loaded', null );
+		}
+		try {
+			$registration_id = Reg_Buffer_Bridge::push( $event_id, $registration, $unique_key );
+		} catch ( \ValueError | \TypeError $e ) {
+			return Reg_Buffer_Registration::invalid( $e->getMessage() );
+		} catch ( \RegBuffer\CapacityException $e ) {
+			return self::store_directly( $event_id, $registration, $unique_key, $e->getRegistrationId(), 'capacity', $e );
+		} catch ( \RegBuffer\Exception $e ) {
+			// Connection lost or timed out: the push may have reached Redis. Reusing its id makes the flush
+			// recognise that copy as this same registration.
+			return self::store_directly( $event_id, $registration, $unique_key, $e->getRegistrationId(), 'connection', $e );
+		}
+		if ( false === $registration_id ) {
+			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE );
+		}
+		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::BUFFERED, $registration_id );
+	}
+
+	/**
+	 * Writes one registration straight to MySQL through the flush's insert, counts it and reports it.
+	 *
+	 * @param int             $event_id        event.
+	 * @param array           $registration    fields.
+	 * @param string|null     $unique_key      dedupe key.
+	 * @param string|null     $registration_id id the failed push tried, if any.
+	 * @param string          $reason          why the buffer was not used.
+	 * @param \Throwable|null $cause           the extension's exception, if any.
+	 * @return Reg_Buffer_Outcome|WP_Error
+	 */
+	private static function store_directly( int $event_id, array $registration, ?string $unique_key, ?string $registration_id, string $reason, ?\Throwable $cause ) {
+		$json = Reg_Buffer_Registration::encode( $registration );
+		if ( is_wp_error( $json ) ) {
+			return $json;
+		}
+		$registration_id = $registration_id ?? Reg_Buffer_Registration::new_id();
+		self::report_error( $reason, $cause, array( 'event_id' => $event_id, 'registration_id' => $registration_id ) );
+
+		$inserted = Reg_Buffer_Store::insert(
+			array(
+				array(
+					'id'            => $registration_id,
+					'event_id'      => $event_id,
+					'registered_at' => microtime( true ),
+					'unique_key'    => $unique_key,
+					'data'          => $registration,
+					'json'          => $json,
+				),
+			)
+		);
+		if ( is_wp_error( $inserted ) ) {
+			// Neither Redis nor MySQL took it: the caller must hear it (REST answers 503).
+			self::report_error( 'mysql', null, array( 'event_id' => $event_id, 'registration_id' => $registration_id, 'error' => $inserted->get_error_message() ) );
+			return new WP_Error( 'reg_buffer_unavailable', __( 'The registration could not be stored; please try again.', 'reg-buffer' ), array( 'status' => 503 ) );
+		}
+		Reg_Buffer_Status::count_fallback( $reason );
+		if ( 0 === $inserted && ! Reg_Buffer_Store::has_registration( $registration_id ) ) {
+			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE, null, $reason );
+		}
+		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::STORED, $registration_id, $reason );
+	}
+
+	/**
+	 * Logs a problem and fires `reg_buffer_error`, so monitoring can hook in.
+	 *
+	 * @param string          $code    what went wrong: extension_not_loaded, disabled, connection, capacity, mysql, flush.
+	 * @param \Throwable|null $cause   exception, if any.
+	 * @param array           $context details.
+	 */
+	public static function report_error( string $code, ?\Throwable $cause, array $context = array() ): void {
+		if ( 'extension_not_loaded' !== $code && 'disabled' !== $code ) {
+			// Expected modes are not errors worth a log line per registration; failures are.
+			error_log( sprintf( 'reg_buffer: %s%s %s', $code, $cause ? ' (' . $cause->getMessage() . ')' : '', wp_json_encode( $context ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		}
+		/**
+		 * Fires when the buffer could not be used or a flush failed.
+		 *
+		 * @param string          $code    extension_not_loaded | disabled | connection | capacity | mysql | flush.
+		 * @param \Throwable|null $cause   the exception, if any.
+		 * @param array           $context event_id, registration_id, batch, error …
+		 */
+		do_action( 'reg_buffer_error', $code, $cause, $context );
+	}
+}

@@ -1,0 +1,126 @@
+<?php
+/**
+ * Owns the plugin's settings: wp-config constants (REG_BUFFER_*), their defaults, and the extension's ini values.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Settings read once per request from constants, filterable with `reg_buffer_settings`.
+ */
+final class Reg_Buffer_Settings {
+
+	/**
+	 * Constant => extension ini setting it feeds. Applied with ini_set before the extension is first used.
+	 */
+	const INI_CONSTANTS = array(
+		'REG_BUFFER_REDIS_URL'          => 'reg_buffer.redis_url',
+		'REG_BUFFER_CONNECT_TIMEOUT_MS' => 'reg_buffer.connect_timeout_ms',
+		'REG_BUFFER_TIMEOUT_MS'         => 'reg_buffer.timeout_ms',
+		'REG_BUFFER_MAX_PENDING'        => 'reg_buffer.max_pending',
+		'REG_BUFFER_MAX_PAYLOAD_BYTES'  => 'reg_buffer.max_payload_bytes',
+		'REG_BUFFER_DEDUPE_TTL'         => 'reg_buffer.dedupe_ttl',
+		'REG_BUFFER_RETRY_INTERVAL_MS'  => 'reg_buffer.retry_interval_ms',
+	);
+
+	/**
+	 * Plugin settings and their defaults (constant name without the REG_BUFFER_ prefix, lower-cased).
+	 */
+	const DEFAULTS = array(
+		'key_prefix'          => 'regbuf:',
+		'disabled'            => false,  // Force direct MySQL writes even when the extension is loaded.
+		'batch_size'          => 500,    // Registrations per claimed batch = per multi-row INSERT.
+		'lease_seconds'       => 300,    // A claimed batch returns to the buffer if not acked within this.
+		'flush_time_budget'   => 40,     // Seconds one flush run may take; cron runs every minute.
+		'flush_memory_budget' => 0,      // Bytes; 0 = 60% of memory_limit.
+		'mirror_postmeta'     => false,  // Also copy fields into the event's postmeta, as the seed snippet did.
+		'rest_public'         => false,  // Let anyone POST registrations (public forms) without a capability.
+		'max_payload_bytes'   => 65536,  // Mirrors reg_buffer.max_payload_bytes for direct writes.
+	);
+
+	/** @var array<string,mixed>|null */
+	private static $values = null;
+
+	/**
+	 * One setting's value.
+	 *
+	 * @param string $name a key of DEFAULTS.
+	 * @return mixed
+	 */
+	public static function get( string $name ) {
+		if ( null === self::$values ) {
+			self::$values = self::load();
+		}
+		return self::$values[ $name ] ?? null;
+	}
+
+	/**
+	 * Forgets cached values (tests, or after a filter changed).
+	 */
+	public static function reset(): void {
+		self::$values = null;
+	}
+
+	/**
+	 * The Redis key prefix of the current site: multisite sites never share keys.
+	 */
+	public static function site_key_prefix(): string {
+		$prefix = (string) self::get( 'key_prefix' );
+		if ( is_multisite() ) {
+			$prefix .= 'site' . get_current_blog_id() . ':';
+		}
+		return $prefix;
+	}
+
+	/**
+	 * The ini values the extension must see for the current site.
+	 *
+	 * @return array<string,string>
+	 */
+	public static function ini_values(): array {
+		$ini = array();
+		foreach ( self::INI_CONSTANTS as $constant => $setting ) {
+			if ( defined( $constant ) ) {
+				$ini[ $setting ] = (string) constant( $constant );
+			}
+		}
+		$ini['reg_buffer.key_prefix'] = self::site_key_prefix();
+		return $ini;
+	}
+
+	/**
+	 * Reads constants over defaults.
+	 *
+	 * @return array<string,mixed>
+	 */
+	private static function load(): array {
+		$values = array();
+		foreach ( self::DEFAULTS as $name => $default ) {
+			$constant = 'REG_BUFFER_' . strtoupper( $name );
+			$value    = defined( $constant ) ? constant( $constant ) : $default;
+			if ( is_int( $default ) ) {
+				$value = (int) $value;
+			} elseif ( is_bool( $default ) ) {
+				$value = (bool) $value;
+			} else {
+				$value = (string) $value;
+			}
+			$values[ $name ] = $value;
+		}
+		if ( 0 >= $values['flush_memory_budget'] ) {
+			$limit                         = wp_convert_hr_to_bytes( (string) ini_get( 'memory_limit' ) );
+			$values['flush_memory_budget'] = $limit > 0 ? (int) ( $limit * 0.6 ) : 256 * MB_IN_BYTES;
+		}
+		$values['batch_size'] = max( 1, min( 10000, $values['batch_size'] ) );
+		/**
+		 * Filters the plugin's settings after constants were applied.
+		 *
+		 * @param array<string,mixed> $values settings keyed like Reg_Buffer_Settings::DEFAULTS.
+		 */
+		return (array) apply_filters( 'reg_buffer_settings', $values );
+	}
+}

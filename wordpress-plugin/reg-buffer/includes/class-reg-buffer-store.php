@@ -1,0 +1,238 @@
+<?php
+/**
+ * Owns the registrations table: its schema (dbDelta + schema version) and the one insert path used by both the
+ * flush and the direct (fallback) write.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Idempotent, transactional batch insert into {$wpdb->prefix}reg_buffer_registrations.
+ */
+final class Reg_Buffer_Store {
+
+	const SCHEMA_VERSION = '1';
+	const SCHEMA_OPTION  = 'reg_buffer_schema_version';
+
+	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
+	const MAX_STATEMENT_BYTES = 4 * MB_IN_BYTES;
+
+	/**
+	 * The current site's table name.
+	 */
+	public static function table(): string {
+		global $wpdb;
+		return $wpdb->prefix . 'reg_buffer_registrations';
+	}
+
+	/**
+	 * Creates or upgrades the current site's table when its schema version is not the current one.
+	 */
+	public static function maybe_install(): void {
+		if ( get_option( self::SCHEMA_OPTION ) !== self::SCHEMA_VERSION ) {
+			self::install();
+		}
+	}
+
+	/**
+	 * Creates or upgrades the table with dbDelta.
+	 */
+	public static function install(): void {
+		global $wpdb;
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$table   = self::table();
+		$collate = $wpdb->get_charset_collate();
+		// Binary collations: ids and unique keys compare byte for byte, as Redis deduplicates them.
+		dbDelta(
+			"CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  registration_id varchar(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  event_id bigint(20) unsigned NOT NULL,
+  unique_key varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  registered_at datetime(3) NOT NULL,
+  data longtext NOT NULL,
+  stored_at datetime(3) NOT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY registration_id (registration_id),
+  UNIQUE KEY event_unique_key (event_id,unique_key),
+  KEY event_registered_at (event_id,registered_at)
+) {$collate};"
+		);
+		update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true );
+	}
+
+	/**
+	 * Drops the current site's table (uninstall).
+	 */
+	public static function uninstall(): void {
+		global $wpdb;
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		delete_option( self::SCHEMA_OPTION );
+	}
+
+	/**
+	 * Stores registrations once each, in one transaction: rows already present (same registration id, or same
+	 * event + unique key) are left as they are, so a batch delivered twice changes nothing the second time.
+	 *
+	 * @param array         $rows          rows shaped like reg_buffer_flush() rows: id, event_id, registered_at,
+	 *                                     unique_key, json.
+	 * @param callable|null $may_commit    asked just before COMMIT; returning false rolls back (e.g. flush lock lost).
+	 * @return int|WP_Error how many rows were newly inserted.
+	 */
+	public static function insert( array $rows, ?callable $may_commit = null ) {
+		global $wpdb;
+		if ( array() === $rows ) {
+			return 0;
+		}
+		$table  = self::table();
+		$mirror = (bool) Reg_Buffer_Settings::get( 'mirror_postmeta' );
+
+		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
+			return self::db_error( 'START TRANSACTION' );
+		}
+		// Which ids exist before the insert: the rest are the ones this transaction inserts (for the mirror).
+		$existing = $mirror ? self::existing_ids( $rows ) : array();
+		$inserted = 0;
+		foreach ( self::statements( $rows ) as $statement ) {
+			$result = $wpdb->query( $statement ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- built with prepare() in statements().
+			if ( false === $result ) {
+				return self::rollback( 'INSERT' );
+			}
+			$inserted += (int) $result;
+		}
+		if ( $mirror && $inserted > 0 ) {
+			$new_ids = array_diff( self::existing_ids( $rows ), $existing );
+			if ( ! self::mirror_to_postmeta( $rows, array_flip( $new_ids ) ) ) {
+				return self::rollback( 'postmeta mirror' );
+			}
+		}
+		if ( null !== $may_commit && ! $may_commit() ) {
+			$wpdb->query( 'ROLLBACK' );
+			return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
+		}
+		if ( false === $wpdb->query( 'COMMIT' ) ) {
+			return self::rollback( 'COMMIT' );
+		}
+		return $inserted;
+	}
+
+	/**
+	 * Whether a registration with this id is stored.
+	 */
+	public static function has_registration( string $registration_id ): bool {
+		global $wpdb;
+		$table = self::table();
+		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE registration_id = %s", $registration_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * How many registrations the current site's table holds.
+	 */
+	public static function count(): int {
+		global $wpdb;
+		$table = self::table();
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
+	 * Multi-row INSERT statements, each prepared, each below MAX_STATEMENT_BYTES; usually exactly one per batch.
+	 *
+	 * @return string[]
+	 */
+	private static function statements( array $rows ): array {
+		global $wpdb;
+		$table = self::table();
+		// "ON DUPLICATE KEY UPDATE id = id" keeps duplicates out without INSERT IGNORE's habit of turning real
+		// errors (truncation, bad values) into warnings: a real error must fail the batch so it stays un-acked.
+		$head       = "INSERT INTO {$table} (registration_id, event_id, unique_key, registered_at, data, stored_at) VALUES ";
+		$tail       = ' ON DUPLICATE KEY UPDATE id = id';
+		$statements = array();
+		$tuples     = array();
+		$bytes      = 0;
+		foreach ( $rows as $row ) {
+			$has_key = null !== $row['unique_key'] && '' !== $row['unique_key'];
+			$args    = array( (string) $row['id'], (int) $row['event_id'] );
+			if ( $has_key ) {
+				$args[] = (string) $row['unique_key'];
+			}
+			$args[] = Reg_Buffer_Registration::to_datetime( (float) $row['registered_at'] );
+			$args[] = (string) $row['json'];
+			// NULL is written literally: prepare() would turn a null %s into ''.
+			$tuple    = $wpdb->prepare( '(%s, %d, ' . ( $has_key ? '%s' : 'NULL' ) . ', %s, %s, UTC_TIMESTAMP(3))', $args ); // phpcs:ignore WordPress.DB.PreparedSQLPlaceholders
+			$tuples[] = $tuple;
+			$bytes   += strlen( $tuple );
+			if ( $bytes >= self::MAX_STATEMENT_BYTES ) {
+				$statements[] = $head . implode( ',', $tuples ) . $tail;
+				$tuples       = array();
+				$bytes        = 0;
+			}
+		}
+		if ( array() !== $tuples ) {
+			$statements[] = $head . implode( ',', $tuples ) . $tail;
+		}
+		return $statements;
+	}
+
+	/**
+	 * Registration ids of $rows that the table holds, as seen by this transaction.
+	 *
+	 * @return string[]
+	 */
+	private static function existing_ids( array $rows ): array {
+		global $wpdb;
+		$table = self::table();
+		$ids   = array_map( static fn( $row ) => (string) $row['id'], $rows );
+		$in    = implode( ',', array_fill( 0, count( $ids ), '%s' ) );
+		return $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+	}
+
+	/**
+	 * Copies the fields of newly inserted registrations into their event's postmeta, as the seed snippet did.
+	 * Scalars are stored as text, arrays as JSON: nothing is serialized, so nothing ever needs unserializing.
+	 *
+	 * @param array               $rows    the batch.
+	 * @param array<string,mixed> $new_ids ids (as keys) inserted by this transaction.
+	 */
+	private static function mirror_to_postmeta( array $rows, array $new_ids ): bool {
+		global $wpdb;
+		$tuples = array();
+		$events = array();
+		foreach ( $rows as $row ) {
+			if ( ! isset( $new_ids[ $row['id'] ] ) ) {
+				continue;
+			}
+			$event_id            = (int) $row['event_id'];
+			$events[ $event_id ] = true;
+			$data                = is_array( $row['data'] ?? null ) ? $row['data'] : json_decode( (string) $row['json'], true );
+			$tuples[]            = $wpdb->prepare( '(%d, %s, %s)', $event_id, '_reg_buffer_registration_id', $row['id'] );
+			foreach ( (array) $data as $field => $value ) {
+				$meta_value = is_array( $value ) ? wp_json_encode( $value ) : ( is_bool( $value ) ? ( $value ? '1' : '0' ) : (string) $value );
+				$tuples[]   = $wpdb->prepare( '(%d, %s, %s)', $event_id, sanitize_key( (string) $field ), $meta_value );
+			}
+		}
+		if ( array() === $tuples ) {
+			return true;
+		}
+		$ok = false !== $wpdb->query( "INSERT INTO {$wpdb->postmeta} (post_id, meta_key, meta_value) VALUES " . implode( ',', $tuples ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		foreach ( array_keys( $events ) as $event_id ) {
+			wp_cache_delete( $event_id, 'post_meta' );
+		}
+		return $ok;
+	}
+
+	private static function rollback( string $step ): WP_Error {
+		global $wpdb;
+		$error = self::db_error( $step );
+		$wpdb->query( 'ROLLBACK' );
+		return $error;
+	}
+
+	private static function db_error( string $step ): WP_Error {
+		global $wpdb;
+		return new WP_Error( 'reg_buffer_db', sprintf( 'MySQL error during %s: %s', $step, $wpdb->last_error ), array( 'status' => 503 ) );
+	}
+}

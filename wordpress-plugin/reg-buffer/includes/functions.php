@@ -1,0 +1,48 @@
+<?php
+/**
+ * Owns the plugin's public PHP functions.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+if ( ! function_exists( 'reg_buffer_register' ) ) {
+	/**
+	 * Takes one registration: buffers it in Redis, or writes it straight to MySQL when that is not possible.
+	 *
+	 * @param int         $event_id     the event (> 0).
+	 * @param array       $registration the registration's fields (strings, numbers, bools, null, nested arrays).
+	 * @param string|null $unique_key   e.g. the attendee's e-mail: a second registration with it is a duplicate.
+	 * @return Reg_Buffer_Outcome|WP_Error outcome status buffered | stored | duplicate; WP_Error 422 (invalid) or
+	 *                                     503 (neither Redis nor MySQL could take it).
+	 */
+	function reg_buffer_register( $event_id, $registration, $unique_key = null ) {
+		return Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );
+	}
+}
+
+if ( ! function_exists( 'reg_buffer_status' ) ) {
+	/**
+	 * The plugin's status for the current site: whether the extension is loaded, the mode (buffer or direct),
+	 * how many registrations fell back to direct writes, stored rows, buffer statistics, last flush.
+	 *
+	 * @return array<string,mixed>
+	 */
+	function reg_buffer_status(): array {
+		return Reg_Buffer_Status::report();
+	}
+}
+
+if ( ! function_exists( 'reg_buffer_flush_now' ) ) {
+	/**
+	 * Runs one flush now (what WP-Cron runs every minute); returns its summary.
+	 *
+	 * @param array $budget optional: time, memory, batch_size, lease_seconds.
+	 */
+	function reg_buffer_flush_now( array $budget = array() ): array {
+		return Reg_Buffer_Flusher::run( $budget );
+	}
+}

@@ -1,0 +1,32 @@
+<?php
+/**
+ * Removes the plugin's tables, options and schedules on every site. Redis is left alone: registrations still
+ * buffered there are not deleted by an uninstall (flush them first with `wp reg-buffer flush --until-empty`).
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
+	exit;
+}
+
+require_once __DIR__ . '/includes/class-reg-buffer-settings.php';
+require_once __DIR__ . '/includes/class-reg-buffer-store.php';
+require_once __DIR__ . '/includes/class-reg-buffer-status.php';
+require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
+
+$reg_buffer_uninstall_site = static function () {
+	Reg_Buffer_Flusher::unschedule();
+	Reg_Buffer_Store::uninstall();
+	Reg_Buffer_Status::uninstall();
+};
+
+if ( is_multisite() ) {
+	foreach ( get_sites( array( 'fields' => 'ids', 'number' => 0 ) ) as $reg_buffer_site_id ) {
+		switch_to_blog( (int) $reg_buffer_site_id );
+		$reg_buffer_uninstall_site();
+		restore_current_blog();
+	}
+} else {
+	$reg_buffer_uninstall_site();
+}
