@@ -8,9 +8,11 @@ free_port() {
 # The pids this bench started, stopped one by one at exit.
 BENCH_PIDS=()
 BENCH_DB=""
+BENCH_CLEANUP=()   # more commands to run at exit (e.g. the WordPress site's teardown)
 
 bench_cleanup() {
-  local pid
+  local pid cmd
+  for cmd in "${BENCH_CLEANUP[@]}"; do "$cmd" || true; done
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BENCH_PIDS[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -51,9 +53,14 @@ start_db() {
   export ANCHOR_DB_NAME="$BENCH_DB" ANCHOR_DB_HOST=localhost ANCHOR_DB_USER=root ANCHOR_DB_PASS=''
 }
 
-# start_web DOCROOT -> HTTP_PORT: nginx on 127.0.0.1 in front of a static php-fpm pool, both private to $OUT/web.
+
+# start_web DIR [CHILDREN] -> HTTP_PORT: nginx on 127.0.0.1 in front of a static php-fpm pool, both private to DIR.
+# Serves WordPress (/usr/share/wordpress, wp-content from /var/lib/wordpress as Debian's package lays it out) and
+# DIR/bare.php as /bench-bare.php.
 start_web() {
-  local docroot=$1 children=${2:-8} w="$OUT/web"
+  local w=$1 children=${2:-8}
+  local wp=${STACK_WP_ROOT:-/usr/share/wordpress} content=${STACK_WP_CONTENT:-/var/lib/wordpress/wp-content}
+  [ -n "$w" ] || { echo "start_web: no directory" >&2; return 1; }
   mkdir -p "$w/tmp" "$w/log"
   HTTP_PORT=$(free_port)
   cat > "$w/php-fpm.conf" <<EOF
@@ -71,10 +78,9 @@ pm.max_requests = 0
 request_terminate_timeout = 30
 catch_workers_output = yes
 php_admin_value[error_log] = $w/log/php-errors.log
-php_admin_value[memory_limit] = 256M
-php_admin_value[reg_buffer.redis_url] = redis://127.0.0.1:$REDIS_PORT
-env[BENCH_REDIS_PORT] = $REDIS_PORT
+php_admin_flag[log_errors] = on
 EOF
+  local php_loc="include /etc/nginx/fastcgi_params; fastcgi_pass unix:$w/php-fpm.sock;"
   cat > "$w/nginx.conf" <<EOF
 worker_processes 1;
 user root;
@@ -88,25 +94,24 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$HTTP_PORT;
-    root $docroot;
+    root $wp;
     index index.php;
     location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \.php\$ {
-      try_files \$uri =404;
-      include /etc/nginx/fastcgi_params;
-      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_keep_conn on;
-      fastcgi_pass unix:$w/php-fpm.sock;
+    location = /bench-bare.php { $php_loc fastcgi_param SCRIPT_FILENAME $w/bare.php; }
+    location ^~ /wp-content/ {
+      root $(dirname "$content");
+      location ~ \.php\$ { try_files \$uri =404; $php_loc fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; }
     }
+    location ~ \.php\$ { try_files \$uri =404; $php_loc fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; }
   }
 }
 EOF
-  php-fpm8.2 -R -y "$w/php-fpm.conf" -F >/dev/null 2>&1 &
+  php-fpm8.2 -R -y "$w/php-fpm.conf" -F >/dev/null 2>>"$w/log/php-fpm-start.log" &
   BENCH_PIDS+=($!)
-  nginx -c "$w/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+  nginx -c "$w/nginx.conf" -g 'daemon off;' >/dev/null 2>>"$w/log/nginx-start.log" &
   BENCH_PIDS+=($!)
   for _ in $(seq 1 100); do
-    [ -S "$w/php-fpm.sock" ] && curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+    [ -S "$w/php-fpm.sock" ] && (exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null && return 0
     sleep 0.1
   done
   echo "nginx/php-fpm did not start (see $w/log)" >&2

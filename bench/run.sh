@@ -64,6 +64,14 @@ note versions "PHP $(php -r 'echo PHP_VERSION;'), reg_buffer $( [ $HAVE_EXT = 1 
 start_redis
 start_db
 echo "redis-server on 127.0.0.1:$REDIS_PORT, database $BENCH_DB, anchors in $BENCH_ANCHORS"
+. "$BENCH/http.sh"
+step "WordPress site (plugin $([ $HAVE_PLUGIN = 1 ] && echo present || echo 'not there yet'))"
+wp_setup || { echo "  ! WordPress site setup failed: see bench/out/stderr.log"; FAILED+=("wordpress"); }
+FLUSH_PATH=faithful
+if [ $HAVE_EXT = 1 ] && [ $HAVE_PLUGIN = 1 ] && [ $WP_READY = 1 ]; then
+  FLUSH_PATH=plugin
+  note flush_path "the plugin's real insert path, Reg_Buffer_Flusher::run() (claim -> Reg_Buffer_Store::insert in one transaction -> ack, flush lock held), WordPress loaded, memory_limit=128M (\`bench/flush_wp.php\`); peak memory includes WordPress's own"
+fi
 [ $HAVE_EXT = 1 ] || { echo "reg_buffer is not loaded (php -m): its cells are 'not yet'"; note missing "reg_buffer extension not loaded"; }
 
 PUSH_MODES="regbuf regbuf_unique seed pconnect_expire pconnect"
@@ -95,7 +103,11 @@ if [ $HAVE_EXT = 1 ]; then
       record fill "$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 2 100 "f$b.$run"
       # push cost on top of that backlog (growth), then flush all of it
       BENCH_KEEP=1 record growth_backlog "$b" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 100 "g$b.$run"
-      record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
+      if [ $FLUSH_PATH = plugin ]; then
+        record flush "regbuf@$b" "$run" stack_wp_php "$WP_HOST" -d memory_limit=128M "$BENCH/flush_wp.php" $((b + GROWTH_N)) 1000
+      else
+        record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
+      fi
       if [ "$b" -ge 1000000 ]; then
         record flush "limit@$b" "$run" php "$BENCH/insert_limit_at.php" "$b" 1000
       else
@@ -122,11 +134,8 @@ if [ $HAVE_EXT = 1 ]; then
   done
 fi
 
-if [ -x "$BENCH/http.sh" ]; then
-  step "5. HTTP: nginx + php-fpm + wrk ($WRK_CONNS connections, ${WRK_SECS}s a cell)"
-  . "$BENCH/http.sh"
-  http_section || { echo "  ! HTTP section failed"; FAILED+=("http"); }
-fi
+step "5. HTTP: nginx + php-fpm + wrk ($WRK_CONNS connections, ${WRK_SECS}s a cell)"
+http_section || { echo "  ! HTTP section failed"; FAILED+=("http"); }
 
 step "report"
 note finished "$(date -u '+%Y-%m-%d %H:%M UTC')"
