@@ -1,0 +1,82 @@
+//! The one error type of the core, classified so the binding can map each kind to the right PHP exception.
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A value the caller gave is out of range or malformed (PHP ValueError).
+    Invalid,
+    /// A value of a type that cannot be buffered (PHP TypeError).
+    Type,
+    /// Redis unreachable, timed out, or the connection broke (RegBuffer\ConnectionException).
+    Connection,
+    /// The buffer is at reg_buffer.max_pending (RegBuffer\CapacityException).
+    Capacity,
+    /// Redis answered with an error, or a setting is unusable (RegBuffer\Exception).
+    Server,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The id a failed push tried: the caller can store the registration elsewhere under the same id.
+    pub registration_id: Option<String>,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), registration_id: None }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, message)
+    }
+    pub fn wrong_type(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Type, message)
+    }
+    pub fn connection(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Connection, message)
+    }
+    pub fn capacity(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Capacity, message)
+    }
+    pub fn server(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Server, message)
+    }
+    pub fn with_registration_id(mut self, id: &str) -> Self {
+        self.registration_id = Some(id.to_owned());
+        self
+    }
+    pub fn is_connection(&self) -> bool {
+        self.kind == ErrorKind::Connection
+    }
+
+    /// Classifies a redis-rs error: a broken, refused or timed-out connection is a connection error; an error
+    /// reply or a refused login is the server saying no.
+    pub fn from_redis(err: &redis::RedisError, server: &str) -> Self {
+        match err.kind() {
+            redis::ErrorKind::Server(_) | redis::ErrorKind::AuthenticationFailed | redis::ErrorKind::InvalidClientConfig => {
+                Error::server(format!("Redis at {server} refused: {err}"))
+            }
+            _ => {
+                let what = if err.is_timeout() { "timed out" } else { "connection failed" };
+                Error::connection(format!("Redis at {server}: {what}: {err}"))
+            }
+        }
+    }
+}
+
+/// True when the connection that produced `err` must be thrown away: anything but a plain error reply
+/// (redis-rs #1252: after a timeout a reused connection returned the previous command's reply).
+pub fn connection_is_unusable(err: &redis::RedisError) -> bool {
+    !matches!(err.kind(), redis::ErrorKind::Server(_)) || err.is_connection_dropped()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

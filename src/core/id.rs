@@ -1,0 +1,93 @@
+//! Registration and batch ids: 26-character ULIDs (48-bit milliseconds + 80 random bits), made before the write so
+//! a caller can store a registration elsewhere under the same id. Monotonic within a process; fresh randomness
+//! after a fork so a parent and its children never share a sequence.
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+struct Last {
+    pid: u32,
+    ms: u64,
+    random: u128,
+}
+
+static LAST: Mutex<Last> = Mutex::new(Last { pid: 0, ms: 0, random: 0 });
+
+/// Microseconds since the Unix epoch.
+pub fn now_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+fn random80() -> u128 {
+    let mut bytes = [0u8; 16];
+    // getrandom only fails when the OS has no entropy source at all; the clock still keeps ids apart then.
+    if getrandom::getrandom(&mut bytes[6..]).is_err() {
+        bytes[6..14].copy_from_slice(&now_micros().to_le_bytes());
+    }
+    u128::from_be_bytes(bytes)
+}
+
+/// A new id for time `micros`, greater than every id this process made before.
+pub fn new_id(micros: u64) -> String {
+    let ms = micros / 1000;
+    let pid = std::process::id();
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    let (ms, random) = if last.pid == pid && ms <= last.ms {
+        // Same millisecond (or the clock went back): count up from the last id.
+        let next = (last.random + 1) & ((1u128 << 80) - 1);
+        if next == 0 { (last.ms + 1, random80()) } else { (last.ms, next) }
+    } else {
+        (ms, random80())
+    };
+    *last = Last { pid, ms, random };
+    encode(ms, random)
+}
+
+fn encode(ms: u64, random: u128) -> String {
+    let value: u128 = ((ms as u128 & ((1u128 << 48) - 1)) << 80) | random;
+    (0..26).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
+}
+
+/// The millisecond timestamp inside an id, or None for something that is not an id.
+pub fn id_millis(id: &str) -> Option<u64> {
+    if id.len() != 26 {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for c in id.bytes() {
+        let digit = ALPHABET.iter().position(|&a| a == c)? as u128;
+        value = (value << 5) | digit;
+    }
+    Some((value >> 80) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_ordered_by_time_within_a_process() {
+        let t = now_micros();
+        let mut ids: Vec<String> = (0..10_000).map(|_| new_id(t)).collect();
+        let sorted = ids.clone();
+        ids.sort();
+        assert_eq!(ids, sorted);
+        ids.dedup();
+        assert_eq!(ids.len(), 10_000);
+        let later = new_id(t + 5_000);
+        assert!(later > sorted[9_999]);
+    }
+
+    #[test]
+    fn an_id_carries_its_millisecond() {
+        let t = 1_732_572_000_123_456;
+        assert_eq!(id_millis(&new_id(t + 1_000_000_000)), Some((t + 1_000_000_000) / 1000));
+        assert_eq!(id_millis("not an id"), None);
+    }
+}
+
+/// An id for a registration made at an earlier time (an import): random within its millisecond, not monotonic.
+pub fn id_at(micros: u64) -> String {
+    encode(micros / 1000, random80())
+}

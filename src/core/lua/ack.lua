@@ -1,0 +1,15 @@
+-- Acknowledges a batch: its registrations leave Redis. ARGV: prefix, batch id. Returns how many were removed.
+local members = redis.call('LRANGE', k_batch(ARGV[2]), 0, -1)
+if #members == 0 then return 0 end
+local removed = 0
+for _, m in ipairs(members) do
+  local e, id = split_member(m)
+  removed = removed + redis.call('HDEL', k_data(e), id)
+  redis.call('ZREM', k_time(e), id)
+end
+redis.call('DEL', k_batch(ARGV[2]))
+redis.call('ZREM', K_LEASES, ARGV[2])
+redis.call('HINCRBY', K_STATS, 'in_flight', -#members)
+redis.call('HINCRBY', K_STATS, 'buffered', -removed)
+redis.call('HINCRBY', K_STATS, 'acked', removed)
+return removed

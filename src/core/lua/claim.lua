@@ -1,0 +1,94 @@
+-- Claims a batch. ARGV: prefix, limit, lease ms, batch id. Returns {batch id, e1, id1, entry1, e2, ...}.
+local limit = tonumber(ARGV[2])
+local batch = ARGV[4]
+local now = now_ms()
+
+-- Batches whose lease ran out go back to the front of their events' queues, a few per call so one call stays
+-- short however many flushers died.
+local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', string.format('%.0f', now), 'LIMIT', 0, 8)
+for _, old in ipairs(expired) do
+  local members = redis.call('LRANGE', k_batch(old), 0, -1)
+  local back = 0
+  for i = #members, 1, -1 do
+    local e, id = split_member(members[i])
+    if redis.call('HEXISTS', k_data(e), id) == 1 then
+      redis.call('LPUSH', k_queue(e), id)
+      redis.call('ZADD', K_READY, 'LT', 0, e)
+      local score = redis.call('ZSCORE', k_time(e), id)
+      if score then redis.call('ZADD', K_OLDEST, 'LT', score, e) end
+      back = back + 1
+    end
+  end
+  redis.call('DEL', k_batch(old))
+  redis.call('ZREM', K_LEASES, old)
+  redis.call('HINCRBY', K_STATS, 'in_flight', -#members)
+  redis.call('HINCRBY', K_STATS, 'redelivered', back)
+end
+
+-- Round robin: the events served longest ago first, each a fair share, then what is left of the limit.
+local events = redis.call('ZRANGE', K_READY, 0, limit - 1)
+local out = {batch}
+local members = {}
+local taken = 0
+local seq = 0
+local function take(e, n)
+  local ids = redis.call('LPOP', k_queue(e), n)
+  if not ids then return 0 end
+  local chunk = 500
+  for from = 1, #ids, chunk do
+    local upto = math.min(from + chunk - 1, #ids)
+    local entries = redis.call('HMGET', k_data(e), unpack(ids, from, upto))
+    for i = from, upto do
+      local entry = entries[i - from + 1]
+      if entry then
+        out[#out + 1] = e; out[#out + 1] = ids[i]; out[#out + 1] = entry
+        members[#members + 1] = e .. ':' .. ids[i]
+        taken = taken + 1
+      else
+        -- The id outlived its data (evicted under a maxmemory policy other than noeviction).
+        redis.call('ZREM', k_time(e), ids[i])
+        redis.call('HINCRBY', K_STATS, 'buffered', -1)
+        redis.call('HINCRBY', K_STATS, 'lost', 1)
+      end
+    end
+  end
+  return #ids
+end
+local function settle(e)
+  local head = redis.call('LINDEX', k_queue(e), 0)
+  if head then
+    seq = seq + 1
+    redis.call('ZADD', K_READY, string.format('%.0f', now * 1000 + seq), e)
+    local score = redis.call('ZSCORE', k_time(e), head)
+    redis.call('ZADD', K_OLDEST, score or string.format('%.0f', now), e)
+  else
+    redis.call('ZREM', K_READY, e)
+    redis.call('ZREM', K_OLDEST, e)
+  end
+end
+if #events > 0 then
+  local share = math.max(1, math.floor(limit / #events))
+  local more = {}
+  for _, e in ipairs(events) do
+    if taken >= limit then break end
+    local got = take(e, math.min(share, limit - taken))
+    if got == share then more[#more + 1] = e end
+  end
+  for _, e in ipairs(more) do
+    if taken >= limit then break end
+    take(e, limit - taken)
+  end
+  for _, e in ipairs(events) do settle(e) end
+end
+
+if #members > 0 then
+  for from = 1, #members, 500 do
+    redis.call('RPUSH', k_batch(batch), unpack(members, from, math.min(from + 499, #members)))
+  end
+  redis.call('ZADD', K_LEASES, string.format('%.0f', now + tonumber(ARGV[3])), batch)
+  redis.call('HINCRBY', K_STATS, 'in_flight', #members)
+  redis.call('HINCRBY', K_STATS, 'claimed', #members)
+else
+  out[1] = ''
+end
+return out

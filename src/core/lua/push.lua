@@ -1,0 +1,23 @@
+-- Buffers one registration. KEYS: queue, data, time index, ready, oldest, stats[, unique marker]
+-- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl, ready score
+-- Returns 1 buffered (or already buffered under this id), 0 duplicate, -1 at capacity.
+local id = ARGV[2]
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
+local max = tonumber(ARGV[6])
+if max > 0 and tonumber(redis.call('HGET', KEYS[6], 'buffered') or '0') >= max then return -1 end
+if KEYS[7] then
+  local holder = redis.call('SET', KEYS[7], id, 'NX', 'GET', 'EX', ARGV[7])
+  if holder == id then return 1 end            -- this very registration, pushed again after it was flushed
+  if holder then
+    redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
+    return 0
+  end
+end
+redis.call('HSET', KEYS[2], id, ARGV[3])
+redis.call('RPUSH', KEYS[1], id)
+redis.call('ZADD', KEYS[3], ARGV[4], id)
+redis.call('ZADD', KEYS[4], 'NX', ARGV[8], ARGV[5])
+redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
+redis.call('HINCRBY', KEYS[6], 'buffered', 1)
+redis.call('HINCRBY', KEYS[6], 'pushed', 1)
+return 1

@@ -1,0 +1,19 @@
+-- Moves claimed registrations that cannot be decoded out of the way. ARGV: prefix, batch id, then
+-- (member, reason) pairs. Returns how many were quarantined.
+local moved = 0
+for i = 3, #ARGV, 2 do
+  local e, id = split_member(ARGV[i])
+  local entry = redis.call('HGET', k_data(e), id)
+  if entry then
+    redis.call('HSET', K_QUARANTINE, ARGV[i], ARGV[i + 1] .. '\n' .. entry)
+    redis.call('HDEL', k_data(e), id)
+    redis.call('ZREM', k_time(e), id)
+    redis.call('HINCRBY', K_STATS, 'buffered', -1)
+    moved = moved + 1
+  end
+  if redis.call('LREM', k_batch(ARGV[2]), 1, ARGV[i]) == 1 then
+    redis.call('HINCRBY', K_STATS, 'in_flight', -1)
+  end
+end
+redis.call('HINCRBY', K_STATS, 'quarantined', moved)
+return moved

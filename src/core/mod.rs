@@ -1,0 +1,8 @@
+//! The pure-Rust core: no PHP types. Settings, key layout, codec, ids, connections and the buffer operations.
+pub mod buffer;
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod id;
+pub mod keys;
+pub mod pool;

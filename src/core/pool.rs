@@ -1,0 +1,124 @@
+//! Connections: made lazily, one per process and thread, rebuilt after a fork, discarded after any error that is
+//! not a plain error reply, and guarded by a circuit breaker so a site whose Redis is down does not wait on every
+//! call. Nothing connects at module startup.
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use redis::Connection;
+
+use crate::core::config::Config;
+use crate::core::error::{connection_is_unusable, Error, Result};
+
+struct Pooled {
+    pid: u32,
+    /// What the connection was made for: a change of URL or timeouts means a new connection.
+    made_for: (String, Duration, Duration),
+    connection: Connection,
+}
+
+#[derive(Clone, Copy)]
+struct Failure {
+    at: Instant,
+    until: Instant,
+}
+
+thread_local! {
+    static CONNECTION: RefCell<Option<Pooled>> = const { RefCell::new(None) };
+    /// Last failure per server URL, for the circuit breaker.
+    static FAILURES: RefCell<HashMap<String, Failure>> = RefCell::new(HashMap::new());
+}
+
+/// What the process knows about its connection, for phpinfo() and stats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    NotConnected,
+    Connected,
+    /// The breaker is open: calls fail at once for this many more milliseconds.
+    BackingOff(u64),
+}
+
+pub fn connection_state(cfg: &Config) -> ConnectionState {
+    let now = Instant::now();
+    if let Some(f) = FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
+        if f.until > now {
+            return ConnectionState::BackingOff((f.until - now).as_millis() as u64);
+        }
+    }
+    let pid = std::process::id();
+    CONNECTION.with(|c| match &*c.borrow() {
+        Some(p) if p.pid == pid && p.made_for.0 == cfg.redis_url => ConnectionState::Connected,
+        _ => ConnectionState::NotConnected,
+    })
+}
+
+/// Runs `op` on this process's connection to the configured Redis.
+pub fn with_connection<T>(cfg: &Config, op: impl FnOnce(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+    let server = cfg.redacted_url();
+    let made_for = (cfg.redis_url.clone(), cfg.connect_timeout, cfg.timeout);
+    let pid = std::process::id();
+
+    let mut pooled = CONNECTION.with(|c| c.borrow_mut().take());
+    if let Some(p) = &pooled {
+        if p.pid != pid {
+            // Inherited from the parent across a fork: the socket is the parent's. Forget it without a goodbye.
+            std::mem::forget(pooled.take());
+        } else if p.made_for != made_for {
+            pooled = None;
+        }
+    }
+    let mut pooled = match pooled {
+        Some(p) => p,
+        None => {
+            check_breaker(cfg, &server)?;
+            match connect(cfg) {
+                Ok(connection) => Pooled { pid, made_for, connection },
+                Err(e) => {
+                    trip_breaker(cfg);
+                    return Err(Error::from_redis(&e, &server));
+                }
+            }
+        }
+    };
+    match op(&mut pooled.connection) {
+        Ok(value) => {
+            CONNECTION.with(|c| *c.borrow_mut() = Some(pooled));
+            FAILURES.with(|f| f.borrow_mut().remove(&cfg.redis_url));
+            Ok(value)
+        }
+        Err(e) => {
+            if connection_is_unusable(&e) {
+                // Dropped here, never reused: its next reply could be this command's (redis-rs #1252).
+                trip_breaker(cfg);
+            } else {
+                CONNECTION.with(|c| *c.borrow_mut() = Some(pooled));
+            }
+            Err(Error::from_redis(&e, &server))
+        }
+    }
+}
+
+fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
+    let client = redis::Client::open(cfg.redis_url.as_str())?;
+    let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
+    connection.set_read_timeout(Some(cfg.timeout))?;
+    connection.set_write_timeout(Some(cfg.timeout))?;
+    Ok(connection)
+}
+
+fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
+    let now = Instant::now();
+    match FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
+        Some(f) if f.until > now => Err(Error::connection(format!(
+            "Redis at {server} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
+            (now - f.at).as_millis(),
+            cfg.retry_interval.as_millis()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn trip_breaker(cfg: &Config) {
+    let at = Instant::now();
+    FAILURES.with(|f| f.borrow_mut().insert(cfg.redis_url.clone(), Failure { at, until: at + cfg.retry_interval }));
+}

@@ -1,0 +1,231 @@
+//! The PHP functions: each parses its arguments, calls the core, and converts the answer. No buffer logic here.
+use std::panic::AssertUnwindSafe;
+
+use ext_php_rs::args::Arg;
+use ext_php_rs::builders::{FunctionBuilder, ModuleBuilder};
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::zend::{run_handler, ExecuteData};
+
+use crate::core::buffer::{Buffer, PushOutcome};
+use crate::core::error::Error;
+use crate::php::args::{ArgError, Args};
+use crate::php::{convert, exceptions, settings};
+
+enum Failure {
+    Arg(ArgError),
+    Core(Error),
+}
+impl From<ArgError> for Failure {
+    fn from(e: ArgError) -> Self {
+        Failure::Arg(e)
+    }
+}
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+/// Runs a function body with panics caught, and turns its error into the PHP exception.
+fn call(ex: &mut ExecuteData, retval: &mut Zval, body: impl FnOnce(&mut ExecuteData) -> Result<Zval, Failure>) {
+    run_handler(AssertUnwindSafe(|| match body(ex) {
+        Ok(value) => *retval = value,
+        Err(Failure::Arg(e)) => e.throw(),
+        Err(Failure::Core(e)) => exceptions::throw(e),
+    }));
+}
+
+fn long(n: i64) -> Zval {
+    let mut zv = Zval::new();
+    zv.set_long(n);
+    zv
+}
+
+fn rows<'a>(regs: impl IntoIterator<Item = &'a crate::core::buffer::BufferedRegistration>) -> Result<Zval, Failure> {
+    let mut list = ZendHashTable::new();
+    for reg in regs {
+        let _ = list.push(convert::row(reg)?);
+    }
+    let mut zv = Zval::new();
+    zv.set_hashtable(list);
+    Ok(zv)
+}
+
+const PUSH_PARAMS: &[&str] = &["event_id", "registration", "unique_key"];
+extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_push", PUSH_PARAMS, 2)?;
+        let event_id = args.long(0, 0)?;
+        let unique_key = args.bytes(2, true)?;
+        let registration = convert::registration(args.array(1)?)?;
+        let cfg = settings::config()?;
+        Ok(match Buffer::new(&cfg).push(event_id, &registration, unique_key.as_deref())? {
+            PushOutcome::Buffered(id) => {
+                let mut zv = Zval::new();
+                convert::set_bytes(&mut zv, id.as_bytes());
+                zv
+            }
+            PushOutcome::Duplicate => {
+                let mut zv = Zval::new();
+                zv.set_bool(false);
+                zv
+            }
+        })
+    })
+}
+
+const FLUSH_PARAMS: &[&str] = &["limit", "lease_seconds"];
+extern "C" fn flush(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_flush", FLUSH_PARAMS, 0)?;
+        let limit = args.long(0, 500)?;
+        let lease_seconds = args.long(1, 300)?;
+        let cfg = settings::config()?;
+        let batch = Buffer::new(&cfg).claim(limit, lease_seconds)?;
+        let mut out = ZendHashTable::with_capacity(2);
+        let mut id = Zval::new();
+        convert::set_bytes(&mut id, batch.id.as_bytes());
+        let _ = out.insert("batch", id);
+        let _ = out.insert("rows", rows(&batch.registrations)?);
+        let mut zv = Zval::new();
+        zv.set_hashtable(out);
+        Ok(zv)
+    })
+}
+
+const ACK_PARAMS: &[&str] = &["batch"];
+extern "C" fn ack(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_ack", ACK_PARAMS, 1)?;
+        let batch = args.bytes(0, false)?.unwrap_or_default();
+        let batch = String::from_utf8(batch).map_err(|_| Error::invalid("batch is not a batch id"))?;
+        let cfg = settings::config()?;
+        Ok(long(Buffer::new(&cfg).ack(&batch)?))
+    })
+}
+
+extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        Args::new(ex, "reg_buffer_stats", &[], 0)?;
+        let cfg = settings::config()?;
+        let s = Buffer::new(&cfg).stats()?;
+        let mut out = ZendHashTable::new();
+        let _ = out.insert("pending", long(s.pending));
+        let _ = out.insert("in_flight", long(s.in_flight));
+        let _ = out.insert("buffered", long(s.buffered));
+        let _ = out.insert("events", long(s.events));
+        let mut age = Zval::new();
+        match s.oldest_pending_age {
+            Some(a) => age.set_double(a),
+            None => age.set_null(),
+        }
+        let _ = out.insert("oldest_pending_age", age);
+        let _ = out.insert("quarantined", long(s.quarantined));
+        let mut policy = Zval::new();
+        match &s.maxmemory_policy {
+            Some(p) => convert::set_bytes(&mut policy, p.as_bytes()),
+            None => policy.set_null(),
+        }
+        let _ = out.insert("maxmemory_policy", policy);
+        for (name, value) in &s.counters {
+            let _ = out.insert(name.as_str(), long(*value));
+        }
+        let mut zv = Zval::new();
+        zv.set_hashtable(out);
+        Ok(zv)
+    })
+}
+
+const RANGE_PARAMS: &[&str] = &["event_id", "from", "to", "limit"];
+extern "C" fn range(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_range", RANGE_PARAMS, 3)?;
+        let event_id = args.long(0, 0)?;
+        let from = args.double(1)?;
+        let to = args.double(2)?;
+        let limit = args.long(3, 1000)?;
+        let cfg = settings::config()?;
+        let regs = Buffer::new(&cfg).range(event_id, from, to, limit)?;
+        rows(&regs)
+    })
+}
+
+const IMPORT_PARAMS: &[&str] = &["pattern"];
+extern "C" fn import_legacy(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_import_legacy", IMPORT_PARAMS, 0)?;
+        let pattern = match args.bytes(0, false)? {
+            Some(p) => String::from_utf8(p).map_err(|_| Error::invalid("pattern must be valid UTF-8"))?,
+            None => "event_reg_buffer:*".to_owned(),
+        };
+        let cfg = settings::config()?;
+        Ok(long(Buffer::new(&cfg).import_legacy(&pattern)? as i64))
+    })
+}
+
+pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .function(
+            FunctionBuilder::new("reg_buffer_push", push)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("registration", DataType::Array))
+                .not_required()
+                .arg(Arg::new("unique_key", DataType::String).allow_null().default("null"))
+                .returns(DataType::String, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_flush", flush)
+                .not_required()
+                .arg(Arg::new("limit", DataType::Long).default("500"))
+                .arg(Arg::new("lease_seconds", DataType::Long).default("300"))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_ack", ack)
+                .arg(Arg::new("batch", DataType::String))
+                .returns(DataType::Long, false, false),
+        )
+        .function(FunctionBuilder::new("reg_buffer_stats", stats).returns(DataType::Array, false, false))
+        .function(
+            FunctionBuilder::new("reg_buffer_range", range)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("from", DataType::Double))
+                .arg(Arg::new("to", DataType::Double))
+                .not_required()
+                .arg(Arg::new("limit", DataType::Long).default("1000"))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_import_legacy", import_legacy)
+                .not_required()
+                .arg(Arg::new("pattern", DataType::String).default("'event_reg_buffer:*'"))
+                .returns(DataType::Long, false, false),
+        )
+}
+
+/// `reg_buffer_push(): string|false` — the builder knows no union types, so the return type's mask gains `false`
+/// after registration, as a C extension's arginfo would declare it.
+pub fn declare_union_returns() {
+    use ext_php_rs::ffi::{zend_function, zend_hash_str_find};
+    const MAY_BE_FALSE: u32 = 1 << 2;
+    // SAFETY: MINIT runs before any request, on one thread (NTS build).
+    let table = unsafe { (*std::ptr::addr_of!(ext_php_rs::ffi::compiler_globals)).function_table };
+    if table.is_null() {
+        return;
+    }
+    let name = "reg_buffer_push";
+    // SAFETY: MINIT, single-threaded; the function table holds zend_function pointers for internal functions,
+    // whose arg_info[-1] is the return type.
+    unsafe {
+        let found = zend_hash_str_find(table, name.as_ptr().cast(), name.len());
+        if found.is_null() {
+            return;
+        }
+        let func = (*found).value.ptr as *mut zend_function;
+        let info = (*func).internal_function.arg_info;
+        if !info.is_null() {
+            (*info.offset(-1)).type_.type_mask |= MAY_BE_FALSE;
+        }
+    }
+}

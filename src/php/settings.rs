@@ -1,0 +1,54 @@
+//! php.ini settings: registered at startup, read per call through the engine (no map of every setting), parsed
+//! only when a raw value changed.
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr};
+use std::rc::Rc;
+
+use ext_php_rs::flags::IniEntryPermission;
+use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
+
+use crate::core::config::{Config, SETTINGS};
+use crate::core::error::Result;
+
+const fn entry(i: usize) -> IniEntryDef {
+    IniEntryDef::new(SETTINGS[i].0, SETTINGS[i].1, IniEntryPermission::All)
+}
+
+static INI: IniEntryDefs<9> =
+    IniEntryDefs::new([entry(0), entry(1), entry(2), entry(3), entry(4), entry(5), entry(6), entry(7), IniEntryDef::end()]);
+
+extern "C" {
+    fn zend_ini_string_ex(name: *const c_char, name_length: usize, orig: c_int, exists: *mut bool) -> *mut c_char;
+}
+
+pub fn register(module_number: i32) {
+    IniEntryDef::register(INI.as_slice(), module_number);
+}
+
+/// The current value of a setting as PHP sees it (after ini_set()).
+pub fn raw(name: &CStr) -> Option<String> {
+    let mut exists = false;
+    // SAFETY: name is NUL-terminated; the engine returns a pointer into its own ini storage or null.
+    let value = unsafe { zend_ini_string_ex(name.as_ptr(), name.count_bytes(), 0, &mut exists) };
+    if value.is_null() || !exists {
+        return None;
+    }
+    Some(unsafe { CStr::from_ptr(value) }.to_string_lossy().into_owned())
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<(Vec<Option<String>>, Rc<Config>)>> = const { RefCell::new(None) };
+}
+
+/// The settings in force now.
+pub fn config() -> Result<Rc<Config>> {
+    let raw_values: Vec<Option<String>> = SETTINGS.iter().map(|(name, _)| raw(name)).collect();
+    if let Some(cfg) = CACHE.with(|c| c.borrow().as_ref().filter(|(r, _)| *r == raw_values).map(|(_, cfg)| cfg.clone())) {
+        return Ok(cfg);
+    }
+    let cfg = Rc::new(Config::from_lookup(|name| {
+        SETTINGS.iter().position(|(n, _)| n.to_str().ok() == Some(name)).and_then(|i| raw_values[i].clone())
+    })?);
+    CACHE.with(|c| *c.borrow_mut() = Some((raw_values, cfg.clone())));
+    Ok(cfg)
+}
