@@ -5,9 +5,11 @@
 # php-fpm are private instances on free ports with their own files under a directory you pass in.
 #
 #   stack_free_port                         -> prints a free TCP port on 127.0.0.1
-#   stack_redis_start DIR                   -> private redis-server (noeviction, no persistence) in DIR;
+#   stack_redis_start DIR                   -> private redis-server in DIR (noeviction; append-only file, so a
+#                                              stop/restart keeps buffered data; extra server options can be
+#                                              given in STACK_REDIS_ARGS, e.g. "--appendonly no");
 #                                              sets STACK_REDIS_PORT, STACK_REDIS_URL (redis://127.0.0.1:PORT)
-#   stack_redis_stop DIR                    -> stops it (SHUTDOWN NOSAVE, then waits for the pid to go)
+#   stack_redis_stop DIR                    -> stops it (SHUTDOWN, which syncs the AOF; waits for the pid to go)
 #   stack_redis_restart DIR                 -> starts it again on the same port (after stack_redis_stop)
 #   stack_redis_cli ARGS...                 -> redis-cli against the private instance
 #   stack_mariadb_ensure                    -> starts MariaDB if it is not answering, waits for the socket
@@ -63,15 +65,14 @@ stack_free_port() {
 stack_redis_start() {
   local dir=$1
   mkdir -p "$dir/redis"
-  if [ -z "${STACK_REDIS_PORT:-}" ] || [ ! -f "$dir/redis/port" ]; then
-    STACK_REDIS_PORT=$(stack_free_port)
-    echo "$STACK_REDIS_PORT" > "$dir/redis/port"
-  fi
+  # A restart reuses the port, so clients configured with the URL find the server again.
+  [ -f "$dir/redis/port" ] || stack_free_port > "$dir/redis/port"
   STACK_REDIS_PORT=$(cat "$dir/redis/port")
   # noeviction: an evicting policy could drop buffered registrations (Matomo QueuedTracking #28).
+  # shellcheck disable=SC2086 # STACK_REDIS_ARGS is a list of options on purpose.
   redis-server --bind 127.0.0.1 --port "$STACK_REDIS_PORT" --dir "$dir/redis" \
-    --save '' --appendonly no --maxmemory-policy noeviction \
-    --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log"
+    --save '' --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+    --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" ${STACK_REDIS_ARGS:-}
   stack_wait_for 100 redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" ping \
     || { stack_log "redis did not start on $STACK_REDIS_PORT"; cat "$dir/redis/redis.log" >&2; return 1; }
   STACK_REDIS_URL="redis://127.0.0.1:$STACK_REDIS_PORT"
@@ -87,7 +88,7 @@ stack_redis_stop() {
   local dir=$1 pid
   [ -f "$dir/redis/redis.pid" ] || return 0
   pid=$(cat "$dir/redis/redis.pid")
-  redis-cli -h 127.0.0.1 -p "$(cat "$dir/redis/port")" shutdown nosave >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+  redis-cli -h 127.0.0.1 -p "$(cat "$dir/redis/port")" shutdown >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
   stack_wait_for 100 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
   rm -f "$dir/redis/redis.pid"
   stack_log "redis-server stopped (pid $pid)"

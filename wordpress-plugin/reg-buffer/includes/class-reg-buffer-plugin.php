@@ -47,13 +47,6 @@ final class Reg_Buffer_Plugin {
 		if ( is_wp_error( $outcome ) ) {
 			Reg_Buffer_Registrar::report_error( 'rejected', null, array( 'event_id' => $event_id, 'error' => $outcome->get_error_message() ) );
 		}
-		/**
-		 * Fires with the outcome of a registration taken through the reg_buffer_register action.
-		 *
-		 * @param Reg_Buffer_Outcome|WP_Error $outcome outcome.
-		 * @param mixed                       $event_id event.
-		 */
-		do_action( 'reg_buffer_registered', $outcome, $event_id );
 	}
 
 	public function register_rest_routes(): void {

@@ -23,6 +23,25 @@ final class Reg_Buffer_Registrar {
 	 * @return Reg_Buffer_Outcome|WP_Error WP_Error 422 when invalid, 503 when neither Redis nor MySQL took it.
 	 */
 	public static function register( $event_id, $registration, $unique_key = null ) {
+		$outcome = self::take( $event_id, $registration, $unique_key );
+		/**
+		 * Fires with the outcome of every registration taken (action, function, REST, source hooks).
+		 *
+		 * @param Reg_Buffer_Outcome|WP_Error $outcome      buffered | stored | duplicate, or the error.
+		 * @param mixed                       $event_id     event.
+		 * @param mixed                       $unique_key   unique key.
+		 * @param mixed                       $registration fields.
+		 */
+		do_action( 'reg_buffer_registered', $outcome, $event_id, $unique_key, $registration );
+		return $outcome;
+	}
+
+	/**
+	 * Pushes, or falls back to a direct write.
+	 *
+	 * @return Reg_Buffer_Outcome|WP_Error
+	 */
+	private static function take( $event_id, $registration, $unique_key ) {
 		if ( is_string( $event_id ) && ctype_digit( $event_id ) ) {
 			$event_id = (int) $event_id; // Hook arguments and form fields often carry ids as strings.
 		}

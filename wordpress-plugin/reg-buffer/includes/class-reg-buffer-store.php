@@ -44,15 +44,16 @@ final class Reg_Buffer_Store {
 	public static function install(): void {
 		global $wpdb;
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		$table   = self::table();
-		$collate = $wpdb->get_charset_collate();
-		// Binary collations: ids and unique keys compare byte for byte, as Redis deduplicates them.
+		$table = self::table();
+		// utf8mb4_bin throughout: unique keys compare byte for byte, as Redis deduplicates them, and it is one of
+		// the collations wpdb trusts, so it does not re-scan every multi-row INSERT for "invalid" text (which with
+		// mixed or *_unicode_ci columns rejects or strips non-ASCII data).
 		dbDelta(
 			"CREATE TABLE {$table} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  registration_id varchar(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  registration_id varchar(40) NOT NULL,
   event_id bigint(20) unsigned NOT NULL,
-  unique_key varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+  unique_key varchar(191) DEFAULT NULL,
   registered_at datetime(3) NOT NULL,
   data longtext NOT NULL,
   stored_at datetime(3) NOT NULL,
@@ -60,7 +61,7 @@ final class Reg_Buffer_Store {
   UNIQUE KEY registration_id (registration_id),
   UNIQUE KEY event_unique_key (event_id,unique_key),
   KEY event_registered_at (event_id,registered_at)
-) {$collate};"
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
 		update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true );
 	}

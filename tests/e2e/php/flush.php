@@ -1,0 +1,51 @@
+<?php
+// Flushes the buffer.
+//   php flush.php until-empty         flush runs until the buffer is empty; prints the totals as JSON
+//   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
+//                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
+require getenv( 'STACK_WP_LOAD' );
+require __DIR__ . '/common.php';
+
+$mode = $argv[1] ?? 'until-empty';
+if ( 'crash' === $mode ) {
+	$marker = $argv[2];
+	add_action(
+		'reg_buffer_batch_stored',
+		static function ( $batch, $claimed, $inserted ) use ( $marker ) {
+			file_put_contents( $marker, json_encode( array( 'batch' => $batch, 'claimed' => $claimed, 'inserted' => $inserted, 'pid' => getmypid() ) ) );
+			sleep( 120 ); // The test kills us here: committed, not acked.
+			exit( 3 );
+		},
+		10,
+		3
+	);
+	// A short lease, so the test need not wait the default 300 s for the batch to be handed out again.
+	reg_buffer_flush_now( array( 'lease_seconds' => 2 ) );
+	fwrite( STDERR, "the flush finished without committing a batch\n" );
+	exit( 1 );
+}
+
+$totals = array( 'runs' => 0, 'claimed' => 0, 'inserted' => 0, 'duplicates' => 0, 'acked' => 0, 'locked' => 0 );
+for ( $run = 0; $run < 200; $run++ ) { // Bounded: a flush that never empties the buffer fails the test.
+	$summary = reg_buffer_flush_now();
+	++$totals['runs'];
+	foreach ( array( 'claimed', 'inserted', 'duplicates', 'acked' ) as $k ) {
+		$totals[ $k ] += $summary[ $k ];
+	}
+	if ( 'locked' === $summary['outcome'] ) {
+		// Another flusher's session (or a killed one the server has not reaped yet) holds the lock.
+		++$totals['locked'];
+		usleep( 200000 );
+		continue;
+	}
+	if ( 'empty' === $summary['outcome'] || 'direct' === $summary['outcome'] ) {
+		$totals['outcome'] = $summary['outcome'];
+		break;
+	}
+	if ( 'error' === $summary['outcome'] ) {
+		$totals['outcome'] = 'error';
+		break;
+	}
+}
+echo json_encode( $totals ), "\n";
+exit( 'error' === ( $totals['outcome'] ?? 'error' ) ? 1 : 0 );

@@ -1,0 +1,18 @@
+<?php
+// Activates the plugin (as an admin would) and creates an application password for REST: prints it.
+require getenv( 'STACK_WP_LOAD' );
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+
+$plugin = getenv( 'E2E_PLUGIN' ) . '/reg-buffer.php';
+$result = activate_plugin( $plugin );
+if ( is_wp_error( $result ) ) {
+	fwrite( STDERR, 'activation failed: ' . $result->get_error_message() . "\n" );
+	exit( 1 );
+}
+global $wpdb;
+if ( $wpdb->get_var( "SHOW TABLES LIKE '{$wpdb->prefix}reg_buffer_registrations'" ) === null ) {
+	fwrite( STDERR, "activation did not create the table\n" );
+	exit( 1 );
+}
+[ $password ] = WP_Application_Passwords::create_new_application_password( 1, array( 'name' => 'e2e' ) );
+echo $password, "\n";

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# End-to-end proof of the reg-buffer WordPress plugin on a real stack: Debian's WordPress installed headlessly into
+# a throw-away MariaDB database, a private redis-server, nginx + php-fpm on a free port. No mocks.
+#
+#   tests/e2e/run.sh              all tests
+#   E2E_TESTS="name ..." tests/e2e/run.sh   only those (names as printed)
+#   E2E_KEEP=1 tests/e2e/run.sh   keep the stack's files (logs) in the temp dir
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/stack.sh
+. "$ROOT/tests/lib/stack.sh"
+E2E_PHP="$ROOT/tests/e2e/php"
+
+ID=$$
+WORK=$(mktemp -d /tmp/reg-buffer-e2e.XXXXXX)
+HOST="rb-e2e-$ID.test"
+DB="rb_e2e_$ID"
+DB_USER="rb_e2e_$ID"
+DB_PASS=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+PLUGIN="reg-buffer-e2e-$ID"
+export E2E_LEDGER="$WORK/ledger.jsonl" E2E_PLUGIN="$PLUGIN"
+# Without the extension: no ini files at all, only the database driver WordPress needs.
+PHP_WITHOUT_EXTENSION="php -n -d extension=mysqlnd -d extension=mysqli -d memory_limit=256M"
+
+cleanup() {
+  set +e
+  stack_web_stop "$WORK"
+  stack_redis_stop "$WORK"
+  stack_plugin_remove "$PLUGIN"
+  stack_wp_remove_config "$HOST"
+  stack_db_drop "$DB" "$DB_USER"
+  if [ -n "${E2E_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+wp_php() { stack_wp_php "$HOST" "$@"; }
+status_of() { wp_php "$E2E_PHP/status.php" "$@"; }
+rows_in_table() { stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations"; }
+# expect WHAT EXPECTED ACTUAL
+expect() {
+  if [ "$2" = "$3" ]; then return 0; fi
+  echo "  FAIL: $1: expected $2, got $3" >&2
+  return 1
+}
+rest() { php "$E2E_PHP/rest.php" "http://127.0.0.1:$STACK_WEB_PORT" "$HOST" admin "$APP_PASSWORD" "$@"; }
+flush_until_empty() {
+  # Right after Redis returns, the extension's circuit breaker may still refuse for retry_interval_ms.
+  local attempt
+  for attempt in 1 2 3; do
+    if FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" until-empty); then return 0; fi
+    sleep 1
+  done
+  echo "  FAIL: the flush kept failing: $FLUSH_TOTALS" >&2
+  return 1
+}
+total_of() { php -r '$t = json_decode($argv[1], true); echo json_encode($t[$argv[2]] ?? null);' "$FLUSH_TOTALS" "$1"; }
+
+# ------------------------------------------------------------------------------------------------------ tests
+
+stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook() {
+  wp_php "$E2E_PHP/push.php" action 7000 10 0 buffered || return 1
+  rest 500 10 200000 buffered || return 1
+  wp_php "$E2E_PHP/push.php" seed 2500 10 100000 buffered || return 1
+  local accepted pending
+  accepted=$(wc -l < "$E2E_LEDGER")
+  pending=$(status_of buffer.pending)
+  expect "registrations pending in Redis before the flush" "$accepted" "$pending" || return 1
+  expect "rows before the flush" 0 "$(rows_in_table)" || return 1
+  echo "  running wp-cron.php (the scheduled reg_buffer_flush is due)"
+  wp_php "$E2E_PHP/cron.php" || return 1
+  expect "last flush outcome (cron emptied the buffer)" '"empty"' "$(status_of last_flush.outcome)" || return 1
+  expect "registrations left in Redis" 0 "$(status_of buffer.pending)" || return 1
+  expect "registrations in flight" 0 "$(status_of buffer.in_flight)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again() {
+  # Exactly one batch (the default batch size is 500), so "the next flush" sees only the redelivered batch.
+  wp_php "$E2E_PHP/push.php" function 500 0 300000 buffered || return 1
+  local before marker="$WORK/crash-marker" pid after_crash
+  before=$(rows_in_table)
+  rm -f "$marker"
+  STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) php "$E2E_PHP/flush.php" crash "$marker" &
+  pid=$!
+  stack_wait_for 600 test -s "$marker" || { kill -9 "$pid" 2>/dev/null; echo "  FAIL: the flusher never committed" >&2; return 1; }
+  after_crash=$(rows_in_table)
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null || true
+  echo "  SIGKILLed the flusher after its commit, before its ack: $(cat "$marker")"
+  expect "rows committed by the killed flusher" $((before + 500)) "$after_crash" || return 1
+  expect "registrations still in flight (un-acked)" 500 "$(status_of buffer.in_flight)" || return 1
+  # The killed flusher claimed with a 2 s lease (see flush.php); wait it out so the batch is handed out again.
+  sleep 3
+  flush_until_empty || return 1
+  echo "  next flush: $FLUSH_TOTALS"
+  expect "registrations redelivered to the next flush" 500 "$(total_of claimed)" || return 1
+  expect "rows the next flush inserted" 0 "$(total_of inserted)" || return 1
+  expect "registrations acked by the next flush" 500 "$(total_of acked)" || return 1
+  expect "rows after the next flush" "$after_crash" "$(rows_in_table)" || return 1
+  expect "registrations in flight" 0 "$(status_of buffer.in_flight)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
+  wp_php "$E2E_PHP/push.php" function 300 0 400000 buffered || return 1
+  local fallbacks_before
+  fallbacks_before=$(status_of fallbacks)
+  stack_redis_stop "$WORK"
+  wp_php "$E2E_PHP/push.php" function 300 10 410000 stored || return 1
+  rest 40 0 420000 stored || return 1
+  expect "fallbacks counted (300 via the function, 40 via REST)" $((fallbacks_before + 340)) "$(status_of fallbacks)" || return 1
+  expect "last fallback reason" '"connection"' "$(status_of last_fallback.reason)" || return 1
+  stack_redis_restart "$WORK"
+  expect "registrations buffered before the outage, still in Redis" 300 "$(status_of buffer.pending)" || return 1
+  flush_until_empty || return 1
+  echo "  flush after Redis returned: $FLUSH_TOTALS"
+  expect "registrations flushed after the outage" 300 "$(total_of inserted)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+without_the_extension_the_plugin_writes_directly_and_says_so() {
+  local fallbacks_before
+  fallbacks_before=$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of fallbacks)
+  expect "status: extension loaded" false "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of extension_loaded)" || return 1
+  expect "status: mode" '"direct"' "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of mode)" || return 1
+  STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" action 400 10 500000 stored || return 1
+  STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" seed 100 10 510000 stored || return 1
+  expect "status: fallbacks counted (every direct write, duplicates included)" $((fallbacks_before + 500)) \
+    "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of fallbacks)" || return 1
+  expect "status: last fallback reason" '"extension_not_loaded"' "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of last_fallback.reason)" || return 1
+  expect "flush without the extension" '"direct"' \
+    "$(STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/flush.php" until-empty | php -r 'echo json_encode(json_decode(stream_get_contents(STDIN), true)["outcome"] ?? null);')" || return 1
+  STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/verify.php"
+}
+
+ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
+a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
+registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
+without_the_extension_the_plugin_writes_directly_and_says_so"
+
+# ------------------------------------------------------------------------------------------------------ stack
+
+step "stack: MariaDB database $DB, private Redis, WordPress for $HOST, nginx + php-fpm"
+if php -m | grep -qx reg_buffer; then
+  echo "reg_buffer $(php -r 'echo phpversion("reg_buffer");') is loaded"
+else
+  echo "WARNING: the reg_buffer extension is not loaded: every test that needs Redis buffering will fail" >&2
+fi
+stack_mariadb_ensure
+stack_redis_start "$WORK"
+stack_db_create "$DB" "$DB_USER" "$DB_PASS"
+stack_wp_config "$HOST" "$DB" "$DB_USER" "$DB_PASS" "define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-$ID:' );"
+stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$PLUGIN"
+stack_web_start "$WORK" 4
+stack_wp_install "$HOST" "http://$HOST:$STACK_WEB_PORT"
+APP_PASSWORD=$(wp_php "$E2E_PHP/setup-site.php")
+: > "$E2E_LEDGER"
+
+passed=0
+failed=0
+for t in ${E2E_TESTS:-$ALL_TESTS}; do
+  step "$t"
+  started=$SECONDS
+  if "$t"; then
+    passed=$((passed + 1)); echo "  ok ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1)); echo "  FAILED: $t"
+  fi
+done
+
+echo
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
