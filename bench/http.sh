@@ -72,6 +72,7 @@ http_section() {
     fi
   done
   for run in $(seq 1 "$WRK_RUNS"); do
+    time_left 25 || { note skipped "HTTP: runs $run..$WRK_RUNS skipped to keep the bench within its time budget"; break; }
     for c in $WRK_CONNS; do
       for r in $routes; do wrk_cell "$r" "$run" "$c" "$(route_path "$r")"; done
     done

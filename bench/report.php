@@ -48,7 +48,7 @@ $md[] = 'Written by `bench/run.sh' . ($quick ? ' --quick' : '') . '` (`./build.s
   . 'medians of the per-round ratios to the anchor measured in the same round (cells are interleaved, so noise hits '
   . 'both sides). The machine is shared and noisy: read ratios, not absolutes.';
 $md[] = '';
-foreach (['mode', 'started', 'finished', 'machine', 'versions', 'missing'] as $k)
+foreach (['mode', 'started', 'finished', 'machine', 'versions', 'missing', 'skipped'] as $k)
   foreach ($meta[$k] ?? [] as $v) $md[] = "- **$k**: $v";
 $md[] = '';
 
@@ -60,17 +60,19 @@ $labels = [
   'pconnect_expire' => 'phpredis pconnect LPUSH+EXPIRE',
   'pconnect' => 'phpredis pconnect LPUSH alone (floor)',
   'predis' => 'Predis persistent LPUSH+EXPIRE',
-  'mysql' => 'add_post_meta ×5, autocommit (N/10)',
+  'mysql' => 'add_post_meta ×5, autocommit',
   'redis_benchmark' => 'redis-benchmark -t lpush -c 1 (physical floor)',
 ];
 $pn = ($cells['push']['pconnect'] ?? null) ? (reset($cells['push']['pconnect'])['n'] ?? '?') : '?';
 $md[] = "## 1. Push: one process, $pn registrations of 5 fields";
 $md[] = '';
-$md[] = '| way | reg/s | p50 µs | p99 µs | p99.9 µs | × LPUSH-alone floor | × seed | runs |';
-$md[] = '|---|---:|---:|---:|---:|---:|---:|---:|';
+$md[] = 'N per run in the second column (the slow anchors run fewer: their rate is per registration). Latencies are per registration, measured around each call.';
+$md[] = '';
+$md[] = '| way | N | reg/s | p50 µs | p99 µs | p99.9 µs | × LPUSH-alone floor | × seed | runs |';
+$md[] = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
 foreach ($labels as $c => $label) {
   if (!isset($cells['push'][$c]) && !str_starts_with($c, 'regbuf')) continue;
-  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s |', $label, n0(med($cells, 'push', $c, 'rate')),
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $label, n0(med($cells, 'push', $c, 'n')), n0(med($cells, 'push', $c, 'rate')),
     n1(med($cells, 'push', $c, 'p50_us')), n1(med($cells, 'push', $c, 'p99_us')), n1(med($cells, 'push', $c, 'p999_us')),
     x(ratio($cells, 'push', $c, 'push', 'pconnect')), x(ratio($cells, 'push', $c, 'push', 'seed')), runs($cells, 'push', $c));
 }
