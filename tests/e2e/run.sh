@@ -112,6 +112,7 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   expect "fallbacks counted (300 via the function, 40 via REST)" $((fallbacks_before + 340)) "$(status_of fallbacks)" || return 1
   expect "last fallback reason" '"connection"' "$(status_of last_fallback.reason)" || return 1
   stack_redis_restart "$WORK"
+  echo "  buffer after the restart: $(status_of buffer buffer_error | tr '\n' ' ')"
   expect "registrations buffered before the outage, still in Redis" 300 "$(status_of buffer.pending)" || return 1
   flush_until_empty || return 1
   echo "  flush after Redis returned: $FLUSH_TOTALS"

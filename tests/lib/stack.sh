@@ -73,7 +73,8 @@ stack_redis_start() {
   redis-server --bind 127.0.0.1 --port "$STACK_REDIS_PORT" --dir "$dir/redis" \
     --save '' --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
     --daemonize yes --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" ${STACK_REDIS_ARGS:-}
-  stack_wait_for 100 redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" ping \
+  # PONG, not just an answer: while it loads its AOF, Redis answers every command with a LOADING error.
+  stack_wait_for 300 bash -c "[ \"\$(redis-cli -h 127.0.0.1 -p $STACK_REDIS_PORT ping 2>/dev/null)\" = PONG ]" \
     || { stack_log "redis did not start on $STACK_REDIS_PORT"; cat "$dir/redis/redis.log" >&2; return 1; }
   STACK_REDIS_URL="redis://127.0.0.1:$STACK_REDIS_PORT"
   export STACK_REDIS_PORT STACK_REDIS_URL

@@ -119,19 +119,22 @@ final class Reg_Buffer_Registrar {
 	/**
 	 * Logs a problem and fires `reg_buffer_error`, so monitoring can hook in.
 	 *
-	 * @param string          $code    what went wrong: extension_not_loaded, disabled, connection, capacity, mysql, flush.
+	 * @param string          $code    what went wrong: extension_not_loaded, disabled, connection, capacity, mysql, flush, rejected.
 	 * @param \Throwable|null $cause   exception, if any.
 	 * @param array           $context details.
 	 */
 	public static function report_error( string $code, ?\Throwable $cause, array $context = array() ): void {
-		if ( 'extension_not_loaded' !== $code && 'disabled' !== $code ) {
-			// Expected modes are not errors worth a log line per registration; failures are.
+		static $logged = array();
+		// Expected modes are not worth a log line; failures are, once per kind per request: during an outage
+		// every registration falls back, and a line for each would flood the log. The action fires every time.
+		if ( 'extension_not_loaded' !== $code && 'disabled' !== $code && ! isset( $logged[ $code ] ) ) {
+			$logged[ $code ] = true;
 			error_log( sprintf( 'reg_buffer: %s%s %s', $code, $cause ? ' (' . $cause->getMessage() . ')' : '', wp_json_encode( $context ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 		}
 		/**
 		 * Fires when the buffer could not be used or a flush failed.
 		 *
-		 * @param string          $code    extension_not_loaded | disabled | connection | capacity | mysql | flush.
+		 * @param string          $code    extension_not_loaded | disabled | connection | capacity | mysql | flush | rejected.
 		 * @param \Throwable|null $cause   the exception, if any.
 		 * @param array           $context event_id, registration_id, batch, error …
 		 */
