@@ -1,0 +1,11 @@
+<?php
+// Activates the plugin on the demo site (as an admin would from Plugins).
+require getenv( 'STACK_WP_LOAD' );
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
+$result = activate_plugin( getenv( 'DEMO_PLUGIN' ) . '/reg-buffer.php' );
+if ( is_wp_error( $result ) ) {
+	fwrite( STDERR, 'activation failed: ' . $result->get_error_message() . "\n" );
+	exit( 1 );
+}
+$status = reg_buffer_status();
+printf( "plugin active: mode %s, extension %s, table %s\n", $status['mode'], $status['extension_version'] ?? 'not loaded', $status['table'] );

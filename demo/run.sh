@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The main job end to end: a burst of event registrations through the WordPress plugin into Redis, one flush
+# into MySQL, and a summary. Runs on a throw-away WordPress database and (unless REG_BUFFER_REDIS_URL is set)
+# a private redis-server; removes both afterwards.
+#
+#   demo/run.sh [TOTAL] [WORKERS]     defaults: 20000 registrations, 2 concurrent workers, 100 events,
+#                                     one in 20 a second registration by the same attendee (a duplicate)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../tests/lib/stack.sh
+. "$ROOT/tests/lib/stack.sh"
+DEMO_PHP="$ROOT/demo/php"
+
+TOTAL=${1:-20000}
+WORKERS=${2:-2}
+DUP_EVERY=20
+
+ID=$$
+WORK=$(mktemp -d /tmp/reg-buffer-demo.XXXXXX)
+HOST="rb-demo-$ID.test"
+DB="rb_demo_$ID"
+DB_USER="rb_demo_$ID"
+DB_PASS=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+export DEMO_PLUGIN="reg-buffer-demo-$ID"
+OWN_REDIS=
+
+cleanup() {
+  set +e
+  [ -n "$OWN_REDIS" ] && stack_redis_stop "$WORK"
+  stack_plugin_remove "$DEMO_PLUGIN"
+  stack_wp_remove_config "$HOST"
+  stack_db_drop "$DB" "$DB_USER"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+field() { php -r '$j = json_decode($argv[1], true); echo $j[$argv[2]] ?? "";' "$1" "$2"; }
+
+step "stack: MariaDB database $DB, WordPress for $HOST"
+php -m | grep -qx reg_buffer || echo "note: the reg_buffer extension is not loaded: the plugin will write directly to MySQL"
+stack_mariadb_ensure
+if [ -z "${REG_BUFFER_REDIS_URL:-}" ]; then
+  OWN_REDIS=1
+  # The demo's buffer needs no persistence.
+  STACK_REDIS_ARGS="--appendonly no" stack_redis_start "$WORK"
+  REDIS_URL=$STACK_REDIS_URL
+else
+  REDIS_URL=$REG_BUFFER_REDIS_URL
+  echo "using Redis at REG_BUFFER_REDIS_URL (keys under rb-demo-$ID:)"
+fi
+stack_db_create "$DB" "$DB_USER" "$DB_PASS"
+stack_wp_config "$HOST" "$DB" "$DB_USER" "$DB_PASS" "define( 'REG_BUFFER_REDIS_URL', '$REDIS_URL' );
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-demo-$ID:' );"
+stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$DEMO_PLUGIN"
+stack_wp_install "$HOST" "http://$HOST"
+stack_wp_php "$HOST" "$DEMO_PHP/activate.php"
+
+step "burst: $TOTAL registrations over 100 events from $WORKERS concurrent workers (1 in $DUP_EVERY a duplicate)"
+burst_started=$(date +%s.%N)
+pids=()
+for ((w = 0; w < WORKERS; w++)); do
+  stack_wp_php "$HOST" "$DEMO_PHP/burst.php" "$w" "$WORKERS" "$TOTAL" "$DUP_EVERY" > "$WORK/burst-$w.json" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+burst_seconds=$(php -r "printf('%.3f', microtime(true) - $burst_started);")
+accepted=0 duplicates=0 failed=0 buffered=0 direct=0
+for ((w = 0; w < WORKERS; w++)); do
+  j=$(cat "$WORK/burst-$w.json")
+  accepted=$((accepted + $(field "$j" accepted)))
+  duplicates=$((duplicates + $(field "$j" duplicates)))
+  failed=$((failed + $(field "$j" failed)))
+  buffered=$((buffered + $(field "$j" buffered)))
+  direct=$((direct + $(field "$j" stored)))
+done
+echo "accepted $accepted (buffered $buffered, written directly $direct), duplicates $duplicates, failed $failed in ${burst_seconds}s"
+
+step "flush: Redis -> MySQL (the job WP-Cron runs every minute)"
+flush=$(stack_wp_php "$HOST" "$DEMO_PHP/flush.php")
+echo "$flush"
+flush_seconds=$(field "$flush" seconds)
+stored=$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations")
+distinct=$(stack_sql "$DB" "SELECT COUNT(DISTINCT event_id, unique_key) FROM wp_reg_buffer_registrations")
+
+step "summary"
+php -r '
+[$_, $total, $accepted, $dups, $failed, $stored, $distinct, $burst, $flush, $batches, $pending] = $argv;
+printf("%-34s %s\n", "registrations submitted", $total);
+printf("%-34s %s\n", "accepted", $accepted);
+printf("%-34s %s\n", "duplicates refused", $dups);
+printf("%-34s %s\n", "failed", $failed);
+printf("%-34s %s (%s distinct attendees)\n", "rows stored in MySQL", $stored, $distinct);
+printf("%-34s %s\n", "left in Redis", $pending === "" ? "n/a" : $pending);
+printf("%-34s %.2f s  (%.0f registrations/s)\n", "burst through the plugin", $burst, $total / max($burst, 1e-6));
+printf("%-34s %.2f s  (%.0f rows/s, %s batches)\n", "flush into MySQL", $flush, $stored / max($flush, 1e-6), $batches);
+' "$TOTAL" "$accepted" "$duplicates" "$failed" "$stored" "$distinct" "$burst_seconds" "$flush_seconds" \
+  "$(field "$flush" batches)" "$(field "$flush" pending)"
+
+ok=1
+[ "$failed" -eq 0 ] || { echo "MISMATCH: $failed registrations failed" >&2; ok=0; }
+[ "$stored" -eq "$accepted" ] || { echo "MISMATCH: stored $stored != accepted $accepted" >&2; ok=0; }
+[ "$stored" -eq "$distinct" ] || { echo "MISMATCH: an attendee is stored twice" >&2; ok=0; }
+[ $((accepted + duplicates)) -eq "$TOTAL" ] || { echo "MISMATCH: accepted + duplicates != submitted" >&2; ok=0; }
+if [ "$ok" -eq 1 ]; then echo "demo: OK — every accepted registration stored exactly once"; else exit 1; fi
