@@ -106,8 +106,10 @@ $md[] = 'reg_buffer: ' . (isset($meta['flush_path']) ? $meta['flush_path'][0] : 
   . 'Physical limit: `insert_limit.php` at 1,000 rows a statement (the 1M row: its loop copied for that batch size only, `bench/insert_limit_at.php`). '
   . 'Seed: `flush_anchor.php` with `memory_limit=128M`; "lost" = popped from Redis and never stored.';
 $md[] = '';
-$md[] = '| backlog | reg_buffer reg/s | peak MB | × limit | limit rows/s | seed reg/s | seed stored / left / lost | × seed | time in flush / SQL / ack | runs |';
-$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|---|---:|';
+$md[] = '"extension alone": the same batches through `bench/flush.php` (reg_buffer_flush → one INSERT IGNORE in a transaction → reg_buffer_ack, no WordPress), with the share of its time spent in reg_buffer_flush / SQL / reg_buffer_ack.';
+$md[] = '';
+$md[] = '| backlog | reg_buffer reg/s | peak MB | × limit | limit rows/s | seed reg/s | seed stored / left / lost | × seed | extension alone reg/s (× limit) | its time in flush / SQL / ack | runs |';
+$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|';
 $backlogs = [];
 foreach (array_keys($cells['flush'] ?? []) as $c) $backlogs[(int)explode('@', $c)[1]] = true;
 ksort($backlogs);
@@ -117,12 +119,14 @@ foreach (array_keys($backlogs) as $b) {
   $seedTxt = $last === null ? 'not yet' : sprintf('%s / %s / %s%s', n0(med($cells, 'flush', "seed@$b", 'stored')),
     n0(med($cells, 'flush', "seed@$b", 'left_in_redis')), n0(med($cells, 'flush', "seed@$b", 'lost')),
     isset($last['failure']) ? ' (' . (str_contains($last['failure'], 'memory') ? 'fatal: memory_limit' : 'fatal') . ')' : '');
-  $shares = med($cells, 'flush', "regbuf@$b", 'share_flush') === null ? '—' : sprintf('%.0f %% / %.0f %% / %.0f %%',
-    100 * med($cells, 'flush', "regbuf@$b", 'share_flush'), 100 * med($cells, 'flush', "regbuf@$b", 'share_sql'), 100 * med($cells, 'flush', "regbuf@$b", 'share_ack'));
-  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'flush', "regbuf@$b", 'rate')),
+  $core = isset($cells['flush']["core@$b"]) ? "core@$b" : "regbuf@$b";
+  $coreTxt = isset($cells['flush']["core@$b"]) ? sprintf('%s (%s)', n0(med($cells, 'flush', $core, 'rate')), x(ratio($cells, 'flush', $core, 'flush', "limit@$b"))) : (med($cells, 'flush', $core, 'share_flush') === null ? 'not yet' : 'same as reg_buffer');
+  $shares = med($cells, 'flush', $core, 'share_flush') === null ? '—' : sprintf('%.0f %% / %.0f %% / %.0f %%',
+    100 * med($cells, 'flush', $core, 'share_flush'), 100 * med($cells, 'flush', $core, 'share_sql'), 100 * med($cells, 'flush', $core, 'share_ack'));
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'flush', "regbuf@$b", 'rate')),
     n1(med($cells, 'flush', "regbuf@$b", 'peak_mb')), x(ratio($cells, 'flush', "regbuf@$b", 'flush', "limit@$b")),
     n0(med($cells, 'flush', "limit@$b", 'rate')), $seedRate ? n0($seedRate) : ($last ? '0 (failed)' : 'not yet'), $seedTxt,
-    $seedRate ? x(ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b")) : ($last ? '∞ (seed stores nothing)' : '—'), $shares,
+    $seedRate ? x(ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b")) : ($last ? '∞ (seed stores nothing)' : '—'), $coreTxt, $shares,
     runs($cells, 'flush', "limit@$b"));
 }
 $lim = [];

@@ -122,6 +122,11 @@ for b in $BACKLOGS; do
       else
         record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
       fi
+      # the extension alone under the same loop without WordPress (bench/flush.php), to tell its cost from the plugin's
+      if [ $FLUSH_PATH = plugin ] && [ "$b" -le 100000 ]; then
+        record fill "core:$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 8 100 "k$b.$run"
+        record flush "core@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" "$b" 1000
+      fi
     fi
     # the physical limit: the anchor as shipped (3 batch sizes) on the first run and for 10k; its 1,000-row loop after
     if [ "$run" = 1 ] && [ "$b" -le 100000 ] || [ "$b" -lt 100000 ]; then
@@ -138,7 +143,7 @@ done
 step "6. cost growth: push vs number of events ($GROWTH_EVENTS)"
 if [ $HAVE_EXT = 1 ]; then
   for run in $(seq 1 $RUNS); do
-    time_left 200 || { note skipped "growth by events: runs $run..$RUNS skipped for time"; break; }
+    time_left 60 || { note skipped "growth by events: runs $run..$RUNS skipped for time"; break; }
     for e in $GROWTH_EVENTS; do record growth_events "$e" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 "$e" "e$e.$run"; done
   done
 fi
