@@ -85,6 +85,10 @@ a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again() {
   pid=$!
   stack_wait_for 600 test -s "$marker" || { kill -9 "$pid" 2>/dev/null; echo "  FAIL: the flusher never committed" >&2; return 1; }
   after_crash=$(rows_in_table)
+  local concurrent
+  concurrent=$(wp_php "$E2E_PHP/flush.php" once)
+  expect "a second flush while the first holds the lock" '"locked"' \
+    "$(php -r 'echo json_encode(json_decode($argv[1], true)["outcome"]);' "$concurrent")" || { kill -9 "$pid"; return 1; }
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
   echo "  SIGKILLed the flusher after its commit, before its ack: $(cat "$marker")"
@@ -120,6 +124,31 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_batch_whose_insert_fails_is_not_acked_and_is_stored_later() {
+  wp_php "$E2E_PHP/push.php" function 100 0 600000 buffered || return 1
+  local failed_flush
+  # Any MySQL error will do: the table is gone for a moment.
+  stack_sql "$DB" "RENAME TABLE wp_reg_buffer_registrations TO wp_reg_buffer_registrations_away"
+  failed_flush=$(wp_php "$E2E_PHP/flush.php" once 2)
+  stack_sql "$DB" "RENAME TABLE wp_reg_buffer_registrations_away TO wp_reg_buffer_registrations"
+  echo "  flush during the MySQL error: $failed_flush"
+  FLUSH_TOTALS=$failed_flush
+  expect "outcome of the failing flush" '"error"' "$(total_of outcome)" || return 1
+  expect "acked by the failing flush" 0 "$(total_of acked)" || return 1
+  expect "reg_buffer_error fired" '["mysql"]' "$(total_of errors)" || return 1
+  expect "registrations still in flight (un-acked)" 100 "$(status_of buffer.in_flight)" || return 1
+  sleep 3 # the 2 s lease runs out; the batch is handed out again
+  flush_until_empty || return 1
+  echo "  next flush: $FLUSH_TOTALS"
+  expect "rows the next flush inserted" 100 "$(total_of inserted)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+the_flush_mirrors_new_registrations_into_postmeta_once() {
+  wp_php "$E2E_PHP/mirror.php" 700000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 without_the_extension_the_plugin_writes_directly_and_says_so() {
   local fallbacks_before
   fallbacks_before=$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of fallbacks)
@@ -138,6 +167,8 @@ without_the_extension_the_plugin_writes_directly_and_says_so() {
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
+a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
+the_flush_mirrors_new_registrations_into_postmeta_once
 without_the_extension_the_plugin_writes_directly_and_says_so"
 
 # ------------------------------------------------------------------------------------------------------ stack

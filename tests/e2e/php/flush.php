@@ -1,12 +1,27 @@
 <?php
 // Flushes the buffer.
 //   php flush.php until-empty         flush runs until the buffer is empty; prints the totals as JSON
+//   php flush.php once [LEASE]        one flush run (claims with a LEASE seconds lease); prints its summary and
+//                                     the reg_buffer_error codes it fired
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
 //                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
 require getenv( 'STACK_WP_LOAD' );
 require __DIR__ . '/common.php';
 
 $mode = $argv[1] ?? 'until-empty';
+if ( 'once' === $mode ) {
+	$errors = array();
+	add_action(
+		'reg_buffer_error',
+		static function ( $code ) use ( &$errors ) {
+			$errors[] = $code;
+		}
+	);
+	$summary           = reg_buffer_flush_now( isset( $argv[2] ) ? array( 'lease_seconds' => (int) $argv[2] ) : array() );
+	$summary['errors'] = $errors;
+	echo json_encode( $summary ), "\n";
+	exit( 0 );
+}
 if ( 'crash' === $mode ) {
 	$marker = $argv[2];
 	add_action(

@@ -22,6 +22,17 @@ add_action(
 	}
 );
 
+// Every direct write must be reported (reg_buffer_error), every buffered one must not.
+$errors = 0;
+add_action(
+	'reg_buffer_error',
+	static function ( $code ) use ( &$errors ) {
+		if ( 'rejected' !== $code ) {
+			++$errors;
+		}
+	}
+);
+
 $expected_dups = 0;
 for ( $i = 0; $i < $count; $i++ ) {
 	$n         = $first + $i;
@@ -82,6 +93,7 @@ foreach ( array(
 }
 
 $accepted = $count - $expected_dups;
+e2e_same( 'stored' === $expect ? $count : 0, $errors, "{$source}: reg_buffer_error actions for fallbacks" );
 e2e_same( $accepted, $tally[ $expect ] ?? 0, "{$source}: registrations {$expect}" );
 e2e_same( $expected_dups, $tally['duplicate'] ?? 0, "{$source}: duplicates" );
 echo "  {$source}: {$count} pushed, {$accepted} {$expect}, {$expected_dups} duplicates\n";

@@ -126,15 +126,15 @@ final class Reg_Buffer_Flusher {
 		if ( array() === $rows ) {
 			return 0;
 		}
-		$batch    = (string) $claim['batch'];
-		$count    = count( $rows );
-		$inserted = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
+		$batch               = (string) $claim['batch'];
+		$count               = count( $rows );
+		$summary['claimed'] += $count;
+		$inserted            = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
 		if ( is_wp_error( $inserted ) ) {
 			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
 			return -1;
 		}
 		++$summary['batches'];
-		$summary['claimed']    += $count;
 		$summary['inserted']   += $inserted;
 		$summary['duplicates'] += $count - $inserted;
 
