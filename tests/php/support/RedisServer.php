@@ -1,0 +1,152 @@
+<?php
+// A private redis-server for the tests: its own free port and temp dir; start, kill -9, restart, flush, stop.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests\Support;
+
+final class RedisServer
+{
+    /** @var resource|null */
+    private $process = null;
+    private int $pid = 0;
+
+    private function __construct(
+        public readonly int $port,
+        public readonly string $dir,
+        private readonly bool $persistent,
+    ) {
+    }
+
+    /**
+     * Starts a server on a free port. $persistent: AOF with appendfsync always, so a kill -9 loses no reply it sent.
+     */
+    public static function start(bool $persistent = false): self
+    {
+        $dir = sys_get_temp_dir() . '/reg_buffer_phpunit_' . getmypid() . '_' . bin2hex(random_bytes(4));
+        if (!mkdir($dir, 0700, true) && !is_dir($dir)) {
+            throw new \RuntimeException("cannot create $dir");
+        }
+        $server = new self(self::freePort(), $dir, $persistent);
+        $server->launch();
+        return $server;
+    }
+
+    public static function freePort(): int
+    {
+        $socket = stream_socket_server('tcp://127.0.0.1:0', $errno, $error);
+        if ($socket === false) {
+            throw new \RuntimeException("no free port: $error");
+        }
+        $name = stream_socket_get_name($socket, false);
+        fclose($socket);
+        return (int) substr((string) $name, strrpos((string) $name, ':') + 1);
+    }
+
+    public function url(int $db = 0): string
+    {
+        return "redis://127.0.0.1:{$this->port}" . ($db > 0 ? "/$db" : '');
+    }
+
+    public function isRunning(): bool
+    {
+        return $this->process !== null && (proc_get_status($this->process)['running'] ?? false);
+    }
+
+    /** A fresh phpredis client (its own connection), on database $db. */
+    public function client(int $db = 0): \Redis
+    {
+        $redis = new \Redis();
+        $redis->connect('127.0.0.1', $this->port, 2.0);
+        $redis->setOption(\Redis::OPT_READ_TIMEOUT, 10.0);
+        if ($db > 0) {
+            $redis->select($db);
+        }
+        return $redis;
+    }
+
+    public function flushAll(): void
+    {
+        $this->client()->flushAll();
+    }
+
+    /** SIGKILL: no shutdown, no final save. */
+    public function kill(): void
+    {
+        if ($this->process === null) {
+            return;
+        }
+        posix_kill($this->pid, SIGKILL);
+        proc_close($this->process);
+        $this->process = null;
+    }
+
+    public function restart(): void
+    {
+        $this->kill();
+        $this->launch();
+    }
+
+    public function stop(): void
+    {
+        if ($this->process !== null) {
+            posix_kill($this->pid, SIGTERM);
+            $deadline = microtime(true) + 5;
+            while ($this->isRunning() && microtime(true) < $deadline) {
+                usleep(20_000);
+            }
+            $this->kill();
+        }
+        self::removeTree($this->dir);
+    }
+
+    private function launch(): void
+    {
+        $command = [
+            'redis-server',
+            '--port', (string) $this->port,
+            '--bind', '127.0.0.1',
+            '--dir', $this->dir,
+            '--save', '',
+            '--appendonly', $this->persistent ? 'yes' : 'no',
+            '--appendfsync', 'always',
+            '--daemonize', 'no',
+            '--logfile', $this->dir . '/redis.log',
+        ];
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', $this->dir . '/stderr.log', 'a']], $pipes);
+        if (!is_resource($process)) {
+            throw new \RuntimeException('cannot start redis-server');
+        }
+        $this->process = $process;
+        $this->pid = (int) proc_get_status($process)['pid'];
+        $deadline = microtime(true) + 10;
+        while (microtime(true) < $deadline) {
+            if (!$this->isRunning()) {
+                break;
+            }
+            try {
+                $probe = new \Redis();
+                if (@$probe->connect('127.0.0.1', $this->port, 0.2) && $probe->ping()) {
+                    $probe->close();
+                    return;
+                }
+            } catch (\RedisException) {
+                // still loading
+            }
+            usleep(20_000);
+        }
+        $log = @file_get_contents($this->dir . '/redis.log') . @file_get_contents($this->dir . '/stderr.log');
+        throw new \RuntimeException("redis-server on port {$this->port} did not come up:\n$log");
+    }
+
+    private static function removeTree(string $dir): void
+    {
+        if (!is_dir($dir)) {
+            return;
+        }
+        $items = new \RecursiveIteratorIterator(new \RecursiveDirectoryIterator($dir, \FilesystemIterator::SKIP_DOTS), \RecursiveIteratorIterator::CHILD_FIRST);
+        foreach ($items as $item) {
+            $item->isDir() ? @rmdir($item->getPathname()) : @unlink($item->getPathname());
+        }
+        @rmdir($dir);
+    }
+}
