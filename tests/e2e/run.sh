@@ -28,6 +28,7 @@ cleanup() {
   stack_redis_stop "$WORK"
   stack_plugin_remove "$PLUGIN"
   stack_wp_remove_config "$HOST"
+  if [ -n "${MS_HOST:-}" ]; then stack_wp_remove_config "$MS_HOST"; stack_db_drop "$MS_DB" "$MS_DB"; fi
   stack_db_drop "$DB" "$DB_USER"
   if [ -n "${E2E_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -149,6 +150,19 @@ the_flush_mirrors_new_registrations_into_postmeta_once() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+each_site_of_a_network_has_its_own_table_and_buffer() {
+  # A separate network install in its own database, so the single-site tests' ledger stays untouched.
+  local host="rb-e2e-ms-$ID.test" db="rb_e2e_ms_$ID"
+  MS_HOST=$host MS_DB=$db
+  stack_db_create "$db" "$db" "$DB_PASS" >/dev/null 2>&1 || return 1
+  local extra="define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-ms-$ID:' );"
+  stack_wp_config "$host" "$db" "$db" "$DB_PASS" "$extra" || return 1
+  stack_wp_install "$host" "http://$host" >/dev/null || return 1
+  stack_wp_make_network "$host" "$db" "$db" "$DB_PASS" "$extra" || return 1
+  stack_wp_php "$host" "$E2E_PHP/multisite.php"
+}
+
 without_the_extension_the_plugin_writes_directly_and_says_so() {
   local fallbacks_before
   fallbacks_before=$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of fallbacks)
@@ -169,6 +183,7 @@ a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 the_flush_mirrors_new_registrations_into_postmeta_once
+each_site_of_a_network_has_its_own_table_and_buffer
 without_the_extension_the_plugin_writes_directly_and_says_so"
 
 # ------------------------------------------------------------------------------------------------------ stack

@@ -23,6 +23,9 @@
 #                                              (e.g. define( 'REG_BUFFER_REDIS_URL', '...' );)
 #   stack_wp_install HOST URL               -> installs WordPress headlessly (wp_install) into that database,
 #                                              pretty permalinks on, admin user "admin"
+#   stack_wp_make_network HOST DB USER PASSWORD [EXTRA_PHP]
+#                                           -> turns that installed site into a subdirectory multisite network
+#                                              (rewrites its config with the MULTISITE constants; same EXTRA_PHP)
 #   stack_wp_php HOST FILE [ARGS...]        -> runs a PHP CLI script with WordPress loaded for HOST: the script
 #                                              starts with `require getenv('STACK_WP_LOAD');` (set to a loader that
 #                                              sets $_SERVER['HTTP_HOST'] and requires wp-load.php)
@@ -167,6 +170,19 @@ stack_wp_install() {
   local host=$1 url=$2
   stack_wp_php "$host" "$STACK_LIB_DIR/wp-install.php" "$url"
   stack_log "WordPress installed for $host at $url"
+}
+
+stack_wp_make_network() {
+  local host=$1 db=$2 user=$3 pass=$4 extra=${5:-}
+  stack_wp_php "$host" "$STACK_LIB_DIR/wp-network.php"
+  stack_wp_config "$host" "$db" "$user" "$pass" "define( 'MULTISITE', true );
+define( 'SUBDOMAIN_INSTALL', false );
+define( 'DOMAIN_CURRENT_SITE', '$host' );
+define( 'PATH_CURRENT_SITE', '/' );
+define( 'SITE_ID_CURRENT_SITE', 1 );
+define( 'BLOG_ID_CURRENT_SITE', 1 );
+$extra"
+  stack_log "WordPress for $host is now a multisite network"
 }
 
 stack_plugin_install() {

@@ -10,6 +10,7 @@ $_SERVER['SERVER_NAME']     = $stack_host;
 $_SERVER['REQUEST_URI']     = '/';
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+$_SERVER['REMOTE_ADDR']     = '127.0.0.1';
 if ( getenv( 'STACK_WP_INSTALLING' ) ) {
 	define( 'WP_INSTALLING', true );
 }

@@ -4,6 +4,24 @@
 const E2E_JSON = JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR;
 
 $e2e_failures = 0;
+$e2e_finished = false;
+
+// A script that dies on the way (wp_die on a database error, a fatal error) exits 0 with an HTML page unless
+// this turns it into a failure: a test must not pass by not running.
+register_shutdown_function(
+	static function () {
+		if ( ! $GLOBALS['e2e_finished'] ) {
+			fwrite( STDERR, "  FAIL: the script ended before reaching its end\n" );
+			exit( 1 );
+		}
+	}
+);
+
+/** Ends the script with CODE, marking it as having run to its end. */
+function e2e_exit( int $code ): void {
+	$GLOBALS['e2e_finished'] = true;
+	exit( $code );
+}
 
 function e2e_check( bool $ok, string $what ): void {
 	global $e2e_failures;
@@ -19,7 +37,7 @@ function e2e_same( $expected, $actual, string $what ): void {
 
 function e2e_done(): void {
 	global $e2e_failures;
-	exit( $e2e_failures > 0 ? 1 : 0 );
+	e2e_exit( $e2e_failures > 0 ? 1 : 0 );
 }
 
 function e2e_env( string $name ): string {

@@ -5,8 +5,8 @@
 //                                     the reg_buffer_error codes it fired
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
 //                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
+require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
-require __DIR__ . '/common.php';
 
 $mode = $argv[1] ?? 'until-empty';
 if ( 'once' === $mode ) {
@@ -20,7 +20,7 @@ if ( 'once' === $mode ) {
 	$summary           = reg_buffer_flush_now( isset( $argv[2] ) ? array( 'lease_seconds' => (int) $argv[2] ) : array() );
 	$summary['errors'] = $errors;
 	echo json_encode( $summary ), "\n";
-	exit( 0 );
+	e2e_exit( 0 );
 }
 if ( 'crash' === $mode ) {
 	$marker = $argv[2];
@@ -63,4 +63,4 @@ for ( $run = 0; $run < 200; $run++ ) { // Bounded: a flush that never empties th
 	}
 }
 echo json_encode( $totals ), "\n";
-exit( 'error' === ( $totals['outcome'] ?? 'error' ) ? 1 : 0 );
+e2e_exit( 'error' === ( $totals['outcome'] ?? 'error' ) ? 1 : 0 );

@@ -3,8 +3,8 @@
 // event's postmeta in the same transaction — and a batch stored a second time adds no postmeta.
 //   php mirror.php FIRST_N
 define( 'REG_BUFFER_MIRROR_POSTMETA', true );
+require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
-require __DIR__ . '/common.php';
 
 $first    = (int) $argv[1];
 $event_id = wp_insert_post( array( 'post_title' => 'Mirrored event', 'post_status' => 'publish', 'post_type' => 'post' ) );

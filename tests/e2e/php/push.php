@@ -4,8 +4,8 @@
 //   php push.php SOURCE COUNT DUP_EVERY FIRST_N EXPECT
 //   SOURCE: action (do_action reg_buffer_register) | function (reg_buffer_register()) | seed (the seed's hook)
 //   EXPECT: buffered | stored (status every accepted registration must have)
+require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
-require __DIR__ . '/common.php';
 
 [ , $source, $count, $dup_every, $first, $expect ] = $argv;
 $count     = (int) $count;

@@ -1,5 +1,6 @@
 <?php
 // Activates the plugin (as an admin would) and creates an application password for REST: prints it.
+require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
@@ -16,3 +17,4 @@ if ( $wpdb->get_var( "SHOW TABLES LIKE '{$wpdb->prefix}reg_buffer_registrations'
 }
 [ $password ] = WP_Application_Passwords::create_new_application_password( 1, array( 'name' => 'e2e' ) );
 echo $password, "\n";
+e2e_exit( 0 );

@@ -1,7 +1,7 @@
 <?php
 // The table must hold exactly the ledger's registrations, each once, with event, unique key and data intact.
+require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
-require __DIR__ . '/common.php';
 
 $expected = array();
 foreach ( file( e2e_env( 'E2E_LEDGER' ), FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES ) as $line ) {

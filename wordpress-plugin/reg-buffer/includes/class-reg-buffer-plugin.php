@@ -36,6 +36,7 @@ final class Reg_Buffer_Plugin {
 		// Per site, lazily: covers upgrades and sites of a network that were never activated one by one.
 		add_action( 'init', array( $this, 'maintain_site' ) );
 		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
+		add_action( 'wp_initialize_site', array( $this, 'on_new_site' ), 100 );
 	}
 
 	/**
@@ -84,17 +85,55 @@ final class Reg_Buffer_Plugin {
 	}
 
 	/**
-	 * Activation: table and schedule for the current site (other sites get theirs on their first `init`).
+	 * Activation: table and schedule for the current site, or for every site when network-activated (sites
+	 * created later get theirs from on_new_site()).
+	 *
+	 * @param bool $network_wide network activation.
 	 */
-	public static function activate(): void {
+	public static function activate( $network_wide = false ): void {
+		self::for_each_site( (bool) $network_wide, array( __CLASS__, 'activate_site' ) );
+	}
+
+	/**
+	 * Deactivation: stop flushing; buffered registrations stay in Redis for when the plugin returns.
+	 *
+	 * @param bool $network_wide network deactivation.
+	 */
+	public static function deactivate( $network_wide = false ): void {
+		self::for_each_site( (bool) $network_wide, array( 'Reg_Buffer_Flusher', 'unschedule' ) );
+	}
+
+	public static function activate_site(): void {
 		Reg_Buffer_Store::install();
 		Reg_Buffer_Flusher::schedule();
 	}
 
 	/**
-	 * Deactivation: stop flushing; buffered registrations stay in Redis for when the plugin returns.
+	 * A site added to a network where the plugin is network-active gets its table right away.
+	 *
+	 * @param WP_Site $site the new site.
 	 */
-	public static function deactivate(): void {
-		Reg_Buffer_Flusher::unschedule();
+	public function on_new_site( $site ): void {
+		if ( ! function_exists( 'is_plugin_active_for_network' ) ) {
+			require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		}
+		if ( ! is_plugin_active_for_network( plugin_basename( REG_BUFFER_PLUGIN_FILE ) ) ) {
+			return;
+		}
+		switch_to_blog( (int) $site->blog_id );
+		self::activate_site();
+		restore_current_blog();
+	}
+
+	private static function for_each_site( bool $network_wide, callable $callback ): void {
+		if ( ! is_multisite() || ! $network_wide ) {
+			$callback();
+			return;
+		}
+		foreach ( get_sites( array( 'fields' => 'ids', 'number' => 0 ) ) as $site_id ) {
+			switch_to_blog( (int) $site_id );
+			$callback();
+			restore_current_blog();
+		}
 	}
 }
