@@ -39,8 +39,9 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
 
     protected function setUp(): void
     {
-        foreach (self::SETTINGS as $name) {
-            ini_restore($name);
+        // ini_set() back to php.ini's values (ini_restore() cannot restore these: see SettingsTest).
+        foreach (ini_get_all('reg_buffer', true) as $name => $entry) {
+            ini_set($name, (string) $entry['global_value']);
         }
         $this->prefix = 't' . bin2hex(random_bytes(5)) . ':';
         $this->useServer(self::redis());

@@ -1,0 +1,160 @@
+<?php
+// import_legacy: the seed snippet's lists (LPUSH of {"timestamp","registration_details"} JSON) move into the buffer.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\Tests\Support\TestCase;
+
+final class ImportLegacyTest extends TestCase
+{
+    /** What the seed's PHP snippet did for each registration. */
+    private static function legacyPush(\Redis $redis, int $event, array $registration, int|float $timestamp): void
+    {
+        $redis->lPush("event_reg_buffer:$event", json_encode(['timestamp' => $timestamp, 'registration_details' => $registration]));
+        $redis->expire("event_reg_buffer:$event", 3600);
+    }
+
+    /** @test */
+    public function imports_the_legacy_lists_keeping_their_timestamps_and_leaves_them_empty(): void
+    {
+        $redis = $this->client();
+        $t = 1_700_000_000;
+        $seven = [
+            [['name' => 'Ada', 'tickets' => 2, 'price' => 0.1], $t],
+            [['name' => 'Bob', 'extra' => ['diet' => 'vegan', 'list' => [1, 2]]], $t + 1],
+            [['name' => 'Zoë', 'empty' => []], $t + 2],
+        ];
+        foreach ($seven as [$registration, $at]) {
+            self::legacyPush($redis, 7, $registration, $at);
+        }
+        self::legacyPush($redis, 8, ['name' => 'Cy'], $t + 10);
+        self::legacyPush($redis, 8, ['name' => 'Di'], $t + 11.5);
+
+        self::assertSame(5, reg_buffer_import_legacy());
+        self::assertSame(0, $redis->exists('event_reg_buffer:7', 'event_reg_buffer:8'), 'the legacy lists are empty');
+        $stats = reg_buffer_stats();
+        self::assertSame(5, $stats['pending']);
+        self::assertSame(2, $stats['events']);
+
+        $rows = $this->drain();
+        $byEvent = [];
+        foreach ($rows as $row) {
+            self::assertRegistrationId($row['id']);
+            self::assertNull($row['unique_key']);
+            $byEvent[$row['event_id']][] = $row;
+        }
+        ksort($byEvent);
+        self::assertSame([7, 8], array_keys($byEvent));
+        foreach ($seven as $i => [$registration, $at]) {
+            self::assertSame($registration, $byEvent[7][$i]['data'], 'oldest first, data as given');
+            self::assertEqualsWithDelta($at, $byEvent[7][$i]['registered_at'], 0.001, 'the legacy timestamp is kept');
+        }
+        self::assertSame(['name' => 'Cy'], $byEvent[8][0]['data']);
+        self::assertEqualsWithDelta($t + 11.5, $byEvent[8][1]['registered_at'], 0.001);
+        self::assertCount(5, array_unique(self::ids($rows)));
+    }
+
+    /** @test */
+    public function imported_registrations_are_found_by_their_legacy_time(): void
+    {
+        $redis = $this->client();
+        self::legacyPush($redis, 7, ['n' => 1], 1_600_000_000);
+        self::legacyPush($redis, 7, ['n' => 2], 1_600_000_100);
+        reg_buffer_import_legacy();
+        $rows = reg_buffer_range(7, 1_600_000_050, 1_600_000_200);
+        self::assertSame([['n' => 2]], array_column($rows, 'data'));
+    }
+
+    /** @test */
+    public function imported_keys_carry_no_expiry_although_the_legacy_lists_did(): void
+    {
+        self::legacyPush($this->client(), 7, ['n' => 1], time());
+        reg_buffer_import_legacy();
+        $redis = $this->client();
+        foreach ($this->keys($redis, "{$this->prefix}*") as $key) {
+            self::assertSame(-1, $redis->ttl($key), "$key must not expire");
+        }
+    }
+
+    /** @test */
+    public function moves_everything_from_a_long_list_in_order(): void
+    {
+        $redis = $this->client();
+        for ($i = 0; $i < 450; $i++) {
+            self::legacyPush($redis, 7, ['i' => $i], 1_700_000_000 + $i);
+        }
+        self::assertSame(450, reg_buffer_import_legacy());
+        self::assertSame(0, $redis->exists('event_reg_buffer:7'));
+        self::assertSame(range(0, 449), array_map(fn ($r) => $r['data']['i'], $this->drain()));
+    }
+
+    /** @test */
+    public function malformed_elements_go_to_quarantine_and_are_counted_in_stats(): void
+    {
+        $redis = $this->client();
+        self::legacyPush($redis, 9, ['good' => 1], 1_700_000_000);
+        $redis->lPush('event_reg_buffer:9', 'not json at all');
+        $redis->lPush('event_reg_buffer:9', json_encode(['timestamp' => 1_700_000_001]));
+        $redis->lPush('event_reg_buffer:9', json_encode(['registration_details' => ['no' => 'timestamp']]));
+        $redis->lPush('event_reg_buffer:9', json_encode('a string'));
+        $redis->lPush('event_reg_buffer:9', json_encode(['timestamp' => 1_700_000_002, 'registration_details' => 'not an array']));
+        self::legacyPush($redis, 9, ['good' => 2], 1_700_000_003);
+
+        $moved = reg_buffer_import_legacy();
+        // "how many it moved": the quarantined elements were moved too (into the quarantine).
+        self::assertContains($moved, [2, 7], 'import_legacy counts the good ones, or all it took from the lists');
+        self::assertSame(0, $redis->exists('event_reg_buffer:9'), 'nothing is left behind in the legacy list');
+        $stats = reg_buffer_stats();
+        self::assertSame(5, $stats['quarantined']);
+        self::assertSame(2, $stats['pending']);
+        self::assertSame([['good' => 1], ['good' => 2]], array_column($this->drain(), 'data'));
+        self::assertSame(5, $redis->hLen("{$this->prefix}quarantine"));
+        self::assertStringContainsString('not json at all', $this->dump($redis, "{$this->prefix}quarantine"), 'the quarantine keeps the bytes');
+    }
+
+    /** @test */
+    public function a_second_import_moves_nothing(): void
+    {
+        self::legacyPush($this->client(), 7, ['n' => 1], 1_700_000_000);
+        self::assertSame(1, reg_buffer_import_legacy());
+        self::assertSame(0, reg_buffer_import_legacy());
+        self::assertCount(1, $this->drain());
+    }
+
+    /** @test */
+    public function the_pattern_selects_the_lists_to_import(): void
+    {
+        $redis = $this->client();
+        self::legacyPush($redis, 7, ['n' => 7], 1_700_000_000);
+        self::legacyPush($redis, 8, ['n' => 8], 1_700_000_000);
+        self::assertSame(1, reg_buffer_import_legacy('event_reg_buffer:7'));
+        self::assertSame(1, $redis->lLen('event_reg_buffer:8'));
+        self::assertSame([['n' => 7]], array_column($this->drain(), 'data'));
+    }
+
+    /** @test */
+    public function leaves_keys_alone_that_are_not_legacy_event_lists(): void
+    {
+        $redis = $this->client();
+        $redis->set('event_reg_buffer:10', 'a string, not a list');
+        $redis->lPush('event_reg_buffer:abc', json_encode(['timestamp' => 1, 'registration_details' => []]));
+        $redis->lPush('event_reg_buffer:0', json_encode(['timestamp' => 1, 'registration_details' => []]));
+        self::assertSame(0, reg_buffer_import_legacy());
+        self::assertSame('a string, not a list', $redis->get('event_reg_buffer:10'));
+        self::assertSame(1, $redis->lLen('event_reg_buffer:abc'));
+        self::assertSame(1, $redis->lLen('event_reg_buffer:0'));
+        self::assertSame(0, reg_buffer_stats()['pending']);
+    }
+
+    /** @test */
+    public function imported_registrations_flow_like_pushed_ones(): void
+    {
+        self::legacyPush($this->client(), 7, ['legacy' => true], 1_700_000_000);
+        reg_buffer_import_legacy();
+        $pushed = reg_buffer_push(7, ['new' => true]);
+        $rows = $this->drain();
+        self::assertSame([['legacy' => true], ['new' => true]], array_column($rows, 'data'));
+        self::assertSame($pushed, $rows[1]['id']);
+    }
+}
