@@ -125,6 +125,11 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_push_that_timed_out_after_reaching_redis_is_stored_once() {
+  E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/timeout.php" 650000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later() {
   wp_php "$E2E_PHP/push.php" function 100 0 600000 buffered || return 1
   local failed_flush
@@ -181,6 +186,7 @@ without_the_extension_the_plugin_writes_directly_and_says_so() {
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
+a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer
