@@ -116,6 +116,13 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   rest 40 0 420000 stored || return 1
   expect "fallbacks counted (300 via the function, 40 via REST)" $((fallbacks_before + 340)) "$(status_of fallbacks)" || return 1
   expect "last fallback reason" '"connection"' "$(status_of last_fallback.reason)" || return 1
+  # Neither Redis nor MySQL: the form must hear it (503), not get a silent 201.
+  stack_sql "$DB" "RENAME TABLE wp_reg_buffer_registrations TO wp_reg_buffer_registrations_away"
+  local code
+  code=$(curl -s -o "$WORK/503.json" -w '%{http_code}' -u "admin:$APP_PASSWORD" -H "Host: $HOST" -H 'Content-Type: application/json' \
+    --data '{"registration":{"ref":"nowhere"}}' "http://127.0.0.1:$STACK_WEB_PORT/wp-json/reg-buffer/v1/events/9/registrations")
+  stack_sql "$DB" "RENAME TABLE wp_reg_buffer_registrations_away TO wp_reg_buffer_registrations"
+  expect "REST answer when neither Redis nor MySQL takes the registration" 503 "$code" || { cat "$WORK/503.json"; return 1; }
   stack_redis_restart "$WORK"
   echo "  buffer after the restart: $(status_of buffer buffer_error | tr '\n' ' ')"
   expect "registrations buffered before the outage, still in Redis" 300 "$(status_of buffer.pending)" || return 1
@@ -173,6 +180,8 @@ without_the_extension_the_plugin_writes_directly_and_says_so() {
   fallbacks_before=$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of fallbacks)
   expect "status: extension loaded" false "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of extension_loaded)" || return 1
   expect "status: mode" '"direct"' "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of mode)" || return 1
+  expect "status: warning" '"The reg_buffer extension is not loaded: every registration is a direct MySQL write."' \
+    "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of warnings.0)" || return 1
   STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" action 400 10 500000 stored || return 1
   STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" seed 100 10 510000 stored || return 1
   expect "status: fallbacks counted (every direct write, duplicates included)" $((fallbacks_before + 500)) \
@@ -183,6 +192,10 @@ without_the_extension_the_plugin_writes_directly_and_says_so() {
   STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/verify.php"
 }
 
+uninstalling_removes_the_table_options_and_schedule() {
+  wp_php "$E2E_PHP/uninstall.php"
+}
+
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
@@ -190,7 +203,8 @@ a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer
-without_the_extension_the_plugin_writes_directly_and_says_so"
+without_the_extension_the_plugin_writes_directly_and_says_so
+uninstalling_removes_the_table_options_and_schedule"
 
 # ------------------------------------------------------------------------------------------------------ stack
 

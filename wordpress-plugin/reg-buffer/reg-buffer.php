@@ -9,7 +9,6 @@
  * Author:            reg_buffer authors
  * License:           GPLv2 or later
  * Text Domain:       reg-buffer
- * Network:           false
  *
  * @package RegBuffer
  */

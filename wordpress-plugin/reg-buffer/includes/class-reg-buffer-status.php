@@ -95,7 +95,38 @@ final class Reg_Buffer_Status {
 				$status['buffer_error'] = $e->getMessage();
 			}
 		}
+		$status['warnings'] = self::warnings( $status );
 		return $status;
+	}
+
+	/**
+	 * What an operator should act on, in words.
+	 *
+	 * @param array<string,mixed> $status the report so far.
+	 * @return string[]
+	 */
+	private static function warnings( array $status ): array {
+		$warnings = array();
+		$buffer   = is_array( $status['buffer'] ) ? $status['buffer'] : array();
+		if ( ! $status['extension_loaded'] ) {
+			$warnings[] = __( 'The reg_buffer extension is not loaded: every registration is a direct MySQL write.', 'reg-buffer' );
+		}
+		if ( null !== $status['buffer_error'] ) {
+			$warnings[] = __( 'Redis is unreachable: registrations are written directly to MySQL until it returns.', 'reg-buffer' );
+		}
+		$policy = $buffer['maxmemory_policy'] ?? null;
+		if ( null !== $policy && 'noeviction' !== $policy ) {
+			/* translators: %s: Redis maxmemory-policy */
+			$warnings[] = sprintf( __( 'Redis maxmemory-policy is %s: buffered registrations can be evicted. Use noeviction.', 'reg-buffer' ), $policy );
+		}
+		if ( ( $buffer['oldest_pending_age'] ?? 0 ) > 5 * MINUTE_IN_SECONDS ) {
+			$warnings[] = __( 'Registrations have waited in Redis for over 5 minutes: is WP-Cron running? Busy sites should run `wp reg-buffer flush` from system cron.', 'reg-buffer' );
+		}
+		if ( ( $buffer['quarantined'] ?? 0 ) > 0 ) {
+			/* translators: %d: number of registrations */
+			$warnings[] = sprintf( __( '%d buffered registrations could not be decoded and are quarantined in Redis.', 'reg-buffer' ), (int) $buffer['quarantined'] );
+		}
+		return $warnings;
 	}
 
 	/**
