@@ -47,6 +47,11 @@ final class RedisServer
         return "redis://127.0.0.1:{$this->port}" . ($db > 0 ? "/$db" : '');
     }
 
+    public function socket(): string
+    {
+        return $this->dir . '/redis.sock';
+    }
+
     public function isRunning(): bool
     {
         return $this->process !== null && (proc_get_status($this->process)['running'] ?? false);
@@ -110,6 +115,8 @@ final class RedisServer
             '--appendonly', $this->persistent ? 'yes' : 'no',
             '--appendfsync', 'always',
             '--daemonize', 'no',
+            '--unixsocket', $this->socket(),
+            '--unixsocketperm', '700',
             '--logfile', $this->dir . '/redis.log',
         ];
         $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', $this->dir . '/stderr.log', 'a']], $pipes);

@@ -1,0 +1,243 @@
+<?php
+// Redis unreachable, stalled or dropping connections: ConnectionException in time, a circuit breaker that fails
+// at once and recovers by itself, and connections that are never reused after a failure.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\ConnectionException;
+use RegBuffer\Tests\Support\PhpProcess;
+use RegBuffer\Tests\Support\RedisServer;
+use RegBuffer\Tests\Support\TestCase;
+
+final class ConnectionTroubleTest extends TestCase
+{
+    /** @var list<resource> */
+    private array $sockets = [];
+
+    protected function tearDown(): void
+    {
+        foreach ($this->sockets as $socket) {
+            @fclose($socket);
+        }
+        $this->sockets = [];
+    }
+
+    /** An address whose TCP handshake never completes: a listener with a full backlog drops every SYN. */
+    private function blackhole(): string
+    {
+        $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $error, STREAM_SERVER_BIND | STREAM_SERVER_LISTEN, stream_context_create(['socket' => ['backlog' => 0]]));
+        self::assertNotFalse($server, $error);
+        $this->sockets[] = $server;
+        $name = (string) stream_socket_get_name($server, false);
+        for ($i = 0; $i < 4; $i++) {
+            $client = @stream_socket_client("tcp://$name", $errno, $error, 0.2, STREAM_CLIENT_CONNECT | STREAM_CLIENT_ASYNC_CONNECT);
+            if ($client !== false) {
+                $this->sockets[] = $client;
+            }
+        }
+        usleep(50_000);
+        return "redis://$name";
+    }
+
+    private static function connectionsReceived(\Redis $probe): int
+    {
+        return (int) $probe->info('stats')['total_connections_received'];
+    }
+
+    /** @test */
+    public function redis_unreachable_throws_a_connection_exception_within_the_connect_timeout(): void
+    {
+        ini_set('reg_buffer.redis_url', $this->blackhole());
+        ini_set('reg_buffer.connect_timeout_ms', '300');
+        ini_set('reg_buffer.timeout_ms', '5000');
+        $started = microtime(true);
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 1]));
+        $elapsed = microtime(true) - $started;
+        self::assertLessThan(0.3 + 1.0, $elapsed, 'fails within connect_timeout_ms (+1 s of slack)');
+        self::assertRegistrationId($e->getRegistrationId());
+    }
+
+    /** @test */
+    public function a_silent_server_times_out_within_the_timeouts(): void
+    {
+        $server = stream_socket_server('tcp://127.0.0.1:0');
+        $this->sockets[] = $server;
+        ini_set('reg_buffer.redis_url', 'redis://' . stream_socket_get_name($server, false));
+        ini_set('reg_buffer.connect_timeout_ms', '300');
+        ini_set('reg_buffer.timeout_ms', '300');
+        $started = microtime(true);
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats());
+        self::assertLessThan(0.3 + 1.0, microtime(true) - $started);
+    }
+
+    /** @test */
+    public function every_call_throws_a_connection_exception_when_nothing_listens(): void
+    {
+        ini_set('reg_buffer.redis_url', 'redis://127.0.0.1:' . RedisServer::freePort());
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 1]));
+        self::assertRegistrationId($e->getRegistrationId());
+        foreach ([
+            'flush' => fn () => reg_buffer_flush(),
+            'ack' => fn () => reg_buffer_ack('01ZZZZZZZZZZZZZZZZZZZZZZZZ'),
+            'stats' => fn () => reg_buffer_stats(),
+            'range' => fn () => reg_buffer_range(1, 0, INF),
+            'import_legacy' => fn () => reg_buffer_import_legacy(),
+        ] as $what => $call) {
+            $e = self::assertThrows(ConnectionException::class, $call, $what);
+            self::assertNull($e->getRegistrationId(), "$what is not a push: no registration id");
+        }
+    }
+
+    /** @test */
+    public function the_circuit_breaker_fails_at_once_without_a_new_connection_attempt(): void
+    {
+        $server = self::extraServer();
+        $server->kill();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '60000');
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 1]));
+
+        $server->restart();
+        $probe = $server->client();
+        $before = self::connectionsReceived($probe);
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 2]), 'Redis is back, but the breaker is open');
+        self::assertRegistrationId($e->getRegistrationId());
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats());
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_flush());
+        self::assertSame($before, self::connectionsReceived($probe), 'no connection attempt while the breaker is open');
+        self::assertSame(0, $probe->dbSize());
+    }
+
+    /** @test */
+    public function the_circuit_breaker_is_per_server(): void
+    {
+        ini_set('reg_buffer.redis_url', 'redis://127.0.0.1:' . RedisServer::freePort());
+        ini_set('reg_buffer.retry_interval_ms', '60000');
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats());
+        ini_set('reg_buffer.redis_url', self::redis()->url());
+        self::assertRegistrationId(reg_buffer_push(1, ['a' => 1]), 'another server is not affected');
+    }
+
+    /** @test */
+    public function the_same_process_recovers_by_itself_once_redis_is_back(): void
+    {
+        $server = self::extraServer();
+        $server->kill();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '200');
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 1]));
+        $server->restart();
+        usleep(300_000);
+        $id = reg_buffer_push(1, ['a' => 2]);
+        self::assertRegistrationId($id);
+        self::assertSame([$id], self::ids($this->drain()));
+    }
+
+    /** @test */
+    public function a_server_killed_under_a_pooled_connection_is_recovered_from(): void
+    {
+        $server = self::extraServer();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '100');
+        $first = reg_buffer_push(1, ['a' => 1]);
+        $server->kill();
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 2]));
+        $server->restart();
+        usleep(200_000);
+        $this->waitUntilReachable();
+        $second = reg_buffer_push(1, ['a' => 3]);
+        self::assertRegistrationId($second);
+        $ids = self::ids($this->drain());
+        self::assertContains($second, $ids);
+        self::assertNotContains($first, $ids, 'the non-persistent server forgot it: proves this is the restarted server');
+    }
+
+    /** @test */
+    public function a_stalled_redis_times_out_with_the_registration_id(): void
+    {
+        $server = self::extraServer();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.timeout_ms', '200');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        reg_buffer_stats(); // connected before the stall
+        $server->client()->rawCommand('CLIENT', 'PAUSE', '1500', 'ALL');
+        $started = microtime(true);
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['stalled' => true]));
+        self::assertLessThan(0.2 + 1.0, microtime(true) - $started, 'fails within timeout_ms (+1 s of slack)');
+        $stalled = $e->getRegistrationId();
+        self::assertRegistrationId($stalled);
+        usleep(1_700_000);
+
+        // The outcome of the stalled push is unknown; whatever happened, it is there at most once.
+        $id = reg_buffer_push(1, ['after' => true]);
+        self::assertRegistrationId($id);
+        $rows = $this->drain();
+        $ids = self::ids($rows);
+        self::assertContains($id, $ids);
+        self::assertSame([], array_values(array_diff($ids, [$id, $stalled])));
+        self::assertSame(count($ids), count(array_unique($ids)));
+        foreach ($rows as $row) {
+            self::assertSame($row['id'] === $id ? ['after' => true] : ['stalled' => true], $row['data']);
+        }
+    }
+
+    /** @test */
+    public function a_connection_that_timed_out_is_not_reused(): void
+    {
+        $server = self::extraServer();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.timeout_ms', '200');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        reg_buffer_push(7, ['before' => true]);
+        $server->client()->rawCommand('CLIENT', 'PAUSE', '1000', 'ALL');
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats());
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_range(7, 0, INF));
+        usleep(1_300_000);
+        // A reused connection would now read the stalled calls' replies as these calls' replies.
+        $id = reg_buffer_push(7, ['after' => true]);
+        self::assertRegistrationId($id);
+        $stats = reg_buffer_stats();
+        self::assertSame(2, $stats['pending']);
+        $batch = reg_buffer_flush(100);
+        self::assertSame([['before' => true], ['after' => true]], array_column($batch['rows'], 'data'));
+        self::assertSame($id, $batch['rows'][1]['id']);
+        self::assertSame(2, reg_buffer_ack($batch['batch']));
+    }
+
+    /** @test */
+    public function a_connection_dropped_by_the_server_is_not_reused(): void
+    {
+        $server = self::extraServer();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $first = reg_buffer_push(3, ['n' => 1]);
+        $probe = $server->client();
+        self::assertGreaterThanOrEqual(1, $probe->rawCommand('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
+        $pushed = [$first];
+        try {
+            $pushed[] = reg_buffer_push(3, ['n' => 2]);
+        } catch (ConnectionException $e) {
+            // Allowed: the first call on a dropped connection may report it. It must not be reused afterwards.
+        }
+        $pushed[] = reg_buffer_push(3, ['n' => 3]);
+        self::assertSame($pushed, self::ids($this->drain()));
+    }
+
+    /** @test */
+    public function nothing_connects_at_module_startup(): void
+    {
+        $server = self::extraServer();
+        $probe = $server->client();
+        $before = self::connectionsReceived($probe);
+        $code = 0;
+        $out = [];
+        exec(implode(' ', array_map('escapeshellarg', [...PhpProcess::$php, '-d', 'reg_buffer.redis_url=' . $server->url(), '-r', 'echo ini_get("reg_buffer.redis_url");'])) . ' 2>&1', $out, $code);
+        self::assertSame(0, $code, implode("\n", $out));
+        self::assertSame($before, self::connectionsReceived($probe), 'starting PHP with the extension made no connection');
+        exec(implode(' ', array_map('escapeshellarg', [...PhpProcess::$php, '-d', 'reg_buffer.redis_url=' . $server->url(), '-r', 'reg_buffer_stats(); reg_buffer_stats(); reg_buffer_push(1, []);'])) . ' 2>&1', $out, $code);
+        self::assertSame(0, $code, implode("\n", $out));
+        self::assertSame($before + 1, self::connectionsReceived($probe), 'one lazy connection, reused by the calls of the process');
+    }
+}
