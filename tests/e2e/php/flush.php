@@ -3,21 +3,43 @@
 //   php flush.php until-empty         flush runs until the buffer is empty; prints the totals as JSON
 //   php flush.php once [LEASE]        one flush run (claims with a LEASE seconds lease); prints its summary and
 //                                     the reg_buffer_error codes it fired
+//   php flush.php lose-connection     one flush (2 s lease) whose MySQL session is killed inside the
+//                                     transaction, before COMMIT; prints its summary and error codes
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
 //                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
 
 $mode = $argv[1] ?? 'until-empty';
-if ( 'once' === $mode ) {
+if ( 'lose-connection' === $mode ) {
+	// Kill our own session once: wpdb reconnects silently on the next query, the named lock and the open
+	// transaction are gone with the old session.
+	add_action(
+		'reg_buffer_before_commit',
+		static function () {
+			static $done = false;
+			if ( ! $done ) {
+				$done = true;
+				global $wpdb;
+				$wpdb->suppress_errors( true );
+				$wpdb->query( 'KILL CONNECTION_ID()' );
+				$wpdb->suppress_errors( false );
+			}
+		}
+	);
+}
+if ( 'once' === $mode || 'lose-connection' === $mode ) {
 	$errors = array();
 	add_action(
 		'reg_buffer_error',
-		static function ( $code ) use ( &$errors ) {
-			$errors[] = $code;
-		}
+		static function ( $code, $cause, $context ) use ( &$errors ) {
+			$errors[] = $code . ( isset( $context['error'] ) ? ': ' . $context['error'] : '' );
+		},
+		10,
+		3
 	);
-	$summary           = reg_buffer_flush_now( isset( $argv[2] ) ? array( 'lease_seconds' => (int) $argv[2] ) : array() );
+	$lease             = 'lose-connection' === $mode ? 2 : (int) ( $argv[2] ?? 0 );
+	$summary           = reg_buffer_flush_now( $lease > 0 ? array( 'lease_seconds' => $lease ) : array() );
 	$summary['errors'] = $errors;
 	echo json_encode( $summary ), "\n";
 	e2e_exit( 0 );

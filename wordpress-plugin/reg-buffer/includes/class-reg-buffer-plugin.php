@@ -35,6 +35,7 @@ final class Reg_Buffer_Plugin {
 		add_action( 'plugins_loaded', array( 'Reg_Buffer_Source_Hooks', 'listen' ) );
 		// Per site, lazily: covers upgrades and sites of a network that were never activated one by one.
 		add_action( 'init', array( $this, 'maintain_site' ) );
+		add_action( 'init', array( $this, 'load_textdomain' ) );
 		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
 		add_action( 'wp_initialize_site', array( $this, 'on_new_site' ), 100 );
 	}
@@ -48,6 +49,10 @@ final class Reg_Buffer_Plugin {
 		if ( is_wp_error( $outcome ) ) {
 			Reg_Buffer_Registrar::report_error( 'rejected', null, array( 'event_id' => $event_id, 'error' => $outcome->get_error_message() ) );
 		}
+	}
+
+	public function load_textdomain(): void {
+		load_plugin_textdomain( 'reg-buffer', false, dirname( plugin_basename( REG_BUFFER_PLUGIN_FILE ) ) . '/languages' );
 	}
 
 	public function register_rest_routes(): void {

@@ -95,6 +95,10 @@ final class Reg_Buffer_Store {
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return self::db_error( 'START TRANSACTION' );
 		}
+		// wpdb silently reconnects and re-sends a query when the server has gone away: a COMMIT re-sent on a
+		// new connection "succeeds" with nothing to commit. Comparing connection ids catches that case, so a
+		// batch is never acked on the strength of a commit that did not happen.
+		$connection = $wpdb->get_var( 'SELECT CONNECTION_ID()' );
 		// Which ids exist before the insert: the rest are the ones this transaction inserts (for the mirror).
 		$existing = $mirror ? self::existing_ids( $rows ) : array();
 		$inserted = 0;
@@ -111,12 +115,23 @@ final class Reg_Buffer_Store {
 				return self::rollback( 'postmeta mirror' );
 			}
 		}
+		/**
+		 * Fires inside the transaction, before COMMIT: write your own tables here and they commit (or roll
+		 * back) together with the registrations.
+		 *
+		 * @param array $rows     the batch (rows shaped like reg_buffer_flush() rows).
+		 * @param int   $inserted how many of them are new.
+		 */
+		do_action( 'reg_buffer_before_commit', $rows, $inserted );
 		if ( null !== $may_commit && ! $may_commit() ) {
 			$wpdb->query( 'ROLLBACK' );
 			return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
 		}
 		if ( false === $wpdb->query( 'COMMIT' ) ) {
 			return self::rollback( 'COMMIT' );
+		}
+		if ( $wpdb->get_var( 'SELECT CONNECTION_ID()' ) !== $connection ) {
+			return new WP_Error( 'reg_buffer_db', __( 'The MySQL connection was replaced during the transaction; its outcome is unknown.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
 		return $inserted;
 	}
