@@ -47,7 +47,7 @@ find_intake() { find "$PLUGIN_SRC" -maxdepth 2 -name '*intake*.php' ! -path '*/i
 wrk_cell() {
   local cell=$1 run=$2 conns=$3 path=$4 threads=1
   [ "$conns" -gt 1 ] && threads=2
-  BENCH_TAG="$cell.$run.$$" record http "$cell@$conns" "$run" \
+  BENCH_TAG="$cell.$conns.$run.$$" record http "$cell@$conns" "$run" \
     php "$BENCH/http/wrk.php" "$threads" "$conns" "$WRK_SECS" "http://127.0.0.1:$HTTP_PORT$path" "$WP_HOST"
 }
 

@@ -50,6 +50,12 @@ function make_op(string $mode, int $port, array $reg, int $events, string $tag):
 // The anchors FLUSHALL before they start; so does every cell here, but for the pushes onto a backlog (BENCH_KEEP=1).
 if (getenv('BENCH_KEEP') !== '1') { $r = new Redis(); $r->connect('127.0.0.1', $port); $r->flushAll(); $r->close(); unset($r); }
 
+// Redis's own CPU over the cell (INFO cpu), to tell server cost from client cost per registration.
+function redis_cpu(int $port): float {
+  $r = new Redis(); $r->connect('127.0.0.1', $port); $i = $r->info('CPU'); $r->close();
+  return (float)$i['used_cpu_user'] + (float)$i['used_cpu_sys'];
+}
+$rcpu0 = redis_cpu($port);
 $dir = sys_get_temp_dir() . '/rb_push_' . getmypid(); @mkdir($dir);
 $start = hrtime(true) + 300_000_000 + $procs * 20_000_000;   // a common start line, after every fork is done
 $kids = [];
@@ -61,28 +67,31 @@ for ($k = 0; $k < $procs; $k++) {
   $share = intdiv($n, $procs) + ($k < $n % $procs ? 1 : 0);
   $op = make_op($mode, $port, $reg, $events, $tag);
   while (hrtime(true) < $start) usleep(1000);
-  $lat = new SplFixedArray($share); $t0 = hrtime(true); $err = '';
+  $lat = new SplFixedArray($share); $ru0 = getrusage(); $t0 = hrtime(true); $err = '';
   try {
     for ($i = 0; $i < $share; $i++) { $a = hrtime(true); $op($k * 1_000_000 + $i); $lat[$i] = hrtime(true) - $a; }
   } catch (Throwable $e) { $err = get_class($e) . ': ' . $e->getMessage(); $share = $i; }
-  $t1 = hrtime(true);
-  file_put_contents("$dir/$k", json_encode(['t0' => $t0, 't1' => $t1, 'n' => $share, 'err' => $err]) . "\n" .
+  $t1 = hrtime(true); $ru1 = getrusage();
+  $cpu = fn($r) => $r['ru_utime.tv_sec'] + $r['ru_utime.tv_usec'] / 1e6 + $r['ru_stime.tv_sec'] + $r['ru_stime.tv_usec'] / 1e6;
+  file_put_contents("$dir/$k", json_encode(['t0' => $t0, 't1' => $t1, 'n' => $share, 'err' => $err, 'cpu' => $cpu($ru1) - $cpu($ru0)]) . "\n" .
     pack('P*', ...array_slice($lat->toArray(), 0, $share)));
   if ($procs > 1) exit(0);
 }
 foreach ($kids as $pid) pcntl_waitpid($pid, $st);
 
-$all = []; $t0 = PHP_INT_MAX; $t1 = 0; $done = 0; $errs = [];
+$rcpu = redis_cpu($port) - $rcpu0;
+$all = []; $t0 = PHP_INT_MAX; $t1 = 0; $done = 0; $errs = []; $ccpu = 0.0;
 for ($k = 0; $k < $procs; $k++) {
   $raw = @file_get_contents("$dir/$k"); @unlink("$dir/$k");
   if ($raw === false) { $errs[] = "worker $k wrote nothing"; continue; }
   $nl = strpos($raw, "\n"); $h = json_decode(substr($raw, 0, $nl), true);
   if ($h['err'] !== '') $errs[] = $h['err'];
-  $t0 = min($t0, $h['t0']); $t1 = max($t1, $h['t1']); $done += $h['n'];
+  $t0 = min($t0, $h['t0']); $t1 = max($t1, $h['t1']); $done += $h['n']; $ccpu += $h['cpu'];
   if ($h['n'] > 0) array_push($all, ...array_values(unpack('P*', substr($raw, $nl + 1))));
 }
 @rmdir($dir);
 $s = max(1, $t1 - $t0) / 1e9;
-emit(['mode' => $mode, 'n' => $done, 'procs' => $procs, 'events' => $events, 'secs' => $s, 'rate' => $done / $s]
+emit(['mode' => $mode, 'n' => $done, 'procs' => $procs, 'events' => $events, 'secs' => $s, 'rate' => $done / $s,
+  'client_cpu_us' => $done ? $ccpu / $done * 1e6 : null, 'redis_cpu_us' => $done ? $rcpu / $done * 1e6 : null]
   + percentiles_us($all) + ($errs ? ['error' => implode('; ', array_unique($errs))] : []));
 exit($errs ? 1 : 0);

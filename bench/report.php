@@ -30,6 +30,7 @@ function ratio(array $cells, string $s, string $c, string $sa, string $a, string
 }
 function n0($v): string { return $v === null ? 'not yet' : number_format($v, 0, '.', ','); }
 function n1($v): string { return $v === null ? 'not yet' : number_format($v, $v < 10 ? 2 : 1, '.', ','); }
+function dash($v): string { return $v === null ? '—' : n1($v); }
 function x($v): string { return $v === null ? '—' : sprintf('%.2f×', $v); }
 function runs(array $cells, string $s, string $c): string {
   $all = count($cells[$s][$c] ?? []); $ok = count(ok_runs($cells, $s, $c));
@@ -66,15 +67,16 @@ $labels = [
 $pn = ($cells['push']['pconnect'] ?? null) ? (reset($cells['push']['pconnect'])['n'] ?? '?') : '?';
 $md[] = "## 1. Push: one process, $pn registrations of 5 fields";
 $md[] = '';
-$md[] = 'N per run in the second column (the slow anchors run fewer: their rate is per registration). Latencies are per registration, measured around each call.';
+$md[] = 'N per run in the second column (the slow anchors run fewer: their rate is per registration). Latencies are per registration, measured around each call. CPU per registration: the PHP process (getrusage) and redis-server (INFO cpu) over the cell.';
 $md[] = '';
-$md[] = '| way | N | reg/s | p50 µs | p99 µs | p99.9 µs | × LPUSH-alone floor | × seed | runs |';
-$md[] = '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+$md[] = '| way | N | reg/s | p50 µs | p99 µs | p99.9 µs | × LPUSH-alone floor | × seed | PHP CPU µs | Redis CPU µs | runs |';
+$md[] = '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
 foreach ($labels as $c => $label) {
   if (!isset($cells['push'][$c]) && !str_starts_with($c, 'regbuf')) continue;
-  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $label, n0(med($cells, 'push', $c, 'n')), n0(med($cells, 'push', $c, 'rate')),
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', $label, n0(med($cells, 'push', $c, 'n')), n0(med($cells, 'push', $c, 'rate')),
     n1(med($cells, 'push', $c, 'p50_us')), n1(med($cells, 'push', $c, 'p99_us')), n1(med($cells, 'push', $c, 'p999_us')),
-    x(ratio($cells, 'push', $c, 'push', 'pconnect')), x(ratio($cells, 'push', $c, 'push', 'seed')), runs($cells, 'push', $c));
+    x(ratio($cells, 'push', $c, 'push', 'pconnect')), x(ratio($cells, 'push', $c, 'push', 'seed')),
+    dash(med($cells, 'push', $c, 'client_cpu_us')), dash(med($cells, 'push', $c, 'redis_cpu_us')), runs($cells, 'push', $c));
 }
 $md[] = '';
 $g1 = ratio($cells, 'push', 'regbuf_unique', 'push', 'pconnect'); $g2 = ratio($cells, 'push', 'regbuf_unique', 'push', 'seed');
@@ -86,16 +88,18 @@ $md[] = '';
 // ---------------------------------------------------------------------------------------------- concurrency
 $md[] = '## 2. Push under concurrency (processes at once, one connection each)';
 $md[] = '';
-$md[] = '| processes | reg_buffer reg/s | reg_buffer p99 µs | LPUSH-alone reg/s | LPUSH-alone p99 µs | × LPUSH alone | runs |';
-$md[] = '|---:|---:|---:|---:|---:|---:|---:|';
+$md[] = 'Redis CPU µs: redis-server\'s CPU per registration over the cell (one core is all Redis has).';
+$md[] = '';
+$md[] = '| processes | reg_buffer reg/s | reg_buffer p99 µs | LPUSH-alone reg/s | LPUSH-alone p99 µs | × LPUSH alone | Redis CPU µs: reg_buffer / LPUSH | runs |';
+$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|';
 $procs = [];
 foreach (array_keys($cells['conc'] ?? []) as $c) $procs[(int)explode('@', $c)[1]] = true;
 ksort($procs);
 foreach (array_keys($procs) as $p) {
-  $md[] = sprintf('| %d | %s | %s | %s | %s | %s | %s |', $p, n0(med($cells, 'conc', "regbuf@$p", 'rate')),
+  $md[] = sprintf('| %d | %s | %s | %s | %s | %s | %s / %s | %s |', $p, n0(med($cells, 'conc', "regbuf@$p", 'rate')),
     n1(med($cells, 'conc', "regbuf@$p", 'p99_us')), n0(med($cells, 'conc', "pconnect@$p", 'rate')),
     n1(med($cells, 'conc', "pconnect@$p", 'p99_us')), x(ratio($cells, 'conc', "regbuf@$p", 'conc', "pconnect@$p")),
-    runs($cells, 'conc', "pconnect@$p"));
+    dash(med($cells, 'conc', "regbuf@$p", 'redis_cpu_us')), dash(med($cells, 'conc', "pconnect@$p", 'redis_cpu_us')), runs($cells, 'conc', "pconnect@$p"));
 }
 $md[] = '';
 

@@ -26,14 +26,14 @@ if [ $QUICK = 1 ]; then
   RUNS=2; PUSH_N=5000; CONC_N=4000; CONC_PROCS="1 8"; BACKLOGS="10000"; RUNS_BIG=1; SEED_RUNS_BIG=1
   WRK_SECS=1; WRK_CONNS="1 16"; WRK_RUNS=1; GROWTH_N=2000; GROWTH_EVENTS="1 1000"; BUDGET=150
 else
-  RUNS=5; PUSH_N=50000; CONC_N=20000; CONC_PROCS="1 8 32"; BACKLOGS="10000 100000 1000000"; RUNS_BIG=2; SEED_RUNS_BIG=2
-  WRK_SECS=2; WRK_CONNS="1 16 64"; WRK_RUNS=5; GROWTH_N=5000; GROWTH_EVENTS="1 1000 100000"; BUDGET=780
+  RUNS=5; PUSH_N=50000; CONC_N=10000; CONC_PROCS="1 8 32"; BACKLOGS="10000 100000 1000000"; RUNS_BIG=2; SEED_RUNS_BIG=2
+  WRK_SECS=2; WRK_CONNS="1 16 64"; WRK_RUNS=5; GROWTH_N=5000; GROWTH_EVENTS="1 1000 100000"; BUDGET=840
 fi
 T_START=$SECONDS
 # time_left SECONDS: true when that much of the budget is left for the rest of the sections.
 time_left() { [ $((SECONDS - T_START + $1)) -le $BUDGET ]; }
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%ds] %s\n' "$((SECONDS - ${T_START:-0}))" "$*"; }
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 RES=$OUT/results.jsonl; : > "$RES"
@@ -93,7 +93,7 @@ for run in $(seq 1 $RUNS); do
   done
   record push mysql "$run" php "$BENCH/push.php" mysql $((PUSH_N / 25)) "$REDIS_PORT" 1 10 "r$run"
   redis-cli -p "$REDIS_PORT" flushall >/dev/null
-  record push redis_benchmark "$run" php "$BENCH/redis_benchmark.php" "$PUSH_N" "$REDIS_PORT"
+  record push redis_benchmark "$run" php "$BENCH/redis_benchmark.php" $((PUSH_N / 2)) "$REDIS_PORT"
 done
 
 step "2. push under concurrency: $CONC_PROCS processes, $CONC_N registrations in all"
@@ -108,8 +108,8 @@ step "3. flush into MariaDB: backlogs $BACKLOGS ($FLUSH_PATH path)"
 [ $HAVE_EXT = 1 ] || note missing "flush cells of reg_buffer (extension not loaded)"
 for b in $BACKLOGS; do
   runs=$RUNS; [ "$b" -ge 1000000 ] && runs=$RUNS_BIG
-  # a 1M run takes ~2 minutes here: keep 4 minutes for growth, HTTP and the report
-  need=20; [ "$b" -ge 100000 ] && need=60; [ "$b" -ge 1000000 ] && need=400
+  # a 1M run takes ~2.5 minutes here, and growth + HTTP + the report ~3 more after it
+  need=20; [ "$b" -ge 100000 ] && need=60; [ "$b" -ge 1000000 ] && need=330
   for run in $(seq 1 "$runs"); do
     if ! time_left $need; then note skipped "flush of $b: runs $run..$runs skipped to keep the bench within its time budget"; break; fi
     if [ $HAVE_EXT = 1 ]; then
@@ -123,7 +123,7 @@ for b in $BACKLOGS; do
         record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
       fi
       # the extension alone under the same loop without WordPress (bench/flush.php), to tell its cost from the plugin's
-      if [ $FLUSH_PATH = plugin ] && [ "$b" -le 100000 ]; then
+      if [ $FLUSH_PATH = plugin ] && [ "$b" -le 10000 ]; then
         record fill "core:$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 8 100 "k$b.$run"
         record flush "core@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" "$b" 1000
       fi
