@@ -154,6 +154,48 @@ final class ConnectionTroubleTest extends TestCase
         self::assertNotContains($first, $ids, 'the non-persistent server forgot it: proves this is the restarted server');
     }
 
+    /**
+     * BUG (reported, open): while a restarted Redis loads its data it answers LOADING; the extension throws a plain
+     * RegBuffer\Exception ("refused: BusyLoading"), so a caller that falls back on ConnectionException (Redis not
+     * available) does not. Redis cannot serve: that is a ConnectionException, like unreachable.
+     *
+     * @test
+     */
+    public function a_redis_still_loading_its_data_counts_as_unavailable(): void
+    {
+        $server = self::extraServer(persistent: true);
+        $admin = $server->client();
+        $admin->rawCommand('DEBUG', 'POPULATE', '500000', 'filler', '10');
+        $admin->bgrewriteaof();
+        do {
+            usleep(50_000);
+            $persistence = $admin->info('persistence');
+        } while ($persistence['aof_rewrite_in_progress'] || $persistence['aof_rewrite_scheduled']);
+        self::assertSame(500000, $admin->dbSize());
+        $admin->close();
+
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $server->restart(waitUntilReady: false);
+        $failures = [];
+        $deadline = microtime(true) + 30;
+        while (true) {
+            try {
+                $id = reg_buffer_push(1, ['after loading' => true]);
+                break;
+            } catch (\RegBuffer\Exception $e) {
+                $failures[] = $e;
+                self::assertLessThan($deadline, microtime(true), 'Redis never came back: ' . $e->getMessage());
+                usleep(10_000);
+            }
+        }
+        self::assertRegistrationId($id);
+        foreach ($failures as $e) {
+            self::assertInstanceOf(ConnectionException::class, $e, get_class($e) . ': ' . $e->getMessage());
+            self::assertRegistrationId($e->getRegistrationId());
+        }
+    }
+
     /** @test */
     public function a_stalled_redis_times_out_with_the_registration_id(): void
     {

@@ -123,7 +123,8 @@ final class StubTest extends TestCase
         $loaded = array_map(fn ($entry) => $entry['global_value'], ini_get_all('reg_buffer', true));
         foreach ($drifts as $what => [$from, $to]) {
             self::assertStringContainsString($from, $original, "the drift fixture for $what no longer applies");
-            $copy = tempnam(sys_get_temp_dir(), 'reg_buffer_stub_') . '.php';
+            $base = tempnam(sys_get_temp_dir(), 'reg_buffer_stub_');
+            $copy = "$base.php";
             file_put_contents($copy, str_replace($from, $to, $original));
             try {
                 $stub = self::describeStub($copy);
@@ -135,6 +136,7 @@ final class StubTest extends TestCase
                 self::assertTrue($caught, "a stub with $what changed passes the comparison");
             } finally {
                 @unlink($copy);
+                @unlink($base);
             }
         }
     }

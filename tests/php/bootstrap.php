@@ -46,5 +46,6 @@ register_shutdown_function(static function () use ($bootstrapPid): void {
     if (getmypid() === $bootstrapPid) {
         $GLOBALS['reg_buffer_test_redis']->stop();
         RegBuffer\Tests\Support\TestCase::stopExtraServers();
+        RegBuffer\Tests\Support\TestCase::removeTempFiles();
     }
 });

@@ -85,10 +85,11 @@ final class RedisServer
         $this->process = null;
     }
 
-    public function restart(): void
+    /** $waitUntilReady false: return as soon as the process runs (it may still be loading its AOF). */
+    public function restart(bool $waitUntilReady = true): void
     {
         $this->kill();
-        $this->launch();
+        $this->launch($waitUntilReady);
     }
 
     public function stop(): void
@@ -104,7 +105,7 @@ final class RedisServer
         self::removeTree($this->dir);
     }
 
-    private function launch(): void
+    private function launch(bool $waitUntilReady = true): void
     {
         $command = [
             'redis-server',
@@ -115,6 +116,7 @@ final class RedisServer
             '--appendonly', $this->persistent ? 'yes' : 'no',
             '--appendfsync', 'always',
             '--daemonize', 'no',
+            '--enable-debug-command', 'local',
             '--unixsocket', $this->socket(),
             '--unixsocketperm', '700',
             '--logfile', $this->dir . '/redis.log',
@@ -125,6 +127,9 @@ final class RedisServer
         }
         $this->process = $process;
         $this->pid = (int) proc_get_status($process)['pid'];
+        if (!$waitUntilReady) {
+            return;
+        }
         $deadline = microtime(true) + 10;
         while (microtime(true) < $deadline) {
             if (!$this->isRunning()) {

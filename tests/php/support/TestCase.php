@@ -169,9 +169,20 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         return is_file($file) ? array_values(array_filter(explode("\n", (string) file_get_contents($file)), 'strlen')) : [];
     }
 
+    private static function tempDir(): string
+    {
+        return sys_get_temp_dir() . '/reg_buffer_phpunit_files_' . getmypid();
+    }
+
+    public static function removeTempFiles(): void
+    {
+        array_map('unlink', glob(self::tempDir() . '/*') ?: []);
+        @rmdir(self::tempDir());
+    }
+
     protected function tempFile(string $name): string
     {
-        $dir = sys_get_temp_dir() . '/reg_buffer_phpunit_files_' . getmypid();
+        $dir = self::tempDir();
         @mkdir($dir, 0700, true);
         $file = "$dir/{$this->prefix}" . str_replace(':', '', $name);
         @unlink($file);

@@ -13,7 +13,9 @@ for ($i = 0; $i < (int) $count; $i++) {
             $id = reg_buffer_push(1 + $i % (int) $events, ['worker' => (int) $worker, 'i' => $i], "w$worker-$i@example.com");
             append_lines($out, [$id === false ? "duplicate w$worker-$i" : $id]);
             break;
-        } catch (RegBuffer\ConnectionException $e) {
+        } catch (RegBuffer\Exception $e) {
+            // ConnectionException: outcome unknown. (A Redis still loading its AOF after a restart answers
+            // LOADING, which the extension reports as a plain RegBuffer\Exception: see ConnectionTroubleTest.)
             append_lines("$out.unknown", [(string) $e->getRegistrationId()]);
             if (microtime(true) > $deadline) {
                 fwrite(STDERR, "gave up: {$e->getMessage()}\n");
