@@ -240,8 +240,13 @@ fi
 stack_mariadb_ensure
 stack_redis_start "$WORK"
 stack_db_create "$DB" "$DB_USER" "$DB_PASS"
+# WP_DEBUG on: any notice, warning or deprecation the plugin raises lands in debug.log and fails the run.
+touch "$WORK/debug.log" && chown www-data "$WORK/debug.log" && chmod 0666 "$WORK/debug.log"
 stack_wp_config "$HOST" "$DB" "$DB_USER" "$DB_PASS" "define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
-define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-$ID:' );"
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-$ID:' );
+define( 'WP_DEBUG', true );
+define( 'WP_DEBUG_DISPLAY', false );
+define( 'WP_DEBUG_LOG', '$WORK/debug.log' );"
 stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$PLUGIN"
 stack_web_start "$WORK" 4
 stack_wp_install "$HOST" "http://$HOST:$STACK_WEB_PORT"
@@ -259,6 +264,14 @@ for t in ${E2E_TESTS:-$ALL_TESTS}; do
     failed=$((failed + 1)); echo "  FAILED: $t"
   fi
 done
+
+step "the plugin raised no PHP notices, warnings or deprecations"
+plugin_dir=$(cd "$ROOT/wordpress-plugin/reg-buffer" && pwd -P)
+if grep -E "PHP (Notice|Warning|Deprecated|Fatal error|Parse error)" "$WORK/debug.log" | grep -F -e "$plugin_dir" -e "plugins/$PLUGIN/" >&2; then
+  failed=$((failed + 1)); echo "  FAILED: PHP diagnostics from the plugin (above)"
+else
+  passed=$((passed + 1)); echo "  ok ($(wc -l < "$WORK/debug.log") lines in debug.log, none from the plugin)"
+fi
 
 echo
 echo "e2e: $passed passed, $failed failed"
