@@ -1,0 +1,103 @@
+<?php
+// What reaches Redis: one command per push, claim and ack; SCAN, never KEYS.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\Tests\Support\TestCase;
+
+final class RoundTripTest extends TestCase
+{
+    /**
+     * Runs each operation while redis-cli MONITOR watches, and returns, per operation, the commands clients sent
+     * (commands run inside a script are marked "lua" by MONITOR and left out).
+     *
+     * @param array<string, callable> $operations
+     * @return array<string, list<string>>
+     */
+    private function monitored(array $operations): array
+    {
+        $log = $this->tempFile('monitor');
+        $monitor = proc_open(['redis-cli', '-p', (string) self::redis()->port, 'monitor'], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+        self::assertIsResource($monitor);
+        try {
+            $probe = $this->client();
+            $until = fn (string $text) => self::waitFor(fn () => str_contains((string) file_get_contents($log), $text));
+            $until('OK');
+            foreach ($operations as $name => $operation) {
+                $probe->echo("mark:$name");
+                $operation();
+            }
+            $probe->echo('mark:end');
+            $until('mark:end');
+        } finally {
+            proc_terminate($monitor, SIGKILL);
+            proc_close($monitor);
+        }
+        $sent = [];
+        $current = null;
+        foreach (explode("\n", (string) file_get_contents($log)) as $line) {
+            if (preg_match('/"ECHO" "mark:([^"]+)"/i', $line, $m)) {
+                $current = $m[1];
+                $sent[$current] ??= [];
+            } elseif ($current !== null && preg_match('/^\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/', $line, $m) && $m[1] !== 'lua') {
+                $sent[$current][] = strtolower($m[2]);
+            }
+        }
+        unset($sent['end']);
+        return $sent;
+    }
+
+    private static function waitFor(callable $condition, float $timeout = 10): void
+    {
+        $deadline = microtime(true) + $timeout;
+        while (!$condition()) {
+            self::assertLessThan($deadline, microtime(true), 'timed out waiting for redis-cli monitor');
+            usleep(10_000);
+        }
+    }
+
+    /** @test */
+    public function push_claim_and_ack_take_one_round_trip_each(): void
+    {
+        // Warm up: the first use of each script may load it.
+        reg_buffer_push(1, ['warm' => true], 'warm@example.com');
+        reg_buffer_ack(reg_buffer_flush(10)['batch']);
+        $batch = null;
+        $sent = $this->monitored([
+            'push' => fn () => reg_buffer_push(1, ['a' => 1], 'ada@example.com'),
+            'duplicate push' => fn () => reg_buffer_push(1, ['a' => 1], 'ada@example.com'),
+            'push without a unique key' => fn () => reg_buffer_push(2, ['b' => 1]),
+            'claim' => function () use (&$batch) {
+                $batch = reg_buffer_flush(10);
+            },
+            'ack' => function () use (&$batch) {
+                reg_buffer_ack($batch['batch']);
+            },
+        ]);
+        self::assertCount(2, $batch['rows']);
+        foreach ($sent as $operation => $commands) {
+            self::assertSame(['evalsha'], $commands, "$operation is one script call, one round trip");
+        }
+        self::assertCount(5, $sent);
+    }
+
+    /** @test */
+    public function never_uses_keys(): void
+    {
+        $probe = $this->client();
+        $probe->rawCommand('CONFIG', 'RESETSTAT');
+        $probe->lPush('event_reg_buffer:3', json_encode(['timestamp' => 1_700_000_000, 'registration_details' => ['x' => 1]]));
+        reg_buffer_import_legacy();
+        reg_buffer_push(1, ['a' => 1], 'ada@example.com');
+        reg_buffer_range(1, 0, INF);
+        reg_buffer_stats();
+        $this->drain();
+        $commands = [];
+        foreach ($probe->info('commandstats') as $name => $line) {
+            $commands[substr((string) $name, strlen('cmdstat_'))] = true;
+        }
+        self::assertArrayHasKey('scan', $commands, 'import_legacy walks the keyspace with SCAN');
+        self::assertArrayNotHasKey('keys', $commands);
+    }
+}
