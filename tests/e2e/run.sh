@@ -173,6 +173,11 @@ a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch() {
+  wp_php "$E2E_PHP/poison.php" 680000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps() {
   E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/legacy.php" 670000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -223,6 +228,7 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
 a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack
+a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer

@@ -61,7 +61,7 @@ final class Reg_Buffer_Flusher {
 	 *
 	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds.
 	 * @return array summary: outcome (empty|budget|locked|error|direct), batches, claimed, inserted, duplicates,
-	 *               acked, seconds.
+	 *               acked, rejected (set aside, see Reg_Buffer_Store::insert_each()), seconds.
 	 */
 	public static function run( array $budget = array() ): array {
 		$started = microtime( true );
@@ -76,6 +76,7 @@ final class Reg_Buffer_Flusher {
 			'inserted'   => 0,
 			'duplicates' => 0,
 			'acked'      => 0,
+			'rejected'   => 0,
 			'started_at' => time(),
 			'seconds'    => 0.0,
 		);
@@ -127,9 +128,22 @@ final class Reg_Buffer_Flusher {
 			return 0;
 		}
 		$batch               = (string) $claim['batch'];
-		$count               = count( $rows );
-		$summary['claimed'] += $count;
+		$claimed             = count( $rows );
+		$count               = $claimed; // Less the rows MySQL refused, if any.
+		$summary['claimed'] += $claimed;
 		$inserted            = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
+		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
+			// Maybe one bad row: store the others and set the bad ones aside rather than retry forever.
+			$each = Reg_Buffer_Store::insert_each( $rows, array( $lock, 'still_held' ) );
+			if ( ! is_wp_error( $each ) ) {
+				if ( $each['rejected'] > 0 ) {
+					Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => $each['rejected'], 'error' => $inserted->get_error_message() ) );
+				}
+				$summary['rejected'] += $each['rejected'];
+				$count               -= $each['rejected'];
+				$inserted             = $each['inserted'];
+			}
+		}
 		if ( is_wp_error( $inserted ) ) {
 			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
 			return -1;
@@ -145,7 +159,7 @@ final class Reg_Buffer_Flusher {
 		 * @param int    $claimed  registrations in the batch.
 		 * @param int    $inserted registrations newly stored.
 		 */
-		do_action( 'reg_buffer_batch_stored', $batch, $count, $inserted );
+		do_action( 'reg_buffer_batch_stored', $batch, $claimed, $inserted );
 		unset( $rows, $claim );
 
 		try {
@@ -155,6 +169,6 @@ final class Reg_Buffer_Flusher {
 			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'ack', 'batch' => $batch ) );
 			return -1;
 		}
-		return $count;
+		return $claimed;
 	}
 }

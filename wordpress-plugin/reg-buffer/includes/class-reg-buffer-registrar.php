@@ -119,7 +119,7 @@ final class Reg_Buffer_Registrar {
 	/**
 	 * Logs a problem and fires `reg_buffer_error`, so monitoring can hook in.
 	 *
-	 * @param string          $code    what went wrong: extension_not_loaded, disabled, connection, capacity, mysql, flush, rejected.
+	 * @param string          $code    what went wrong: extension_not_loaded, disabled, connection, capacity, mysql, flush, rejected, set_aside.
 	 * @param \Throwable|null $cause   exception, if any.
 	 * @param array           $context details.
 	 */
@@ -134,7 +134,7 @@ final class Reg_Buffer_Registrar {
 		/**
 		 * Fires when the buffer could not be used or a flush failed.
 		 *
-		 * @param string          $code    extension_not_loaded | disabled | connection | capacity | mysql | flush | rejected.
+		 * @param string          $code    extension_not_loaded | disabled | connection | capacity | mysql | flush | rejected | set_aside.
 		 * @param \Throwable|null $cause   the exception, if any.
 		 * @param array           $context event_id, registration_id, batch, error …
 		 */

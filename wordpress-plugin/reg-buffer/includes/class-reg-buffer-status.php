@@ -81,6 +81,7 @@ final class Reg_Buffer_Status {
 			'fallbacks'         => self::fallbacks(),
 			'last_fallback'     => get_option( self::LAST_FALLBACK_OPTION, null ),
 			'stored'            => Reg_Buffer_Store::count(),
+			'set_aside'         => count( Reg_Buffer_Store::rejected() ),
 			'table'             => Reg_Buffer_Store::table(),
 			'schema_version'    => get_option( Reg_Buffer_Store::SCHEMA_OPTION, null ),
 			'next_flush'        => wp_next_scheduled( Reg_Buffer_Flusher::CRON_HOOK ) ?: null,
@@ -125,6 +126,10 @@ final class Reg_Buffer_Status {
 		if ( ( $buffer['quarantined'] ?? 0 ) > 0 ) {
 			/* translators: %d: number of registrations */
 			$warnings[] = sprintf( __( '%d buffered registrations could not be decoded and are quarantined in Redis.', 'reg-buffer' ), (int) $buffer['quarantined'] );
+		}
+		if ( $status['set_aside'] > 0 ) {
+			/* translators: %d: number of registrations */
+			$warnings[] = sprintf( __( '%d registrations were refused by MySQL and set aside in the reg_buffer_rejected option; see its error messages.', 'reg-buffer' ), (int) $status['set_aside'] );
 		}
 		return $warnings;
 	}

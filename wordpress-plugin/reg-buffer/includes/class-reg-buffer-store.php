@@ -16,7 +16,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 final class Reg_Buffer_Store {
 
 	const SCHEMA_VERSION = '1';
-	const SCHEMA_OPTION  = 'reg_buffer_schema_version';
+	const SCHEMA_OPTION   = 'reg_buffer_schema_version';
+	const REJECTED_OPTION = 'reg_buffer_rejected';
 
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
 	const MAX_STATEMENT_BYTES = 4 * MB_IN_BYTES;
@@ -73,25 +74,105 @@ final class Reg_Buffer_Store {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
 		delete_option( self::SCHEMA_OPTION );
+		delete_option( self::REJECTED_OPTION );
 	}
 
 	/**
 	 * Stores registrations once each, in one transaction: rows already present (same registration id, or same
 	 * event + unique key) are left as they are, so a batch delivered twice changes nothing the second time.
 	 *
-	 * @param array         $rows          rows shaped like reg_buffer_flush() rows: id, event_id, registered_at,
-	 *                                     unique_key, json.
-	 * @param callable|null $may_commit    asked just before COMMIT; returning false rolls back (e.g. flush lock lost).
+	 * @param array         $rows       rows shaped like reg_buffer_flush() rows: id, event_id, registered_at,
+	 *                                  unique_key, json.
+	 * @param callable|null $may_commit asked just before COMMIT; returning false rolls back (e.g. flush lock lost).
 	 * @return int|WP_Error how many rows were newly inserted.
 	 */
 	public static function insert( array $rows, ?callable $may_commit = null ) {
-		global $wpdb;
 		if ( array() === $rows ) {
 			return 0;
 		}
-		$table  = self::table();
-		$mirror = (bool) Reg_Buffer_Settings::get( 'mirror_postmeta' );
+		$result = self::in_transaction( $rows, static fn() => self::write( $rows ), $may_commit );
+		return is_wp_error( $result ) ? $result : $result['inserted'];
+	}
 
+	/**
+	 * Like insert(), one row at a time, for a batch whose multi-row INSERT failed: rows MySQL refuses on their
+	 * own are set aside in the `reg_buffer_rejected` option (same transaction) instead of blocking every later
+	 * flush (one bad item at the head blocked Matomo QueuedTracking's queue, its #211). If MySQL itself is the
+	 * problem (the table cannot even be read), nothing is set aside and the batch fails as a whole.
+	 *
+	 * @return array{inserted:int, rejected:int}|WP_Error
+	 */
+	public static function insert_each( array $rows, ?callable $may_commit = null ) {
+		global $wpdb;
+		$work = static function () use ( $rows, $wpdb ) {
+			$inserted = 0;
+			$rejected = array();
+			foreach ( $rows as $row ) {
+				$result = self::write( array( $row ) );
+				if ( is_wp_error( $result ) ) {
+					$rejected[] = array(
+						'id'            => (string) $row['id'],
+						'event_id'      => (int) $row['event_id'],
+						'registered_at' => (float) $row['registered_at'],
+						'unique_key'    => $row['unique_key'],
+						'json'          => (string) $row['json'],
+						'error'         => $result->get_error_message(),
+					);
+					continue;
+				}
+				$inserted += $result['inserted'];
+			}
+			if ( array() !== $rejected ) {
+				$table = self::table();
+				if ( false === $wpdb->query( "SELECT 1 FROM {$table} LIMIT 0" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+					return self::db_error( 'probe' );
+				}
+				update_option( self::REJECTED_OPTION, array_merge( (array) get_option( self::REJECTED_OPTION, array() ), $rejected ), false );
+			}
+			return array(
+				'inserted' => $inserted,
+				'rejected' => count( $rejected ),
+			);
+		};
+		return self::in_transaction( $rows, $work, $may_commit );
+	}
+
+	/**
+	 * Registrations MySQL refused, kept for an operator (see insert_each()).
+	 *
+	 * @return array<int,array>
+	 */
+	public static function rejected(): array {
+		return (array) get_option( self::REJECTED_OPTION, array() );
+	}
+
+	/**
+	 * Runs $work inside START TRANSACTION … COMMIT.
+	 *
+	 * @param array         $rows       the rows $work writes (for the before-commit hook).
+	 * @param callable      $work       returns array{inserted:int, …} or WP_Error (then ROLLBACK).
+	 * @param callable|null $may_commit asked just before COMMIT.
+	 * @return array|WP_Error what $work returned.
+	 */
+	private static function in_transaction( array $rows, callable $work, ?callable $may_commit ) {
+		global $wpdb;
+		// WordPress takes STRICT_TRANS_TABLES out of the session's sql_mode, so MySQL would silently truncate an
+		// over-long value; for our rows a refusal is better than a changed registration.
+		$wpdb->query( "SET @reg_buffer_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_TRANS_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_TRANS_TABLES'))" );
+		try {
+			return self::transaction( $rows, $work, $may_commit );
+		} finally {
+			$wpdb->query( 'SET SESSION sql_mode = @reg_buffer_sql_mode' );
+		}
+	}
+
+	/**
+	 * START TRANSACTION … COMMIT around $work (see in_transaction()).
+	 *
+	 * @return array|WP_Error
+	 */
+	private static function transaction( array $rows, callable $work, ?callable $may_commit ) {
+		global $wpdb;
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return self::db_error( 'START TRANSACTION' );
 		}
@@ -99,21 +180,10 @@ final class Reg_Buffer_Store {
 		// new connection "succeeds" with nothing to commit. Comparing connection ids catches that case, so a
 		// batch is never acked on the strength of a commit that did not happen.
 		$connection = $wpdb->get_var( 'SELECT CONNECTION_ID()' );
-		// Which ids exist before the insert: the rest are the ones this transaction inserts (for the mirror).
-		$existing = $mirror ? self::existing_ids( $rows ) : array();
-		$inserted = 0;
-		foreach ( self::statements( $rows ) as $statement ) {
-			$result = $wpdb->query( $statement ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- built with prepare() in statements().
-			if ( false === $result ) {
-				return self::rollback( 'INSERT' );
-			}
-			$inserted += (int) $result;
-		}
-		if ( $mirror && $inserted > 0 ) {
-			$new_ids = array_diff( self::existing_ids( $rows ), $existing );
-			if ( ! self::mirror_to_postmeta( $rows, array_flip( $new_ids ) ) ) {
-				return self::rollback( 'postmeta mirror' );
-			}
+		$result     = $work();
+		if ( is_wp_error( $result ) ) {
+			$wpdb->query( 'ROLLBACK' );
+			return $result;
 		}
 		/**
 		 * Fires inside the transaction, before COMMIT: write your own tables here and they commit (or roll
@@ -122,7 +192,7 @@ final class Reg_Buffer_Store {
 		 * @param array $rows     the batch (rows shaped like reg_buffer_flush() rows).
 		 * @param int   $inserted how many of them are new.
 		 */
-		do_action( 'reg_buffer_before_commit', $rows, $inserted );
+		do_action( 'reg_buffer_before_commit', $rows, $result['inserted'] );
 		if ( null !== $may_commit && ! $may_commit() ) {
 			$wpdb->query( 'ROLLBACK' );
 			return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
@@ -133,7 +203,34 @@ final class Reg_Buffer_Store {
 		if ( $wpdb->get_var( 'SELECT CONNECTION_ID()' ) !== $connection ) {
 			return new WP_Error( 'reg_buffer_db', __( 'The MySQL connection was replaced during the transaction; its outcome is unknown.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
-		return $inserted;
+		return $result;
+	}
+
+	/**
+	 * The INSERT statements (and the postmeta mirror) for $rows, inside the caller's transaction.
+	 *
+	 * @return array{inserted:int}|WP_Error
+	 */
+	private static function write( array $rows ) {
+		global $wpdb;
+		$mirror = (bool) Reg_Buffer_Settings::get( 'mirror_postmeta' );
+		// Which ids exist before the insert: the rest are the ones this transaction inserts (for the mirror).
+		$existing = $mirror ? self::existing_ids( $rows ) : array();
+		$inserted = 0;
+		foreach ( self::statements( $rows ) as $statement ) {
+			$result = $wpdb->query( $statement ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- built with prepare() in statements().
+			if ( false === $result ) {
+				return self::db_error( 'INSERT' );
+			}
+			$inserted += (int) $result;
+		}
+		if ( $mirror && $inserted > 0 ) {
+			$new_ids = array_diff( self::existing_ids( $rows ), $existing );
+			if ( ! self::mirror_to_postmeta( $rows, array_flip( $new_ids ) ) ) {
+				return self::db_error( 'postmeta mirror' );
+			}
+		}
+		return array( 'inserted' => $inserted );
 	}
 
 	/**
