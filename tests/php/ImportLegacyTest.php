@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace RegBuffer\Tests;
 
+use RegBuffer\Tests\Support\PhpProcess;
 use RegBuffer\Tests\Support\TestCase;
 
 final class ImportLegacyTest extends TestCase
@@ -156,5 +157,60 @@ final class ImportLegacyTest extends TestCase
         $rows = $this->drain();
         self::assertSame([['legacy' => true], ['new' => true]], array_column($rows, 'data'));
         self::assertSame($pushed, $rows[1]['id']);
+    }
+
+    /** Fills legacy lists with $n elements over 4 events, each carrying its number; pipelined for speed. */
+    private function seedLegacy(int $n): void
+    {
+        $redis = $this->client();
+        $pipe = $redis->multi(\Redis::PIPELINE);
+        for ($i = 0; $i < $n; $i++) {
+            $pipe->lPush('event_reg_buffer:' . (1 + $i % 4), json_encode(['timestamp' => 1_700_000_000 + $i, 'registration_details' => ['i' => $i]]));
+        }
+        $pipe->exec();
+    }
+
+    /** Every seeded element is buffered exactly once and the lists are empty. */
+    private function assertEachElementMovedOnce(int $n): void
+    {
+        self::assertSame(0, $this->client()->exists('event_reg_buffer:1', 'event_reg_buffer:2', 'event_reg_buffer:3', 'event_reg_buffer:4'));
+        $numbers = array_map(fn ($r) => $r['data']['i'], $this->drain(5000));
+        sort($numbers);
+        self::assertSame(range(0, $n - 1), $numbers, 'each legacy element buffered exactly once');
+        self::assertSame(0, reg_buffer_stats()['quarantined']);
+    }
+
+    /** @test */
+    public function concurrent_imports_move_each_element_exactly_once(): void
+    {
+        $this->seedLegacy(3000);
+        $startAt = sprintf('%.6f', microtime(true) + 0.5);
+        $importers = [];
+        for ($w = 0; $w < 3; $w++) {
+            $importers[] = PhpProcess::start('import', [$startAt], $this->workerEnv());
+        }
+        $moved = 0;
+        foreach ($importers as $p) {
+            self::assertSame(0, $p->wait(60), $p->stderr());
+            $moved += (int) trim($p->stdout());
+        }
+        self::assertSame(3000, $moved, 'the importers together report every element once');
+        $this->assertEachElementMovedOnce(3000);
+    }
+
+    /** @test */
+    public function an_import_killed_midway_loses_and_doubles_nothing(): void
+    {
+        $this->seedLegacy(20000);
+        $importer = PhpProcess::start('import', [0], $this->workerEnv());
+        $redis = $this->client();
+        $deadline = microtime(true) + 30;
+        // Kill it once it has visibly started moving elements.
+        while ((int) $redis->hGet("{$this->prefix}stats", 'pushed') < 2000 && $importer->running() && microtime(true) < $deadline) {
+            usleep(2_000);
+        }
+        $importer->kill();
+        reg_buffer_import_legacy();
+        $this->assertEachElementMovedOnce(20000);
     }
 }
