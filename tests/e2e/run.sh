@@ -73,6 +73,7 @@ stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook() 
   expect "last flush outcome (cron emptied the buffer)" '"empty"' "$(status_of last_flush.outcome)" || return 1
   expect "registrations left in Redis" 0 "$(status_of buffer.pending)" || return 1
   expect "registrations in flight" 0 "$(status_of buffer.in_flight)" || return 1
+  expect "Site Health with the extension and Redis up" '"good"' "$(wp_php "$E2E_PHP/site-health.php")" || return 1
   wp_php "$E2E_PHP/verify.php"
 }
 
@@ -208,6 +209,7 @@ without_the_extension_the_plugin_writes_directly_and_says_so() {
   expect "status: mode" '"direct"' "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of mode)" || return 1
   expect "status: warning" '"The reg_buffer extension is not loaded: every registration is a direct MySQL write."' \
     "$(STACK_PHP=$PHP_WITHOUT_EXTENSION status_of warnings.0)" || return 1
+  expect "Site Health without the extension" '"recommended"' "$(STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/site-health.php")" || return 1
   STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" action 400 10 500000 stored || return 1
   STACK_PHP=$PHP_WITHOUT_EXTENSION wp_php "$E2E_PHP/push.php" seed 100 10 510000 stored || return 1
   expect "status: fallbacks counted (every direct write, duplicates included)" $((fallbacks_before + 500)) \

@@ -37,6 +37,7 @@ final class Reg_Buffer_Plugin {
 		add_action( 'init', array( $this, 'maintain_site' ) );
 		add_action( 'init', array( $this, 'load_textdomain' ) );
 		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
+		add_filter( 'site_status_tests', array( $this, 'site_health_tests' ) );
 		add_action( 'wp_initialize_site', array( $this, 'on_new_site' ), 100 );
 	}
 
@@ -67,6 +68,45 @@ final class Reg_Buffer_Plugin {
 		if ( Reg_Buffer_Bridge::is_available() ) {
 			Reg_Buffer_Flusher::schedule();
 		}
+	}
+
+	/**
+	 * Adds the reg_buffer check to Tools > Site Health > Status.
+	 *
+	 * @param array $tests Site Health tests.
+	 */
+	public function site_health_tests( array $tests ): array {
+		$tests['direct']['reg_buffer'] = array(
+			'label' => __( 'reg_buffer', 'reg-buffer' ),
+			'test'  => array( $this, 'site_health_test' ),
+		);
+		return $tests;
+	}
+
+	/**
+	 * The Site Health result: good, or the status warnings (critical when registrations are at risk of waiting
+	 * or being evicted, recommended when only the extension is missing).
+	 */
+	public function site_health_test(): array {
+		$status   = Reg_Buffer_Status::report();
+		$warnings = $status['warnings'];
+		$result   = array(
+			'label'       => __( 'Event registrations are buffered and flushed', 'reg-buffer' ),
+			'status'      => 'good',
+			'badge'       => array(
+				'label' => __( 'Performance', 'reg-buffer' ),
+				'color' => 'blue',
+			),
+			'description' => '<p>' . esc_html( $status['message'] ) . '</p>',
+			'test'        => 'reg_buffer',
+		);
+		if ( array() !== $warnings ) {
+			$only_missing_extension = ! $status['extension_loaded'] && 1 === count( $warnings );
+			$result['status']       = $only_missing_extension ? 'recommended' : 'critical';
+			$result['label']        = __( 'reg_buffer needs attention', 'reg-buffer' );
+			$result['description'] .= '<ul><li>' . implode( '</li><li>', array_map( 'esc_html', $warnings ) ) . '</li></ul>';
+		}
+		return $result;
 	}
 
 	/**
