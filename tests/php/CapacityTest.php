@@ -57,4 +57,19 @@ final class CapacityTest extends TestCase
             self::assertRegistrationId(reg_buffer_push(1, ['i' => $i]));
         }
     }
+
+    /**
+     * BUG (reported, open): at the cap, a push whose unique key is already taken throws CapacityException instead
+     * of returning false. push.lua checks the cap before the marker, so a caller that falls back to a direct
+     * write on CapacityException stores a duplicate the dedupe had already refused. A duplicate buffers nothing,
+     * so it needs no room: "a second push with the same key returns false" holds at the cap too.
+     *
+     * @test
+     */
+    public function a_duplicate_at_the_cap_is_still_reported_as_a_duplicate(): void
+    {
+        ini_set('reg_buffer.max_pending', '1');
+        self::assertRegistrationId(reg_buffer_push(1, ['a' => 1], 'ada@example.com'));
+        self::assertFalse(reg_buffer_push(1, ['a' => 2], 'ada@example.com'));
+    }
 }
