@@ -65,7 +65,7 @@ final class Reg_Buffer_Flusher {
 	 */
 	public static function run( array $budget = array() ): array {
 		$started = microtime( true );
-		$time    = (float) ( $budget['time'] ?? Reg_Buffer_Settings::get( 'flush_time_budget' ) );
+		$time    = min( (float) ( $budget['time'] ?? Reg_Buffer_Settings::get( 'flush_time_budget' ) ), self::time_left_in_request() );
 		$memory  = (int) ( $budget['memory'] ?? Reg_Buffer_Settings::get( 'flush_memory_budget' ) );
 		$size    = (int) ( $budget['batch_size'] ?? Reg_Buffer_Settings::get( 'batch_size' ) );
 		$lease   = (int) ( $budget['lease_seconds'] ?? Reg_Buffer_Settings::get( 'lease_seconds' ) );
@@ -108,6 +108,19 @@ final class Reg_Buffer_Flusher {
 			Reg_Buffer_Status::record_flush( $summary );
 		}
 		return $summary;
+	}
+
+	/**
+	 * Seconds this request may still run under max_execution_time (minus a margin for one more batch), so PHP
+	 * does not kill the flush mid-batch; unlimited (CLI, WP-CLI) is INF.
+	 */
+	private static function time_left_in_request(): float {
+		$limit = (int) ini_get( 'max_execution_time' );
+		if ( $limit <= 0 ) {
+			return INF;
+		}
+		$started = (float) ( $_SERVER['REQUEST_TIME_FLOAT'] ?? microtime( true ) );
+		return max( 1.0, $limit - ( microtime( true ) - $started ) - 5.0 );
 	}
 
 	/**
