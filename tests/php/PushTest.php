@@ -143,6 +143,8 @@ final class PushTest extends TestCase
             "key\0with nul" => 'nul in key',
             'ключ' => 'unicode key',
             '10' => 'int-like string key becomes int key 10, as PHP does',
+            '9223372036854775808' => 'too big for an int: stays a string key',
+            '-9223372036854775808' => 'PHP_INT_MIN as a key',
         ];
         $row = $this->roundTrip($registration);
         self::assertSame($registration, $row['data'], 'same types, values and key order');
@@ -224,5 +226,23 @@ final class PushTest extends TestCase
         $rows = $this->drain(500);
         self::assertSame($ids, self::ids($rows));
         self::assertSame(range(0, 49), array_map(fn ($r) => $r['data']['i'], $rows));
+    }
+
+    /** @test */
+    public function references_are_buffered_as_their_values(): void
+    {
+        $name = 'Ada';
+        $tickets = [1, 2];
+        $registration = ['name' => &$name, 'tickets' => &$tickets, 'copy' => ['n' => &$name]];
+        $row = $this->roundTrip($registration);
+        self::assertSame(['name' => 'Ada', 'tickets' => [1, 2], 'copy' => ['n' => 'Ada']], $row['data']);
+    }
+
+    /** @test */
+    public function a_large_registration_within_a_raised_limit_round_trips(): void
+    {
+        ini_set('reg_buffer.max_payload_bytes', (string) (4 * 1024 * 1024));
+        $registration = ['blob' => str_repeat("Zoë 😀\0", 150_000), 'list' => range(1, 20_000)];
+        self::assertSame($registration, $this->roundTrip($registration)['data']);
     }
 }

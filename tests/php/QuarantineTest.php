@@ -114,4 +114,20 @@ final class QuarantineTest extends TestCase
         $this->corrupt(5, $a, 'x');
         self::assertSame([$b], self::ids(reg_buffer_range(5, 0, INF)));
     }
+
+    /** @test */
+    public function an_id_whose_data_vanished_is_skipped_and_counted_as_lost(): void
+    {
+        // What an eviction under a maxmemory policy other than noeviction would do to a buffered registration.
+        $a = reg_buffer_push(5, ['a' => 1]);
+        $b = reg_buffer_push(5, ['b' => 1]);
+        $this->client()->hDel("{$this->prefix}ev:{5}:d", $a);
+        $batch = reg_buffer_flush(100);
+        self::assertSame([$b], self::ids($batch['rows']));
+        self::assertSame(1, reg_buffer_ack($batch['batch']));
+        $stats = reg_buffer_stats();
+        self::assertSame(1, $stats['lost']);
+        self::assertSame(0, $stats['buffered']);
+        self::assertSame(0, $stats['pending']);
+    }
 }
