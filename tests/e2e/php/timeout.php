@@ -13,12 +13,27 @@ $warm = e2e_registration( "timeout-warm-{$n}", $n );
 e2e_same( 'buffered', reg_buffer_register( $event_id, $warm, $warm['email'] )->status ?? null, 'warm-up registration' );
 e2e_ledger_add( $event_id, $warm['email'], $warm );
 
-// Block Redis for a second with a busy script: our push is read and executed only after it, long after the
-// client gave up at 200 ms.
+// Block Redis for 1.5 s with a busy script: our push is read and executed only after it, long after the client
+// gave up at 200 ms.
 $port = (int) e2e_env( 'E2E_REDIS_PORT' );
-$busy = 'local t = redis.call("TIME") local s = t[1] + t[2] / 1e6 while true do local n = redis.call("TIME") if n[1] + n[2] / 1e6 - s > 1.0 then break end end return 1';
+$busy = 'local t = redis.call("TIME") local s = t[1] + t[2] / 1e6 while true do local n = redis.call("TIME") if n[1] + n[2] / 1e6 - s > 1.5 then break end end return 1';
 exec( sprintf( '(redis-cli -p %d EVAL %s 0 >/dev/null 2>&1 &)', $port, escapeshellarg( $busy ) ) );
-usleep( 300000 );
+// Push only once Redis is really busy (a PING gets no answer), however slowly the machine started the script.
+$is_busy = static function () use ( $port ): bool {
+	$socket = stream_socket_client( "tcp://127.0.0.1:{$port}", $errno, $errstr, 1.0 );
+	if ( false === $socket ) {
+		return false;
+	}
+	stream_set_timeout( $socket, 0, 50000 );
+	fwrite( $socket, "PING\r\n" );
+	$reply = fgets( $socket );
+	fclose( $socket );
+	return false === $reply;
+};
+for ( $tries = 0; $tries < 100 && ! $is_busy(); $tries++ ) {
+	usleep( 20000 );
+}
+e2e_check( $tries < 100, 'Redis became busy' );
 
 $registration = e2e_registration( "timeout-{$n}", $n + 1 );
 $outcome      = reg_buffer_register( $event_id, $registration, $registration['email'] );
@@ -27,7 +42,7 @@ e2e_same( 'stored', $outcome->status ?? null, 'the timed-out registration was wr
 e2e_same( 'connection', $outcome->fallback_reason ?? null, 'fallback reason' );
 e2e_ledger_add( $event_id, $registration['email'], $registration );
 
-sleep( 2 ); // the busy script ends after 1 s; then Redis runs our push
+sleep( 2 ); // the busy script ends after 1.5 s; then Redis runs our push
 $in_redis = array_column( reg_buffer_range( $event_id, time() - 300, time() + 60 ), 'id' );
 e2e_check( in_array( $outcome->registration_id, $in_redis, true ), 'the timed-out push did reach Redis, under the same id (otherwise this test proves nothing)' );
 
