@@ -15,7 +15,8 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{}{}", Keys::lua_prelude(), body))
 }
 
-static PUSH: Lazy<Script> = Lazy::new(|| script(include_str!("lua/push.lua")));
+// The hot path: no prelude, every key passed in KEYS.
+static PUSH: Lazy<Script> = Lazy::new(|| Script::new(include_str!("lua/push.lua")));
 static CLAIM: Lazy<Script> = Lazy::new(|| script(include_str!("lua/claim.lua")));
 static ACK: Lazy<Script> = Lazy::new(|| script(include_str!("lua/ack.lua")));
 static QUARANTINE: Lazy<Script> = Lazy::new(|| script(include_str!("lua/quarantine.lua")));
