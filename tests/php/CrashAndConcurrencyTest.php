@@ -181,4 +181,73 @@ final class CrashAndConcurrencyTest extends TestCase
         self::assertSame(['who' => 'parent', 'i' => 199], $byId[end($parentIds)]);
         self::assertRegistrationId(reg_buffer_push(1, ['parent still works' => true]));
     }
+
+    /** @test */
+    public function a_child_exiting_normally_does_not_break_the_parents_connection(): void
+    {
+        if (!function_exists('pcntl_fork')) {
+            self::markTestSkipped('pcntl is not available');
+        }
+        [$code, $out, $err] = PhpProcess::run('fork_child_exit', [], $this->workerEnv());
+        self::assertSame(0, $code, $err);
+        $result = json_decode($out, true, 512, JSON_THROW_ON_ERROR);
+        self::assertSame(0, $result['child_status']);
+        self::assertCount(51, $result['parent']);
+        self::assertCount(50, $result['child']);
+        $rows = $this->drain();
+        self::assertEqualsCanonicalizing([...$result['parent'], ...$result['child']], self::ids($rows));
+        $byId = array_column($rows, 'data', 'id');
+        foreach ($result['parent'] as $i => $id) {
+            self::assertSame(['who' => 'parent', 'i' => $i], $byId[$id]);
+        }
+    }
+
+    /** @test */
+    public function pushers_and_a_flusher_through_a_redis_kill_and_restart_store_everything_at_least_once(): void
+    {
+        $server = self::extraServer(persistent: true);
+        $this->useServer($server);
+        $env = $this->workerEnv(['REG_BUFFER_TEST_RETRY_INTERVAL_MS' => '50', 'REG_BUFFER_TEST_CONNECT_TIMEOUT_MS' => '500', 'REG_BUFFER_TEST_TIMEOUT_MS' => '2000']);
+        $stop = $this->tempFile('stop');
+        $flushed = $this->tempFile('flushed');
+        $flusher = PhpProcess::start('flusher', [$flushed, $stop, 20, 2], $env);
+        $files = $pushers = [];
+        for ($w = 0; $w < 2; $w++) {
+            $files[] = $file = $this->tempFile("pushed$w");
+            $pushers[] = PhpProcess::start('pusher', [$w, 600, 3, $file, microtime(true)], $env);
+        }
+        $deadline = microtime(true) + 30;
+        while (count(self::lines($flushed)) < 200 && microtime(true) < $deadline) {
+            usleep(5_000);
+        }
+        $server->kill();
+        usleep(400_000);
+        $server->restart();
+        foreach ($pushers as $p) {
+            self::assertSame(0, $p->wait(90), 'pusher: ' . $p->stderr());
+        }
+        touch($stop);
+        self::assertSame(0, $flusher->wait(90), 'flusher: ' . $flusher->stderr());
+
+        $succeeded = array_values(array_filter([...self::lines($files[0]), ...self::lines($files[1])], fn ($l) => !str_starts_with($l, 'duplicate ')));
+        $unknown = [...self::lines("{$files[0]}.unknown"), ...self::lines("{$files[1]}.unknown")];
+        $unacked = array_flip(self::lines("$flushed.unacked"));
+        $stored = [];
+        foreach (self::lines($flushed) as $line) {
+            [$batch, $id] = explode("\t", $line);
+            $stored[$id][] = $batch;
+        }
+        self::assertSame([], array_values(array_diff($succeeded, array_keys($stored))), 'every push that returned an id was stored');
+        self::assertSame([], array_values(array_diff(array_keys($stored), $succeeded, $unknown)), 'nothing that was never pushed');
+        foreach ($stored as $id => $batches) {
+            if (count($batches) > 1) {
+                $failedAcks = array_filter(array_slice($batches, 0, -1), fn ($b) => isset($unacked[$b]));
+                self::assertCount(count($batches) - 1, $failedAcks, "$id was stored again only because an earlier ack failed");
+            }
+        }
+        $this->waitUntilReachable();
+        $stats = reg_buffer_stats();
+        self::assertSame(0, $stats['pending']);
+        self::assertSame(0, $stats['in_flight']);
+    }
 }
