@@ -26,9 +26,19 @@ final class RedisServer
         if (!mkdir($dir, 0700, true) && !is_dir($dir)) {
             throw new \RuntimeException("cannot create $dir");
         }
-        $server = new self(self::freePort(), $dir, $persistent);
-        $server->launch();
-        return $server;
+        // The port is free when chosen, but another process may take it before redis-server binds: try again.
+        for ($attempt = 1; ; $attempt++) {
+            $server = new self(self::freePort(), $dir, $persistent);
+            try {
+                $server->launch();
+                return $server;
+            } catch (\RuntimeException $e) {
+                $server->kill();
+                if ($attempt >= 5) {
+                    throw $e;
+                }
+            }
+        }
     }
 
     public static function freePort(): int
