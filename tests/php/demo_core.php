@@ -22,6 +22,7 @@ if ($url === false || $url === '') {
 }
 ini_set('reg_buffer.redis_url', $url);
 ini_set('reg_buffer.key_prefix', 'demo' . bin2hex(random_bytes(3)) . ':');
+ini_set('reg_buffer.dedupe_ttl', '600'); // a configured Redis keeps the demo's dedupe markers 10 minutes, not 30 days
 printf("reg_buffer %s demo: %d registrations over %d events, ~5%% duplicates, Redis %s%s\n",
     phpversion('reg_buffer'), $total, $events, preg_replace('#//[^@/]*@#', '//***@', $url), $server ? ' (private)' : '');
 
