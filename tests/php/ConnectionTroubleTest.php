@@ -226,6 +226,34 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /** @test */
+    public function a_push_whose_reply_was_lost_reports_the_id_that_redis_stored(): void
+    {
+        $flag = $this->tempFile('eat-replies');
+        $proxy = PhpProcess::start('reply_eating_proxy', [self::redis()->port, $flag]);
+        self::assertTrue($proxy->waitForOutput("\n", 10), 'proxy: ' . $proxy->stderr());
+        self::assertSame(1, preg_match('/port (\d+)/', $proxy->stdout(), $m));
+        ini_set('reg_buffer.redis_url', "redis://127.0.0.1:{$m[1]}");
+        ini_set('reg_buffer.timeout_ms', '300');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        self::assertRegistrationId(reg_buffer_push(1, ['through the proxy' => true]));
+
+        touch($flag);
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['reply lost' => true], 'ada@example.com'));
+        $tried = $e->getRegistrationId();
+        self::assertRegistrationId($tried);
+        unlink($flag);
+
+        ini_set('reg_buffer.redis_url', self::redis()->url());
+        self::assertFalse(reg_buffer_push(1, ['retry' => true], 'ada@example.com'), 'a retry is recognised as the same registration');
+        $rows = $this->drain();
+        $byId = array_column($rows, 'data', 'id');
+        self::assertArrayHasKey($tried, $byId, 'the id in the exception is the id Redis stored');
+        self::assertSame(['reply lost' => true], $byId[$tried]);
+        self::assertCount(2, $rows);
+        $proxy->kill();
+    }
+
+    /** @test */
     public function a_connection_that_timed_out_is_not_reused(): void
     {
         $server = self::extraServer();
