@@ -225,14 +225,43 @@ final class ConnectionTroubleTest extends TestCase
         }
     }
 
-    /** @test */
-    public function a_push_whose_reply_was_lost_reports_the_id_that_redis_stored(): void
+    /**
+     * Points the extension at a proxy in front of the suite's Redis that swallows replies while $flag exists.
+     *
+     * @return array{PhpProcess, string}
+     */
+    private function throughReplyEatingProxy(): array
     {
         $flag = $this->tempFile('eat-replies');
         $proxy = PhpProcess::start('reply_eating_proxy', [self::redis()->port, $flag]);
         self::assertTrue($proxy->waitForOutput("\n", 10), 'proxy: ' . $proxy->stderr());
         self::assertSame(1, preg_match('/port (\d+)/', $proxy->stdout(), $m));
         ini_set('reg_buffer.redis_url', "redis://127.0.0.1:{$m[1]}");
+        return [$proxy, $flag];
+    }
+
+    /** @test */
+    public function a_flush_whose_reply_was_lost_comes_back_after_its_lease(): void
+    {
+        $ids = [reg_buffer_push(1, ['a' => 1]), reg_buffer_push(2, ['b' => 2])];
+        [$proxy, $flag] = $this->throughReplyEatingProxy();
+        ini_set('reg_buffer.timeout_ms', '300');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        touch($flag);
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_flush(100, 1));
+        self::assertNull($e->getRegistrationId());
+        unlink($flag);
+        ini_set('reg_buffer.redis_url', self::redis()->url());
+        self::assertSame([], reg_buffer_flush(100)['rows'], 'the claim ran: leased to a flusher that never heard back');
+        usleep(1_200_000);
+        self::assertEqualsCanonicalizing($ids, self::ids($this->drain()));
+        $proxy->kill();
+    }
+
+    /** @test */
+    public function a_push_whose_reply_was_lost_reports_the_id_that_redis_stored(): void
+    {
+        [$proxy, $flag] = $this->throughReplyEatingProxy();
         ini_set('reg_buffer.timeout_ms', '300');
         ini_set('reg_buffer.retry_interval_ms', '0');
         self::assertRegistrationId(reg_buffer_push(1, ['through the proxy' => true]));
