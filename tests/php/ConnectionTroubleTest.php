@@ -247,6 +247,7 @@ final class ConnectionTroubleTest extends TestCase
         [$proxy, $flag] = $this->throughReplyEatingProxy();
         ini_set('reg_buffer.timeout_ms', '300');
         ini_set('reg_buffer.retry_interval_ms', '0');
+        self::assertSame(2, reg_buffer_stats()['pending'], 'connected through the proxy before replies go missing');
         touch($flag);
         $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_flush(100, 1));
         self::assertNull($e->getRegistrationId());
