@@ -56,6 +56,10 @@ impl Error {
     /// reply or a refused login is the server saying no.
     pub fn from_redis(err: &redis::RedisError, server: &str) -> Self {
         match err.kind() {
+            // A server that is still loading its data, or a replica cut off from its master, is unavailable.
+            redis::ErrorKind::Server(
+                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown | redis::ServerErrorKind::TryAgain,
+            ) => Error::connection(format!("Redis at {server} is not available yet: {err}")),
             redis::ErrorKind::Server(_) | redis::ErrorKind::AuthenticationFailed | redis::ErrorKind::InvalidClientConfig => {
                 Error::server(format!("Redis at {server} refused: {err}"))
             }

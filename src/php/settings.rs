@@ -11,7 +11,22 @@ use crate::core::config::{Config, SETTINGS};
 use crate::core::error::Result;
 
 const fn entry(i: usize) -> IniEntryDef {
-    IniEntryDef::new(SETTINGS[i].0, SETTINGS[i].1, IniEntryPermission::All)
+    let mut def = IniEntryDef::new(SETTINGS[i].0, SETTINGS[i].1, IniEntryPermission::All);
+    def.on_modify = Some(accept_change);
+    def
+}
+
+/// Accepts every value: settings are read and checked where they are used. Without an on_modify handler PHP
+/// refuses to ini_restore() an entry.
+unsafe extern "C" fn accept_change(
+    _entry: *mut ext_php_rs::ffi::zend_ini_entry,
+    _new_value: *mut ext_php_rs::ffi::zend_string,
+    _mh_arg1: *mut std::ffi::c_void,
+    _mh_arg2: *mut std::ffi::c_void,
+    _mh_arg3: *mut std::ffi::c_void,
+    _stage: c_int,
+) -> c_int {
+    0
 }
 
 static INI: IniEntryDefs<9> =

@@ -9,7 +9,7 @@ for _, m in ipairs(members) do
 end
 redis.call('DEL', k_batch(ARGV[2]))
 redis.call('ZREM', K_LEASES, ARGV[2])
-redis.call('HINCRBY', K_STATS, 'in_flight', -#members)
-redis.call('HINCRBY', K_STATS, 'buffered', -removed)
+redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
+redis.call('HINCRBY', K_STATS, 'buffered', 0 - removed)
 redis.call('HINCRBY', K_STATS, 'acked', removed)
 return removed

@@ -21,7 +21,7 @@ for _, old in ipairs(expired) do
   end
   redis.call('DEL', k_batch(old))
   redis.call('ZREM', K_LEASES, old)
-  redis.call('HINCRBY', K_STATS, 'in_flight', -#members)
+  redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
   redis.call('HINCRBY', K_STATS, 'redelivered', back)
 end
 

@@ -3,16 +3,18 @@
 -- Returns 1 buffered (or already buffered under this id), 0 duplicate, -1 at capacity.
 local id = ARGV[2]
 if redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
-local max = tonumber(ARGV[6])
-if max > 0 and tonumber(redis.call('HGET', KEYS[6], 'buffered') or '0') >= max then return -1 end
 if KEYS[7] then
-  local holder = redis.call('SET', KEYS[7], id, 'NX', 'GET', 'EX', ARGV[7])
+  -- A duplicate is a duplicate even when the buffer is full: check the marker before the cap.
+  local holder = redis.call('GET', KEYS[7])
   if holder == id then return 1 end            -- this very registration, pushed again after it was flushed
   if holder then
     redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
     return 0
   end
 end
+local max = tonumber(ARGV[6])
+if max > 0 and tonumber(redis.call('HGET', KEYS[6], 'buffered') or '0') >= max then return -1 end
+if KEYS[7] then redis.call('SET', KEYS[7], id, 'EX', ARGV[7]) end
 redis.call('HSET', KEYS[2], id, ARGV[3])
 redis.call('RPUSH', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[4], id)
