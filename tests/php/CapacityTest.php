@@ -59,10 +59,9 @@ final class CapacityTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): at the cap, a push whose unique key is already taken throws CapacityException instead
-     * of returning false. push.lua checks the cap before the marker, so a caller that falls back to a direct
-     * write on CapacityException stores a duplicate the dedupe had already refused. A duplicate buffers nothing,
-     * so it needs no room: "a second push with the same key returns false" holds at the cap too.
+     * Regression (found by this suite, fixed in 39bd55c): at the cap, a push whose unique key was taken threw
+     * CapacityException instead of returning false, so a caller falling back to a direct write on
+     * CapacityException stored a duplicate the dedupe had refused. A duplicate buffers nothing and needs no room.
      *
      * @test
      */

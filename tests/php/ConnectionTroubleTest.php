@@ -155,9 +155,9 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): while a restarted Redis loads its data it answers LOADING; the extension throws a plain
-     * RegBuffer\Exception ("refused: BusyLoading"), so a caller that falls back on ConnectionException (Redis not
-     * available) does not. Redis cannot serve: that is a ConnectionException, like unreachable.
+     * Regression (found by this suite, fixed in 39bd55c): a restarted Redis answers LOADING while it loads its
+     * data; that was a plain RegBuffer\Exception, so a caller falling back on ConnectionException did not. Redis
+     * cannot serve: that is a ConnectionException, like unreachable.
      *
      * @test
      */

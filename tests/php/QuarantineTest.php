@@ -85,9 +85,9 @@ final class QuarantineTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): when the lease of a batch whose every entry was quarantined runs out, the next flush
-     * throws RegBuffer\Exception "value is not an integer or out of range": claim.lua runs
-     * HINCRBY in_flight -#members with #members == 0, and Lua's -0 reaches Redis as "-0".
+     * Regression (found by this suite, fixed in 39bd55c): when the lease of a batch whose every entry was
+     * quarantined ran out, the next flush threw "value is not an integer or out of range": claim.lua ran
+     * HINCRBY in_flight -#members with #members == 0, and Lua's -0 reached Redis as "-0".
      *
      * @test
      */

@@ -115,8 +115,8 @@ final class SettingsTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): ini_restore() leaves reg_buffer settings unchanged. PHP only restores an entry whose
-     * on_modify handler accepts the old value; the extension registers its entries without one.
+     * Regression (found by this suite, fixed in 39bd55c): ini_restore() left reg_buffer settings unchanged. PHP
+     * only restores an entry whose on_modify handler accepts the old value, and the entries had none.
      *
      * @test
      */

@@ -39,7 +39,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
 
     protected function setUp(): void
     {
-        // ini_set() back to php.ini's values (ini_restore() cannot restore these: see SettingsTest).
+        // ini_set() back to php.ini's values.
         foreach (ini_get_all('reg_buffer', true) as $name => $entry) {
             ini_set($name, (string) $entry['global_value']);
         }

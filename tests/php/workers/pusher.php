@@ -13,9 +13,8 @@ for ($i = 0; $i < (int) $count; $i++) {
             $id = reg_buffer_push(1 + $i % (int) $events, ['worker' => (int) $worker, 'i' => $i], "w$worker-$i@example.com");
             append_lines($out, [$id === false ? "duplicate w$worker-$i" : $id]);
             break;
-        } catch (RegBuffer\Exception $e) {
-            // ConnectionException: outcome unknown. (A Redis still loading its AOF after a restart answers
-            // LOADING, which the extension reports as a plain RegBuffer\Exception: see ConnectionTroubleTest.)
+        } catch (RegBuffer\ConnectionException $e) {
+            // The outcome is unknown: the retry with the same unique key tells (a duplicate = the first one landed).
             append_lines("$out.unknown", [(string) $e->getRegistrationId()]);
             if (microtime(true) > $deadline) {
                 fwrite(STDERR, "gave up: {$e->getMessage()}\n");
