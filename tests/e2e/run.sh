@@ -180,6 +180,22 @@ a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook() {
+  wp_php "$E2E_PHP/source-hooks.php" 690000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run() {
+  wp_php "$E2E_PHP/push.php" function 300 0 695000 buffered || return 1
+  FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" no-time)
+  expect "outcome of a flush with no time left" '"budget"' "$(total_of outcome)" || return 1
+  expect "claimed by it" 0 "$(total_of claimed)" || return 1
+  expect "still pending" 300 "$(status_of buffer.pending)" || return 1
+  flush_until_empty || return 1
+  expect "the next run stored them" 300 "$(total_of inserted)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch() {
   wp_php "$E2E_PHP/poison.php" 680000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -237,6 +253,8 @@ a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack
 a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch
+registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook
+a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer

@@ -3,6 +3,7 @@
 //   php flush.php until-empty         flush runs until the buffer is empty; prints the totals as JSON
 //   php flush.php once [LEASE]        one flush run (claims with a LEASE seconds lease); prints its summary and
 //                                     the reg_buffer_error codes it fired
+//   php flush.php no-time             one flush run with a time budget of 0 s; prints its summary
 //   php flush.php lose-connection     one flush (2 s lease) whose MySQL session is killed inside the
 //                                     transaction, before COMMIT; prints its summary and error codes
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
@@ -11,6 +12,10 @@ require __DIR__ . '/common.php'; // First: its guard must see a death during loa
 require getenv( 'STACK_WP_LOAD' );
 
 $mode = $argv[1] ?? 'until-empty';
+if ( 'no-time' === $mode ) {
+	echo json_encode( reg_buffer_flush_now( array( 'time' => 0 ) ) ), "\n";
+	e2e_exit( 0 );
+}
 if ( 'lose-connection' === $mode ) {
 	// Kill our own session once: wpdb reconnects silently on the next query, the named lock and the open
 	// transaction are gone with the old session.

@@ -15,6 +15,11 @@ if ( $wpdb->get_var( "SHOW TABLES LIKE '{$wpdb->prefix}reg_buffer_registrations'
 	fwrite( STDERR, "activation did not create the table\n" );
 	exit( 1 );
 }
+// WP-Cron runs the flush every minute, on the plugin's own schedule.
+if ( 'reg_buffer_every_minute' !== wp_get_schedule( 'reg_buffer_flush' ) || 60 !== ( wp_get_schedules()['reg_buffer_every_minute']['interval'] ?? null ) ) {
+	fwrite( STDERR, "activation did not schedule the flush every minute\n" );
+	exit( 1 );
+}
 [ $password ] = WP_Application_Passwords::create_new_application_password( 1, array( 'name' => 'e2e' ) );
 echo $password, "\n";
 e2e_exit( 0 );

@@ -3,10 +3,12 @@
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
 
+// A registration is known by its "ref" field; adapters' registrations (no ref) by event and unique key.
+$identify = static fn( $data, $event_id, $unique_key ) => is_array( $data ) && isset( $data['ref'] ) ? $data['ref'] : "event {$event_id} key {$unique_key}";
 $expected = array();
 foreach ( file( e2e_env( 'E2E_LEDGER' ), FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES ) as $line ) {
 	$entry = json_decode( $line, true, 512, JSON_THROW_ON_ERROR );
-	$ref   = $entry['data']['ref'];
+	$ref   = $identify( $entry['data'], $entry['event_id'], $entry['unique_key'] );
 	e2e_check( ! isset( $expected[ $ref ] ), "ledger lists {$ref} twice (test bug)" );
 	$expected[ $ref ] = $entry;
 }
@@ -18,8 +20,8 @@ $seen  = array();
 $bad   = 0;
 foreach ( $rows as $row ) {
 	$data = json_decode( $row['data'], true );
-	$ref  = is_array( $data ) ? ( $data['ref'] ?? null ) : null;
-	if ( null === $ref || ! isset( $expected[ $ref ] ) ) {
+	$ref  = $identify( $data, $row['event_id'], $row['unique_key'] );
+	if ( ! isset( $expected[ $ref ] ) ) {
 		e2e_check( false, "row {$row['registration_id']} was never accepted: " . substr( $row['data'], 0, 120 ) );
 		continue;
 	}
