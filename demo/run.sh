@@ -26,7 +26,13 @@ OWN_REDIS=
 
 cleanup() {
   set +e
-  [ -n "$OWN_REDIS" ] && stack_redis_stop "$WORK"
+  if [ -n "$OWN_REDIS" ]; then
+    stack_redis_stop "$WORK"
+  elif [ -n "${REG_BUFFER_REDIS_URL:-}" ]; then
+    # Someone else's Redis: remove only this demo's keys (dedupe digests and counters outlive the flush).
+    redis-cli -u "$REG_BUFFER_REDIS_URL" --scan --pattern "rb-demo-$ID:*" 2>/dev/null \
+      | xargs -r -n 500 redis-cli -u "$REG_BUFFER_REDIS_URL" del >/dev/null 2>&1
+  fi
   stack_plugin_remove "$DEMO_PLUGIN"
   stack_wp_remove_config "$HOST"
   stack_db_drop "$DB" "$DB_USER"
