@@ -14,13 +14,17 @@ final class RedisServer
         public readonly int $port,
         public readonly string $dir,
         private readonly bool $persistent,
+        /** @var array{cert: string, key: string, ca: string}|null TLS only (rediss://) on $port when set */
+        private readonly ?array $tls = null,
     ) {
     }
 
     /**
      * Starts a server on a free port. $persistent: AOF with appendfsync always, so a kill -9 loses no reply it sent.
+     * $tls: ['cert' => …, 'key' => …, 'ca' => …] to serve TLS only on the port (the tests' own clients then use the
+     * unix socket).
      */
-    public static function start(bool $persistent = false): self
+    public static function start(bool $persistent = false, ?array $tls = null): self
     {
         $dir = sys_get_temp_dir() . '/reg_buffer_phpunit_' . getmypid() . '_' . bin2hex(random_bytes(4));
         if (!mkdir($dir, 0700, true) && !is_dir($dir)) {
@@ -28,7 +32,7 @@ final class RedisServer
         }
         // The port is free when chosen, but another process may take it before redis-server binds: try again.
         for ($attempt = 1; ; $attempt++) {
-            $server = new self(self::freePort(), $dir, $persistent);
+            $server = new self(self::freePort(), $dir, $persistent, $tls);
             try {
                 $server->launch();
                 return $server;
@@ -54,7 +58,7 @@ final class RedisServer
 
     public function url(int $db = 0): string
     {
-        return "redis://127.0.0.1:{$this->port}" . ($db > 0 ? "/$db" : '');
+        return ($this->tls ? 'rediss' : 'redis') . "://127.0.0.1:{$this->port}" . ($db > 0 ? "/$db" : '');
     }
 
     public function socket(): string
@@ -71,7 +75,7 @@ final class RedisServer
     public function client(int $db = 0): \Redis
     {
         $redis = new \Redis();
-        $redis->connect('127.0.0.1', $this->port, 2.0);
+        $this->tls ? $redis->connect($this->socket()) : $redis->connect('127.0.0.1', $this->port, 2.0);
         $redis->setOption(\Redis::OPT_READ_TIMEOUT, 10.0);
         if ($db > 0) {
             $redis->select($db);
@@ -117,9 +121,13 @@ final class RedisServer
 
     private function launch(bool $waitUntilReady = true): void
     {
+        $ports = $this->tls === null ? ['--port', (string) $this->port] : [
+            '--port', '0', '--tls-port', (string) $this->port, '--tls-auth-clients', 'no',
+            '--tls-cert-file', $this->tls['cert'], '--tls-key-file', $this->tls['key'], '--tls-ca-cert-file', $this->tls['ca'],
+        ];
         $command = [
             'redis-server',
-            '--port', (string) $this->port,
+            ...$ports,
             '--bind', '127.0.0.1',
             '--dir', $this->dir,
             '--save', '',
@@ -147,7 +155,7 @@ final class RedisServer
             }
             try {
                 $probe = new \Redis();
-                if (@$probe->connect('127.0.0.1', $this->port, 0.2) && $probe->ping()) {
+                if (@$probe->connect($this->socket(), 0, 0.2) && $probe->ping()) {
                     $probe->close();
                     return;
                 }
