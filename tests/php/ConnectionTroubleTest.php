@@ -326,6 +326,27 @@ final class ConnectionTroubleTest extends TestCase
         self::assertSame($pushed, self::ids($this->drain()));
     }
 
+    /**
+     * BUG (reported, open): Redis answers a push from an unauthenticated client with "Protocol error:
+     * unauthenticated multibulk length" and closes the connection; the extension keeps that connection (an error
+     * reply looks harmless), so the next call fails with ConnectionException "unexpected end of file" (tripping the
+     * breaker) instead of Redis's own answer. A connection that errored must not be reused.
+     *
+     * @test
+     */
+    public function a_connection_redis_closed_after_an_error_reply_is_not_reused(): void
+    {
+        $server = self::extraServer();
+        $server->client()->config('SET', 'requirepass', 'secret');
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $first = self::assertThrows(\RegBuffer\Exception::class, fn () => reg_buffer_push(1, ['a' => 1]), 'no password');
+        self::assertNotInstanceOf(ConnectionException::class, $first, 'Redis answered: ' . $first->getMessage());
+        $second = self::assertThrows(\RegBuffer\Exception::class, fn () => reg_buffer_stats(), 'still no password');
+        self::assertNotInstanceOf(ConnectionException::class, $second, 'the next call gets Redis\'s answer, not the dead connection: ' . $second->getMessage());
+        self::assertMatchesRegularExpression('/auth/i', $second->getMessage());
+    }
+
     /** @test */
     public function nothing_connects_at_module_startup(): void
     {
