@@ -83,6 +83,28 @@ stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook() 
   wp_php "$E2E_PHP/verify.php"
 }
 
+registrations_arriving_while_flushes_run_are_all_stored_once() {
+  # Producers (function calls and REST over HTTP) and flushers at the same time, as on a live site.
+  wp_php "$E2E_PHP/push.php" function 3000 10 710000 buffered > "$WORK/concurrent-push.log" 2>&1 &
+  local pusher=$!
+  rest 200 10 720000 buffered > "$WORK/concurrent-rest.log" 2>&1 &
+  local poster=$!
+  local flushes=0
+  while kill -0 "$pusher" 2>/dev/null || kill -0 "$poster" 2>/dev/null; do
+    wp_php "$E2E_PHP/flush.php" once > /dev/null || true
+    flushes=$((flushes + 1))
+  done
+  local ok=0
+  wait "$pusher" || ok=1
+  wait "$poster" || ok=1
+  cat "$WORK/concurrent-push.log" "$WORK/concurrent-rest.log"
+  [ "$ok" -eq 0 ] || return 1
+  echo "  $flushes flushes ran while registrations arrived"
+  flush_until_empty || return 1
+  expect "registrations in flight" 0 "$(status_of buffer.in_flight)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again() {
   # Exactly one batch (the default batch size is 500), so "the next flush" sees only the redelivered batch.
   wp_php "$E2E_PHP/push.php" function 500 0 300000 buffered || return 1
@@ -216,12 +238,25 @@ each_site_of_a_network_has_its_own_table_and_buffer() {
   local host="rb-e2e-ms-$ID.test" db="rb_e2e_ms_$ID"
   MS_HOST=$host MS_DB=$db
   stack_db_create "$db" "$db" "$DB_PASS" >/dev/null 2>&1 || return 1
+  # This network takes registrations from public forms: no capability needed.
   local extra="define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
-define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-ms-$ID:' );"
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-ms-$ID:' );
+define( 'REG_BUFFER_REST_PUBLIC', true );"
   stack_wp_config "$host" "$db" "$db" "$DB_PASS" "$extra" || return 1
-  stack_wp_install "$host" "http://$host" >/dev/null || return 1
+  stack_wp_install "$host" "http://$host:$STACK_WEB_PORT" >/dev/null || return 1
   stack_wp_make_network "$host" "$db" "$db" "$DB_PASS" "$extra" || return 1
-  stack_wp_php "$host" "$E2E_PHP/multisite.php"
+  stack_wp_php "$host" "$E2E_PHP/multisite.php" || return 1
+  # An anonymous visitor's form on the second site, over HTTP: routed to that site's buffer and table.
+  local code
+  code=$(curl -s -o "$WORK/ms-rest.json" -w '%{http_code}' -H "Host: $host" -H 'Content-Type: application/json' \
+    --data '{"registration":{"ref":"ms-public","name":"Zoë"},"unique_key":"zoe@example.test"}' \
+    "http://127.0.0.1:$STACK_WEB_PORT/second/wp-json/reg-buffer/v1/events/3/registrations")
+  expect "anonymous POST on the public second site" 201 "$code" || { cat "$WORK/ms-rest.json"; return 1; }
+  STACK_WP_PATH=/second/ stack_wp_php "$host" "$E2E_PHP/flush.php" until-empty > /dev/null || return 1
+  expect "rows in the second site's table" 31 "$(stack_sql "$db" "SELECT COUNT(*) FROM wp_2_reg_buffer_registrations")" || return 1
+  expect "rows in the first site's table" 50 "$(stack_sql "$db" "SELECT COUNT(*) FROM wp_reg_buffer_registrations")" || return 1
+  expect "the public registration's data" '{"ref":"ms-public","name":"Zoë"}' \
+    "$(stack_sql "$db" "SELECT data FROM wp_2_reg_buffer_registrations WHERE unique_key = 'zoe@example.test'")"
 }
 
 without_the_extension_the_plugin_writes_directly_and_says_so() {
@@ -247,6 +282,7 @@ uninstalling_removes_the_table_options_and_schedule() {
 }
 
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
+registrations_arriving_while_flushes_run_are_all_stored_once
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
 a_push_that_timed_out_after_reaching_redis_is_stored_once

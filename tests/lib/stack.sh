@@ -28,7 +28,8 @@
 #                                              (rewrites its config with the MULTISITE constants; same EXTRA_PHP)
 #   stack_wp_php HOST FILE [ARGS...]        -> runs a PHP CLI script with WordPress loaded for HOST: the script
 #                                              starts with `require getenv('STACK_WP_LOAD');` (set to a loader that
-#                                              sets $_SERVER['HTTP_HOST'] and requires wp-load.php)
+#                                              sets $_SERVER['HTTP_HOST'] and requires wp-load.php); on a
+#                                              subdirectory network, STACK_WP_PATH=/site/ picks the site
 #   stack_wp_remove_config HOST             -> deletes /etc/wordpress/config-HOST.php
 #   stack_plugin_install SRC NAME           -> symlinks SRC as wp-content/plugins/NAME (pick a NAME of your own so
 #                                              two stacks on one machine don't remove each other's link)

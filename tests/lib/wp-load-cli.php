@@ -7,7 +7,8 @@ if ( ! $stack_host ) {
 }
 $_SERVER['HTTP_HOST']       = $stack_host;
 $_SERVER['SERVER_NAME']     = $stack_host;
-$_SERVER['REQUEST_URI']     = '/';
+// A multisite subdirectory site is chosen by path: STACK_WP_PATH=/second/.
+$_SERVER['REQUEST_URI']     = getenv( 'STACK_WP_PATH' ) ?: '/';
 $_SERVER['REQUEST_METHOD']  = 'GET';
 $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
 $_SERVER['REMOTE_ADDR']     = '127.0.0.1';
