@@ -8,6 +8,11 @@ require anchors_dir() . '/db.php';
 [$port, $expected] = [(int)$argv[1], (int)$argv[2]]; $batch = (int)($argv[3] ?? 1000);
 ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
 $db = anchor_db(); create_regs_table($db, 'regbuf_regs');
+function redis_cpu(int $port): float {
+  $r = new Redis(); $r->connect('127.0.0.1', $port); $i = $r->info('CPU'); $r->close();
+  return (float)$i['used_cpu_user'] + (float)$i['used_cpu_sys'];
+}
+$rcpu0 = redis_cpu($port);
 $deadline = hrtime(true) + 600e9; $max_batches = intdiv($expected, $batch) + 20;
 $t = hrtime(true); $stored = 0; $batches = 0; $ns_flush = 0; $ns_sql = 0; $ns_ack = 0;
 while ($batches < $max_batches && hrtime(true) < $deadline) {
@@ -30,10 +35,13 @@ while ($batches < $max_batches && hrtime(true) < $deadline) {
   $stored += count($b['rows']); $batches++;
 }
 $s = (hrtime(true) - $t) / 1e9;
+$rcpu = redis_cpu($port) - $rcpu0;
 $in_db = (int)$db->query('SELECT COUNT(*) FROM regbuf_regs')->fetch_row()[0];
 $st = reg_buffer_stats();
 emit(['n' => $stored, 'secs' => $s, 'rate' => $stored / $s, 'peak_mb' => memory_get_peak_usage(true) / 1048576,
   'in_db' => $in_db, 'left_pending' => $st['pending'] ?? null, 'left_in_flight' => $st['in_flight'] ?? null,
-  'share_flush' => $ns_flush / 1e9 / $s, 'share_sql' => $ns_sql / 1e9 / $s, 'share_ack' => $ns_ack / 1e9 / $s]
+  'share_flush' => $ns_flush / 1e9 / $s, 'share_sql' => $ns_sql / 1e9 / $s, 'share_ack' => $ns_ack / 1e9 / $s,
+  'flush_us' => $stored ? $ns_flush / 1e3 / $stored : null, 'ack_us' => $stored ? $ns_ack / 1e3 / $stored : null,
+  'redis_cpu_us' => $stored ? $rcpu * 1e6 / $stored : null]
   + ($in_db < $expected ? ['error' => "stored $in_db of $expected"] : []));
 exit($in_db < $expected ? 1 : 0);

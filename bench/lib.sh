@@ -75,6 +75,7 @@ listen = $w/php-fpm.sock
 pm = static
 pm.max_children = $children
 pm.max_requests = 0
+pm.status_path = /fpm-status
 request_terminate_timeout = 30
 catch_workers_output = yes
 php_admin_value[error_log] = $w/log/php-errors.log
@@ -98,6 +99,7 @@ http {
     index index.php;
     location / { try_files \$uri \$uri/ /index.php?\$args; }
     location = /bench-bare.php { $php_loc fastcgi_param SCRIPT_FILENAME $w/bare.php; }
+    location = /fpm-status { $php_loc fastcgi_param SCRIPT_NAME /fpm-status; fastcgi_param SCRIPT_FILENAME /fpm-status; }
     location ^~ /wp-content/ {
       root $(dirname "$content");
       location ~ \.php\$ { try_files \$uri =404; $php_loc fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name; }
@@ -116,4 +118,18 @@ EOF
   done
   echo "nginx/php-fpm did not start (see $w/log)" >&2
   return 1
+}
+
+# web_drain: waits (at most 60 s) until php-fpm has no request left from the previous cell, so that a cell never
+# pays for the queue its predecessor left behind (wrk stops sending; nginx and php-fpm keep working on it).
+web_drain() {
+  local st active queue
+  for _ in $(seq 1 120); do
+    st=$(curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/fpm-status" || true)
+    active=$(printf '%s\n' "$st" | awk -F: '/^active processes/{gsub(/ /,"",$2); print $2}')
+    queue=$(printf '%s\n' "$st" | awk -F: '/^listen queue:/{gsub(/ /,"",$2); print $2}')
+    [ "${active:-9}" -le 1 ] && [ "${queue:-9}" -eq 0 ] && return 0
+    sleep 0.5
+  done
+  echo "  ! php-fpm still busy after 60 s" >&2
 }

@@ -108,8 +108,8 @@ step "3. flush into MariaDB: backlogs $BACKLOGS ($FLUSH_PATH path)"
 [ $HAVE_EXT = 1 ] || note missing "flush cells of reg_buffer (extension not loaded)"
 for b in $BACKLOGS; do
   runs=$RUNS; [ "$b" -ge 1000000 ] && runs=$RUNS_BIG
-  # a 1M run takes ~2.5 minutes here, and growth + HTTP + the report ~3 more after it
-  need=20; [ "$b" -ge 100000 ] && need=60; [ "$b" -ge 1000000 ] && need=330
+  # a 1M run takes ~2.5 minutes here, and growth + HTTP + the report ~4 more after it
+  need=20; [ "$b" -ge 100000 ] && need=60; [ "$b" -ge 1000000 ] && need=400
   for run in $(seq 1 "$runs"); do
     if ! time_left $need; then note skipped "flush of $b: runs $run..$runs skipped to keep the bench within its time budget"; break; fi
     if [ $HAVE_EXT = 1 ]; then
