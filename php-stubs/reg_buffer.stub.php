@@ -8,7 +8,8 @@
  * Settings (php.ini, or ini_set() at run time; all PHP_INI_ALL, shown in phpinfo()):
  *
  * - reg_buffer.redis_url          string  "redis://127.0.0.1:6379"
- *       Where Redis is: redis://[user:password@]host[:port][/db], rediss:// (TLS), redis+unix:///path/to.sock[?db=N].
+ *       Where Redis is: redis://[user:password@]host[:port][/db], rediss:// (TLS, verified against the system trust
+ *       store, which honours SSL_CERT_FILE), redis+unix:///path/to.sock[?db=N].
  *       The password never appears in exceptions or phpinfo().
  * - reg_buffer.key_prefix         string  "regbuf:"
  *       Prefix of every key the extension writes, so two sites can share one Redis.

@@ -17,10 +17,11 @@ struct Pooled {
     connection: Connection,
 }
 
+/// When a server last failed; how long that keeps the breaker open is read from the settings at each call, so an
+/// ini_set() of reg_buffer.retry_interval_ms takes effect at once.
 #[derive(Clone, Copy)]
 struct Failure {
     at: Instant,
-    until: Instant,
 }
 
 thread_local! {
@@ -41,8 +42,9 @@ pub enum ConnectionState {
 pub fn connection_state(cfg: &Config) -> ConnectionState {
     let now = Instant::now();
     if let Some(f) = FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
-        if f.until > now {
-            return ConnectionState::BackingOff((f.until - now).as_millis() as u64);
+        let until = f.at + cfg.retry_interval;
+        if until > now {
+            return ConnectionState::BackingOff((until - now).as_millis() as u64);
         }
     }
     let pid = std::process::id();
@@ -99,6 +101,11 @@ pub fn with_connection<T>(cfg: &Config, op: impl FnOnce(&mut Connection) -> redi
 }
 
 fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
+    static TLS_PROVIDER: std::sync::Once = std::sync::Once::new();
+    // rediss://: rustls needs a process-wide crypto provider; ring's, installed once (a no-op if one is set).
+    TLS_PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     let client = redis::Client::open(cfg.redis_url.as_str())?;
     let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
     connection.set_read_timeout(Some(cfg.timeout))?;
@@ -109,7 +116,7 @@ fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
 fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
     let now = Instant::now();
     match FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
-        Some(f) if f.until > now => Err(Error::connection(format!(
+        Some(f) if f.at + cfg.retry_interval > now => Err(Error::connection(format!(
             "Redis at {server} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
             (now - f.at).as_millis(),
             cfg.retry_interval.as_millis()
@@ -119,6 +126,5 @@ fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
 }
 
 fn trip_breaker(cfg: &Config) {
-    let at = Instant::now();
-    FAILURES.with(|f| f.borrow_mut().insert(cfg.redis_url.clone(), Failure { at, until: at + cfg.retry_interval }));
+    FAILURES.with(|f| f.borrow_mut().insert(cfg.redis_url.clone(), Failure { at: Instant::now() }));
 }
