@@ -327,6 +327,32 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /**
+     * BUG (reported, open): Redis closes a connection idle longer than its `timeout` setting (managed Redis
+     * services often set one). The extension sends the next command into the closed pooled connection, throws
+     * ConnectionException "unexpected end of file" for a Redis that is up, and opens the circuit breaker, so the
+     * calls of the next retry_interval_ms fail too. A pooled connection the server dropped must not be reused: see
+     * that it is closed (peek for EOF) before sending, and reconnect.
+     *
+     * @test
+     */
+    public function an_idle_connection_that_redis_closed_is_replaced_without_failing_a_call(): void
+    {
+        $server = self::extraServer();
+        $server->client()->config('SET', 'timeout', '1');
+        ini_set('reg_buffer.redis_url', $server->url());
+        $first = reg_buffer_push(1, ['n' => 1]);
+        $probe = $server->client();
+        $deadline = microtime(true) + 10;
+        do {
+            usleep(200_000); // until Redis has closed the idle connection (only the probe is left)
+        } while (substr_count((string) $probe->rawCommand('CLIENT', 'LIST'), ' cmd=') > 1 && microtime(true) < $deadline);
+        $probe->close();
+        $second = self::assertDoesNotThrow(fn () => reg_buffer_push(1, ['n' => 2]), 'the first push after the idle drop');
+        $third = self::assertDoesNotThrow(fn () => reg_buffer_push(1, ['n' => 3]), 'the push after it (no breaker)');
+        self::assertSame([$first, $second, $third], self::ids($this->drain()));
+    }
+
+    /**
      * BUG (reported, open): Redis answers a push from an unauthenticated client with "Protocol error:
      * unauthenticated multibulk length" and closes the connection; the extension keeps that connection (an error
      * reply looks harmless), so the next call fails with ConnectionException "unexpected end of file" (tripping the

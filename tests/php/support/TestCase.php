@@ -157,6 +157,16 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         self::fail(($message ? "$message: " : '') . "no $class was thrown");
     }
 
+    /** Runs $call and returns its result; an exception fails the test with $what and the exception's message. */
+    protected static function assertDoesNotThrow(callable $call, string $what): mixed
+    {
+        try {
+            return $call();
+        } catch (\Throwable $e) {
+            self::fail("$what threw " . get_class($e) . ': ' . $e->getMessage());
+        }
+    }
+
     protected static function assertRegistrationId(mixed $id): void
     {
         self::assertIsString($id);
