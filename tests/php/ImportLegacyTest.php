@@ -216,4 +216,19 @@ final class ImportLegacyTest extends TestCase
         reg_buffer_import_legacy();
         $this->assertEachElementMovedOnce(20000);
     }
+
+    /** @test */
+    public function importing_while_the_legacy_snippet_still_pushes_moves_each_element_exactly_once(): void
+    {
+        $this->seedLegacy(2000);
+        $snippet = PhpProcess::start('legacy_snippet', [self::redis()->port, 2000, 3000, 4]);
+        $moved = 0;
+        while ($snippet->running()) {
+            $moved += reg_buffer_import_legacy();
+        }
+        self::assertSame(0, $snippet->wait(), $snippet->stderr());
+        $moved += reg_buffer_import_legacy();
+        self::assertSame(5000, $moved);
+        $this->assertEachElementMovedOnce(5000);
+    }
 }
