@@ -18,7 +18,8 @@ DB="rb_e2e_$ID"
 DB_USER="rb_e2e_$ID"
 DB_PASS=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 PLUGIN="reg-buffer-e2e-$ID"
-export E2E_LEDGER="$WORK/ledger.jsonl" E2E_PLUGIN="$PLUGIN"
+E2E_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+export E2E_LEDGER="$WORK/ledger.jsonl" E2E_PLUGIN="$PLUGIN" E2E_ADMIN_PASSWORD
 # Without the extension: no ini files at all, only the database driver WordPress needs.
 PHP_WITHOUT_EXTENSION="php -n -d extension=mysqlnd -d extension=mysqli -d memory_limit=256M"
 
@@ -102,6 +103,25 @@ registrations_arriving_while_flushes_run_are_all_stored_once() {
   echo "  $flushes flushes ran while registrations arrived"
   flush_until_empty || return 1
   expect "registrations in flight" 0 "$(status_of buffer.in_flight)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+a_logged_in_form_needs_the_rest_nonce() {
+  # Cookie authentication, as a form on the site itself posts: log in, fetch the wp_rest nonce, post with it.
+  local jar="$WORK/cookies" base="http://127.0.0.1:$STACK_WEB_PORT" nonce with without
+  curl -s -o /dev/null -c "$jar" -b 'wordpress_test_cookie=WP%20Cookie%20check' -H "Host: $HOST" \
+    --data-urlencode log=admin --data-urlencode "pwd=$E2E_ADMIN_PASSWORD" --data testcookie=1 "$base/wp-login.php" || return 1
+  nonce=$(curl -s -b "$jar" -H "Host: $HOST" "$base/wp-admin/admin-ajax.php?action=rest-nonce")
+  [[ "$nonce" =~ ^[0-9a-f]{10}$ ]] || { echo "  FAIL: no REST nonce after logging in: $nonce" >&2; return 1; }
+  local body='{"registration":{"ref":"cookie-form","seat":"A7"},"unique_key":"cookie@example.test"}'
+  without=$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H "Host: $HOST" -H 'Content-Type: application/json' \
+    --data "$body" "$base/wp-json/reg-buffer/v1/events/12/registrations")
+  expect "logged-in POST without the nonce" 401 "$without" || return 1
+  with=$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H "Host: $HOST" -H "X-WP-Nonce: $nonce" \
+    -H 'Content-Type: application/json' --data "$body" "$base/wp-json/reg-buffer/v1/events/12/registrations")
+  expect "logged-in POST with the nonce" 201 "$with" || return 1
+  php -r 'echo json_encode(["event_id" => 12, "unique_key" => "cookie@example.test", "data" => ["ref" => "cookie-form", "seat" => "A7"]]), "\n";' >> "$E2E_LEDGER"
+  flush_until_empty || return 1
   wp_php "$E2E_PHP/verify.php"
 }
 
@@ -283,6 +303,7 @@ uninstalling_removes_the_table_options_and_schedule() {
 
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 registrations_arriving_while_flushes_run_are_all_stored_once
+a_logged_in_form_needs_the_rest_nonce
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
 a_push_that_timed_out_after_reaching_redis_is_stored_once

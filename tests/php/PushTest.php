@@ -136,6 +136,8 @@ final class PushTest extends TestCase
             'map' => ['b' => 1, 'a' => ['y' => [], 'x' => ['deep' => -0.0]]],
             'int_keys' => [5 => 'five', 2 => 'two', 0 => 'zero', -3 => 'minus three'],
             'one_based' => [1 => 'a', 2 => 'b'],
+            'reverse_int_keys' => [1 => 'b', 0 => 'a'],
+            'extreme_int_keys' => [PHP_INT_MAX => 'max', PHP_INT_MIN => 'min', 0 => 'zero'],
             'mixed_keys' => [0 => 'a', 'k' => 'b', 1 => 'c'],
             'list_then_gap' => [0 => 'a', 1 => 'b', 3 => 'd'],
             'string_keys_like_ints' => ['07' => 'leading zero', '-0' => 'minus zero', '1.5' => 'float-like', ' 1' => 'space'],

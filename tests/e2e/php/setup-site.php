@@ -20,6 +20,8 @@ if ( 'reg_buffer_every_minute' !== wp_get_schedule( 'reg_buffer_flush' ) || 60 !
 	fwrite( STDERR, "activation did not schedule the flush every minute\n" );
 	exit( 1 );
 }
+// A known login password for the cookie + nonce REST test.
+wp_set_password( getenv( 'E2E_ADMIN_PASSWORD' ), 1 );
 [ $password ] = WP_Application_Passwords::create_new_application_password( 1, array( 'name' => 'e2e' ) );
 echo $password, "\n";
 e2e_exit( 0 );
