@@ -123,6 +123,13 @@ final class BadInputTest extends TestCase
     }
 
     /** @test */
+    public function refuses_a_unique_key_over_1024_bytes(): void
+    {
+        $this->assertPushRefused(\ValueError::class, fn () => reg_buffer_push(1, ['a' => 1], str_repeat('k', 1025)), '1025-byte key');
+        self::assertRegistrationId(reg_buffer_push(1, ['a' => 1], str_repeat('k', 1024)));
+    }
+
+    /** @test */
     public function refuses_wrong_argument_types(): void
     {
         $this->assertPushRefused(\TypeError::class, fn () => reg_buffer_push('abc', ['a' => 1]), 'event "abc"');
