@@ -63,7 +63,9 @@ final class RedisServer
 
     public function socket(): string
     {
-        return $this->dir . '/redis.sock';
+        $socket = $this->dir . '/redis.sock';
+        // A unix socket path has at most 107 bytes; a long TMPDIR would not fit.
+        return strlen($socket) < 100 ? $socket : '/tmp/reg_buffer_' . md5($socket) . '.sock';
     }
 
     public function isRunning(): bool
@@ -117,6 +119,7 @@ final class RedisServer
             $this->kill();
         }
         self::removeTree($this->dir);
+        @unlink($this->socket());
     }
 
     private function launch(bool $waitUntilReady = true): void
