@@ -108,8 +108,17 @@ final class Reg_Buffer_Store {
 			$inserted = 0;
 			$rejected = array();
 			foreach ( $rows as $row ) {
+				// A savepoint per row: a refused row is undone alone; and if the server rolled back the whole
+				// transaction (a deadlock does), the savepoint is gone and the batch fails instead of acking
+				// rows that were silently undone.
+				if ( false === $wpdb->query( 'SAVEPOINT reg_buffer_row' ) ) {
+					return self::db_error( 'SAVEPOINT' );
+				}
 				$result = self::write( array( $row ) );
 				if ( is_wp_error( $result ) ) {
+					if ( false === $wpdb->query( 'ROLLBACK TO SAVEPOINT reg_buffer_row' ) ) {
+						return self::db_error( 'ROLLBACK TO SAVEPOINT' );
+					}
 					$rejected[] = array(
 						'id'            => (string) $row['id'],
 						'event_id'      => (int) $row['event_id'],
