@@ -111,6 +111,20 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /** @test */
+    public function lowering_retry_interval_ms_closes_an_open_breaker_at_once(): void
+    {
+        $server = self::extraServer();
+        $server->kill();
+        ini_set('reg_buffer.redis_url', $server->url());
+        ini_set('reg_buffer.retry_interval_ms', '60000');
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats());
+        $server->restart();
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_stats(), 'open for a minute');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        self::assertRegistrationId(reg_buffer_push(1, ['a' => 1]));
+    }
+
+    /** @test */
     public function the_circuit_breaker_is_per_server(): void
     {
         ini_set('reg_buffer.redis_url', 'redis://127.0.0.1:' . RedisServer::freePort());
