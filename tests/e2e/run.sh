@@ -178,6 +178,8 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   flush_until_empty || return 1
   echo "  flush after Redis returned: $FLUSH_TOTALS"
   expect "registrations flushed after the outage" 300 "$(total_of inserted)" || return 1
+  php "$E2E_PHP/rest-recovery.php" "http://127.0.0.1:$STACK_WEB_PORT" "$HOST" admin "$APP_PASSWORD" 430000 || return 1
+  flush_until_empty || return 1
   wp_php "$E2E_PHP/verify.php"
 }
 
