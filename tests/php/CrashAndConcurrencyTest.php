@@ -16,8 +16,9 @@ final class CrashAndConcurrencyTest extends TestCase
         for ($i = 0; $i < 20; $i++) {
             $ids[] = reg_buffer_push(1 + $i % 2, ['i' => $i]);
         }
-        $flusher = PhpProcess::start('claim_and_hang', [100, 1], $this->workerEnv());
+        $flusher = PhpProcess::start('claim_and_hang', [100, 2], $this->workerEnv());
         self::assertTrue($flusher->waitForOutput("\n", 30), 'the flusher claimed: ' . $flusher->stderr());
+        $leaseEndsBy = microtime(true) + 2;
         self::assertSame(1, preg_match('/^claimed (.*)$/m', $flusher->stdout(), $m));
         $claimed = json_decode($m[1], true, 512, JSON_THROW_ON_ERROR);
         self::assertEqualsCanonicalizing($ids, $claimed, 'it claimed everything');
@@ -26,7 +27,7 @@ final class CrashAndConcurrencyTest extends TestCase
 
         self::assertSame([], reg_buffer_flush(100)['rows'], 'still leased to the dead flusher');
         self::assertSame(20, reg_buffer_stats()['in_flight']);
-        usleep(1_200_000);
+        usleep((int) (max(0, $leaseEndsBy - microtime(true)) * 1e6) + 200_000);
         $rows = $this->drain(100);
         self::assertEqualsCanonicalizing($ids, self::ids($rows), 'the whole batch came back after the lease');
         $stats = reg_buffer_stats();
