@@ -183,6 +183,20 @@ registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_redis_restart_between_requests_loses_no_registration() {
+  # php-fpm workers keep their Redis connections between requests; Redis restarts while nobody is posting.
+  rest 20 0 440000 buffered >/dev/null || return 1
+  stack_redis_stop "$WORK"
+  stack_redis_restart "$WORK"
+  local before
+  before=$(status_of fallbacks)
+  # Accepted either way (buffered, or stored directly if a worker's old connection fails first): none lost.
+  php "$E2E_PHP/rest-recovery.php" "http://127.0.0.1:$STACK_WEB_PORT" "$HOST" admin "$APP_PASSWORD" 450000 12 || return 1
+  echo "  direct writes caused by the restart: $(( $(status_of fallbacks) - before ))"
+  flush_until_empty || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 a_push_that_timed_out_after_reaching_redis_is_stored_once() {
   E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/timeout.php" 650000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -308,6 +322,7 @@ registrations_arriving_while_flushes_run_are_all_stored_once
 a_logged_in_form_needs_the_rest_nonce
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again
 registrations_land_while_redis_is_down_and_none_is_lost_when_it_returns
+a_redis_restart_between_requests_loses_no_registration
 a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack

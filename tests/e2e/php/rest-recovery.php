@@ -2,10 +2,12 @@
 // After Redis comes back, php-fpm workers must resume buffering (not stay on direct writes): posts one
 // registration at a time until one is buffered again (at most 100 posts, 0.1 s apart). Every accepted one goes
 // to the ledger.
-//   php rest-recovery.php BASE_URL HOST USER APP_PASSWORD FIRST_N
+//   php rest-recovery.php BASE_URL HOST USER APP_PASSWORD FIRST_N [AT_LEAST]
+//   AT_LEAST: post at least this many (so every php-fpm worker gets some) before stopping at a buffered one
 require __DIR__ . '/common.php';
 
 [ , $base, $host, $user, $password, $first ] = $argv;
+$at_least = (int) ( $argv[6] ?? 1 );
 $statuses = array();
 for ( $i = 0; $i < 100; $i++ ) {
 	$n            = (int) $first + $i;
@@ -30,7 +32,7 @@ for ( $i = 0; $i < 100; $i++ ) {
 	e2e_ledger_add( 33, $registration['email'], $registration );
 	$status              = json_decode( $body, true )['status'] ?? '?';
 	$statuses[ $status ] = ( $statuses[ $status ] ?? 0 ) + 1;
-	if ( 'buffered' === $status ) {
+	if ( 'buffered' === $status && $i + 1 >= $at_least ) {
 		break;
 	}
 	usleep( 100000 );
