@@ -55,18 +55,20 @@ impl Error {
     /// Classifies a redis-rs error: a broken, refused or timed-out connection is a connection error; an error
     /// reply or a refused login is the server saying no.
     pub fn from_redis(err: &redis::RedisError, server: &str) -> Self {
-        match err.kind() {
+        let unavailable = matches!(
+            err.kind(),
             // A server that is still loading its data, or a replica cut off from its master, is unavailable.
             redis::ErrorKind::Server(
-                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown | redis::ServerErrorKind::TryAgain,
-            ) => Error::connection(format!("Redis at {server} is not available yet: {err}")),
-            redis::ErrorKind::Server(_) | redis::ErrorKind::AuthenticationFailed | redis::ErrorKind::InvalidClientConfig => {
-                Error::server(format!("Redis at {server} refused: {err}"))
-            }
-            _ => {
-                let what = if err.is_timeout() { "timed out" } else { "connection failed" };
-                Error::connection(format!("Redis at {server}: {what}: {err}"))
-            }
+                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown | redis::ServerErrorKind::TryAgain
+            )
+        );
+        if unavailable {
+            Error::connection(format!("Redis at {server} is not available yet: {err}"))
+        } else if err.is_io_error() || err.is_timeout() || err.is_connection_dropped() || err.is_connection_refusal() {
+            let what = if err.is_timeout() { "timed out" } else { "connection failed" };
+            Error::connection(format!("Redis at {server}: {what}: {err}"))
+        } else {
+            Error::server(format!("Redis at {server} refused: {err}"))
         }
     }
 }

@@ -55,7 +55,12 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
 }
 
 /// Runs `op` on this process's connection to the configured Redis.
-pub fn with_connection<T>(cfg: &Config, op: impl FnOnce(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+///
+/// A pooled connection that Redis closed while it sat idle (its `timeout`, a restart, CLIENT KILL) only shows it
+/// when used: then `op` runs once more on a new connection. Every operation is safe to repeat — push is idempotent
+/// by its id, a repeated claim leaves the first batch to come back when its lease ends — and a timeout is never
+/// retried, so a stalled Redis costs one timeout, not two.
+pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
     let server = cfg.redacted_url();
     let made_for = (cfg.redis_url.clone(), cfg.connect_timeout, cfg.timeout);
     let pid = std::process::id();
@@ -69,33 +74,40 @@ pub fn with_connection<T>(cfg: &Config, op: impl FnOnce(&mut Connection) -> redi
             pooled = None;
         }
     }
-    let mut pooled = match pooled {
-        Some(p) => p,
-        None => {
-            check_breaker(cfg, &server)?;
-            match connect(cfg) {
-                Ok(connection) => Pooled { pid, made_for, connection },
-                Err(e) => {
-                    trip_breaker(cfg);
-                    return Err(Error::from_redis(&e, &server));
+    let mut reused = pooled.is_some();
+    loop {
+        let mut current = match pooled.take() {
+            Some(p) => p,
+            None => {
+                check_breaker(cfg, &server)?;
+                match connect(cfg) {
+                    Ok(connection) => Pooled { pid, made_for: made_for.clone(), connection },
+                    Err(e) => {
+                        trip_breaker(cfg);
+                        return Err(Error::from_redis(&e, &server));
+                    }
                 }
             }
-        }
-    };
-    match op(&mut pooled.connection) {
-        Ok(value) => {
-            CONNECTION.with(|c| *c.borrow_mut() = Some(pooled));
-            FAILURES.with(|f| f.borrow_mut().remove(&cfg.redis_url));
-            Ok(value)
-        }
-        Err(e) => {
-            if connection_is_unusable(&e) {
-                // Dropped here, never reused: its next reply could be this command's (redis-rs #1252).
-                trip_breaker(cfg);
-            } else {
-                CONNECTION.with(|c| *c.borrow_mut() = Some(pooled));
+        };
+        match op(&mut current.connection) {
+            Ok(value) => {
+                CONNECTION.with(|c| *c.borrow_mut() = Some(current));
+                FAILURES.with(|f| f.borrow_mut().remove(&cfg.redis_url));
+                return Ok(value);
             }
-            Err(Error::from_redis(&e, &server))
+            Err(e) if reused && e.is_connection_dropped() && !e.is_timeout() => {
+                // Closed while idle: drop it and try once on a new connection.
+                reused = false;
+            }
+            Err(e) => {
+                if connection_is_unusable(&e) {
+                    // Dropped here, never reused: its next reply could be this command's (redis-rs #1252).
+                    trip_breaker(cfg);
+                } else {
+                    CONNECTION.with(|c| *c.borrow_mut() = Some(current));
+                }
+                return Err(Error::from_redis(&e, &server));
+            }
         }
     }
 }

@@ -1,10 +1,14 @@
 -- Buffers one registration. KEYS: queue, data, time index, ready, oldest, stats[, unique marker]
 -- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl, ready score
--- Returns 1 buffered, 0 duplicate, -1 at capacity. The id is always new (made by the extension just before).
+-- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), 0 duplicate,
+-- -1 at capacity.
 local id = ARGV[2]
+if redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
 if KEYS[7] then
   -- A duplicate is a duplicate even when the buffer is full: check the marker before the cap.
-  if redis.call('EXISTS', KEYS[7]) == 1 then
+  local holder = redis.call('GET', KEYS[7])
+  if holder == id then return 1 end            -- this very push, repeated after its registration was flushed
+  if holder then
     redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
     return 0
   end
