@@ -40,29 +40,43 @@ pub fn register(module_number: i32) {
     IniEntryDef::register(INI.as_slice(), module_number);
 }
 
-/// The current value of a setting as PHP sees it (after ini_set()).
-pub fn raw(name: &CStr) -> Option<String> {
+/// The current value of a setting as PHP sees it (after ini_set()), borrowed from the engine.
+fn current(name: &CStr) -> Option<&'static [u8]> {
     let mut exists = false;
-    // SAFETY: name is NUL-terminated; the engine returns a pointer into its own ini storage or null.
+    // SAFETY: name is NUL-terminated; the engine returns a pointer into its own ini storage or null. The bytes
+    // are only read before the next ini_set(), within this call.
     let value = unsafe { zend_ini_string_ex(name.as_ptr(), name.count_bytes(), 0, &mut exists) };
     if value.is_null() || !exists {
         return None;
     }
-    Some(unsafe { CStr::from_ptr(value) }.to_string_lossy().into_owned())
+    Some(unsafe { CStr::from_ptr(value) }.to_bytes())
+}
+
+/// The current value of a setting, owned (for phpinfo()).
+pub fn raw(name: &CStr) -> Option<String> {
+    current(name).map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 thread_local! {
-    static CACHE: RefCell<Option<(Vec<Option<String>>, Rc<Config>)>> = const { RefCell::new(None) };
+    static CACHE: RefCell<Option<(Vec<Option<Vec<u8>>>, Rc<Config>)>> = const { RefCell::new(None) };
 }
 
-/// The settings in force now.
+/// The settings in force now. The hot path compares the raw values with the last ones, without allocating, and
+/// parses only after a change.
 pub fn config() -> Result<Rc<Config>> {
-    let raw_values: Vec<Option<String>> = SETTINGS.iter().map(|(name, _)| raw(name)).collect();
-    if let Some(cfg) = CACHE.with(|c| c.borrow().as_ref().filter(|(r, _)| *r == raw_values).map(|(_, cfg)| cfg.clone())) {
+    let hit = CACHE.with(|c| {
+        let cache = c.borrow();
+        let (raw_values, cfg) = cache.as_ref()?;
+        let same = SETTINGS.iter().zip(raw_values).all(|((name, _), old)| current(name) == old.as_deref());
+        same.then(|| cfg.clone())
+    });
+    if let Some(cfg) = hit {
         return Ok(cfg);
     }
+    let raw_values: Vec<Option<Vec<u8>>> = SETTINGS.iter().map(|(name, _)| current(name).map(<[u8]>::to_vec)).collect();
     let cfg = Rc::new(Config::from_lookup(|name| {
-        SETTINGS.iter().position(|(n, _)| n.to_str().ok() == Some(name)).and_then(|i| raw_values[i].clone())
+        let i = SETTINGS.iter().position(|(n, _)| n.to_str().ok() == Some(name))?;
+        raw_values[i].as_deref().map(|v| String::from_utf8_lossy(v).into_owned())
     })?);
     CACHE.with(|c| *c.borrow_mut() = Some((raw_values, cfg.clone())));
     Ok(cfg)
