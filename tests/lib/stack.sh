@@ -31,9 +31,9 @@
 #                                              sets $_SERVER['HTTP_HOST'] and requires wp-load.php); on a
 #                                              subdirectory network, STACK_WP_PATH=/site/ picks the site
 #   stack_wp_remove_config HOST             -> deletes /etc/wordpress/config-HOST.php
-#   stack_plugin_install SRC NAME           -> symlinks SRC as wp-content/plugins/NAME (pick a NAME of your own so
-#                                              two stacks on one machine don't remove each other's link)
-#   stack_plugin_remove NAME                -> removes that link
+#   stack_plugin_install SRC NAME           -> copies SRC to wp-content/plugins/NAME (pick a NAME of your own so
+#                                              two stacks on one machine don't remove each other's copy)
+#   stack_plugin_remove NAME                -> removes that copy
 #   stack_web_start DIR [WORKERS]           -> private php-fpm (pool user www-data) + nginx serving WordPress on
 #                                              127.0.0.1; sets STACK_WEB_PORT; send the site's Host header
 #   stack_web_stop DIR                      -> stops both
@@ -188,11 +188,18 @@ $extra"
 
 stack_plugin_install() {
   local src=$1 name=$2
-  ln -sfn "$(cd "$src" && pwd)" "$STACK_WP_CONTENT/plugins/$name"
-  stack_log "plugin $name -> $src"
+  [ -n "$name" ] || { stack_log "stack_plugin_install: no name"; return 1; }
+  # A copy, not a symlink: php-fpm runs as www-data, which may not be allowed into the checkout's directory.
+  rm -rf "${STACK_WP_CONTENT:?}/plugins/$name"
+  cp -r "$src" "$STACK_WP_CONTENT/plugins/$name"
+  chmod -R a+rX "$STACK_WP_CONTENT/plugins/$name"
+  stack_log "plugin $name copied from $src"
 }
 
-stack_plugin_remove() { rm -f "$STACK_WP_CONTENT/plugins/$1"; }
+stack_plugin_remove() {
+  [ -n "${1:-}" ] || return 0
+  rm -rf "${STACK_WP_CONTENT:?}/plugins/$1"
+}
 
 # ------------------------------------------------------------------------------------------ nginx + php-fpm
 
