@@ -342,11 +342,10 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): Redis closes a connection idle longer than its `timeout` setting (managed Redis
-     * services often set one). The extension sends the next command into the closed pooled connection, throws
-     * ConnectionException "unexpected end of file" for a Redis that is up, and opens the circuit breaker, so the
-     * calls of the next retry_interval_ms fail too. A pooled connection the server dropped must not be reused: see
-     * that it is closed (peek for EOF) before sending, and reconnect.
+     * Regression (found by this suite, fixed in b6b69fe): Redis closes a connection idle longer than its `timeout`
+     * setting (managed services often set one). The extension sent the next command into the closed pooled
+     * connection, threw ConnectionException "unexpected end of file" for a Redis that was up, and opened the
+     * circuit breaker, so the calls of the next retry_interval_ms failed too.
      *
      * @test
      */
@@ -368,10 +367,10 @@ final class ConnectionTroubleTest extends TestCase
     }
 
     /**
-     * BUG (reported, open): Redis answers a push from an unauthenticated client with "Protocol error:
-     * unauthenticated multibulk length" and closes the connection; the extension keeps that connection (an error
-     * reply looks harmless), so the next call fails with ConnectionException "unexpected end of file" (tripping the
-     * breaker) instead of Redis's own answer. A connection that errored must not be reused.
+     * Regression (found by this suite, fixed in b6b69fe): Redis answers a push from an unauthenticated client with
+     * "Protocol error: unauthenticated multibulk length" and closes the connection; the extension kept it, so the
+     * next call failed with ConnectionException "unexpected end of file" (tripping the breaker) instead of getting
+     * Redis's own answer (NOAUTH).
      *
      * @test
      */
