@@ -44,11 +44,11 @@ define( 'REG_BUFFER_BATCH_SIZE', 1000 );" 2>>"$OUT/stderr.log" || return 1
 find_intake() { find "$PLUGIN_SRC" -maxdepth 2 -name '*intake*.php' ! -path '*/includes/*' 2>/dev/null | head -1; }
 
 # wrk_cell CELL RUN CONNS PATH: POSTs registrations for WRK_SECS seconds, records req/s, p50/p99, errors.
-# 64 connections on WordPress mean ~1 s queues: those cells run twice as long to measure more than the ramp.
+# 64 connections on WordPress mean ~1 s queues: those cells run 1.5 times as long to measure more than the ramp.
 wrk_cell() {
   local cell=$1 run=$2 conns=$3 path=$4 threads=1 secs=$WRK_SECS
   [ "$conns" -gt 1 ] && threads=2
-  [ "$conns" -ge 64 ] && secs=$((WRK_SECS * 2))
+  [ "$conns" -ge 64 ] && secs=$((WRK_SECS * 3 / 2))
   web_drain
   BENCH_TAG="$cell.$conns.$run.$$" record http "$cell@$conns" "$run" \
     php "$BENCH/http/wrk.php" "$threads" "$conns" "$secs" "http://127.0.0.1:$HTTP_PORT$path" "$WP_HOST"
