@@ -211,15 +211,16 @@ file_put_contents("$outdir/RESULTS.md", implode("\n", $md) . "\n");
 
 // ------------------------------------------------------------------------------------ chart: push reg/s (GD)
 $bars = [];
-foreach ($labels as $c => $label) if (($v = med($cells, 'push', $c, 'rate')) !== null) $bars[$label] = $v;
+$ratios = [];
+foreach ($labels as $c => $label) if (($v = med($cells, 'push', $c, 'rate')) !== null) { $bars[$label] = $v; $ratios[$label] = ratio($cells, 'push', $c, 'push', 'pconnect'); }
 if ($bars && function_exists('imagecreatetruecolor')) {
-  $w = 900; $rowh = 34; $left = 330; $h = 60 + $rowh * count($bars) + 30;
+  $w = 960; $rowh = 34; $left = 380; $h = 60 + $rowh * count($bars) + 30;
   $im = imagecreatetruecolor($w, $h);
   $white = imagecolorallocate($im, 255, 255, 255); $ink = imagecolorallocate($im, 30, 30, 30);
   $grid = imagecolorallocate($im, 220, 220, 220); $ours = imagecolorallocate($im, 214, 96, 40); $them = imagecolorallocate($im, 70, 110, 170);
   imagefilledrectangle($im, 0, 0, $w, $h, $white);
-  imagestring($im, 5, 10, 10, "Push: registrations/s, one PHP process (median of runs; higher is better)", $ink);
-  $max = max($bars) * 1.1; $span = $w - $left - 110;
+  imagestring($im, 5, 10, 10, "Push: registrations/s, one PHP process (median of runs; x = ratio to LPUSH alone, same round)", $ink);
+  $max = max($bars) * 1.1; $span = $w - $left - 150;
   for ($g = 0; $g <= 4; $g++) {
     $gx = $left + (int)($span * $g / 4); imageline($im, $gx, 40, $gx, $h - 25, $grid);
     imagestring($im, 2, $gx - 10, $h - 22, number_format($max * $g / 4 / 1000, 1) . 'k', $ink);
@@ -229,7 +230,7 @@ if ($bars && function_exists('imagecreatetruecolor')) {
     imagestring($im, 3, 10, $y + 8, substr(str_replace('×', 'x', $label), 0, 46), $ink);
     $bw = (int)($span * $v / $max);
     imagefilledrectangle($im, $left, $y + 4, $left + max(1, $bw), $y + $rowh - 6, str_starts_with($label, 'reg_buffer') ? $ours : $them);
-    imagestring($im, 3, $left + $bw + 6, $y + 8, number_format($v, 0, '.', ','), $ink);
+    imagestring($im, 3, $left + $bw + 6, $y + 8, number_format($v, 0, '.', ',') . ($ratios[$label] !== null ? sprintf(' (%.2fx)', $ratios[$label]) : ''), $ink);
     $y += $rowh;
   }
   imagepng($im, "$outdir/push.png");
