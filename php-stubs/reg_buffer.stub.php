@@ -12,7 +12,7 @@
  *       store, which honours SSL_CERT_FILE), redis+unix:///path/to.sock[?db=N].
  *       The password never appears in exceptions or phpinfo().
  * - reg_buffer.key_prefix         string  "regbuf:"
- *       Prefix of every key the extension writes, so two sites can share one Redis.
+ *       Prefix of every key the extension writes, so two sites can share one Redis ("" means no prefix).
  * - reg_buffer.connect_timeout_ms int     1000
  *       How long to wait for a TCP/unix connection before ConnectionException.
  * - reg_buffer.timeout_ms         int     1000
@@ -41,7 +41,8 @@ namespace {
  * @param string|null $unique_key   e.g. the attendee's e-mail: a second push with the same key for the same event
  *                                  returns false and buffers nothing, for reg_buffer.dedupe_ttl seconds
  * @return string|false the registration id (26 characters, unique, ordered by time), or false for a duplicate
- * @throws \ValueError                  event id <= 0, INF/NAN, too deep, over max_payload_bytes, invalid UTF-8
+ * @throws \ValueError                  event id <= 0, INF/NAN, too deep, over max_payload_bytes, invalid UTF-8,
+ *                                      an empty unique key or one over 1024 bytes
  * @throws \TypeError                   objects, resources or closures inside the registration
  * @throws \RegBuffer\ConnectionException Redis unreachable, timed out or the connection broke; getRegistrationId()
  *                                      tells the id that was tried (the write may or may not have happened)
@@ -58,7 +59,7 @@ function reg_buffer_push(int $event_id, array $registration, ?string $unique_key
  * runs; a batch not acknowledged before its lease ends is handed out again by a later flush (at-least-once).
  * Events are served round robin, so a busy event cannot keep a quiet one waiting.
  *
- * @throws \ValueError $limit or $lease_seconds <= 0, $limit > 10000
+ * @throws \ValueError $limit or $lease_seconds <= 0, $limit > 10000, $lease_seconds over one year
  * @throws \RegBuffer\ConnectionException
  */
 function reg_buffer_flush(int $limit = 500, int $lease_seconds = 300): array {}
@@ -66,6 +67,7 @@ function reg_buffer_flush(int $limit = 500, int $lease_seconds = 300): array {}
 /**
  * Tells that a batch is stored: its registrations leave Redis for good.
  *
+ * @param string $batch the `batch` of a reg_buffer_flush() result ('' is accepted and acknowledges nothing)
  * @return int how many registrations it removed (0 for a batch already acknowledged, unknown, or whose lease ran
  *             out and was handed out again)
  * @throws \RegBuffer\ConnectionException
@@ -85,7 +87,7 @@ function reg_buffer_stats(): array {}
  * The still-buffered (pending or in flight) registrations of one event pushed between $from and $to (Unix seconds,
  * inclusive), oldest first, at most $limit; same row shape as reg_buffer_flush().
  *
- * @throws \ValueError $event_id <= 0 or $limit <= 0
+ * @throws \ValueError $event_id <= 0, $limit <= 0, or a NAN bound
  * @throws \RegBuffer\ConnectionException
  */
 function reg_buffer_range(int $event_id, float $from, float $to, int $limit = 1000): array {}
@@ -94,9 +96,9 @@ function reg_buffer_range(int $event_id, float $from, float $to, int $limit = 10
  * Moves registrations buffered by the legacy PHP snippet (lists "event_reg_buffer:<event_id>" of JSON
  * {"timestamp": …, "registration_details": {…}}) into reg_buffer, keeping their timestamps. Uses SCAN, never KEYS;
  * each element moves atomically, so an interrupted import loses and doubles nothing. Elements that cannot be
- * decoded are quarantined.
+ * decoded are moved to the quarantine (counted in reg_buffer_stats()['quarantined'], not in the return value).
  *
- * @return int how many registrations it moved
+ * @return int how many registrations it moved into the buffer
  * @throws \RegBuffer\ConnectionException
  */
 function reg_buffer_import_legacy(string $pattern = 'event_reg_buffer:*'): int {}

@@ -98,8 +98,7 @@ impl<'a> Buffer<'a> {
             .arg(score_ms(micros))
             .arg(event_id)
             .arg(self.cfg.max_pending)
-            .arg(self.cfg.dedupe_ttl)
-            .arg(micros);
+            .arg(self.cfg.dedupe_ttl);
         let reply: i64 = with_connection(self.cfg, |c| call.invoke(c)).map_err(|e| e.with_registration_id(&id))?;
         match reply {
             1 => Ok(PushOutcome::Buffered(id)),

@@ -61,8 +61,7 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
 /// by its id, a repeated claim leaves the first batch to come back when its lease ends — and a timeout is never
 /// retried, so a stalled Redis costs one timeout, not two.
 pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
-    let server = cfg.redacted_url();
-    let made_for = (cfg.redis_url.clone(), cfg.connect_timeout, cfg.timeout);
+    let server = || cfg.redacted_url();
     let pid = std::process::id();
 
     let mut pooled = CONNECTION.with(|c| c.borrow_mut().take());
@@ -70,7 +69,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
         if p.pid != pid {
             // Inherited from the parent across a fork: the socket is the parent's. Forget it without a goodbye.
             std::mem::forget(pooled.take());
-        } else if p.made_for != made_for {
+        } else if p.made_for.0 != cfg.redis_url || (p.made_for.1, p.made_for.2) != (cfg.connect_timeout, cfg.timeout) {
             pooled = None;
         }
     }
@@ -79,12 +78,14 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
         let mut current = match pooled.take() {
             Some(p) => p,
             None => {
-                check_breaker(cfg, &server)?;
+                check_breaker(cfg, &server())?;
                 match connect(cfg) {
-                    Ok(connection) => Pooled { pid, made_for: made_for.clone(), connection },
+                    Ok(connection) => {
+                        Pooled { pid, made_for: (cfg.redis_url.clone(), cfg.connect_timeout, cfg.timeout), connection }
+                    }
                     Err(e) => {
                         trip_breaker(cfg);
-                        return Err(Error::from_redis(&e, &server));
+                        return Err(Error::from_redis(&e, &server()));
                     }
                 }
             }
@@ -92,7 +93,12 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
         match op(&mut current.connection) {
             Ok(value) => {
                 CONNECTION.with(|c| *c.borrow_mut() = Some(current));
-                FAILURES.with(|f| f.borrow_mut().remove(&cfg.redis_url));
+                FAILURES.with(|f| {
+                    let mut failures = f.borrow_mut();
+                    if !failures.is_empty() {
+                        failures.remove(&cfg.redis_url);
+                    }
+                });
                 return Ok(value);
             }
             Err(e) if reused && e.is_connection_dropped() && !e.is_timeout() => {
@@ -106,7 +112,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
                 } else {
                     CONNECTION.with(|c| *c.borrow_mut() = Some(current));
                 }
-                return Err(Error::from_redis(&e, &server));
+                return Err(Error::from_redis(&e, &server()));
             }
         }
     }

@@ -10,36 +10,41 @@ use crate::core::error::{Error, Result};
 
 /// A PHP array as a registration value.
 pub fn registration(ht: &ZendHashTable) -> Result<Value> {
-    array(ht, 1, "registration")
+    array(ht, 1).map_err(|e| Error { message: format!("registration{}", e.message), ..e })
 }
 
-fn array(ht: &ZendHashTable, depth: usize, path: &str) -> Result<Value> {
-    codec::check_depth(depth)?;
+/// Errors name the offending element by its path: each level prepends its key as the error travels up, so the
+/// path is only built when something is refused.
+fn at(key: &str, e: Error) -> Error {
+    let sep = if e.message.starts_with('[') || e.message.starts_with(' ') { "" } else { " " };
+    Error { message: format!("[{key}]{sep}{}", e.message), ..e }
+}
+
+fn array(ht: &ZendHashTable, depth: usize) -> Result<Value> {
+    codec::check_depth(depth).map_err(|e| Error { message: format!(" {}", e.message), ..e })?;
     let mut iter = ht.iter();
-    let mut list: Vec<Value> = Vec::new();
+    let mut list: Vec<Value> = Vec::with_capacity(ht.len());
     let mut map: Option<Map<String, Value>> = None;
     let mut position: i64 = 0;
     while let Some((key, value)) = iter.next_zval() {
         let key_text = if let Some(i) = key.long() {
             if map.is_none() && i == position {
                 position += 1;
-                let here = format!("{path}[{i}]");
-                list.push(scalar_or_array(value, depth, &here)?);
+                list.push(scalar_or_array(value, depth).map_err(|e| at(&i.to_string(), e))?);
                 continue;
             }
             i.to_string()
         } else {
             let bytes = key.zend_str().map(ZendStr::as_bytes).unwrap_or_default();
             std::str::from_utf8(bytes)
-                .map_err(|_| Error::invalid(format!("{path} has a key that is not valid UTF-8")))?
+                .map_err(|_| Error::invalid(" has a key that is not valid UTF-8"))?
                 .to_owned()
         };
         let map = map.get_or_insert_with(|| {
             // Keys seen so far were 0..n in order: they become the first entries of the map.
             list.drain(..).enumerate().map(|(i, v)| (i.to_string(), v)).collect()
         });
-        let here = format!("{path}[{key_text}]");
-        let converted = scalar_or_array(value, depth, &here)?;
+        let converted = scalar_or_array(value, depth).map_err(|e| at(&key_text, e))?;
         map.insert(key_text, converted);
     }
     Ok(match map {
@@ -48,32 +53,31 @@ fn array(ht: &ZendHashTable, depth: usize, path: &str) -> Result<Value> {
     })
 }
 
-fn scalar_or_array(zv: &Zval, depth: usize, path: &str) -> Result<Value> {
+fn scalar_or_array(zv: &Zval, depth: usize) -> Result<Value> {
     let zv = zv.dereference();
     Ok(match zv.get_type() {
         DataType::Null => Value::Null,
         DataType::True => Value::Bool(true),
         DataType::False => Value::Bool(false),
         DataType::Long => Value::from(zv.long().unwrap_or_default()),
-        DataType::Double => codec::float(zv.double().unwrap_or_default())
-            .map_err(|e| Error::invalid(format!("{path}: {}", e.message)))?,
+        DataType::Double => {
+            codec::float(zv.double().unwrap_or_default()).map_err(|e| Error { message: format!(": {}", e.message), ..e })?
+        }
         DataType::String => {
             let bytes = zv.zend_str().map(ZendStr::as_bytes).unwrap_or_default();
             Value::String(
                 std::str::from_utf8(bytes)
-                    .map_err(|_| Error::invalid(format!("{path} is not valid UTF-8; encode binary data (base64) first")))?
+                    .map_err(|_| Error::invalid(" is not valid UTF-8; encode binary data (base64) first"))?
                     .to_owned(),
             )
         }
         DataType::Array => match zv.array() {
-            Some(ht) => array(ht, depth + 1, path)?,
+            Some(ht) => array(ht, depth + 1)?,
             None => Value::Array(Vec::new()),
         },
-        DataType::Object(_) => {
-            return Err(Error::wrong_type(format!("{path} is an object; only scalars, null and arrays can be buffered")))
-        }
-        DataType::Resource => return Err(Error::wrong_type(format!("{path} is a resource; it cannot be buffered"))),
-        other => return Err(Error::wrong_type(format!("{path} has type {other:?}, which cannot be buffered"))),
+        DataType::Object(_) => return Err(Error::wrong_type(" is an object; only scalars, null and arrays can be buffered")),
+        DataType::Resource => return Err(Error::wrong_type(" is a resource; it cannot be buffered")),
+        other => return Err(Error::wrong_type(format!(" has type {other:?}, which cannot be buffered"))),
     })
 }
 

@@ -99,7 +99,8 @@ extern "C" fn ack(ex: &mut ExecuteData, retval: &mut Zval) {
     call(ex, retval, |ex| {
         let mut args = Args::new(ex, "reg_buffer_ack", ACK_PARAMS, 1)?;
         let batch = args.bytes(0, false)?.unwrap_or_default();
-        let batch = String::from_utf8(batch).map_err(|_| Error::invalid("batch is not a batch id"))?;
+        // A string that is not UTF-8 cannot name a batch of ours: like any unknown batch, it acknowledges nothing.
+        let Ok(batch) = String::from_utf8(batch) else { return Ok(long(0)) };
         let cfg = settings::config()?;
         Ok(long(Buffer::new(&cfg).ack(&batch)?))
     })

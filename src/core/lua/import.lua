@@ -1,7 +1,7 @@
 -- Moves the oldest elements of a legacy list into the buffer, atomically. KEYS: legacy list, queue, data, time
 -- index, ready, oldest, stats, quarantine. ARGV: prefix, event id, n, then n × (expected element, id, entry or '',
--- score, reason), oldest element first. Returns n moved (buffered + quarantined), or -1 when the list's tail is no
--- longer what the caller read (someone else took it): the caller reads again.
+-- score, reason), oldest element first. Returns how many were buffered (malformed ones go to the quarantine), or
+-- -1 when the list's tail is no longer what the caller read (someone else took it): the caller reads again.
 local n = tonumber(ARGV[3])
 local tail = redis.call('LRANGE', KEYS[1], -n, -1)
 if #tail ~= n then return -1 end
@@ -28,4 +28,4 @@ for i = 1, n do
 end
 redis.call('HINCRBY', KEYS[7], 'buffered', buffered)
 redis.call('HINCRBY', KEYS[7], 'pushed', buffered)
-return n
+return buffered

@@ -1,5 +1,5 @@
 -- Buffers one registration. KEYS: queue, data, time index, ready, oldest, stats[, unique marker]
--- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl, ready score
+-- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl
 -- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), 0 duplicate,
 -- -1 at capacity.
 local id = ARGV[2]
@@ -19,7 +19,11 @@ if KEYS[7] then redis.call('SET', KEYS[7], id, 'EX', ARGV[7]) end
 redis.call('HSET', KEYS[2], id, ARGV[3])
 redis.call('RPUSH', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[4], id)
-redis.call('ZADD', KEYS[4], 'NX', ARGV[8], ARGV[5])
+if not redis.call('ZSCORE', KEYS[4], ARGV[5]) then
+  -- Newly ready: ordered against served events by the same (Redis) clock the claim uses.
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[4], t[1] .. string.format('%06d', tonumber(t[2])), ARGV[5])
+end
 redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[6], 'buffered', 1)
 redis.call('HINCRBY', KEYS[6], 'pushed', 1)
