@@ -45,6 +45,10 @@ run_tests() {
     step "end-to-end: WordPress + MariaDB + Redis"
     tests/e2e/run.sh
   fi
+  if [ -x tests/faults/run.sh ]; then
+    step "fault and hostile-input suite (short)"
+    tests/faults/run.sh --short
+  fi
   if [ -x bench/run.sh ]; then
     step "bench smoke run (--quick), so the benchmark never rots"
     bench/run.sh --quick
@@ -62,6 +66,12 @@ bench() {
   bench/run.sh "$@"
 }
 
+soak() {
+  build
+  [ -x tests/faults/run.sh ] || { echo "tests/faults/run.sh is missing" >&2; exit 1; }
+  tests/faults/run.sh --soak "$@"
+}
+
 cmd=${1:-build}; shift || true
 case "$cmd" in
   deps) deps ;;
@@ -69,5 +79,6 @@ case "$cmd" in
   test) run_tests ;;
   demo) demo "$@" ;;
   bench) bench "$@" ;;
-  *) echo "usage: ./build.sh [deps|build|test|demo|bench [--quick]]" >&2; exit 2 ;;
+  soak) soak "$@" ;;
+  *) echo "usage: ./build.sh [deps|build|test|demo|bench [--quick]|soak]" >&2; exit 2 ;;
 esac
