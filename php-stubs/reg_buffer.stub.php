@@ -77,7 +77,8 @@ function reg_buffer_ack(string $batch): int {}
 /**
  * Buffer statistics: pending, in_flight, buffered, events (events with pending data), oldest_pending_age
  * (seconds, or null), quarantined, maxmemory_policy (null where CONFIG GET is refused; anything but "noeviction"
- * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered.
+ * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered, and
+ * lost (ids whose stored data had vanished, e.g. evicted under a policy other than noeviction).
  *
  * @throws \RegBuffer\ConnectionException
  */
