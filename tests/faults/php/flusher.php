@@ -1,0 +1,63 @@
+<?php
+// A faithful flusher: reg_buffer_flush -> one multi-row INSERT IGNORE in a transaction -> COMMIT -> reg_buffer_ack.
+// Args: table lease limit mode marker_dir [max_batches]
+//   mode = loop               flush until max_batches stored or the buffer is empty (tolerates errors)
+//   mode = stop:STAGE         at STAGE (before_claim, after_claim, before_insert, after_commit) write
+//                             MARKER_DIR/STAGE and hold still there (the harness SIGKILLs it); before_insert
+//                             writes the marker and then sends the INSERT (which the harness keeps blocked).
+// Writes MARKER_DIR/stats.<pid> (claimed inserted acked errors) at a normal end.
+declare(strict_types=1);
+require __DIR__ . '/lib.php';
+
+[, $table, $lease, $limit, $mode, $markers] = $argv;
+$max = (int) ($argv[6] ?? 1000);
+use_buffer(fenv('FAULTS_URL'), fenv('FAULTS_PREFIX'), ['retry_interval_ms' => 100]);
+$stopAt = str_starts_with($mode, 'stop:') ? substr($mode, 5) : null;
+$db = db();
+$db->query('SET SESSION innodb_lock_wait_timeout = ' . (int) fenv('FAULTS_LOCK_WAIT', '50'));
+$hold = function (string $stage) use ($stopAt, $markers) {
+    if ($stage === $stopAt) {
+        file_put_contents("$markers/$stage", (string) getmypid());
+        if ($stage !== 'before_insert') {
+            sleep(60); // killed here
+            exit(3);
+        }
+    }
+};
+$c = ['claimed' => 0, 'inserted' => 0, 'acked' => 0, 'errors' => [], 'batches' => 0, 'ids' => []];
+for ($n = 0; $n < $max; $n++) {
+    try {
+        $hold('before_claim');
+        $b = reg_buffer_flush((int) $limit, (int) $lease);
+        if ($b['rows'] === []) {
+            if ($stopAt !== null) {
+                usleep(20_000);
+                continue;
+            }
+            break;
+        }
+        $hold('after_claim');
+        $c['claimed'] += count($b['rows']);
+        if (getenv('FAULTS_RECORD_IDS')) {
+            foreach ($b['rows'] as $row) {
+                $c['ids'][] = $row['id'];
+            }
+        }
+        $c['inserted'] += store_rows($db, $table, $b['rows'], 'flush', $hold);
+        $c['acked'] += reg_buffer_ack($b['batch']);
+        $c['batches']++;
+    } catch (Throwable $e) {
+        $code = $e instanceof mysqli_sql_exception ? 'mysql ' . $e->getCode() : get_class($e);
+        $c['errors'][$code] = ($c['errors'][$code] ?? 0) + 1;
+        if ($e instanceof mysqli_sql_exception) {
+            try {
+                $db->close();
+            } catch (Throwable $ignored) {
+            }
+            $db = db();
+            $db->query('SET SESSION innodb_lock_wait_timeout = ' . (int) fenv('FAULTS_LOCK_WAIT', '50'));
+        }
+        usleep(50_000);
+    }
+}
+file_put_contents("$markers/stats." . getmypid(), json_encode($c));

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
+#   tests/faults/run.sh --short            a few minutes (./build.sh test)
+#   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
+#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s8, or rust)
+# Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so").
+# Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+HERE=$ROOT/tests/faults
+
+MODE=short
+case "${1:-}" in
+  --short) MODE=short; shift ;;
+  --soak) MODE=soak; shift ;;
+  "") ;;
+  -*) echo "usage: $0 [--short|--soak] [scenario...]" >&2; exit 2 ;;
+esac
+ONLY=("$@")
+
+# shellcheck source=../lib/stack.sh
+. "$ROOT/tests/lib/stack.sh"
+
+php -m | grep -qx reg_buffer || [ -n "${FAULTS_PHP_ARGS:-}" ] || { echo "reg_buffer is not loaded (./build.sh build)" >&2; exit 1; }
+
+FAULTS_TMP=$(mktemp -d /tmp/reg_buffer_faults.XXXXXX)
+FAULTS_DB=reg_buffer_faults_$$
+FAULTS_SEED=${FAULTS_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+export FAULTS_TMP FAULTS_DB FAULTS_SEED FAULTS_MODE=$MODE
+
+cleanup() {
+  local f pid
+  # Every redis-server the scenarios started writes its pidfile under FAULTS_TMP: kill exactly those.
+  for f in "$FAULTS_TMP"/*/redis.pid "$FAULTS_TMP"/*/*/redis.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  done
+  mysql -uroot -e "DROP DATABASE IF EXISTS \`$FAULTS_DB\`" 2>/dev/null || true
+  rm -rf "$FAULTS_TMP"
+}
+trap cleanup EXIT
+
+stack_mariadb_ensure
+mysql -uroot -e "CREATE DATABASE \`$FAULTS_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+
+echo "fault suite: mode=$MODE seed=$FAULTS_SEED tmp=$FAULTS_TMP db=$FAULTS_DB"
+RESULTS=$FAULTS_TMP/results.jsonl
+: > "$RESULTS"
+
+# shellcheck disable=SC2086 # FAULTS_PHP_ARGS is a list of options on purpose.
+run_php() { php ${FAULTS_PHP_ARGS:-} "$@"; }
+
+want() {
+  [ ${#ONLY[@]} -eq 0 ] && return 0
+  local s; for s in "${ONLY[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1
+}
+
+scenario() {
+  local name=$1 file=$2 out rc=0
+  want "$name" || return 0
+  out=$FAULTS_TMP/$name.out
+  printf '\n--> %s (%s)\n' "$name" "$file"
+  run_php "$HERE/php/$file" > "$out" 2> >(tee "$FAULTS_TMP/$name.err" | tail -n 40 >&2) || rc=$?
+  if grep -q '^RESULT ' "$out"; then
+    grep '^RESULT ' "$out" | sed 's/^RESULT //' >> "$RESULTS"
+  else
+    printf '{"class":"%s (crashed, exit %d)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["no result line"],"notes":[]}\n' \
+      "$name" "$rc" >> "$RESULTS"
+  fi
+  grep -v '^RESULT ' "$out" || true
+  if [ "$rc" -ne 0 ] && grep -q '^RESULT ' "$out"; then
+    printf '{"class":"%s (exit %d)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["non-zero exit"],"notes":[]}\n' \
+      "$name" "$rc" >> "$RESULTS"
+  fi
+}
+
+scenario s1 s1_flusher_kill.php
+
+printf '\n==================== fault suite summary (%s, seed %s) ====================\n' "$MODE" "$FAULTS_SEED"
+php "$HERE/php/report.php" "$RESULTS"
