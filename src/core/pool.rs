@@ -124,7 +124,12 @@ fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
     TLS_PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let client = redis::Client::open(cfg.redis_url.as_str())?;
+    use redis::IntoConnectionInfo;
+    let info = cfg.redis_url.as_str().into_connection_info()?;
+    // Name the clients in CLIENT LIST, so an operator can tell reg_buffer's connections apart (sent in the same
+    // round trip as AUTH and SELECT).
+    let settings = info.redis_settings().clone().set_lib_name("reg_buffer", env!("CARGO_PKG_VERSION"));
+    let client = redis::Client::open(info.set_redis_settings(settings))?;
     let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
     connection.set_read_timeout(Some(cfg.timeout))?;
     connection.set_write_timeout(Some(cfg.timeout))?;
