@@ -30,7 +30,7 @@ for ($i = 0; $i < (int) $count; $i++) {
         $tally['ok']++;
     } catch (RegBuffer\Exception $e) {
         $id = $e->getRegistrationId() ?? ('nopush' . bin2hex(random_bytes(10)));
-        $cls = get_class($e) . ': ' . substr($e->getMessage(), 0, 60);
+        $cls = get_class($e) . ': ' . preg_replace(['/\d+/', '/redis:\/\/\S+/'], ['N', 'URL'], substr($e->getMessage(), 0, 90));
         $errors[$cls] = ($errors[$cls] ?? 0) + 1;
         store_direct($table, $id, $event, $data, null);
         ledger_add($ledger, 'direct', $id, $ref);
