@@ -82,24 +82,29 @@ impl<'a> Buffer<'a> {
         let id = id::new_id(micros);
         let entry = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
         let k = &self.keys;
-        let mut call = PUSH.prepare_invoke();
-        call.key(k.queue(event_id))
-            .key(k.data(event_id))
-            .key(k.time_index(event_id))
-            .key(k.ready())
-            .key(k.oldest())
-            .key(k.stats());
+        let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats()];
         if let Some(key) = unique_key {
-            call.key(k.unique_marker(event_id, key));
+            keys.push(k.unique_marker(event_id, key));
         }
-        call.arg(k.prefix())
-            .arg(&id)
-            .arg(entry)
-            .arg(score_ms(micros))
-            .arg(event_id)
-            .arg(self.cfg.max_pending)
-            .arg(self.cfg.dedupe_ttl);
-        let reply: i64 = with_connection(self.cfg, |c| call.invoke(c)).map_err(|e| e.with_registration_id(&id))?;
+        let score = score_ms(micros);
+        let mut attempt = 0;
+        let reply: i64 = with_connection(self.cfg, |c| {
+            attempt += 1;
+            let mut call = PUSH.prepare_invoke();
+            for key in &keys {
+                call.key(key);
+            }
+            call.arg(k.prefix())
+                .arg(&id)
+                .arg(&entry)
+                .arg(&score)
+                .arg(event_id)
+                .arg(self.cfg.max_pending)
+                .arg(self.cfg.dedupe_ttl)
+                .arg(if attempt > 1 { "1" } else { "0" });
+            call.invoke(c)
+        })
+        .map_err(|e| e.with_registration_id(&id))?;
         match reply {
             1 => Ok(PushOutcome::Buffered(id)),
             0 => Ok(PushOutcome::Duplicate),

@@ -17,11 +17,13 @@ pub struct StoredRegistration {
     pub unique_key: Option<Vec<u8>>,
     /// The data exactly as stored: a JSON array or object.
     pub json: String,
+    /// The same data, parsed once when the entry was decoded.
+    pub value: Value,
 }
 
 impl StoredRegistration {
-    pub fn data(&self) -> Result<Value> {
-        serde_json::from_str(&self.json).map_err(|e| Error::invalid(format!("stored data is not JSON: {e}")))
+    pub fn data(&self) -> &Value {
+        &self.value
     }
 }
 
@@ -94,7 +96,7 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     if !(value.is_object() || value.is_array()) {
         return Err(bad("data is not an array"));
     }
-    Ok(StoredRegistration { registered_at_micros, unique_key, json: json.to_owned() })
+    Ok(StoredRegistration { registered_at_micros, unique_key, json: json.to_owned(), value })
 }
 
 fn split_field(s: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -127,7 +129,7 @@ mod tests {
         let back = decode(&stored).unwrap();
         assert_eq!(back.registered_at_micros, 1_700_000_000_123_456);
         assert_eq!(back.unique_key.as_deref(), Some(&b"ada@example.com"[..]));
-        let value = back.data().unwrap();
+        let value = back.data().clone();
         assert_eq!(value, data);
         assert_eq!(serde_json::to_string(&value).unwrap(), serde_json::to_string(&data).unwrap());
         let keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
@@ -138,7 +140,7 @@ mod tests {
     fn floats_keep_every_bit_and_stay_floats() {
         for f in [0.1, 1.0, -0.0, f64::MAX, f64::MIN_POSITIVE, 5e-324, 123456789.123456789, 1e21] {
             let data = json!([float(f).unwrap()]);
-            let back = decode(&encode(&data, 1, None, 1000).unwrap()).unwrap().data().unwrap();
+            let back = decode(&encode(&data, 1, None, 1000).unwrap()).unwrap().data().clone();
             let g = back[0].as_f64().unwrap();
             assert_eq!(g.to_bits(), f.to_bits(), "{f}");
             assert!(back[0].is_f64(), "{f} came back as an int");

@@ -119,7 +119,7 @@ pub fn set_bytes(zv: &mut Zval, bytes: &[u8]) {
 
 /// A buffered registration as the row flush and range return.
 pub fn row(reg: &BufferedRegistration) -> Result<Zval> {
-    let data = reg.stored.data()?;
+    let data = reg.stored.data();
     let mut ht = ZendHashTable::with_capacity(6);
     let mut field = |name: &str, zv: Zval| {
         let _ = ht.insert(name, zv);
@@ -139,7 +139,7 @@ pub fn row(reg: &BufferedRegistration) -> Result<Zval> {
         None => key.set_null(),
     }
     field("unique_key", key);
-    field("data", to_zval(&data));
+    field("data", to_zval(data));
     let mut json = Zval::new();
     set_bytes(&mut json, reg.stored.json.as_bytes());
     field("json", json);

@@ -1,9 +1,10 @@
 -- Buffers one registration. KEYS: queue, data, time index, ready, oldest, stats[, unique marker]
--- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl
+-- ARGV: prefix, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl, repeat (1 when this
+-- push is sent again on a new connection after the first attempt's connection broke)
 -- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), 0 duplicate,
 -- -1 at capacity.
 local id = ARGV[2]
-if redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
+if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
 if KEYS[7] then
   -- A duplicate is a duplicate even when the buffer is full: check the marker before the cap.
   local holder = redis.call('GET', KEYS[7])
@@ -20,11 +21,12 @@ redis.call('HSET', KEYS[2], id, ARGV[3])
 redis.call('RPUSH', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[4], id)
 if not redis.call('ZSCORE', KEYS[4], ARGV[5]) then
-  -- Newly ready: ordered against served events by the same (Redis) clock the claim uses.
+  -- Newly ready: ordered against served events by the same (Redis) clock the claim uses. An event that is
+  -- already ready is in the oldest index too, with an older registration.
   local t = redis.call('TIME')
   redis.call('ZADD', KEYS[4], t[1] .. string.format('%06d', tonumber(t[2])), ARGV[5])
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
 end
-redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
 redis.call('HINCRBY', KEYS[6], 'buffered', 1)
 redis.call('HINCRBY', KEYS[6], 'pushed', 1)
 return 1
