@@ -81,6 +81,7 @@ scenario s2 s2_redis_kill.php
 scenario s3 s3_mysql_trouble.php
 scenario s4 s4_concurrency.php
 scenario s5 s5_capacity.php
+scenario s6 s6_fuzz.php
 
 printf '\n==================== fault suite summary (%s, seed %s) ====================\n' "$MODE" "$FAULTS_SEED"
 php "$HERE/php/report.php" "$RESULTS"

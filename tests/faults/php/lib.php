@@ -421,7 +421,7 @@ function result(string $class, int $faults, array $v, array $checks, array $note
     $line = ['class' => $class, 'faults' => $faults, 'accepted' => $v['accepted'] ?? 0, 'stored' => $v['stored'] ?? 0,
         'lost' => $v['lost'] ?? 0, 'doubled' => $v['doubled'] ?? 0, 'ok' => $failed === [], 'failed' => $failed,
         'notes' => $notes];
-    echo 'RESULT ' . json_encode($line, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE) . "\n";
+    echo 'RESULT ' . json_encode($line, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR) . "\n";
 }
 
 /** Totals of the pushers' summaries (ok / direct, and the exceptions that sent them to the fallback). */
