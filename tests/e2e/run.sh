@@ -334,6 +334,7 @@ the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer
 without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"
+. "$ROOT/tests/e2e/intake.sh" # fast intake (tests/e2e/intake.sh): adds its test before the uninstall test
 
 # ------------------------------------------------------------------------------------------------------ stack
 

@@ -32,6 +32,8 @@ require_once __DIR__ . '/includes/class-reg-buffer-flush-lock.php';
 require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
 require_once __DIR__ . '/includes/class-reg-buffer-source-hooks.php';
 require_once __DIR__ . '/includes/class-reg-buffer-rest-controller.php';
+require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
+require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
 require_once __DIR__ . '/includes/class-reg-buffer-plugin.php';
 require_once __DIR__ . '/includes/functions.php';
 

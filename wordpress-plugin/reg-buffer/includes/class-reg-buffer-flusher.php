@@ -144,6 +144,21 @@ final class Reg_Buffer_Flusher {
 		$claimed             = count( $rows );
 		$count               = $claimed; // Less the rows MySQL refused, if any.
 		$summary['claimed'] += $claimed;
+		/**
+		 * Filters a claimed batch before it is stored: return the rows to store (a callback that refuses rows sets
+		 * them aside itself, with their reason; they are acknowledged with the batch), or a WP_Error to leave the
+		 * whole batch un-acked until its lease ends. The fast intake's flush-time checks (Reg_Buffer_Intake).
+		 *
+		 * @param array  $rows  the batch's rows.
+		 * @param string $batch batch id.
+		 */
+		$rows = apply_filters( 'reg_buffer_flush_rows', $rows, $batch );
+		if ( is_wp_error( $rows ) ) {
+			Reg_Buffer_Registrar::report_error( 'flush', null, array( 'step' => 'screen', 'batch' => $batch, 'error' => $rows->get_error_message() ) );
+			return -1;
+		}
+		$summary['rejected'] += $claimed - count( $rows );
+		$count                = count( $rows );
 		$inserted            = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
 		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
 			// Maybe one bad row: store the others and set the bad ones aside rather than retry forever.

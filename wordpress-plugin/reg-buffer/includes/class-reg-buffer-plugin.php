@@ -39,6 +39,7 @@ final class Reg_Buffer_Plugin {
 		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
 		add_filter( 'site_status_tests', array( $this, 'site_health_tests' ) );
 		add_action( 'wp_initialize_site', array( $this, 'on_new_site' ), 100 );
+		Reg_Buffer_Intake::boot(); // Fast intake: its config file, the form token shortcode, flush-time checks.
 	}
 
 	/**

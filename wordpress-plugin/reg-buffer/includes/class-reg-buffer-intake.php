@@ -1,0 +1,341 @@
+<?php
+/**
+ * Owns the WordPress side of the fast intake (intake.php): the site's intake config file, minting form tokens,
+ * and the flush-time checks of registrations that came through the intake.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * intake.php does not load WordPress, so the plugin hands it what it needs in a generated PHP file:
+ * `<config dir>/<site id>.php` (default wp-content/reg-buffer-intake/, constant REG_BUFFER_INTAKE_CONFIG_DIR; the
+ * intake reads the same place from the fastcgi_param / env REG_BUFFER_INTAKE_CONFIG_DIR), mode 0640, group of
+ * wp-content (or REG_BUFFER_INTAKE_FILE_GROUP) so php-fpm can read it whoever wrote it. It holds the site's
+ * intake secret, the extension's ini values (Redis URL, key prefix, timeouts, limits) and is rewritten whenever
+ * they change (checked on `init`), e.g. after wp-config.php changed. Each site of a network has its own file.
+ */
+final class Reg_Buffer_Intake {
+
+	const SITE_OPTION   = 'reg_buffer_intake_site';
+	const CONFIG_OPTION = 'reg_buffer_intake_config';
+	const DEFAULT_TTL   = 2 * HOUR_IN_SECONDS;
+
+	/**
+	 * Hooks: keep the config file current, the shortcode, the flush-time checks.
+	 */
+	public static function boot(): void {
+		add_action( 'init', array( __CLASS__, 'maintain_config' ), 20 );
+		add_shortcode( 'reg_buffer_form_token', array( __CLASS__, 'shortcode' ) );
+		add_filter( 'reg_buffer_flush_rows', array( __CLASS__, 'screen_rows' ), 10, 2 );
+	}
+
+	/**
+	 * Whether the intake is on for this site (REG_BUFFER_INTAKE_DISABLED turns it off and removes its file).
+	 */
+	public static function is_enabled(): bool {
+		return ! ( defined( 'REG_BUFFER_INTAKE_DISABLED' ) && REG_BUFFER_INTAKE_DISABLED );
+	}
+
+	/**
+	 * This site's id in tokens and in the config file's name (16 random hex characters, made once).
+	 */
+	public static function site_id(): string {
+		$site = get_option( self::SITE_OPTION );
+		if ( ! is_string( $site ) || ! Reg_Buffer_Form_Token::is_site_id( $site ) ) {
+			$site = bin2hex( random_bytes( 8 ) );
+			update_option( self::SITE_OPTION, $site, true );
+		}
+		return $site;
+	}
+
+	/**
+	 * The HMAC key of this site's tokens: from REG_BUFFER_INTAKE_SECRET (wp-config.php) when defined, else from
+	 * wp-config's salts; per site, so a token of one site of a network is worthless on another.
+	 */
+	public static function secret(): string {
+		$key = defined( 'REG_BUFFER_INTAKE_SECRET' ) && strlen( (string) REG_BUFFER_INTAKE_SECRET ) >= 32 ? (string) REG_BUFFER_INTAKE_SECRET : wp_salt( 'nonce' );
+		return hash_hmac( 'sha256', 'reg_buffer_intake|' . get_current_blog_id() . '|' . self::site_id(), $key );
+	}
+
+	public static function config_dir(): string {
+		return defined( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) ? rtrim( (string) REG_BUFFER_INTAKE_CONFIG_DIR, '/' ) : WP_CONTENT_DIR . '/reg-buffer-intake';
+	}
+
+	public static function config_file(): string {
+		return self::config_dir() . '/' . self::site_id() . '.php';
+	}
+
+	/**
+	 * What intake.php needs for this site.
+	 */
+	public static function config(): array {
+		$ini = Reg_Buffer_Settings::ini_values();
+		if ( ! isset( $ini['reg_buffer.max_payload_bytes'] ) ) {
+			$ini['reg_buffer.max_payload_bytes'] = (string) Reg_Buffer_Settings::get( 'max_payload_bytes' );
+		}
+		ksort( $ini );
+		return array(
+			'version' => 1,
+			'site'    => self::site_id(),
+			'blog_id' => get_current_blog_id(),
+			'secret'  => self::secret(),
+			'ini'     => $ini,
+		);
+	}
+
+	/**
+	 * On `init`: writes the config file when it is missing or out of date, removes it when the intake is off.
+	 */
+	public static function maintain_config(): void {
+		if ( ! self::is_enabled() ) {
+			if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
+				wp_delete_file( self::config_file() );
+				delete_option( self::CONFIG_OPTION );
+			}
+			return;
+		}
+		$config = self::config();
+		$hash   = hash( 'sha256', serialize( $config ) . '|' . self::config_file() ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
+		if ( get_option( self::CONFIG_OPTION ) === $hash && is_readable( self::config_file() ) ) {
+			return;
+		}
+		if ( self::write_config( $config ) ) {
+			update_option( self::CONFIG_OPTION, $hash, true );
+		}
+	}
+
+	/**
+	 * Writes the config atomically (temp file + rename), 0640, readable by the web server's group.
+	 */
+	public static function write_config( array $config ): bool {
+		$dir = self::config_dir();
+		if ( ! is_dir( $dir ) && ! wp_mkdir_p( $dir ) ) {
+			self::log( "cannot create {$dir}" );
+			return false;
+		}
+		$group = defined( 'REG_BUFFER_INTAKE_FILE_GROUP' ) ? REG_BUFFER_INTAKE_FILE_GROUP : filegroup( dirname( $dir ) );
+		chmod( $dir, 0750 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		@chgrp( $dir, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only root or a member may; then the group is already ours.
+		// Guards in case the directory is web-served: nothing to list, nothing to read.
+		foreach ( array( 'index.php' => "<?php\n// Silence is golden.\n", '.htaccess' => "Require all denied\nDeny from all\n" ) as $name => $text ) {
+			if ( ! file_exists( "{$dir}/{$name}" ) ) {
+				file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			}
+		}
+		$file = $dir . '/' . $config['site'] . '.php';
+		$text = "<?php\n// Written by the reg_buffer plugin for intake.php (see readme.txt, Fast intake). Do not edit: it is rewritten.\n"
+			. "defined( 'REG_BUFFER_INTAKE' ) || exit;\nreturn " . var_export( $config, true ) . ";\n"; // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		$temp = $file . '.' . bin2hex( random_bytes( 4 ) ) . '.tmp';
+		$old  = umask( 0027 );
+		$ok   = false !== file_put_contents( $temp, $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		umask( $old );
+		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		if ( $ok ) {
+			@chgrp( $temp, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			$ok = rename( $temp, $file ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		}
+		if ( ! $ok ) {
+			wp_delete_file( $temp );
+			self::log( "cannot write {$file}" );
+			return false;
+		}
+		if ( function_exists( 'opcache_invalidate' ) ) {
+			opcache_invalidate( $file, true );
+		}
+		return true;
+	}
+
+	/**
+	 * A token for a form of event $event_id.
+	 *
+	 * @param int   $event_id the event.
+	 * @param array $args     ttl (seconds, default 2 h), uses (default 1).
+	 */
+	public static function mint( int $event_id, array $args = array() ): string {
+		$ttl  = max( 1, min( Reg_Buffer_Form_Token::MAX_TTL, (int) ( $args['ttl'] ?? self::DEFAULT_TTL ) ) );
+		$uses = max( 1, min( Reg_Buffer_Form_Token::MAX_USES, (int) ( $args['uses'] ?? 1 ) ) );
+		self::maintain_config(); // The intake must know the secret before the form is posted.
+		return Reg_Buffer_Form_Token::mint( self::secret(), self::site_id(), $event_id, time() + $ttl, $uses );
+	}
+
+	/**
+	 * Where a form posts: REG_BUFFER_INTAKE_URL (e.g. https://example.org/reg-buffer-intake, served by the nginx
+	 * location in readme.txt) or the plugin's intake.php; filter `reg_buffer_intake_url`.
+	 */
+	public static function url( int $event_id ): string {
+		$base = defined( 'REG_BUFFER_INTAKE_URL' ) ? (string) REG_BUFFER_INTAKE_URL : plugins_url( 'intake.php', REG_BUFFER_PLUGIN_FILE );
+		return (string) apply_filters( 'reg_buffer_intake_url', add_query_arg( 'event', $event_id, $base ), $event_id );
+	}
+
+	/**
+	 * [reg_buffer_form_token event="123" uses="1" ttl="7200"]: the hidden token field of a form posting to
+	 * reg_buffer_intake_url( 123 ).
+	 *
+	 * @param array|string $atts shortcode attributes.
+	 */
+	public static function shortcode( $atts ): string {
+		$atts  = shortcode_atts(
+			array(
+				'event' => 0,
+				'uses'  => 1,
+				'ttl'   => self::DEFAULT_TTL,
+			),
+			$atts,
+			'reg_buffer_form_token'
+		);
+		$event = absint( $atts['event'] );
+		if ( $event <= 0 ) {
+			return '';
+		}
+		$token = self::mint( $event, array( 'uses' => $atts['uses'], 'ttl' => $atts['ttl'] ) );
+		return '<input type="hidden" name="reg_buffer_token" value="' . esc_attr( $token ) . '" />';
+	}
+
+	/**
+	 * `reg_buffer_flush_rows`: registrations that came through the intake get WordPress's checks here, before
+	 * they are stored. Their intake marker is removed; string fields are sanitised (sanitize_textarea_field);
+	 * the event must be a published post (filter `reg_buffer_intake_event_open`); the filter
+	 * `reg_buffer_intake_registration` may change the fields or return a WP_Error to refuse them. Refused rows
+	 * are set aside in the reg_buffer_rejected option with their reason (like rows MySQL refuses) and are not
+	 * stored; the batch is acknowledged. Other rows pass untouched.
+	 *
+	 * @param array  $rows  the claimed batch.
+	 * @param string $batch batch id.
+	 * @return array|WP_Error the rows to store; WP_Error when the set-aside could not be saved (then the batch is
+	 *                        not acknowledged and comes back after its lease).
+	 */
+	public static function screen_rows( $rows, $batch = '' ) {
+		if ( ! is_array( $rows ) ) {
+			return $rows;
+		}
+		$rejected = array();
+		foreach ( $rows as $i => $row ) {
+			if ( ! is_array( $row['data'] ?? null ) || ! array_key_exists( '_reg_buffer_intake', $row['data'] ) ) {
+				continue;
+			}
+			$data = $row['data'];
+			unset( $data['_reg_buffer_intake'] );
+			$data = self::sanitize( $data );
+			if ( ! self::event_is_open( (int) $row['event_id'] ) ) {
+				$data = new WP_Error( 'reg_buffer_intake_event', __( 'The event is not open for registrations (not a published post).', 'reg-buffer' ) );
+			}
+			if ( ! is_wp_error( $data ) ) {
+				/**
+				 * Filters a registration that came through the fast intake, at flush: return the fields to store,
+				 * or a WP_Error to refuse it (it is set aside with the error's message).
+				 *
+				 * @param array $data the fields, sanitised.
+				 * @param array $row  the flushed row (id, event_id, registered_at, unique_key).
+				 */
+				$data = apply_filters( 'reg_buffer_intake_registration', $data, $row );
+			}
+			$json = is_array( $data ) ? Reg_Buffer_Registration::encode( $data ) : ( is_wp_error( $data ) ? $data : new WP_Error( 'reg_buffer_intake', 'refused' ) );
+			if ( is_wp_error( $json ) ) {
+				$rejected[] = array(
+					'id'            => (string) $row['id'],
+					'event_id'      => (int) $row['event_id'],
+					'registered_at' => (float) $row['registered_at'],
+					'unique_key'    => $row['unique_key'],
+					'json'          => (string) $row['json'],
+					'error'         => 'intake: ' . $json->get_error_message(),
+				);
+				unset( $rows[ $i ] );
+				continue;
+			}
+			$rows[ $i ]['data'] = $data;
+			$rows[ $i ]['json'] = $json;
+		}
+		if ( array() === $rejected ) {
+			return $rows;
+		}
+		if ( ! self::set_aside( $rejected ) ) {
+			return new WP_Error( 'reg_buffer_db', __( 'Registrations refused at flush could not be set aside; the batch stays buffered.', 'reg-buffer' ) );
+		}
+		Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => count( $rejected ), 'error' => $rejected[0]['error'] ) );
+		return array_values( $rows );
+	}
+
+	/**
+	 * Whether the event takes registrations: a published post, unless the filter says otherwise.
+	 */
+	private static function event_is_open( int $event_id ): bool {
+		/**
+		 * Filters whether event $event_id takes registrations from the fast intake (checked at flush).
+		 *
+		 * @param bool $open     default: the event is a published post.
+		 * @param int  $event_id the event.
+		 */
+		return (bool) apply_filters( 'reg_buffer_intake_event_open', 'publish' === get_post_status( $event_id ), $event_id );
+	}
+
+	/**
+	 * String fields through sanitize_textarea_field (tags, invalid UTF-8, stray octets removed; line breaks kept).
+	 */
+	private static function sanitize( array $data ): array {
+		foreach ( $data as $key => $value ) {
+			if ( is_array( $value ) ) {
+				$data[ $key ] = self::sanitize( $value );
+			} elseif ( is_string( $value ) ) {
+				$data[ $key ] = sanitize_textarea_field( $value );
+			}
+		}
+		return $data;
+	}
+
+	/**
+	 * Adds rows to the reg_buffer_rejected option (once per id: a redelivered batch adds nothing) and checks that
+	 * the database holds them before the batch may be acknowledged.
+	 */
+	private static function set_aside( array $rejected ): bool {
+		global $wpdb;
+		$list = Reg_Buffer_Store::rejected();
+		$ids  = array_flip( array_map( static fn( $r ) => (string) ( $r['id'] ?? '' ), $list ) );
+		foreach ( $rejected as $row ) {
+			if ( ! isset( $ids[ $row['id'] ] ) ) {
+				$list[] = $row;
+			}
+		}
+		update_option( Reg_Buffer_Store::REJECTED_OPTION, $list, false );
+		$stored = maybe_unserialize( (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Reg_Buffer_Store::REJECTED_OPTION ) ) );
+		$saved  = is_array( $stored ) ? array_flip( array_map( static fn( $r ) => (string) ( $r['id'] ?? '' ), $stored ) ) : array();
+		foreach ( $rejected as $row ) {
+			if ( ! isset( $saved[ $row['id'] ] ) ) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	private static function log( string $message ): void {
+		error_log( 'reg_buffer intake: ' . $message ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+}
+
+if ( ! function_exists( 'reg_buffer_form_token' ) ) {
+	/**
+	 * A signed, expiring token for a registration form of event $event_id, posted to reg_buffer_intake_url().
+	 * Put it in the form as `reg_buffer_token` (or use the [reg_buffer_form_token event="…"] shortcode).
+	 * Do not let a page cache share one page (and so one token) between visitors: its use limit is per token.
+	 *
+	 * @param int   $event_id the event (> 0).
+	 * @param array $args     ttl (seconds, default 7200), uses (registrations it may carry, default 1).
+	 */
+	function reg_buffer_form_token( $event_id, array $args = array() ): string {
+		return Reg_Buffer_Intake::mint( (int) $event_id, $args );
+	}
+}
+
+if ( ! function_exists( 'reg_buffer_intake_url' ) ) {
+	/**
+	 * The URL a registration form of event $event_id posts to (the fast intake).
+	 *
+	 * @param int $event_id the event.
+	 */
+	function reg_buffer_intake_url( $event_id ): string {
+		return Reg_Buffer_Intake::url( (int) $event_id );
+	}
+}
