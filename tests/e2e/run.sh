@@ -57,6 +57,8 @@ flush_until_empty() {
   return 1
 }
 total_of() { php -r '$t = json_decode($argv[1], true); echo json_encode($t[$argv[2]] ?? null);' "$FLUSH_TOTALS" "$1"; }
+# shellcheck source=ops.sh
+. "$ROOT/tests/e2e/ops.sh" # WP-CLI and admin page tests (OPS_TESTS)
 
 # ------------------------------------------------------------------------------------------------------ tests
 
@@ -332,6 +334,7 @@ a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer
+$OPS_TESTS
 without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"
 . "$ROOT/tests/e2e/intake.sh" # fast intake (tests/e2e/intake.sh): adds its test before the uninstall test

@@ -27,6 +27,8 @@ require_once __DIR__ . '/includes/class-reg-buffer-registration.php';
 require_once __DIR__ . '/includes/class-reg-buffer-outcome.php';
 require_once __DIR__ . '/includes/class-reg-buffer-store.php';
 require_once __DIR__ . '/includes/class-reg-buffer-status.php';
+require_once __DIR__ . '/includes/class-reg-buffer-history.php';
+require_once __DIR__ . '/includes/class-reg-buffer-quarantine.php';
 require_once __DIR__ . '/includes/class-reg-buffer-registrar.php';
 require_once __DIR__ . '/includes/class-reg-buffer-flush-lock.php';
 require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
@@ -34,6 +36,7 @@ require_once __DIR__ . '/includes/class-reg-buffer-source-hooks.php';
 require_once __DIR__ . '/includes/class-reg-buffer-rest-controller.php';
 require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
 require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
+require_once __DIR__ . '/includes/class-reg-buffer-admin.php';
 require_once __DIR__ . '/includes/class-reg-buffer-plugin.php';
 require_once __DIR__ . '/includes/functions.php';
 
@@ -45,4 +48,5 @@ Reg_Buffer_Plugin::instance()->boot();
 if ( defined( 'WP_CLI' ) && WP_CLI ) {
 	require_once __DIR__ . '/includes/class-reg-buffer-cli.php';
 	WP_CLI::add_command( 'reg-buffer', 'Reg_Buffer_CLI' );
+	WP_CLI::add_command( 'reg-buffer quarantine', 'Reg_Buffer_Quarantine_CLI' );
 }

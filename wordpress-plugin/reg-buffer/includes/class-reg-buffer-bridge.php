@@ -93,6 +93,14 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
+	 * The Redis URL the extension uses for the current site (for the quarantine's phpredis connection).
+	 */
+	public static function redis_url(): string {
+		self::configure();
+		return (string) ini_get( 'reg_buffer.redis_url' );
+	}
+
+	/**
 	 * Applies the current site's settings with ini_set, once per site switch.
 	 */
 	private static function configure(): void {

@@ -59,8 +59,9 @@ final class Reg_Buffer_Flusher {
 	/**
 	 * Flushes until the buffer is empty or a budget is spent; the rest waits for the next run.
 	 *
-	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds.
-	 * @return array summary: outcome (empty|budget|locked|error|direct), batches, claimed, inserted, duplicates,
+	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds, and
+	 *                      limit (stop after claiming this many registrations; 0 = no limit).
+	 * @return array summary: outcome (empty|budget|limit|locked|error|direct), batches, claimed, inserted, duplicates,
 	 *               acked, rejected (set aside, see Reg_Buffer_Store::insert_each()), seconds.
 	 */
 	public static function run( array $budget = array() ): array {
@@ -69,6 +70,7 @@ final class Reg_Buffer_Flusher {
 		$memory  = (int) ( $budget['memory'] ?? Reg_Buffer_Settings::get( 'flush_memory_budget' ) );
 		$size    = (int) ( $budget['batch_size'] ?? Reg_Buffer_Settings::get( 'batch_size' ) );
 		$lease   = (int) ( $budget['lease_seconds'] ?? Reg_Buffer_Settings::get( 'lease_seconds' ) );
+		$limit   = max( 0, (int) ( $budget['limit'] ?? 0 ) );
 		$summary = array(
 			'outcome'    => 'empty',
 			'batches'    => 0,
@@ -96,7 +98,11 @@ final class Reg_Buffer_Flusher {
 					$summary['outcome'] = 'budget';
 					break;
 				}
-				$claimed = self::flush_one_batch( $size, $lease, $lock, $summary );
+				if ( $limit > 0 && $summary['claimed'] >= $limit ) {
+					$summary['outcome'] = 'limit';
+					break;
+				}
+				$claimed = self::flush_one_batch( $limit > 0 ? min( $size, $limit - $summary['claimed'] ) : $size, $lease, $lock, $summary );
 				if ( $claimed <= 0 ) {
 					$summary['outcome'] = 0 === $claimed ? 'empty' : 'error';
 					break;

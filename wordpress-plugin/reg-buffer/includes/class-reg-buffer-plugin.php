@@ -30,6 +30,10 @@ final class Reg_Buffer_Plugin {
 	public function boot(): void {
 		add_filter( 'cron_schedules', array( 'Reg_Buffer_Flusher', 'add_schedule' ) );
 		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_Flusher', 'run_from_cron' ) );
+		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_History', 'maybe_sample' ), 20 );
+		if ( is_admin() ) {
+			Reg_Buffer_Admin::register();
+		}
 		add_action( 'reg_buffer_register', array( $this, 'on_register_action' ), 10, 3 );
 		add_action( 'rest_api_init', array( $this, 'register_rest_routes' ) );
 		add_action( 'plugins_loaded', array( 'Reg_Buffer_Source_Hooks', 'listen' ) );

@@ -58,14 +58,20 @@ final class Reg_Buffer_Status {
 	 */
 	public static function record_flush( array $summary ): void {
 		update_option( self::LAST_FLUSH_OPTION, $summary, false );
+		if ( 'error' === ( $summary['outcome'] ?? '' ) ) {
+			// One line per failed run (the cause was logged by Reg_Buffer_Registrar::report_error()).
+			error_log( 'reg_buffer: a flush run stopped on an error after ' . (int) $summary['acked'] . ' acknowledged registrations; the rest is retried after the lease' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		}
+		Reg_Buffer_History::maybe_sample();
 	}
 
 	/**
 	 * The status array of the current site.
 	 *
+	 * @param bool $full also count the stored rows (a COUNT(*) of the table; the history sampler skips it).
 	 * @return array<string,mixed>
 	 */
-	public static function report(): array {
+	public static function report( bool $full = true ): array {
 		$loaded = Reg_Buffer_Bridge::is_loaded();
 		$mode   = Reg_Buffer_Bridge::is_available() ? 'buffer' : 'direct';
 		$status = array(
@@ -80,10 +86,11 @@ final class Reg_Buffer_Status {
 			'key_prefix'        => Reg_Buffer_Settings::site_key_prefix(),
 			'fallbacks'         => self::fallbacks(),
 			'last_fallback'     => get_option( self::LAST_FALLBACK_OPTION, null ),
-			'stored'            => Reg_Buffer_Store::count(),
+			'stored'            => $full ? Reg_Buffer_Store::count() : null,
 			'set_aside'         => count( Reg_Buffer_Store::rejected() ),
 			'table'             => Reg_Buffer_Store::table(),
 			'schema_version'    => get_option( Reg_Buffer_Store::SCHEMA_OPTION, null ),
+			'wp_cron_disabled'  => defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON,
 			'next_flush'        => wp_next_scheduled( Reg_Buffer_Flusher::CRON_HOOK ) ?: null,
 			'last_flush'        => get_option( self::LAST_FLUSH_OPTION, null ),
 			'buffer'            => null,
@@ -96,40 +103,70 @@ final class Reg_Buffer_Status {
 				$status['buffer_error'] = $e->getMessage();
 			}
 		}
-		$status['warnings'] = self::warnings( $status );
+		$warnings                = self::warnings( $status );
+		$status['warnings']      = array_values( $warnings );
+		$status['warning_codes'] = array_keys( $warnings );
 		return $status;
 	}
 
 	/**
-	 * What an operator should act on, in words.
+	 * Minutes a registration may wait in Redis before the status warns (filter `reg_buffer_backlog_warning_minutes`).
+	 */
+	public static function backlog_warning_minutes(): int {
+		return max( 1, (int) apply_filters( 'reg_buffer_backlog_warning_minutes', 5 ) );
+	}
+
+	/**
+	 * What an operator should act on, in words, keyed by a short code (used to log each warning once).
 	 *
 	 * @param array<string,mixed> $status the report so far.
-	 * @return string[]
+	 * @return array<string,string>
 	 */
 	private static function warnings( array $status ): array {
 		$warnings = array();
 		$buffer   = is_array( $status['buffer'] ) ? $status['buffer'] : array();
+		$minutes  = self::backlog_warning_minutes();
 		if ( ! $status['extension_loaded'] ) {
-			$warnings[] = __( 'The reg_buffer extension is not loaded: every registration is a direct MySQL write.', 'reg-buffer' );
+			$warnings['extension_missing'] = __( 'The reg_buffer extension is not loaded: every registration is a direct MySQL write.', 'reg-buffer' );
 		}
 		if ( null !== $status['buffer_error'] ) {
-			$warnings[] = __( 'Redis is unreachable: registrations are written directly to MySQL until it returns.', 'reg-buffer' );
+			$warnings['redis_down'] = __( 'Redis is unreachable: registrations are written directly to MySQL until it returns.', 'reg-buffer' );
+		}
+		$last = is_array( $status['last_fallback'] ) ? $status['last_fallback'] : null;
+		if ( 'buffer' === $status['mode'] && null === $status['buffer_error'] && null !== $last && time() - (int) ( $last['time'] ?? 0 ) < 15 * MINUTE_IN_SECONDS ) {
+			/* translators: 1: minutes ago, 2: reason code */
+			$warnings['recent_fallback'] = sprintf( __( 'Registrations fell back to direct MySQL writes %1$d minutes ago (reason: %2$s). Nothing was lost; check Redis if it happens again.', 'reg-buffer' ), (int) floor( ( time() - (int) $last['time'] ) / 60 ), (string) ( $last['reason'] ?? '?' ) );
 		}
 		$policy = $buffer['maxmemory_policy'] ?? null;
 		if ( null !== $policy && 'noeviction' !== $policy ) {
 			/* translators: %s: Redis maxmemory-policy */
-			$warnings[] = sprintf( __( 'Redis maxmemory-policy is %s: buffered registrations can be evicted. Use noeviction.', 'reg-buffer' ), $policy );
+			$warnings['eviction_policy'] = sprintf( __( 'Redis maxmemory-policy is %s: buffered registrations can be evicted. Use noeviction.', 'reg-buffer' ), $policy );
 		}
-		if ( ( $buffer['oldest_pending_age'] ?? 0 ) > 5 * MINUTE_IN_SECONDS ) {
-			$warnings[] = __( 'Registrations have waited in Redis for over 5 minutes: is WP-Cron running? Busy sites should run `wp reg-buffer flush` from system cron.', 'reg-buffer' );
+		if ( ( $buffer['lost'] ?? 0 ) > 0 ) {
+			/* translators: %d: number of registrations */
+			$warnings['lost'] = sprintf( __( '%d buffered registrations vanished from Redis before they were flushed (evicted or deleted by hand). Check the eviction policy and who else writes to this Redis.', 'reg-buffer' ), (int) $buffer['lost'] );
+		}
+		$age = (float) ( $buffer['oldest_pending_age'] ?? 0 );
+		if ( $age > $minutes * MINUTE_IN_SECONDS ) {
+			$last_flush = is_array( $status['last_flush'] ) ? (int) ( $status['last_flush']['started_at'] ?? 0 ) : 0;
+			if ( time() - $last_flush > $minutes * MINUTE_IN_SECONDS ) {
+				$warnings['flush_not_running'] = $status['wp_cron_disabled']
+					/* translators: %d: minutes */
+					? sprintf( __( 'Registrations have waited in Redis for over %d minutes and no flush has run: WP-Cron is disabled (DISABLE_WP_CRON), so system cron must run `wp reg-buffer flush` every minute.', 'reg-buffer' ), $minutes )
+					/* translators: %d: minutes */
+					: sprintf( __( 'Registrations have waited in Redis for over %d minutes and no flush has run: WP-Cron only runs when someone visits the site. Busy sites should run `wp reg-buffer flush` from system cron.', 'reg-buffer' ), $minutes );
+			} else {
+				/* translators: %d: minutes */
+				$warnings['backlog'] = sprintf( __( 'Registrations have waited in Redis for over %d minutes although the flush runs: it is falling behind. Run `wp reg-buffer flush --until-empty`, or flush more often.', 'reg-buffer' ), $minutes );
+			}
 		}
 		if ( ( $buffer['quarantined'] ?? 0 ) > 0 ) {
 			/* translators: %d: number of registrations */
-			$warnings[] = sprintf( __( '%d buffered registrations could not be decoded and are quarantined in Redis.', 'reg-buffer' ), (int) $buffer['quarantined'] );
+			$warnings['quarantine'] = sprintf( __( '%d buffered registrations could not be decoded and are quarantined in Redis: retry or purge them on Tools > Registration buffer.', 'reg-buffer' ), (int) $buffer['quarantined'] );
 		}
 		if ( $status['set_aside'] > 0 ) {
 			/* translators: %d: number of registrations */
-			$warnings[] = sprintf( __( '%d registrations were refused by MySQL and set aside in the reg_buffer_rejected option; see its error messages.', 'reg-buffer' ), (int) $status['set_aside'] );
+			$warnings['set_aside'] = sprintf( __( '%d registrations were refused by MySQL and set aside in the reg_buffer_rejected option; see its error messages.', 'reg-buffer' ), (int) $status['set_aside'] );
 		}
 		return $warnings;
 	}
@@ -141,5 +178,6 @@ final class Reg_Buffer_Status {
 		delete_option( self::FALLBACKS_OPTION );
 		delete_option( self::LAST_FALLBACK_OPTION );
 		delete_option( self::LAST_FLUSH_OPTION );
+		Reg_Buffer_History::uninstall();
 	}
 }

@@ -1,0 +1,122 @@
+// Tools > Registration buffer in headless Chromium (Debian's chromium, driven by playwright-core) against the real
+// WordPress of the e2e stack: log in, open the page from the menu, check its numbers against reg_buffer_stats()
+// (read by PHP just before and just after the page was rendered), press Retry on a quarantined entry, check that a
+// request without the nonce is refused, and save screenshots.
+//
+// Env: E2E_BASE (http://127.0.0.1:PORT), E2E_HOST (the site's host), E2E_ADMIN_PASSWORD, E2E_RETRY (quarantine
+// entry to retry), E2E_ARTIFACTS (screenshot dir), E2E_STATUS_PHP + STACK_WP_HOST + STACK_WP_LOAD (status.php).
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) { console.error(`${name} is not set`); process.exit(2); }
+  return v;
+};
+const base = env('E2E_BASE');
+const host = env('E2E_HOST');
+const port = new URL(base).port;
+const site = `http://${host}:${port}`;
+const artifacts = env('E2E_ARTIFACTS');
+const retryEntry = env('E2E_RETRY');
+
+let failures = 0;
+const fail = (what) => { failures++; console.error(`  FAIL: ${what}`); };
+
+const STAT_KEYS = ['pending', 'in_flight', 'events', 'oldest_pending_age', 'quarantined', 'maxmemory_policy', 'pushed',
+  'duplicates', 'claimed', 'acked', 'redelivered', 'lost'];
+const PLUGIN_KEYS = ['fallbacks', 'stored', 'set_aside'];
+
+// What reg_buffer_stats() and the plugin's status say, from PHP (same site, same Redis).
+function status() {
+  const out = execFileSync('php', [env('E2E_STATUS_PHP'), 'buffer', ...PLUGIN_KEYS], { env: process.env, encoding: 'utf8' });
+  const [buffer, ...plugin] = out.trim().split('\n').map((l) => JSON.parse(l));
+  return { buffer, plugin: Object.fromEntries(PLUGIN_KEYS.map((k, i) => [k, plugin[i]])) };
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  // The site's host name resolves to the private nginx.
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', `--host-resolver-rules=MAP ${host} 127.0.0.1`],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+  // Log in.
+  await page.goto(`${site}/wp-login.php`);
+  await page.fill('#user_login', 'admin');
+  await page.fill('#user_pass', env('E2E_ADMIN_PASSWORD'));
+  await Promise.all([page.waitForURL(/\/wp-admin\//), page.click('#wp-submit')]);
+  console.log('  logged in as admin');
+
+  // Open the page from the Tools menu, as an operator would.
+  const before = status();
+  await page.goto(`${site}/wp-admin/tools.php`);
+  const link = page.locator('#menu-tools a[href="tools.php?page=reg-buffer"]');
+  if (await link.count() !== 1) fail('Tools menu has no "Registration buffer" item');
+  else if ((await link.innerText()).trim() !== 'Registration buffer') fail(`menu item reads "${await link.innerText()}"`);
+  await Promise.all([page.waitForURL(/page=reg-buffer/), link.click()]);
+  const after = status();
+  const title = await page.locator('.reg-buffer-admin h1').innerText();
+  if (title !== 'Registration buffer') fail(`page title: ${title}`);
+
+  // The numbers: each between what PHP read before and after the page (equal when nothing moved meanwhile).
+  const shown = await page.$$eval('[data-stat]', (els) => Object.fromEntries(els.map((e) => [e.dataset.stat, {
+    value: JSON.parse(e.dataset.value), text: e.querySelector('.reg-buffer-num').textContent,
+  }])));
+  for (const key of STAT_KEYS) {
+    const s = shown[key];
+    const lo = before.buffer[key];
+    const hi = after.buffer[key];
+    if (!s) { fail(`the page does not show ${key}`); continue; }
+    const ok = typeof s.value === 'number' && typeof lo === 'number' && typeof hi === 'number'
+      ? s.value >= Math.min(lo, hi) && s.value <= Math.max(lo, hi)
+      : JSON.stringify(s.value) === JSON.stringify(lo) || JSON.stringify(s.value) === JSON.stringify(hi);
+    if (!ok) fail(`${key}: page shows ${JSON.stringify(s.value)}, reg_buffer_stats() said ${JSON.stringify(lo)} then ${JSON.stringify(hi)}`);
+    if (Number.isInteger(s.value) && s.text.replace(/[^0-9]/g, '') !== String(s.value)) fail(`${key}: text "${s.text}" is not ${s.value}`);
+  }
+  for (const key of PLUGIN_KEYS) {
+    const s = shown[`plugin.${key}`];
+    if (!s || s.value !== after.plugin[key]) fail(`plugin ${key}: page shows ${JSON.stringify(s && s.value)}, status says ${after.plugin[key]}`);
+  }
+  console.log(`  the page shows ${Object.keys(shown).length} counts, equal to reg_buffer_stats(): pending ${shown.pending.value}, quarantined ${shown.quarantined.value}, pushed ${shown.pushed.value}, acked ${shown.acked.value}`);
+
+  // Plain-language state: a quarantine is a warning, not an emergency.
+  const state = await page.locator('.reg-buffer-glance').getAttribute('data-state');
+  if (state !== 'warn') fail(`at-a-glance state with a quarantine: ${state}`);
+  if (await page.locator('.reg-buffer-warnings li[data-code="quarantine"]').count() !== 1) fail('no quarantine warning');
+  if (await page.locator('svg.reg-buffer-chart, .reg-buffer-chart-empty').count() < 1) fail('no chart (or its placeholder)');
+  await page.screenshot({ path: `${artifacts}/admin-page.png`, fullPage: true });
+
+  // A POST without the nonce is refused, and changes nothing.
+  const forged = await page.evaluate(async ([url, entry]) => (await fetch(url, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ action: 'reg_buffer_admin', op: 'purge', entry }),
+  })).status, [`${site}/wp-admin/admin-post.php`, retryEntry]);
+  if (forged !== 403) fail(`POST without a nonce answered ${forged}`);
+  if (status().buffer.quarantined !== after.buffer.quarantined) fail('the forged purge changed the quarantine');
+
+  // Retry.
+  const row = page.locator(`tr[data-entry="${retryEntry}"]`);
+  if (await row.count() !== 1) fail(`the quarantine table has no row ${retryEntry}`);
+  await Promise.all([page.waitForURL(/page=reg-buffer/), row.locator('button[data-op="retry"]').click()]);
+  const notice = page.locator('.reg-buffer-result');
+  const noticeText = (await notice.count()) ? await notice.innerText() : '';
+  if (!(await notice.getAttribute('class') || '').includes('notice-success') || !noticeText.includes('buffered again')) {
+    fail(`after Retry: ${noticeText || 'no notice'}`);
+  }
+  if (await page.locator(`tr[data-entry="${retryEntry}"]`).count() !== 0) fail('the retried entry is still listed');
+  const quarantined = JSON.parse(await page.locator('[data-stat="quarantined"]').getAttribute('data-value'));
+  if (quarantined !== after.buffer.quarantined - 1) fail(`quarantined after Retry: ${quarantined}, expected ${after.buffer.quarantined - 1}`);
+  console.log(`  Retry: "${noticeText.trim()}"`);
+  await page.screenshot({ path: `${artifacts}/admin-page-after-retry.png`, fullPage: true });
+  if (consoleErrors.length) fail(`JavaScript errors on the page: ${consoleErrors.join('; ')}`);
+  console.log(`  screenshots: ${artifacts}/admin-page.png, admin-page-after-retry.png`);
+} finally {
+  await browser.close();
+}
+process.exit(failures ? 1 : 0);
