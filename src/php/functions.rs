@@ -206,27 +206,31 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
 }
 
 /// `reg_buffer_push(): string|false` — the builder knows no union types, so the return type's mask gains `false`
-/// after registration, as a C extension's arginfo would declare it.
-pub fn declare_union_returns() {
+/// after registration, as a C extension's arginfo would declare it. Done at the first request start, when the
+/// executor's function table is reachable the same way in NTS and ZTS builds; the table is shared, so once.
+pub unsafe extern "C" fn declare_union_returns(_type: i32, _module_number: i32) -> i32 {
     use ext_php_rs::ffi::{zend_function, zend_hash_str_find};
-    const MAY_BE_FALSE: u32 = 1 << 2;
-    // SAFETY: MINIT runs before any request, on one thread (NTS build).
-    let table = unsafe { (*std::ptr::addr_of!(ext_php_rs::ffi::compiler_globals)).function_table };
-    if table.is_null() {
-        return;
-    }
-    let name = "reg_buffer_push";
-    // SAFETY: MINIT, single-threaded; the function table holds zend_function pointers for internal functions,
-    // whose arg_info[-1] is the return type.
-    unsafe {
-        let found = zend_hash_str_find(table, name.as_ptr().cast(), name.len());
-        if found.is_null() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        const MAY_BE_FALSE: u32 = 1 << 2;
+        let Some(table) = ext_php_rs::zend::ExecutorGlobals::get().function_table().map(|t| std::ptr::from_ref(t).cast_mut())
+        else {
             return;
+        };
+        let name = "reg_buffer_push";
+        // SAFETY: the function table holds zend_function pointers for internal functions, whose arg_info[-1] is
+        // the return type; nothing reads it concurrently at the first request start.
+        unsafe {
+            let found = zend_hash_str_find(table, name.as_ptr().cast(), name.len());
+            if found.is_null() {
+                return;
+            }
+            let func = (*found).value.ptr as *mut zend_function;
+            let info = (*func).internal_function.arg_info;
+            if !info.is_null() {
+                (*info.offset(-1)).type_.type_mask |= MAY_BE_FALSE;
+            }
         }
-        let func = (*found).value.ptr as *mut zend_function;
-        let info = (*func).internal_function.arg_info;
-        if !info.is_null() {
-            (*info.offset(-1)).type_.type_mask |= MAY_BE_FALSE;
-        }
-    }
+    });
+    0
 }

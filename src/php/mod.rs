@@ -9,7 +9,9 @@ mod settings;
 use ext_php_rs::builders::ModuleBuilder;
 
 pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
-    functions::build_module(module.info_function(info::module_info))
+    functions::build_module(
+        module.info_function(info::module_info).request_startup_function(functions::declare_union_returns),
+    )
 }
 
 /// MINIT: settings and exception classes. Nothing connects here: connections are made per process on first use.
@@ -19,6 +21,5 @@ pub fn startup(_ty: i32, module_number: i32) -> i32 {
         Ok(()) => {}
         Err(_) => return 1,
     }
-    functions::declare_union_returns();
     0
 }
