@@ -6,7 +6,7 @@
  *   1. reads the site's intake config (written by the plugin into wp-content/reg-buffer-intake/<site>.php),
  *   2. verifies the form token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token(),
  *   3. checks the fields' size and shape only,
- *   4. counts the token's use in Redis (phpredis INCR; refused past the token's use limit),
+ *   4. counts the token's use in Redis (phpredis, one script call; refused past the token's use limit),
  *   5. calls reg_buffer_push().
  * Full sanitising and the checks that need WordPress (is the event published? …) run at flush time
  * (Reg_Buffer_Intake::screen_rows()); a registration refused there is set aside with its reason.
@@ -204,32 +204,73 @@ foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting =
 	}
 }
 
-// The token's use, counted before the push: a replay past the limit is refused. One pipelined round trip.
+// The token's use, counted before the push: a replay past the limit is refused. The count is a set of request ids
+// (one atomic script call, one round trip), so sending it again after a broken connection counts nothing twice.
 if ( ! class_exists( 'Redis' ) ) {
 	reg_buffer_intake_unavailable( 'phpredis is not loaded: the token use limit cannot be counted' );
 }
-$reg_buffer_use_key = ini_get( 'reg_buffer.key_prefix' ) . 'intake:uses:' . $reg_buffer_check['nonce'];
-try {
-	$reg_buffer_redis = reg_buffer_intake_redis(
+
+/** KEYS[1] the token's set; ARGV: request id, uses allowed, expiry. 1 = counted (or already counted), 0 = used up. */
+const REG_BUFFER_INTAKE_USE_SCRIPT = "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end\n"
+	. "if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end\n"
+	. "redis.call('SADD', KEYS[1], ARGV[1]) redis.call('EXPIREAT', KEYS[1], ARGV[3]) return 1";
+
+/**
+ * Runs $call on the site's Redis; a connection that broke while idle in the pool is replaced and the call made
+ * once more (the calls are idempotent). phpredis's ECHO before each reuse of a pooled connection is skipped: it
+ * would cost a second round trip on every request.
+ *
+ * @throws RedisException when Redis cannot be reached.
+ */
+function reg_buffer_intake_call( callable $call ) {
+	static $redis = null;
+	ini_set( 'redis.pconnect.echo_check_liveness', '0' ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+	$connect = static fn() => reg_buffer_intake_redis(
 		(string) ini_get( 'reg_buffer.redis_url' ),
 		max( 0.001, (int) ini_get( 'reg_buffer.connect_timeout_ms' ) / 1000 ),
 		max( 0.001, (int) ini_get( 'reg_buffer.timeout_ms' ) / 1000 )
 	);
-	$reg_buffer_count = $reg_buffer_redis->multi( Redis::PIPELINE )->incr( $reg_buffer_use_key )->expireAt( $reg_buffer_use_key, $reg_buffer_check['expires'] + 60 )->exec();
+	$redis = $redis ?? $connect();
+	try {
+		return $call( $redis );
+	} catch ( RedisException $e ) {
+		try {
+			$redis->close();
+		} catch ( RedisException $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
+		}
+		$redis = $connect();
+		return $call( $redis );
+	}
+}
+
+$reg_buffer_use_key = ini_get( 'reg_buffer.key_prefix' ) . 'intake:uses:' . $reg_buffer_check['nonce'];
+$reg_buffer_request = bin2hex( random_bytes( 8 ) );
+try {
+	$reg_buffer_counted = reg_buffer_intake_call(
+		static function ( Redis $redis ) use ( $reg_buffer_use_key, $reg_buffer_request, $reg_buffer_check ) {
+			$args   = array( $reg_buffer_use_key, $reg_buffer_request, (string) $reg_buffer_check['uses'], (string) ( $reg_buffer_check['expires'] + 60 ) );
+			$result = $redis->evalSha( sha1( REG_BUFFER_INTAKE_USE_SCRIPT ), $args, 1 );
+			if ( false === $result && str_contains( (string) $redis->getLastError(), 'NOSCRIPT' ) ) {
+				$redis->clearLastError();
+				$result = $redis->eval( REG_BUFFER_INTAKE_USE_SCRIPT, $args, 1 );
+			}
+			return $result;
+		}
+	);
 } catch ( RedisException $e ) {
 	reg_buffer_intake_unavailable( 'Redis (use counter): ' . $e->getMessage() );
 }
-if ( ! is_array( $reg_buffer_count ) || ! is_int( $reg_buffer_count[0] ?? null ) ) {
-	reg_buffer_intake_unavailable( 'Redis (use counter) answered ' . json_encode( $reg_buffer_count ) );
-}
-if ( $reg_buffer_count[0] > $reg_buffer_check['uses'] ) {
+if ( 0 === $reg_buffer_counted ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
 }
+if ( 1 !== $reg_buffer_counted ) {
+	reg_buffer_intake_unavailable( 'Redis (use counter) answered ' . json_encode( $reg_buffer_counted ) );
+}
 
-/** Gives the use back when the registration was not taken (best effort; a lost DECR only refuses one retry). */
-function reg_buffer_intake_give_back( Redis $redis, string $key ): void {
+/** Gives the use back when the registration was not taken (best effort: a lost SREM only refuses one retry). */
+function reg_buffer_intake_give_back( string $key, string $request ): void {
 	try {
-		$redis->decr( $key );
+		reg_buffer_intake_call( static fn( Redis $redis ) => $redis->sRem( $key, $request ) );
 	} catch ( RedisException $e ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
 	}
 }
@@ -238,12 +279,12 @@ $reg_buffer_reg[ REG_BUFFER_INTAKE_MARKER ] = array( 'nonce' => $reg_buffer_chec
 try {
 	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key );
 } catch ( ValueError | TypeError $e ) {
-	reg_buffer_intake_give_back( $reg_buffer_redis, $reg_buffer_use_key );
+	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $e->getMessage() );
 } catch ( RegBuffer\Exception $e ) {
 	// Capacity, or a connection lost (the push may or may not have happened: a retry with the same unique key is
 	// recognised as a duplicate). No MySQL here: the form hears 503 and retries.
-	reg_buffer_intake_give_back( $reg_buffer_redis, $reg_buffer_use_key );
+	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
 	reg_buffer_intake_unavailable( get_class( $e ) . ': ' . $e->getMessage() );
 }
 if ( false === $reg_buffer_id ) {
