@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 # Debian packages the project needs on a fresh Debian 12 (one list: build, tests, demo, bench).
-APT_PACKAGES="php8.2-dev php8.2-cli php8.2-mysql php8.2-redis php8.2-mbstring php8.2-xml php8.2-curl php8.2-fpm phpunit libclang-dev clang redis-server mariadb-server wordpress nginx wrk php-nrk-predis"
+APT_PACKAGES="php8.2-dev php8.2-cli php8.2-mysql php8.2-redis php8.2-mbstring php8.2-xml php8.2-curl php8.2-fpm phpunit libclang-dev clang redis-server mariadb-server wordpress nginx wrk php-nrk-predis chromium"
 
 step() { printf '\n==> %s\n' "$*"; }
 
