@@ -82,6 +82,16 @@ scenario s3 s3_mysql_trouble.php
 scenario s4 s4_concurrency.php
 scenario s5 s5_capacity.php
 scenario s6 s6_fuzz.php
+scenario s7 s7_memory.php
+
+# The codec's property tests (tests/codec_props.rs, seeded; cargo test runs them too): one row in the table.
+if want rust; then
+  printf '\n--> rust (cargo test --test codec_props)\n'
+  cases=4000; [ "$MODE" = soak ] && cases=100000
+  if CODEC_PROPS_SEED=$FAULTS_SEED CODEC_PROPS_CASES=$cases cargo test --release --quiet --test codec_props > "$FAULTS_TMP/rust.out" 2>&1; then ok=true; failed='[]'; else ok=false; failed='["cargo test --test codec_props"]'; tail -n 30 "$FAULTS_TMP/rust.out" >&2; fi
+  printf '{"class":"codec property test (Rust: round trip, max_bytes, damaged bytes, int keys)","faults":%d,"accepted":%d,"stored":%d,"lost":0,"doubled":0,"ok":%s,"failed":%s,"notes":{"seed":%s,"cases":%d}}\n' \
+    "$((cases * 3))" "$cases" "$cases" "$ok" "$failed" "$FAULTS_SEED" "$cases" >> "$RESULTS"
+fi
 
 printf '\n==================== fault suite summary (%s, seed %s) ====================\n' "$MODE" "$FAULTS_SEED"
 php "$HERE/php/report.php" "$RESULTS"
