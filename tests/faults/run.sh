@@ -22,7 +22,7 @@ ONLY=("$@")
 # shellcheck source=../lib/stack.sh
 . "$ROOT/tests/lib/stack.sh"
 
-php -m | grep -qx reg_buffer || [ -n "${FAULTS_PHP_ARGS:-}" ] || { echo "reg_buffer is not loaded (./build.sh build)" >&2; exit 1; }
+php ${FAULTS_PHP_ARGS:-} -r 'exit(extension_loaded("reg_buffer") ? 0 : 1);' || { echo "reg_buffer is not loaded (./build.sh build)" >&2; exit 1; }
 
 FAULTS_TMP=$(mktemp -d /tmp/reg_buffer_faults.XXXXXX)
 FAULTS_DB=reg_buffer_faults_$$
