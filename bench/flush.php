@@ -13,7 +13,7 @@ function redis_cpu(int $port): float {
   return (float)$i['used_cpu_user'] + (float)$i['used_cpu_sys'];
 }
 $rcpu0 = redis_cpu($port);
-$deadline = hrtime(true) + 600e9; $max_batches = intdiv($expected, $batch) + 20;
+$deadline = hrtime(true) + 300e9; $max_batches = intdiv($expected, $batch) + 20;
 $t = hrtime(true); $stored = 0; $batches = 0; $ns_flush = 0; $ns_sql = 0; $ns_ack = 0;
 while ($batches < $max_batches && hrtime(true) < $deadline) {
   $a = hrtime(true);

@@ -12,9 +12,9 @@ $wpdb->query( "TRUNCATE TABLE $table" );
 $base = memory_get_usage( true );
 $t = hrtime( true ); $claimed = 0; $inserted = 0; $runs = 0; $outcome = '';
 do {  // one run is bounded by its own time budget; a few runs at most
-	$s = Reg_Buffer_Flusher::run( array( 'time' => 600, 'memory' => 100 * 1048576, 'batch_size' => $batch, 'lease_seconds' => 300 ) );
+	$s = Reg_Buffer_Flusher::run( array( 'time' => 300, 'memory' => 100 * 1048576, 'batch_size' => $batch, 'lease_seconds' => 300 ) );
 	$claimed += $s['claimed']; $inserted += $s['inserted']; $outcome = $s['outcome']; $runs++;
-} while ( 'budget' === $outcome && $runs < 5 );
+} while ( 'budget' === $outcome && $runs < 3 );
 $secs = ( hrtime( true ) - $t ) / 1e9;
 $in_db = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $table" );
 $row = array( 'n' => $claimed, 'secs' => $secs, 'rate' => $claimed / $secs, 'peak_mb' => memory_get_peak_usage( true ) / 1048576,

@@ -30,6 +30,7 @@ else
   WRK_SECS=2; WRK_CONNS="1 16 64"; WRK_RUNS=5; GROWTH_N=2000; GROWTH_EVENTS="1 1000 100000"; BUDGET=800
 fi
 T_START=$SECONDS
+CELL_TIMEOUT=$((QUICK == 1 ? 120 : 420))   # no single measurement may hang the bench
 # time_left SECONDS: true when that much of the budget is left for the rest of the sections.
 time_left() { [ $((SECONDS - T_START + $1)) -le $BUDGET ]; }
 
@@ -40,12 +41,13 @@ RES=$OUT/results.jsonl; : > "$RES"
 FAILED=()
 . "$BENCH/lib.sh"
 trap bench_cleanup EXIT
+[ -f "$BENCH_ANCHORS/push_anchors.php" ] || { echo "the anchors are not at $BENCH_ANCHORS (set BENCH_ANCHORS)" >&2; exit 1; }
 
 # record SECTION CELL RUN CMD...: runs one measurement, appends its JSON line (tagged) to results.jsonl.
 record() {
   local section=$1 cell=$2 run=$3; shift 3
   local line rc=0
-  line=$(BENCH_TAGS="{\"section\":\"$section\",\"cell\":\"$cell\",\"run\":$run}" "$@" 2>>"$OUT/stderr.log" | tail -n 1) || rc=$?
+  line=$(BENCH_TAGS="{\"section\":\"$section\",\"cell\":\"$cell\",\"run\":$run}" timeout -k 10 "$CELL_TIMEOUT" "$@" 2>>"$OUT/stderr.log" | tail -n 1) || rc=$?
   if [ $rc -ne 0 ] || [ "${line:0:1}" != "{" ]; then
     printf '  ! %s/%s run %s failed (exit %s): %s\n' "$section" "$cell" "$run" "$rc" "${line:-no output, see bench/out/stderr.log}"
     FAILED+=("$section/$cell")
@@ -118,7 +120,8 @@ for b in $BACKLOGS; do
       # push cost on top of that backlog (growth), then flush all of it
       BENCH_KEEP=1 record growth_backlog "$b" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 100 "g$b.$run"
       if [ $FLUSH_PATH = plugin ]; then
-        record flush "regbuf@$b" "$run" stack_wp_php "$WP_HOST" -d memory_limit=128M "$BENCH/flush_wp.php" $((b + GROWTH_N)) 1000
+        record flush "regbuf@$b" "$run" env STACK_WP_HOST="$WP_HOST" STACK_WP_LOAD="$(stack_wp_loader)" STACK_WP_ROOT="$STACK_WP_ROOT" \
+          php -d memory_limit=128M "$BENCH/flush_wp.php" $((b + GROWTH_N)) 1000
       else
         record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
       fi
