@@ -78,7 +78,9 @@ function reg_buffer_ack(string $batch): int {}
  * Buffer statistics: pending, in_flight, buffered, events (events with pending data), oldest_pending_age
  * (seconds, or null), quarantined, maxmemory_policy (null where CONFIG GET is refused; anything but "noeviction"
  * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered, and
- * lost (ids whose stored data had vanished, e.g. evicted under a policy other than noeviction).
+ * lost (ids whose stored data had vanished, e.g. evicted under a policy other than noeviction); last_ack_age
+ * (seconds since any flusher last acknowledged a batch, or null); and `process`, this PHP process's own counters:
+ * pushed, duplicates, claimed, acked, connection_failures, fast_failures (calls refused by the circuit breaker).
  *
  * @throws \RegBuffer\ConnectionException
  */

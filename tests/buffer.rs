@@ -76,6 +76,23 @@ fn a_pushed_registration_is_claimed_once_and_leaves_redis_on_ack() {
     assert_eq!(buffer.ack(&batch.id).unwrap(), 0);
     let stats = buffer.stats().unwrap();
     assert_eq!((stats.pending, stats.in_flight, stats.buffered), (0, 0, 0));
+    assert!(stats.last_ack_age.is_some_and(|age| age < 60.0), "{:?}", stats.last_ack_age);
+}
+
+#[test]
+fn this_process_counts_what_it_did() {
+    let cfg = config("metrics");
+    let buffer = Buffer::new(&cfg);
+    let before = reg_buffer::core::metrics::snapshot();
+    buffer.push(1, &json!({}), Some(b"m")).unwrap();
+    buffer.push(1, &json!({}), Some(b"m")).unwrap();
+    let batch = buffer.claim(10, 60).unwrap();
+    buffer.ack(&batch.id).unwrap();
+    let after = reg_buffer::core::metrics::snapshot();
+    assert_eq!(
+        (after.pushed - before.pushed, after.duplicates - before.duplicates, after.claimed - before.claimed, after.acked - before.acked),
+        (1, 1, 1, 1)
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::core::config::{Config, MAX_CLAIM};
 use crate::core::error::{Error, Result};
 use crate::core::id;
 use crate::core::keys::{member, Keys};
+use crate::core::metrics;
 use crate::core::pool::with_connection;
 
 fn script(body: &str) -> Script {
@@ -56,6 +57,8 @@ pub struct Stats {
     pub oldest_pending_age: Option<f64>,
     pub quarantined: i64,
     pub maxmemory_policy: Option<String>,
+    /// Seconds since any flusher last acknowledged a batch (None: never): how long the flush has been silent.
+    pub last_ack_age: Option<f64>,
     /// Lifetime counters, shared by every process using this prefix: pushed, duplicates, claimed, acked, …
     pub counters: Vec<(String, i64)>,
 }
@@ -106,8 +109,14 @@ impl<'a> Buffer<'a> {
         })
         .map_err(|e| e.with_registration_id(&id))?;
         match reply {
-            1 => Ok(PushOutcome::Buffered(id)),
-            0 => Ok(PushOutcome::Duplicate),
+            1 => {
+                metrics::count(|m| m.pushed += 1);
+                Ok(PushOutcome::Buffered(id))
+            }
+            0 => {
+                metrics::count(|m| m.duplicates += 1);
+                Ok(PushOutcome::Duplicate)
+            }
             _ => Err(Error::capacity(format!(
                 "the buffer holds reg_buffer.max_pending ({}) registrations",
                 self.cfg.max_pending
@@ -145,6 +154,7 @@ impl<'a> Buffer<'a> {
         if !rejected.is_empty() {
             batch.quarantined = self.quarantine(&batch.id, &rejected)?;
         }
+        metrics::count(|m| m.claimed += batch.registrations.len() as u64);
         Ok(batch)
     }
 
@@ -163,7 +173,9 @@ impl<'a> Buffer<'a> {
         if batch_id.is_empty() {
             return Ok(0);
         }
-        with_connection(self.cfg, |c| ACK.arg(self.keys.prefix()).arg(batch_id).invoke(c))
+        let removed: i64 = with_connection(self.cfg, |c| ACK.arg(self.keys.prefix()).arg(batch_id).invoke(c))?;
+        metrics::count(|m| m.acked += removed.max(0) as u64);
+        Ok(removed)
     }
 
     pub fn stats(&self) -> Result<Stats> {
@@ -185,6 +197,7 @@ impl<'a> Buffer<'a> {
             oldest_pending_age: oldest.map(|ms| ((now_ms - ms) / 1000.0).max(0.0)),
             quarantined,
             maxmemory_policy: policy,
+            last_ack_age: counters.iter().find(|(k, _)| k == "last_ack_ms").map(|(_, ms)| ((now_ms - *ms as f64) / 1000.0).max(0.0)),
             counters: COUNTERS.iter().map(|&n| (n.to_owned(), get(n))).collect(),
         })
     }

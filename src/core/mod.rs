@@ -5,4 +5,5 @@ pub mod config;
 pub mod error;
 pub mod id;
 pub mod keys;
+pub mod metrics;
 pub mod pool;

@@ -9,6 +9,7 @@ use redis::Connection;
 
 use crate::core::config::Config;
 use crate::core::error::{connection_is_unusable, Error, Result};
+use crate::core::metrics;
 
 struct Pooled {
     pid: u32,
@@ -139,15 +140,19 @@ fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
 fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
     let now = Instant::now();
     match FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
-        Some(f) if f.at + cfg.retry_interval > now => Err(Error::connection(format!(
+        Some(f) if f.at + cfg.retry_interval > now => {
+            metrics::count(|m| m.fast_failures += 1);
+            Err(Error::connection(format!(
             "Redis at {server} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
             (now - f.at).as_millis(),
             cfg.retry_interval.as_millis()
-        ))),
+        )))
+        }
         _ => Ok(()),
     }
 }
 
 fn trip_breaker(cfg: &Config) {
+    metrics::count(|m| m.connection_failures += 1);
     FAILURES.with(|f| f.borrow_mut().insert(cfg.redis_url.clone(), Failure { at: Instant::now() }));
 }

@@ -132,6 +132,19 @@ extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
         for (name, value) in &s.counters {
             let _ = out.insert(name.as_str(), long(*value));
         }
+        let mut lag = Zval::new();
+        match s.last_ack_age {
+            Some(a) => lag.set_double(a),
+            None => lag.set_null(),
+        }
+        let _ = out.insert("last_ack_age", lag);
+        let mut process = ZendHashTable::new();
+        for (name, value) in crate::core::metrics::snapshot().named() {
+            let _ = process.insert(name, long(value as i64));
+        }
+        let mut pz = Zval::new();
+        pz.set_hashtable(process);
+        let _ = out.insert("process", pz);
         let mut zv = Zval::new();
         zv.set_hashtable(out);
         Ok(zv)

@@ -30,6 +30,9 @@ pub extern "C" fn module_info(_module: *mut ModuleEntry) {
             Err(e) => format!("settings invalid: {}", e.message),
         };
         row("Connection (this process)", &state);
+        for (name, value) in crate::core::metrics::snapshot().named() {
+            row(&format!("This process: {}", name.replace('_', " ")), &value.to_string());
+        }
         for (name, _) in SETTINGS.iter() {
             let key = name.to_str().unwrap_or_default();
             let value = settings::raw(name).unwrap_or_default();
