@@ -66,6 +66,8 @@ the_wp_cli_commands_show_flush_drain_and_fix_the_quarantine() {
   rc=0; ops_wp reg-buffer no-such-thing >/dev/null 2>&1 || rc=$?
   expect "an unknown subcommand exits" 1 "$rc" || return 1
   out=$(ops_wp reg-buffer status) || { echo "  FAIL: status still warns after the quarantine was dealt with: $out" >&2; return 1; }
+  expect "Site Health tests" '{"reg_buffer":"good","reg_buffer_extension":"good","reg_buffer_redis":"good","reg_buffer_eviction":"good","reg_buffer_backlog":"good"}' \
+    "$(wp_php "$E2E_PHP/site-health-all.php")" || return 1
   wp_php "$E2E_PHP/verify.php"
 }
 
@@ -81,6 +83,8 @@ the_admin_page_in_headless_chromium_shows_the_stats_and_retries_a_quarantined_en
   wp_php "$E2E_PHP/push.php" function 120 0 830000 buffered >/dev/null || return 1
   ops_wp reg-buffer flush --limit=50 >/dev/null || return 1
   wp_php "$E2E_PHP/push.php" function 40 0 840000 buffered >/dev/null || return 1
+  # Three hours of minutely history, so the charts have something to draw (see history-seed.php).
+  echo "  history samples written for the charts: $(wp_php "$E2E_PHP/history-seed.php")"
   mkdir -p "$ROOT/tests/artifacts"
   STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) E2E_STATUS_PHP="$E2E_PHP/status.php" \
     E2E_BASE="http://127.0.0.1:$STACK_WEB_PORT" E2E_HOST="$HOST" E2E_RETRY="$(ops_json "$fields" legacy | tr -d '"')" \

@@ -37,6 +37,7 @@ require_once __DIR__ . '/includes/class-reg-buffer-rest-controller.php';
 require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
 require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
 require_once __DIR__ . '/includes/class-reg-buffer-admin.php';
+require_once __DIR__ . '/includes/class-reg-buffer-site-health.php';
 require_once __DIR__ . '/includes/class-reg-buffer-plugin.php';
 require_once __DIR__ . '/includes/functions.php';
 

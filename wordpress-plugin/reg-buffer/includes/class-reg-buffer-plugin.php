@@ -85,7 +85,7 @@ final class Reg_Buffer_Plugin {
 			'label' => __( 'reg_buffer', 'reg-buffer' ),
 			'test'  => array( $this, 'site_health_test' ),
 		);
-		return $tests;
+		return Reg_Buffer_Site_Health::add_tests( $tests );
 	}
 
 	/**
@@ -122,10 +122,15 @@ final class Reg_Buffer_Plugin {
 	public function site_health_info( array $info ): array {
 		$fields = array();
 		foreach ( Reg_Buffer_Status::report() as $key => $value ) {
-			$fields[ $key ] = array(
-				'label' => $key,
-				'value' => is_scalar( $value ) || null === $value ? var_export( $value, true ) : wp_json_encode( $value ), // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-			);
+			// One row per buffer statistic and last-flush figure, so the copied report reads line by line.
+			$rows = in_array( $key, array( 'buffer', 'last_flush', 'last_fallback' ), true ) && is_array( $value ) ? $value : array( '' => $value );
+			foreach ( $rows as $sub => $v ) {
+				$name            = '' === $sub ? $key : $key . '.' . $sub;
+				$fields[ $name ] = array(
+					'label' => $name,
+					'value' => is_scalar( $v ) || null === $v ? var_export( $v, true ) : wp_json_encode( $v ), // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+				);
+			}
 		}
 		$info['reg-buffer'] = array(
 			'label'  => __( 'reg_buffer', 'reg-buffer' ),

@@ -132,10 +132,12 @@ final class Reg_Buffer_Status {
 		if ( null !== $status['buffer_error'] ) {
 			$warnings['redis_down'] = __( 'Redis is unreachable: registrations are written directly to MySQL until it returns.', 'reg-buffer' );
 		}
+		// A full buffer keeps sending registrations to MySQL while Redis looks healthy: say so. (A fallback after a
+		// connection failure is shown on the page; while Redis is down the warning above says it.)
 		$last = is_array( $status['last_fallback'] ) ? $status['last_fallback'] : null;
-		if ( 'buffer' === $status['mode'] && null === $status['buffer_error'] && null !== $last && time() - (int) ( $last['time'] ?? 0 ) < 15 * MINUTE_IN_SECONDS ) {
-			/* translators: 1: minutes ago, 2: reason code */
-			$warnings['recent_fallback'] = sprintf( __( 'Registrations fell back to direct MySQL writes %1$d minutes ago (reason: %2$s). Nothing was lost; check Redis if it happens again.', 'reg-buffer' ), (int) floor( ( time() - (int) $last['time'] ) / 60 ), (string) ( $last['reason'] ?? '?' ) );
+		if ( 'buffer' === $status['mode'] && null !== $last && 'capacity' === ( $last['reason'] ?? '' ) && time() - (int) ( $last['time'] ?? 0 ) < 15 * MINUTE_IN_SECONDS ) {
+			/* translators: %d: minutes ago */
+			$warnings['capacity'] = sprintf( __( 'The buffer was full (REG_BUFFER_MAX_PENDING) %d minutes ago: registrations went straight to MySQL. Nothing was lost, but the flush is not keeping up.', 'reg-buffer' ), (int) floor( ( time() - (int) $last['time'] ) / 60 ) );
 		}
 		$policy = $buffer['maxmemory_policy'] ?? null;
 		if ( null !== $policy && 'noeviction' !== $policy ) {

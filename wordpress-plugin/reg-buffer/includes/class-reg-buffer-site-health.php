@@ -1,0 +1,104 @@
+<?php
+/**
+ * Owns the separate Site Health tests (Tools > Site Health > Status): extension, Redis, eviction policy, backlog.
+ * The overall `reg_buffer` test and the Info section stay in Reg_Buffer_Plugin.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * One direct test per thing an operator can fix on its own.
+ */
+final class Reg_Buffer_Site_Health {
+
+	/** @var array|null the status, computed once per request for all four tests. */
+	private static $status = null;
+
+	/**
+	 * Adds the tests.
+	 *
+	 * @param array $tests Site Health tests.
+	 */
+	public static function add_tests( array $tests ): array {
+		foreach ( array( 'extension', 'redis', 'eviction', 'backlog' ) as $name ) {
+			$tests['direct'][ 'reg_buffer_' . $name ] = array(
+				'label' => 'reg_buffer ' . $name,
+				'test'  => array( __CLASS__, 'test_' . $name ),
+			);
+		}
+		return $tests;
+	}
+
+	private static function status(): array {
+		if ( null === self::$status ) {
+			self::$status = Reg_Buffer_Status::report( false );
+		}
+		return self::$status;
+	}
+
+	private static function result( string $test, string $status, string $label, string $description, string $action = '' ): array {
+		return array(
+			'label'       => $label,
+			'status'      => $status,
+			'badge'       => array(
+				'label' => __( 'Performance', 'reg-buffer' ),
+				'color' => 'good' === $status ? 'blue' : ( 'critical' === $status ? 'red' : 'orange' ),
+			),
+			'description' => '<p>' . esc_html( $description ) . '</p>',
+			'actions'     => '' === $action ? '' : '<p><a href="' . esc_url( Reg_Buffer_Admin::url() ) . '">' . esc_html( $action ) . '</a></p>',
+			'test'        => $test,
+		);
+	}
+
+	public static function test_extension(): array {
+		$s = self::status();
+		if ( ! $s['extension_loaded'] ) {
+			return self::result( 'reg_buffer_extension', 'recommended', __( 'The reg_buffer extension is not loaded', 'reg-buffer' ), __( 'Registrations are written straight to MySQL, one write per registration. Install and enable reg_buffer.so for this PHP (see the plugin\'s docs/install.md) and restart PHP.', 'reg-buffer' ) );
+		}
+		/* translators: %s: version */
+		return self::result( 'reg_buffer_extension', 'good', sprintf( __( 'The reg_buffer extension %s is loaded', 'reg-buffer' ), (string) $s['extension_version'] ), 'buffer' === $s['mode'] ? __( 'Registrations are buffered in Redis.', 'reg-buffer' ) : __( 'Buffering is disabled by REG_BUFFER_DISABLED.', 'reg-buffer' ) );
+	}
+
+	public static function test_redis(): array {
+		$s = self::status();
+		if ( 'buffer' !== $s['mode'] ) {
+			return self::result( 'reg_buffer_redis', 'good', __( 'Redis is not needed (the buffer is not in use)', 'reg-buffer' ), __( 'Registrations are written directly to MySQL.', 'reg-buffer' ) );
+		}
+		if ( null !== $s['buffer_error'] ) {
+			/* translators: %s: error message */
+			return self::result( 'reg_buffer_redis', 'critical', __( 'Redis is unreachable: registrations fall back to MySQL', 'reg-buffer' ), sprintf( __( 'Nothing is lost, but the buffer is not used until Redis answers again: %s', 'reg-buffer' ), $s['buffer_error'] ), __( 'Open Tools > Registration buffer', 'reg-buffer' ) );
+		}
+		return self::result( 'reg_buffer_redis', 'good', __( 'Redis answers the registration buffer', 'reg-buffer' ), __( 'The buffer\'s statistics were read from Redis just now.', 'reg-buffer' ) );
+	}
+
+	public static function test_eviction(): array {
+		$s      = self::status();
+		$policy = is_array( $s['buffer'] ) ? ( $s['buffer']['maxmemory_policy'] ?? null ) : null;
+		if ( null === $policy || 'noeviction' === $policy ) {
+			return self::result( 'reg_buffer_eviction', 'good', __( 'Redis does not evict buffered registrations', 'reg-buffer' ), null === $policy ? __( 'The policy could not be read (CONFIG GET is not allowed or Redis is not in use); make sure it is noeviction.', 'reg-buffer' ) : __( 'maxmemory-policy is noeviction.', 'reg-buffer' ) );
+		}
+		/* translators: %s: policy */
+		return self::result( 'reg_buffer_eviction', 'critical', sprintf( __( 'Redis maxmemory-policy is %s: registrations can be evicted', 'reg-buffer' ), $policy ), __( 'Under memory pressure Redis may delete buffered registrations before they are stored. Set maxmemory-policy noeviction, and REG_BUFFER_MAX_PENDING so pushes fall back to MySQL before Redis is full.', 'reg-buffer' ) );
+	}
+
+	public static function test_backlog(): array {
+		$s = self::status();
+		if ( ! is_array( $s['buffer'] ) ) {
+			return self::result( 'reg_buffer_backlog', 'good', __( 'No registration is waiting in Redis', 'reg-buffer' ), __( 'The buffer is not in use or cannot be read (see the Redis test).', 'reg-buffer' ) );
+		}
+		$age     = (float) ( $s['buffer']['oldest_pending_age'] ?? 0 );
+		$minutes = Reg_Buffer_Status::backlog_warning_minutes();
+		if ( $age > $minutes * MINUTE_IN_SECONDS ) {
+			$key = in_array( 'flush_not_running', $s['warning_codes'], true ) ? 'flush_not_running' : 'backlog';
+			$i   = array_search( $key, $s['warning_codes'], true );
+			/* translators: %d: minutes */
+			return self::result( 'reg_buffer_backlog', 'critical', sprintf( __( 'Registrations have waited in Redis for %d minutes', 'reg-buffer' ), (int) floor( $age / 60 ) ), false === $i ? '' : $s['warnings'][ $i ], __( 'Open Tools > Registration buffer', 'reg-buffer' ) );
+		}
+		/* translators: 1: pending, 2: seconds */
+		return self::result( 'reg_buffer_backlog', 'good', __( 'The flush keeps up', 'reg-buffer' ), sprintf( __( '%1$d registrations wait in Redis; the oldest for %2$d seconds.', 'reg-buffer' ), (int) $s['buffer']['pending'], (int) ceil( $age ) ) );
+	}
+}
