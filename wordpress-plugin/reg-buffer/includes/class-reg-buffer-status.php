@@ -79,7 +79,9 @@ final class Reg_Buffer_Status {
 			'extension_version' => Reg_Buffer_Bridge::version(),
 			'mode'              => $mode,
 			'message'           => 'buffer' === $mode
-				? __( 'Registrations are buffered in Redis and flushed to MySQL by WP-Cron.', 'reg-buffer' )
+				? ( defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON
+					? __( 'Registrations are buffered in Redis and flushed to MySQL by system cron (WP-Cron is disabled).', 'reg-buffer' )
+					: __( 'Registrations are buffered in Redis and flushed to MySQL by WP-Cron every minute.', 'reg-buffer' ) )
 				: ( $loaded
 					? __( 'Buffering is disabled by setting: registrations are written directly to MySQL.', 'reg-buffer' )
 					: __( 'The reg_buffer extension is not loaded: registrations are written directly to MySQL.', 'reg-buffer' ) ),
