@@ -97,6 +97,23 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_form "$a" "$t2" --data-urlencode 'registration[ref]=intake-form-3'
   intake_check "form post, use 3 of 2" "403 reg_buffer_token_used" "$INTAKE_CODE $(json_get code)"
 
+  # Ten posts of one 3-use token at once: exactly three are taken.
+  local t4 n
+  t4=$(intake_php mint "$a" 3)
+  for n in 0 1 2 3 4 5 6 7 8 9; do
+    curl -s -o "$WORK/intake-concurrent-$n.body" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+      --data "{\"token\":\"$t4\",\"registration\":{\"ref\":\"intake-concurrent-$n\"}}" "$INTAKE_URL?event=$a" > "$WORK/intake-concurrent-$n.code" &
+  done
+  wait
+  local taken=0 used=0
+  for n in 0 1 2 3 4 5 6 7 8 9; do
+    case "$(cat "$WORK/intake-concurrent-$n.code")" in
+      201) taken=$((taken + 1)); intake_ledger "$a" - "{\"ref\":\"intake-concurrent-$n\"}" ;;
+      403) grep -q reg_buffer_token_used "$WORK/intake-concurrent-$n.body" && used=$((used + 1)) ;;
+    esac
+  done
+  intake_check "10 concurrent posts of a 3-use token: taken / refused as used" "3 7" "$taken $used"
+
   # Forged, expired, other event.
   token=$(intake_php mint "$a" 5)
   local tampered="${token%?}"; [ "${token: -1}" = A ] && tampered+=B || tampered+=A

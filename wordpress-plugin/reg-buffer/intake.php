@@ -6,7 +6,7 @@
  *   1. reads the site's intake config (written by the plugin into wp-content/reg-buffer-intake/<site>.php),
  *   2. verifies the form token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token(),
  *   3. checks the fields' size and shape only,
- *   4. counts the token's use in Redis (phpredis, one script call; refused past the token's use limit),
+ *   4. counts the token's use in Redis (phpredis, one pipelined round trip; refused past the token's use limit),
  *   5. calls reg_buffer_push().
  * Full sanitising and the checks that need WordPress (is the event published? …) run at flush time
  * (Reg_Buffer_Intake::screen_rows()); a registration refused there is set aside with its reason.
@@ -204,16 +204,14 @@ foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting =
 	}
 }
 
-// The token's use, counted before the push: a replay past the limit is refused. The count is a set of request ids
-// (one atomic script call, one round trip), so sending it again after a broken connection counts nothing twice.
+// The token's use, counted before the push: a replay past the limit is refused. The uses are a sorted set of request
+// ids scored by arrival (ZADD NX + ZRANK + EXPIREAT, one pipelined round trip of native commands — a script costs
+// Redis several times more): a request is admitted when fewer than `uses` requests arrived before it. ZADD NX is
+// idempotent, so sending it again after a broken connection counts nothing twice; a refused or failed request
+// removes its id again.
 if ( ! class_exists( 'Redis' ) ) {
 	reg_buffer_intake_unavailable( 'phpredis is not loaded: the token use limit cannot be counted' );
 }
-
-/** KEYS[1] the token's set; ARGV: request id, uses allowed, expiry. 1 = counted (or already counted), 0 = used up. */
-const REG_BUFFER_INTAKE_USE_SCRIPT = "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end\n"
-	. "if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end\n"
-	. "redis.call('SADD', KEYS[1], ARGV[1]) redis.call('EXPIREAT', KEYS[1], ARGV[3]) return 1";
 
 /**
  * Runs $call on the site's Redis; a connection that broke while idle in the pool is replaced and the call made
@@ -245,34 +243,33 @@ function reg_buffer_intake_call( callable $call ) {
 
 $reg_buffer_use_key = ini_get( 'reg_buffer.key_prefix' ) . 'intake:uses:' . $reg_buffer_check['nonce'];
 $reg_buffer_request = bin2hex( random_bytes( 8 ) );
+$reg_buffer_arrival = microtime( true );
 try {
 	$reg_buffer_counted = reg_buffer_intake_call(
-		static function ( Redis $redis ) use ( $reg_buffer_use_key, $reg_buffer_request, $reg_buffer_check ) {
-			$args   = array( $reg_buffer_use_key, $reg_buffer_request, (string) $reg_buffer_check['uses'], (string) ( $reg_buffer_check['expires'] + 60 ) );
-			$result = $redis->evalSha( sha1( REG_BUFFER_INTAKE_USE_SCRIPT ), $args, 1 );
-			if ( false === $result && str_contains( (string) $redis->getLastError(), 'NOSCRIPT' ) ) {
-				$redis->clearLastError();
-				$result = $redis->eval( REG_BUFFER_INTAKE_USE_SCRIPT, $args, 1 );
-			}
-			return $result;
-		}
+		static fn( Redis $redis ) => $redis->multi( Redis::PIPELINE )
+			->zAdd( $reg_buffer_use_key, array( 'NX' ), $reg_buffer_arrival, $reg_buffer_request )
+			->zRank( $reg_buffer_use_key, $reg_buffer_request )
+			->expireAt( $reg_buffer_use_key, $reg_buffer_check['expires'] + 60 )
+			->exec()
 	);
 } catch ( RedisException $e ) {
 	reg_buffer_intake_unavailable( 'Redis (use counter): ' . $e->getMessage() );
 }
-if ( 0 === $reg_buffer_counted ) {
-	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
-}
-if ( 1 !== $reg_buffer_counted ) {
+if ( ! is_array( $reg_buffer_counted ) || ! is_int( $reg_buffer_counted[1] ?? null ) ) {
 	reg_buffer_intake_unavailable( 'Redis (use counter) answered ' . json_encode( $reg_buffer_counted ) );
 }
 
-/** Gives the use back when the registration was not taken (best effort: a lost SREM only refuses one retry). */
+/** Gives the use back when the registration was not taken (best effort: a lost ZREM only refuses one retry). */
 function reg_buffer_intake_give_back( string $key, string $request ): void {
 	try {
-		reg_buffer_intake_call( static fn( Redis $redis ) => $redis->sRem( $key, $request ) );
+		reg_buffer_intake_call( static fn( Redis $redis ) => $redis->zRem( $key, $request ) );
 	} catch ( RedisException $e ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
 	}
+}
+
+if ( $reg_buffer_counted[1] >= $reg_buffer_check['uses'] ) {
+	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
+	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
 }
 
 $reg_buffer_reg[ REG_BUFFER_INTAKE_MARKER ] = array( 'nonce' => $reg_buffer_check['nonce'] );
