@@ -125,7 +125,7 @@ EOF
 web_drain() {
   local st active queue
   for _ in $(seq 1 120); do
-    st=$(curl -s -m 2 "http://127.0.0.1:$HTTP_PORT/fpm-status" || true)
+    st=$(php -r 'echo @file_get_contents($argv[1], false, stream_context_create(["http" => ["timeout" => 2]]));' "http://127.0.0.1:$HTTP_PORT/fpm-status" || true)
     active=$(printf '%s\n' "$st" | awk -F: '/^active processes/{gsub(/ /,"",$2); print $2}')
     queue=$(printf '%s\n' "$st" | awk -F: '/^listen queue:/{gsub(/ /,"",$2); print $2}')
     [ "${active:-9}" -le 1 ] && [ "${queue:-9}" -eq 0 ] && return 0
