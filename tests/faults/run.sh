@@ -83,6 +83,7 @@ scenario s4 s4_concurrency.php
 scenario s5 s5_capacity.php
 scenario s6 s6_fuzz.php
 scenario s7 s7_memory.php
+scenario s8 s8_lost_reply_stall.php
 
 # The codec's property tests (tests/codec_props.rs, seeded; cargo test runs them too): one row in the table.
 if want rust; then

@@ -10,7 +10,7 @@ require __DIR__ . '/lib.php';
 $events = (int) ($argv[6] ?? 3);
 $pace = (int) ($argv[7] ?? 0);
 $pad = (int) ($argv[8] ?? 0);
-use_buffer(fenv('FAULTS_URL'), fenv('FAULTS_PREFIX'), ['retry_interval_ms' => 100, 'timeout_ms' => 1000, 'connect_timeout_ms' => 500]);
+use_buffer(fenv('FAULTS_URL'), fenv('FAULTS_PREFIX'), ['retry_interval_ms' => 100, 'timeout_ms' => (int) fenv('FAULTS_PUSH_TIMEOUT_MS', '1000'), 'connect_timeout_ms' => 500]);
 $me = getmypid();
 $tally = ['ok' => 0, 'direct' => 0];
 $errors = [];
