@@ -90,6 +90,14 @@ the_admin_page_in_headless_chromium_shows_the_stats_and_retries_a_quarantined_en
     E2E_BASE="http://127.0.0.1:$STACK_WEB_PORT" E2E_HOST="$HOST" E2E_RETRY="$(ops_json "$fields" legacy | tr -d '"')" \
     E2E_ARTIFACTS="$ROOT/tests/artifacts" node "$browser/admin-page.mjs" || return 1
   expect "quarantined after the retry in the browser" 2 "$(status_of buffer.quarantined)" || return 1
+  # Redis down: the page says it in red (registrations fall back to MySQL meanwhile; other tests prove that).
+  stack_redis_stop "$WORK"
+  local down=0
+  STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) E2E_MODE=redis-down \
+    E2E_BASE="http://127.0.0.1:$STACK_WEB_PORT" E2E_HOST="$HOST" E2E_STATUS_PHP="$E2E_PHP/status.php" \
+    E2E_ARTIFACTS="$ROOT/tests/artifacts" node "$browser/admin-page.mjs" || down=1
+  stack_redis_restart "$WORK"
+  [ "$down" -eq 0 ] || return 1
   # Retry the other decodable one from the CLI, purge the rest, store everything.
   ops_wp reg-buffer quarantine retry "$(ops_json "$fields" keyed | tr -d '"')" >/dev/null || return 1
   ops_wp reg-buffer quarantine purge --all --yes >/dev/null || return 1
