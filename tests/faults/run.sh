@@ -84,6 +84,7 @@ scenario s5 s5_capacity.php
 scenario s6 s6_fuzz.php
 scenario s7 s7_memory.php
 scenario s8 s8_lost_reply_stall.php
+if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
 
 # The codec's property tests (tests/codec_props.rs, seeded; cargo test runs them too): one row in the table.
 if want rust; then

@@ -80,4 +80,6 @@ for ($n = 0; $n < $max; $n++) {
         usleep(50_000);
     }
 }
+$c['peak_memory'] = memory_get_peak_usage();
+$c['memory_limit'] = ini_get('memory_limit');
 file_put_contents("$markers/stats." . getmypid(), json_encode($c));
