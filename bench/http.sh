@@ -9,7 +9,13 @@ PLUGIN_SRC=$ROOT/wordpress-plugin/reg-buffer
 HAVE_PLUGIN=0; [ -f "$PLUGIN_SRC/reg-buffer.php" ] && [ -f "$PLUGIN_SRC/includes/class-reg-buffer-flusher.php" ] && HAVE_PLUGIN=1
 WP_READY=0
 
+INTAKE_CONFIG=""
 wp_teardown() {
+  # the plugin writes its intake config (named by the site's id) whenever WordPress boots: remove this site's
+  local site
+  site=$(mysql -uroot -N -B -e "SELECT option_value FROM \`$WP_DB\`.wp_options WHERE option_name = 'reg_buffer_intake_site'" 2>/dev/null || true)
+  if [[ "$site" =~ ^[0-9a-f]{16}$ ]]; then rm -f "${STACK_WP_CONTENT:-/var/lib/wordpress/wp-content}/reg-buffer-intake/$site.php"; fi
+  [ -z "$INTAKE_CONFIG" ] || rm -f "$INTAKE_CONFIG"
   stack_plugin_remove "reg-buffer-bench-$$" 2>/dev/null || true
   stack_plugin_remove "reg-buffer-bench-routes-$$" 2>/dev/null || true
   stack_wp_remove_config "$WP_HOST" 2>/dev/null || true
@@ -40,8 +46,19 @@ define( 'REG_BUFFER_BATCH_SIZE', 1000 );" 2>>"$OUT/stderr.log" || return 1
   WP_READY=1
 }
 
-# The plugin's fast intake (issue 4 item 5): a PHP file of the plugin that does not boot WordPress.
-find_intake() { find "$PLUGIN_SRC" -maxdepth 2 -name '*intake*.php' ! -path '*/includes/*' 2>/dev/null | head -1; }
+# The plugin's fast intake (issue 4 item 5): intake.php, a PHP file of the plugin that does not boot WordPress,
+# taking one-use form tokens that the plugin mints (bench/http/tokens.php mints them the same way per cell).
+HAVE_INTAKE=0; [ -f "$PLUGIN_SRC/intake.php" ] && [ -f "$PLUGIN_SRC/includes/class-reg-buffer-form-token.php" ] && HAVE_INTAKE=1
+intake_setup() {
+  local out
+  out=$(stack_wp_php "$WP_HOST" "$BENCH/http/intake_setup.php" 2>>"$OUT/stderr.log" | tail -n 1) || return 1
+  INTAKE_CONFIG=$(php -r 'echo json_decode($argv[1], true)["config"] ?? "";' "$out")
+  [ -f "$INTAKE_CONFIG" ]
+}
+# mint_tokens COUNT -> $OUT/http/tokens.txt
+mint_tokens() {
+  php "$BENCH/http/tokens.php" "$INTAKE_CONFIG" "$PLUGIN_SRC/includes/class-reg-buffer-form-token.php" 7 "$1" "$OUT/http/tokens.txt"
+}
 
 # wrk_cell CELL RUN CONNS PATH: POSTs registrations for WRK_SECS seconds, records req/s, p50/p99, errors.
 # 64 connections on WordPress mean ~1 s queues: those cells run 1.5 times as long to measure more than the ramp.
@@ -50,7 +67,9 @@ wrk_cell() {
   [ "$conns" -gt 1 ] && threads=2
   [ "$conns" -ge 64 ] && secs=$((WRK_SECS * 3 / 2))
   web_drain
-  BENCH_TAG="$cell.$conns.$run.$$" record http "$cell@$conns" "$run" \
+  local tokens=""
+  if [ "$cell" = intake ]; then mint_tokens $((secs * 20000)) || return 0; tokens="$OUT/http/tokens.txt"; fi
+  BENCH_TOKENS="$tokens" BENCH_TAG="$cell.$conns.$run.$$" record http "$cell@$conns" "$run" \
     php "$BENCH/http/wrk.php" "$threads" "$conns" "$secs" "http://127.0.0.1:$HTTP_PORT$path" "$WP_HOST"
 }
 
@@ -62,15 +81,16 @@ http_section() {
   local routes="noop mysql bare" intake
   if [ $HAVE_EXT = 1 ] && [ $HAVE_PLUGIN = 1 ]; then routes="noop rest mysql bare"
   else note http_missing "plugin REST route: $([ $HAVE_PLUGIN = 1 ] && echo 'the extension is not loaded (the route would measure its direct-MySQL fallback)' || echo 'the plugin is not there')"; fi
-  intake=$(find_intake)
-  if [ -n "$intake" ] && [ $HAVE_EXT = 1 ]; then
-    note http_missing "fast intake: $intake exists but the bench does not know how to mint its form token yet"
+  if [ $HAVE_INTAKE = 1 ] && [ $HAVE_EXT = 1 ]; then
+    if intake_setup; then routes="$routes intake"
+    else echo "  ! the fast intake's config could not be made: see bench/out/stderr.log"; FAILED+=("http/intake"); fi
   else
-    note http_missing "fast intake (issue 4 item 5): not in the plugin yet"
+    note http_missing "fast intake (issue 4 item 5): $([ $HAVE_INTAKE = 1 ] && echo 'the extension is not loaded' || echo 'not in the plugin yet')"
   fi
-  local ok=1 r c path
-  for r in $routes; do path=$(route_path "$r")
-    if ! php "$BENCH/http/probe.php" "http://127.0.0.1:$HTTP_PORT$path" "$WP_HOST" >>"$OUT/stderr.log" 2>&1; then
+  local ok=1 r c path tokens
+  for r in $routes; do path=$(route_path "$r"); tokens=""
+    if [ "$r" = intake ]; then mint_tokens 1 && tokens="$OUT/http/tokens.txt"; fi
+    if ! BENCH_TOKENS="$tokens" php "$BENCH/http/probe.php" "http://127.0.0.1:$HTTP_PORT$path" "$WP_HOST" >>"$OUT/stderr.log" 2>&1; then
       echo "  ! route $r ($path) does not answer 2xx: see bench/out/stderr.log"; FAILED+=("http/$r"); ok=0
     fi
   done
@@ -89,5 +109,6 @@ route_path() {
     mysql) echo "/wp-json/reg-buffer-bench/v1/events/7/postmeta" ;;
     rest) echo "/wp-json/reg-buffer/v1/events/7/registrations" ;;
     bare) echo "/bench-bare.php" ;;
+    intake) echo "/wp-content/plugins/reg-buffer-bench-$$/intake.php?event=7" ;;
   esac
 }

@@ -160,7 +160,7 @@ $routes = [
   'noop' => 'WordPress REST route doing nothing (bootstrap floor)',
   'rest' => 'plugin REST route (reg_buffer_push)',
   'mysql' => 'same route writing straight to MySQL (add_post_meta ×5)',
-  'intake' => 'plugin fast intake (no WordPress boot)',
+  'intake' => 'plugin fast intake, one-use form tokens (no WordPress boot)',
   'bare' => 'bare php-fpm endpoint: phpredis pconnect + LPUSH',
 ];
 if (!isset($cells['http'])) {
@@ -179,6 +179,19 @@ if (!isset($cells['http'])) {
       n1(med($cells, 'http', $c, 'p99_ms')), n0(array_sum(array_column(ok_runs($cells, 'http', $c), 'errors'))),
       x(ratio($cells, 'http', $c, 'http', "noop@$cn", 'rps')), $p50 !== null && $f50 !== null ? sprintf('%+.2f', $p50 - $f50) : '—', runs($cells, 'http', $c));
   }
+  $md[] = '';
+  $maxc = max(array_keys($conns)); $minc = min(array_keys($conns));
+  $d50 = ($a = med($cells, 'http', "rest@$minc", 'p50_ms')) !== null && ($f = med($cells, 'http', "noop@$minc", 'p50_ms')) !== null ? $a - $f : null;
+  $keep = ratio($cells, 'http', "rest@$maxc", 'http', "noop@$maxc", 'rps');
+  $restErr = array_sum(array_column(ok_runs($cells, 'http', "rest@$maxc"), 'errors'));
+  $vsRest = ratio($cells, 'http', "intake@$maxc", 'http', "rest@$maxc", 'rps');
+  $vsBare = ratio($cells, 'http', "intake@$maxc", 'http', "bare@$maxc", 'rps');
+  $p99 = med($cells, 'http', "intake@$maxc", 'p99_ms');
+  $md[] = sprintf('Goals: REST route p50 − floor p50 at %d connection < 0.5 ms — %s (%s ms); REST route ≥ 0.97× the floor\'s req/s at %d connections with no errors — %s (%s, %s errors); '
+    . 'fast intake ≥ 20× the REST route\'s req/s at %d — %s (%s), p99 < 10 ms — %s (%s ms), ≥ 1.3× the bare phpredis endpoint — %s (%s).',
+    $minc, $d50 === null ? 'not yet' : ($d50 < 0.5 ? 'met' : '**not met**'), $d50 === null ? '—' : sprintf('%+.2f', $d50),
+    $maxc, $keep === null ? 'not yet' : ($keep >= 0.97 && $restErr == 0 ? 'met' : '**not met**'), x($keep), n0($restErr),
+    $maxc, goal($vsRest, 20), x($vsRest), $p99 === null ? 'not yet' : ($p99 < 10 ? 'met' : '**not met**'), n1($p99), goal($vsBare, 1.3), x($vsBare));
   foreach ($meta['http_missing'] ?? [] as $m) { $md[] = ''; $md[] = "Not yet: $m"; }
 }
 $md[] = '';

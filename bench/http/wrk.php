@@ -1,19 +1,35 @@
 <?php
 // One wrk cell: POSTs a registration (5 fields, a unique key per request) for SECS seconds; prints one JSON line:
 // req/s, p50/p99 ms, errors (socket errors + non-2xx answers).
-// usage: php wrk.php THREADS CONNECTIONS SECS URL HOST   (BENCH_TAG keeps unique keys unique across cells)
+// usage: php wrk.php THREADS CONNECTIONS SECS URL HOST   (BENCH_TAG keeps unique keys unique across cells;
+//        BENCH_TOKENS names a file of one-use form tokens for the fast intake, one a line, used once each)
 require dirname(__DIR__) . '/common.php';
 [$threads, $conns, $secs, $url, $host] = array_slice($argv, 1, 5);
 $tag = preg_replace('/[^A-Za-z0-9.@-]/', '', getenv('BENCH_TAG') ?: (string)getmypid());
+$tokens = preg_replace('/[^A-Za-z0-9._\/-]/', '', (string)getenv('BENCH_TOKENS'));
 $lua = tempnam(sys_get_temp_dir(), 'rbwrk');
 file_put_contents($lua, <<<LUA
 counter, tid, nthreads = 0, 0, 0
 local threads = {}
 function setup(thread) nthreads = nthreads + 1; thread:set("tid", nthreads); table.insert(threads, thread) end
-function init(args) wrk.method = "POST"; wrk.headers["Host"] = "$host"; wrk.headers["Content-Type"] = "application/json"; non2xx = 0 end
+tokens, ntok, itok = {}, 0, 0
+function init(args)
+  wrk.method = "POST"; wrk.headers["Host"] = "$host"; wrk.headers["Content-Type"] = "application/json"; non2xx = 0
+  -- one-use form tokens (fast intake): this thread takes every $threads-th line of the file
+  local path = "$tokens"
+  if path ~= "" then
+    local i = 0
+    for line in io.lines(path) do
+      if i % $threads == tid - 1 then ntok = ntok + 1; tokens[ntok] = line end
+      i = i + 1
+    end
+  end
+end
 function request()
   counter = counter + 1
-  local body = string.format('{"registration":{"email":"p%d.%d@example.com","name":"Ada Lovelace","ticket":"GA","qty":2,"ip":"203.0.113.7"},"unique_key":"p%d.%d.$tag@example.com"}', tid, counter, tid, counter)
+  local tok = ""
+  if ntok > 0 then itok = itok % ntok + 1; tok = string.format('"token":"%s",', tokens[itok]) end
+  local body = string.format('{%s"registration":{"email":"p%d.%d@example.com","name":"Ada Lovelace","ticket":"GA","qty":2,"ip":"203.0.113.7"},"unique_key":"p%d.%d.$tag@example.com"}', tok, tid, counter, tid, counter)
   return wrk.format(nil, nil, nil, body)
 end
 function response(status, headers, body) if status < 200 or status > 299 then non2xx = non2xx + 1 end end
