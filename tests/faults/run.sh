@@ -29,8 +29,16 @@ FAULTS_DB=reg_buffer_faults_$$
 FAULTS_SEED=${FAULTS_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 export FAULTS_TMP FAULTS_DB FAULTS_SEED FAULTS_MODE=$MODE
 
+WP_HOST="" WP_DB="" WP_PLUGIN=""
 cleanup() {
   local f pid
+  set +e
+  if [ -n "$WP_HOST" ]; then
+    stack_redis_stop "$FAULTS_TMP/wp" 2>/dev/null
+    stack_plugin_remove "$WP_PLUGIN"
+    stack_wp_remove_config "$WP_HOST"
+    stack_db_drop "$WP_DB" "$WP_DB" 2>/dev/null
+  fi
   # Every redis-server the scenarios started writes its pidfile under FAULTS_TMP: kill exactly those.
   for f in "$FAULTS_TMP"/*/redis.pid "$FAULTS_TMP"/*/*/redis.pid; do
     [ -f "$f" ] || continue
@@ -85,6 +93,27 @@ scenario s6 s6_fuzz.php
 scenario s7 s7_memory.php
 scenario s8 s8_lost_reply_stall.php
 if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
+
+# The plugin's real flush path: a throw-away WordPress site (tests/lib/stack.sh) with the plugin active.
+wp_site() {
+  WP_HOST="rb-faults-$$.test" WP_DB="rb_faults_$$" WP_PLUGIN="reg-buffer-faults-$$"
+  local pass; pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  STACK_REDIS_ARGS="--appendfsync always" stack_redis_start "$FAULTS_TMP/wp"
+  stack_db_create "$WP_DB" "$WP_DB" "$pass"
+  stack_wp_config "$WP_HOST" "$WP_DB" "$WP_DB" "$pass" "define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-faults-$$:' );"
+  stack_wp_install "$WP_HOST" "http://$WP_HOST" >/dev/null
+  stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$WP_PLUGIN"
+  E2E_PLUGIN=$WP_PLUGIN E2E_ADMIN_PASSWORD=$pass E2E_LEDGER=/dev/null stack_wp_php "$WP_HOST" "$ROOT/tests/e2e/php/setup-site.php" >/dev/null
+}
+if want s10; then
+  if [ -d "$ROOT/wordpress-plugin/reg-buffer" ] && wp_site 2> "$FAULTS_TMP/wp-setup.err"; then
+    FAULTS_DB=$WP_DB STACK_WP_HOST=$WP_HOST STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT scenario s10 s10_plugin_flusher_kill.php
+  else
+    tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
+    printf '{"class":"plugin flush path (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' >> "$RESULTS"
+  fi
+fi
 
 # The codec's property tests (tests/codec_props.rs, seeded; cargo test runs them too): one row in the table.
 if want rust; then

@@ -308,7 +308,7 @@ function ledger_add(string $file, string $kind, string $id, string $ref): void
  * strays = rows no ledger knows (a push with an unknown outcome that landed in Redis is fine only if its ref is
  * known). $refPrefix: rows whose ref does not start with it are cross-talk.
  */
-function verify(string $table, array $ledgers, string $refPrefix = ''): array
+function verify(string $table, array $ledgers, string $refPrefix = '', ?string $select = null): array
 {
     $accepted = [];
     $idOf = [];
@@ -327,7 +327,7 @@ function verify(string $table, array $ledgers, string $refPrefix = ''): array
         }
     }
     $db = db();
-    $res = $db->query("SELECT registration_id, ref FROM `$table`");
+    $res = $db->query($select ?? "SELECT registration_id, ref FROM `$table`");
     $rowsPerRef = [];
     $mismatch = 0;
     $cross = 0;
