@@ -66,6 +66,7 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   b=$(php -r 'echo json_decode($argv[1], true)["b"];' "$setup")
   draft=$(php -r 'echo json_decode($argv[1], true)["draft"];' "$setup")
   echo "  events: a=$a b=$b draft=$draft; config $(php -r '$s = json_decode($argv[1], true); echo $s["file"], " ", $s["mode"], " group ", $s["group"];' "$setup")"
+  intake_check "no config file before the site's first form" true "$(php -r 'var_export(json_decode($argv[1], true)["no_file_before_a_form"]);' "$setup")"
   intake_check "config file mode" 0640 "$(php -r 'echo json_decode($argv[1], true)["mode"];' "$setup")"
   intake_check "config file group (php-fpm's)" www-data "$(php -r 'echo json_decode($argv[1], true)["group"];' "$setup")"
   intake_check "shortcode renders a hidden token field" 1 \

@@ -15,11 +15,14 @@ require_once __DIR__ . '/includes/class-reg-buffer-store.php';
 require_once __DIR__ . '/includes/class-reg-buffer-status.php';
 require_once __DIR__ . '/includes/class-reg-buffer-history.php';
 require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
+require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
+require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
 
 $reg_buffer_uninstall_site = static function () {
 	Reg_Buffer_Flusher::unschedule();
 	Reg_Buffer_Store::uninstall();
 	Reg_Buffer_Status::uninstall();
+	Reg_Buffer_Intake::uninstall(); // The fast intake's config file and options.
 };
 
 if ( is_multisite() ) {

@@ -1,7 +1,8 @@
 <?php
 // WordPress-side helpers of tests/e2e/intake.sh (the fast intake itself is tested over HTTP, without WordPress).
-//   php intake.php setup                    events (two published posts, one draft); prints JSON with their ids and
-//                                           the intake config file's path, mode and group
+//   php intake.php setup                    events (two published posts, one draft); prints JSON with their ids,
+//                                           whether the site had no intake config file before its first token, and
+//                                           the file's path, mode and group after it
 //   php intake.php mint EVENT [USES] [TTL]  a token from reg_buffer_form_token()
 //   php intake.php mint-expired EVENT       a token of this site, expired 10 s ago
 //   php intake.php mint-foreign EVENT       a well-formed token for this site signed with another secret
@@ -24,6 +25,8 @@ switch ( $mode ) {
 				e2e_exit( 1 );
 			}
 		}
+		$ids['no_file_before_a_form'] = ! is_file( Reg_Buffer_Intake::config_file() );
+		reg_buffer_form_token( $ids['a'] ); // The first form rendered writes the intake's config file.
 		$file = Reg_Buffer_Intake::config_file();
 		clearstatcache();
 		$ids['site']   = Reg_Buffer_Intake::site_id();

@@ -28,7 +28,7 @@ final class Reg_Buffer_Intake {
 	 * Hooks: keep the config file current, the shortcode, the flush-time checks.
 	 */
 	public static function boot(): void {
-		add_action( 'init', array( __CLASS__, 'maintain_config' ), 20 );
+		add_action( 'init', array( __CLASS__, 'on_init' ), 20 );
 		add_shortcode( 'reg_buffer_form_token', array( __CLASS__, 'shortcode' ) );
 		add_filter( 'reg_buffer_flush_rows', array( __CLASS__, 'screen_rows' ), 10, 2 );
 	}
@@ -88,7 +88,17 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * On `init`: writes the config file when it is missing or out of date, removes it when the intake is off.
+	 * On `init`: keeps the config file of a site that uses the intake current (a site that never minted a token
+	 * has none: no secret on disk for nothing).
+	 */
+	public static function on_init(): void {
+		if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
+			self::maintain_config();
+		}
+	}
+
+	/**
+	 * Writes the config file when it is missing or out of date, removes it when the intake is off.
 	 */
 	public static function maintain_config(): void {
 		if ( ! self::is_enabled() ) {
@@ -106,6 +116,18 @@ final class Reg_Buffer_Intake {
 		if ( self::write_config( $config ) ) {
 			update_option( self::CONFIG_OPTION, $hash, true );
 		}
+	}
+
+	/**
+	 * Uninstall, per site: the config file and the options.
+	 */
+	public static function uninstall(): void {
+		$site = get_option( self::SITE_OPTION );
+		if ( is_string( $site ) && Reg_Buffer_Form_Token::is_site_id( $site ) ) {
+			wp_delete_file( self::config_dir() . '/' . $site . '.php' );
+		}
+		delete_option( self::SITE_OPTION );
+		delete_option( self::CONFIG_OPTION );
 	}
 
 	/**
