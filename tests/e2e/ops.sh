@@ -37,6 +37,9 @@ the_wp_cli_commands_show_flush_drain_and_fix_the_quarantine() {
   rc=0; out=$(ops_wp reg-buffer status 2>&1) || rc=$?
   expect "status exit code with a quarantine (for monitoring)" 1 "$rc" || return 1
   grep -q '^Warning: 3 buffered registrations could not be decoded' <<< "$out" || { echo "  FAIL: no quarantine warning: $out" >&2; return 1; }
+  ops_wp reg-buffer status >/dev/null 2>&1 || true
+  expect "error_log lines for the quarantine warning (once, however often the status is read)" 1 \
+    "$(grep -c 'reg_buffer: warning: 3 buffered registrations could not be decoded' "$WORK/debug.log")" || return 1
 
   rc=0; out=$(ops_wp reg-buffer quarantine retry "$garbage" 2>&1) || rc=$?
   expect "retry of an entry whose bytes cannot be decoded exits" 1 "$rc" || return 1
@@ -66,6 +69,9 @@ the_wp_cli_commands_show_flush_drain_and_fix_the_quarantine() {
   rc=0; ops_wp reg-buffer no-such-thing >/dev/null 2>&1 || rc=$?
   expect "an unknown subcommand exits" 1 "$rc" || return 1
   out=$(ops_wp reg-buffer status) || { echo "  FAIL: status still warns after the quarantine was dealt with: $out" >&2; return 1; }
+  grep -q 'reg_buffer: all clear: .*quarantine' "$WORK/debug.log" || { echo "  FAIL: no 'all clear' line in the log" >&2; return 1; }
+  expect "log lines naming a registration's e-mail (never logged)" 0 "$(grep -c 'user810000@example.test' "$WORK/debug.log")" || return 1
+  echo "  logged: $(grep -c 'reg_buffer: ' "$WORK/debug.log") reg_buffer lines in all, e.g. $(grep -m1 -o 'reg_buffer: quarantined entry .*' "$WORK/debug.log")"
   expect "Site Health tests" '{"reg_buffer":"good","reg_buffer_extension":"good","reg_buffer_redis":"good","reg_buffer_eviction":"good","reg_buffer_backlog":"good"}' \
     "$(wp_php "$E2E_PHP/site-health-all.php")" || return 1
   wp_php "$E2E_PHP/verify.php"

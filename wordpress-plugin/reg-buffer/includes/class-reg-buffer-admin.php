@@ -149,6 +149,7 @@ final class Reg_Buffer_Admin {
 		}
 		Reg_Buffer_History::maybe_sample();
 		$status  = Reg_Buffer_Status::report();
+		Reg_Buffer_History::note_warnings( $status['warning_codes'], $status['warnings'] );
 		$buffer  = is_array( $status['buffer'] ) ? $status['buffer'] : null;
 		$codes   = $status['warning_codes'];
 		$hours   = isset( $_GET['hours'] ) ? max( 1, min( 24, (int) $_GET['hours'] ) ) : 6; // phpcs:ignore WordPress.Security.NonceVerification

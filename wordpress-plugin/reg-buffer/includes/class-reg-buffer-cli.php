@@ -60,6 +60,7 @@ final class Reg_Buffer_CLI {
 	public function status( $args, $assoc_args ): void {
 		Reg_Buffer_History::maybe_sample();
 		$report = Reg_Buffer_Status::report();
+		Reg_Buffer_History::note_warnings( $report['warning_codes'], $report['warnings'] );
 		$format = (string) ( $assoc_args['format'] ?? 'table' );
 		if ( 'json' === $format ) {
 			WP_CLI::line( (string) wp_json_encode( $report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES ) );

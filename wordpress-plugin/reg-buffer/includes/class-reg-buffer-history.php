@@ -107,12 +107,13 @@ final class Reg_Buffer_History {
 	}
 
 	/**
-	 * Logs each warning once when it appears (and once when all clear), never on every sample.
+	 * Logs each warning once when it appears (and once when all clear), never on every sample. Called with every
+	 * status the plugin computes anyway (sample, admin page, `wp reg-buffer status`).
 	 *
 	 * @param string[] $codes    current warning codes.
 	 * @param string[] $messages their messages, same order.
 	 */
-	private static function note_warnings( array $codes, array $messages ): void {
+	public static function note_warnings( array $codes, array $messages ): void {
 		$before = (array) get_option( self::WARNINGS_OPTION, array() );
 		foreach ( $codes as $i => $code ) {
 			if ( ! in_array( $code, $before, true ) ) {
