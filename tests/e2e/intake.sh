@@ -191,7 +191,7 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   aside=$(intake_php set-aside "$draft_id")
   intake_check "draft event's registration set aside at flush" "intake: The event is not open for registrations (not a published post)." \
     "$(php -r 'echo json_decode($argv[1], true)["error"] ?? "none";' "$aside")"
-  intake_check "draft event's registration not stored" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE event_id = $draft")"
+  intake_check "draft event's registration not stored" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE registration_id = '$draft_id'")"
   intake_check "intake marker stripped" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE data LIKE '%_reg_buffer_intake%'")"
   if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
 
