@@ -182,7 +182,7 @@ impl<'a> Buffer<'a> {
         let (counters, events, oldest, quarantined, now_ms): (Vec<(String, i64)>, i64, Option<f64>, i64, f64) =
             with_connection(self.cfg, |c| STATS.arg(self.keys.prefix()).invoke(c))?;
         let get = |name: &str| counters.iter().find(|(k, _)| k == name).map_or(0, |(_, v)| *v);
-        let buffered = get("buffered").max(0);
+        let buffered = (get("pushed") - get("acked") - get("lost") - get("dropped")).max(0);
         let in_flight = get("in_flight").max(0);
         // Managed Redis services often refuse CONFIG: the policy is then unknown, not an error.
         let policy: Option<String> = with_connection(self.cfg, |c| {

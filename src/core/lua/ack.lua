@@ -10,7 +10,6 @@ end
 redis.call('DEL', k_batch(ARGV[2]))
 redis.call('ZREM', K_LEASES, ARGV[2])
 redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
-redis.call('HINCRBY', K_STATS, 'buffered', 0 - removed)
 redis.call('HINCRBY', K_STATS, 'acked', removed)
 redis.call('HSET', K_STATS, 'last_ack_ms', string.format('%.0f', now_ms()))
 return removed

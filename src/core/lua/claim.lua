@@ -47,7 +47,6 @@ local function take(e, n)
       else
         -- The id outlived its data (evicted under a maxmemory policy other than noeviction).
         redis.call('ZREM', k_time(e), ids[i])
-        redis.call('HINCRBY', K_STATS, 'buffered', -1)
         redis.call('HINCRBY', K_STATS, 'lost', 1)
       end
     end

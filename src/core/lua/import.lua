@@ -26,6 +26,5 @@ for i = 1, n do
     buffered = buffered + 1
   end
 end
-redis.call('HINCRBY', KEYS[7], 'buffered', buffered)
 redis.call('HINCRBY', KEYS[7], 'pushed', buffered)
 return buffered

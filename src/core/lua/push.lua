@@ -15,18 +15,21 @@ if KEYS[7] then
   end
 end
 local max = tonumber(ARGV[6])
-if max > 0 and tonumber(redis.call('HGET', KEYS[6], 'buffered') or '0') >= max then return -1 end
+if max > 0 then
+  -- Buffered now = pushed - acked - lost - dropped (kept as separate counters so a push increments only one).
+  local c = redis.call('HMGET', KEYS[6], 'pushed', 'acked', 'lost', 'dropped')
+  local buffered = (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0)
+  if buffered >= max then return -1 end
+end
 if KEYS[7] then redis.call('SET', KEYS[7], id, 'EX', ARGV[7]) end
 redis.call('HSET', KEYS[2], id, ARGV[3])
-redis.call('RPUSH', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[4], id)
-if not redis.call('ZSCORE', KEYS[4], ARGV[5]) then
-  -- Newly ready: ordered against served events by the same (Redis) clock the claim uses. An event that is
-  -- already ready is in the oldest index too, with an older registration.
+if redis.call('RPUSH', KEYS[1], id) == 1 then
+  -- The queue was empty, so the event is newly ready (an event is in the ready and oldest indexes exactly while
+  -- its queue is not empty). Ordered against served events by the same (Redis) clock the claim uses.
   local t = redis.call('TIME')
   redis.call('ZADD', KEYS[4], t[1] .. string.format('%06d', tonumber(t[2])), ARGV[5])
-  redis.call('ZADD', KEYS[5], 'NX', ARGV[4], ARGV[5])
+  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
 end
-redis.call('HINCRBY', KEYS[6], 'buffered', 1)
 redis.call('HINCRBY', KEYS[6], 'pushed', 1)
 return 1

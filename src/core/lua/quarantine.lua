@@ -8,7 +8,6 @@ for i = 3, #ARGV, 2 do
     redis.call('HSET', K_QUARANTINE, ARGV[i], ARGV[i + 1] .. '\n' .. entry)
     redis.call('HDEL', k_data(e), id)
     redis.call('ZREM', k_time(e), id)
-    redis.call('HINCRBY', K_STATS, 'buffered', -1)
     moved = moved + 1
   end
   if redis.call('LREM', k_batch(ARGV[2]), 1, ARGV[i]) == 1 then
@@ -16,4 +15,5 @@ for i = 3, #ARGV, 2 do
   end
 end
 redis.call('HINCRBY', K_STATS, 'quarantined', moved)
+redis.call('HINCRBY', K_STATS, 'dropped', moved)
 return moved
