@@ -6,7 +6,7 @@ declare(strict_types=1);
 [, $url, $cycles, $closed] = $argv;
 $cycles = (int) $cycles;
 ini_set('reg_buffer.redis_url', $url);
-ini_set('reg_buffer.key_prefix', 'faults7:');
+ini_set('reg_buffer.key_prefix', 'faults7:' . getmypid() . ':'); // its own keys: unique keys of an earlier run would be duplicates
 ini_set('reg_buffer.retry_interval_ms', '0');
 $rss = function (): int {
     preg_match('/VmRSS:\s+(\d+) kB/', (string) file_get_contents('/proc/self/status'), $m);

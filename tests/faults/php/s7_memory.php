@@ -48,9 +48,14 @@ if (!short_mode()) {
             $ours++;
         }
     }
+    preg_match('/ERROR SUMMARY: (\d+) errors/', $text, $es);
     $checks['valgrind ran'] = $vrc === 0 && $text !== '';
+    $notes['valgrind exit'] = [$vrc, array_slice($vout, -3)];
+    // With --leak-check=full each definitely-lost record counts as an error: anything beyond them is a memory error.
+    $leakRecords = (int) preg_match_all('/definitely lost in loss record/', $text);
+    $checks['valgrind: no invalid read/write or uninitialised use'] = isset($es[1]) && (int) $es[1] === $leakRecords;
     $checks['valgrind: no definitely-lost block from the extension'] = $ours === 0;
-    $notes['valgrind'] = ['cycles' => $vcycles, 'definitely lost (whole process)' => $dl[0] ?? 'none reported', 'records naming the extension' => $ours];
+    $notes['valgrind'] = ['cycles' => $vcycles, 'definitely lost (whole process)' => $dl[0] ?? 'none reported', 'records naming the extension' => $ours, 'error summary' => $es[0] ?? 'missing'];
     $faults += $vcycles;
 }
 result('memory: push/flush/ack cycles + exception paths in one process', $faults, ['accepted' => $cycles, 'stored' => $cycles], $checks, $notes);
