@@ -83,7 +83,9 @@ try {
   const shown = await page.$$eval('[data-stat]', (els) => Object.fromEntries(els.map((e) => [e.dataset.stat, {
     value: JSON.parse(e.dataset.value), text: e.querySelector('.reg-buffer-num').textContent,
   }])));
-  for (const key of STAT_KEYS) {
+  // Every count reg_buffer_stats() returns (the per-process ones excepted), the documented ones at least.
+  const keys = [...new Set([...STAT_KEYS, ...Object.keys(before.buffer).filter((k) => k !== 'process')])];
+  for (const key of keys) {
     const s = shown[key];
     const lo = before.buffer[key];
     const hi = after.buffer[key];

@@ -27,6 +27,7 @@ final class Reg_Buffer_Admin {
 		return array(
 			'pending'            => __( 'waiting in Redis for the flush', 'reg-buffer' ),
 			'in_flight'          => __( 'claimed by a flush, not yet acknowledged', 'reg-buffer' ),
+			'buffered'           => __( 'in Redis in all (pending + in flight)', 'reg-buffer' ),
 			'events'             => __( 'events with registrations waiting', 'reg-buffer' ),
 			'oldest_pending_age' => __( 'seconds the oldest waiting registration has waited (flush lag)', 'reg-buffer' ),
 			'quarantined'        => __( 'entries that could not be decoded (see below)', 'reg-buffer' ),
@@ -37,6 +38,7 @@ final class Reg_Buffer_Admin {
 			'acked'              => __( 'stored in MySQL and removed from Redis', 'reg-buffer' ),
 			'redelivered'        => __( 'handed out again after a lease ran out', 'reg-buffer' ),
 			'lost'               => __( 'vanished from Redis before the flush (must stay 0)', 'reg-buffer' ),
+			'last_ack_age'       => __( 'seconds since a flush last stored a batch', 'reg-buffer' ),
 		);
 	}
 
@@ -251,9 +253,19 @@ final class Reg_Buffer_Admin {
 		}
 		echo '<div class="reg-buffer-stats">';
 		if ( null !== $buffer ) {
-			foreach ( self::stat_help() as $key => $help ) {
-				$value = $buffer[ $key ] ?? null;
-				if ( 'oldest_pending_age' === $key && null !== $value ) {
+			$help_of = self::stat_help();
+			// The known counts in order, then any the extension added since (the per-process ones excepted).
+			foreach ( $buffer as $key => $value ) {
+				if ( ! isset( $help_of[ $key ] ) && 'process' !== $key && ( is_scalar( $value ) || null === $value ) ) {
+					$help_of[ $key ] = __( 'a counter of the extension', 'reg-buffer' );
+				}
+			}
+			foreach ( $help_of as $key => $help ) {
+				if ( ! array_key_exists( $key, $buffer ) ) {
+					continue; // An older extension without this count.
+				}
+				$value = $buffer[ $key ];
+				if ( ( 'oldest_pending_age' === $key || 'last_ack_age' === $key ) && null !== $value ) {
 					$shown = number_format_i18n( (float) $value, 1 ) . ' s';
 				} elseif ( is_int( $value ) ) {
 					$shown = number_format_i18n( $value );
