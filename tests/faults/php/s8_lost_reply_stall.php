@@ -72,7 +72,12 @@ for ($k = 0; $k < $faultsWanted; $k++) {
         $done['CLIENT PAUSE']++;
     }
 }
-usleep(1_500_000); // traffic after the last fault: it must go to Redis again
+// Traffic after the last fault must go to Redis again: let each pusher write 40 more ledger lines (bounded wait).
+$count = fn ($f) => is_file($f) ? count(file($f)) : 0;
+$base = array_map($count, ["$tmp/ledger.0", "$tmp/ledger.1"]);
+for ($i = 0; $i < 600 && min($count("$tmp/ledger.0") - $base[0], $count("$tmp/ledger.1") - $base[1]) < 40; $i++) {
+    usleep(100_000);
+}
 touch($stop);
 foreach ($pushers as $p) {
     wait_proc($p, 1200);
