@@ -59,24 +59,34 @@ final class Reg_Buffer_Quarantine {
 	}
 
 	/**
-	 * Entries, oldest id first.
+	 * Entries, sorted by event and id (oldest first within an event). At most $limit are read (HSCAN, so a huge
+	 * quarantine is never loaded at once); which ones is then Redis's order.
 	 *
 	 * @param int $limit at most this many.
 	 * @return array<int,array{field:string,event_id:int,id:string,reason:string,kind:string,preview:string,retryable:bool,problem:?string,bytes:int}>
 	 * @throws \RuntimeException when Redis cannot be reached.
 	 */
 	public static function entries( int $limit = 200 ): array {
-		$all = self::redis()->hGetAll( self::key() );
-		if ( ! is_array( $all ) ) {
-			throw new \RuntimeException( 'HGETALL of the quarantine failed' );
-		}
-		ksort( $all, SORT_STRING );
-		$out = array();
-		foreach ( $all as $field => $value ) {
-			$out[] = self::describe( (string) $field, (string) $value );
-			if ( count( $out ) >= $limit ) {
+		$redis = self::redis();
+		$redis->setOption( \Redis::OPT_SCAN, \Redis::SCAN_RETRY );
+		$all      = array();
+		$iterator = null;
+		while ( count( $all ) < $limit ) {
+			$chunk = $redis->hScan( self::key(), $iterator, '*', 500 );
+			if ( false === $chunk ) {
+				break; // Done (or nothing there).
+			}
+			foreach ( $chunk as $field => $value ) {
+				$all[ (string) $field ] = (string) $value;
+			}
+			if ( 0 === $iterator ) {
 				break;
 			}
+		}
+		ksort( $all, SORT_NATURAL );
+		$out = array();
+		foreach ( array_slice( $all, 0, $limit, true ) as $field => $value ) {
+			$out[] = self::describe( (string) $field, $value );
 		}
 		return $out;
 	}
