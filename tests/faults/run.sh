@@ -2,7 +2,7 @@
 # Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
 #   tests/faults/run.sh --short            a few minutes (./build.sh test)
 #   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
-#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s8, or rust)
+#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s13, or rust)
 # Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so").
 # Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
 set -euo pipefail
@@ -92,6 +92,8 @@ scenario s5 s5_capacity.php
 scenario s6 s6_fuzz.php
 scenario s7 s7_memory.php
 scenario s8 s8_lost_reply_stall.php
+scenario s11 s11_bad_arguments.php
+scenario s12 s12_mariadb_down.php
 if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
 
 # The plugin's real flush path: a throw-away WordPress site (tests/lib/stack.sh) with the plugin active.
@@ -106,9 +108,10 @@ define( 'REG_BUFFER_KEY_PREFIX', 'rb-faults-$$:' );"
   stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$WP_PLUGIN"
   E2E_PLUGIN=$WP_PLUGIN E2E_ADMIN_PASSWORD=$pass E2E_LEDGER=/dev/null stack_wp_php "$WP_HOST" "$ROOT/tests/e2e/php/setup-site.php" >/dev/null
 }
-if want s10; then
+if want s10 || want s13; then
   if [ -d "$ROOT/wordpress-plugin/reg-buffer" ] && wp_site 2> "$FAULTS_TMP/wp-setup.err"; then
     FAULTS_DB=$WP_DB STACK_WP_HOST=$WP_HOST STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT scenario s10 s10_plugin_flusher_kill.php
+    FAULTS_DB=$WP_DB STACK_WP_HOST=$WP_HOST STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT scenario s13 s13_plugin_unique_keys.php
   else
     tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
     printf '{"class":"plugin flush path (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' >> "$RESULTS"
