@@ -46,7 +46,8 @@ namespace {
  * @throws \TypeError                   objects, resources or closures inside the registration
  * @throws \RegBuffer\ConnectionException Redis unreachable, timed out or the connection broke; getRegistrationId()
  *                                      tells the id that was tried (the write may or may not have happened)
- * @throws \RegBuffer\CapacityException   the buffer holds reg_buffer.max_pending registrations
+ * @throws \RegBuffer\CapacityException   the buffer holds reg_buffer.max_pending registrations, or Redis is at its
+ *                                      maxmemory (with noeviction); flush and ack still run then, to drain it
  */
 function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null): string|false {}
 

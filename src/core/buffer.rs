@@ -12,18 +12,21 @@ use crate::core::keys::{member, Keys};
 use crate::core::metrics;
 use crate::core::pool::with_connection;
 
-fn script(body: &str) -> Script {
-    Script::new(&format!("{}{}", Keys::lua_prelude(), body))
+/// A script with the key prelude. `flags` (Redis 7 shebang flags) let the scripts that drain the buffer, or only
+/// read it, run while Redis is at its maxmemory; push and import stay refused there (OOM → CapacityException).
+fn script(flags: Option<&str>, body: &str) -> Script {
+    let shebang = flags.map(|f| format!("#!lua flags={f}\n")).unwrap_or_default();
+    Script::new(&format!("{shebang}{}{}", Keys::lua_prelude(), body))
 }
 
 // The hot path: no prelude, every key passed in KEYS.
 static PUSH: Lazy<Script> = Lazy::new(|| Script::new(include_str!("lua/push.lua")));
-static CLAIM: Lazy<Script> = Lazy::new(|| script(include_str!("lua/claim.lua")));
-static ACK: Lazy<Script> = Lazy::new(|| script(include_str!("lua/ack.lua")));
-static QUARANTINE: Lazy<Script> = Lazy::new(|| script(include_str!("lua/quarantine.lua")));
-static STATS: Lazy<Script> = Lazy::new(|| script(include_str!("lua/stats.lua")));
-static RANGE: Lazy<Script> = Lazy::new(|| script(include_str!("lua/range.lua")));
-static IMPORT: Lazy<Script> = Lazy::new(|| script(include_str!("lua/import.lua")));
+static CLAIM: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/claim.lua")));
+static ACK: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/ack.lua")));
+static QUARANTINE: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/quarantine.lua")));
+static STATS: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("lua/stats.lua")));
+static RANGE: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("lua/range.lua")));
+static IMPORT: Lazy<Script> = Lazy::new(|| script(None, include_str!("lua/import.lua")));
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {

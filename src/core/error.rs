@@ -62,7 +62,10 @@ impl Error {
                 redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown | redis::ServerErrorKind::TryAgain
             )
         );
-        if unavailable {
+        if err.code() == Some("OOM") {
+            // Redis at its maxmemory with noeviction: the buffer is full, as at reg_buffer.max_pending.
+            Error::capacity(format!("Redis at {server} is full (maxmemory): {err}"))
+        } else if unavailable {
             Error::connection(format!("Redis at {server} is not available yet: {err}"))
         } else if err.is_io_error() || err.is_timeout() || err.is_connection_dropped() || err.is_connection_refusal() {
             let what = if err.is_timeout() { "timed out" } else { "connection failed" };
@@ -73,10 +76,11 @@ impl Error {
     }
 }
 
-/// True when the connection that produced `err` must be thrown away: anything but a plain error reply
-/// (redis-rs #1252: after a timeout a reused connection returned the previous command's reply).
+/// True when the connection that produced `err` must be thrown away: anything but an error reply from the server
+/// (redis-rs #1252: after a timeout a reused connection returned the previous command's reply). A reply such as
+/// OOM, BUSY or MISCONF leaves the connection in step.
 pub fn connection_is_unusable(err: &redis::RedisError) -> bool {
-    !matches!(err.kind(), redis::ErrorKind::Server(_)) || err.is_connection_dropped()
+    err.code().is_none() || err.is_io_error() || err.is_timeout() || err.is_connection_dropped()
 }
 
 impl fmt::Display for Error {

@@ -127,9 +127,9 @@ fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
     });
     use redis::IntoConnectionInfo;
     let info = cfg.redis_url.as_str().into_connection_info()?;
-    // Name the clients in CLIENT LIST, so an operator can tell reg_buffer's connections apart (sent in the same
-    // round trip as AUTH and SELECT).
-    let settings = info.redis_settings().clone().set_lib_name("reg_buffer", env!("CARGO_PKG_VERSION"));
+    // No CLIENT SETINFO: without a password or db a new connection then needs no set-up round trip, and a hung
+    // server costs one connect timeout, not one per pipelined set-up reply.
+    let settings = info.redis_settings().clone().set_skip_set_lib_name();
     let client = redis::Client::open(info.set_redis_settings(settings))?;
     let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
     connection.set_read_timeout(Some(cfg.timeout))?;

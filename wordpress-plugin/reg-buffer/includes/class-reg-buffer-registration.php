@@ -32,6 +32,11 @@ final class Reg_Buffer_Registration {
 		if ( null !== $unique_key && ( ! is_string( $unique_key ) || '' === $unique_key || strlen( $unique_key ) > self::MAX_UNIQUE_KEY_LEN ) ) {
 			return self::invalid( __( 'The unique key must be a non-empty string of at most 191 bytes.', 'reg-buffer' ) );
 		}
+		// Redis compares keys byte for byte, the table's utf8mb4_bin column ignores trailing spaces (PAD SPACE) and
+		// refuses invalid UTF-8: such a key could be accepted as new and then not stored.
+		if ( null !== $unique_key && ( 1 !== preg_match( '//u', $unique_key ) || rtrim( $unique_key, ' ' ) !== $unique_key ) ) {
+			return self::invalid( __( 'The unique key must be valid UTF-8 and must not end with a space.', 'reg-buffer' ) );
+		}
 		return true;
 	}
 
