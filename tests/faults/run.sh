@@ -2,7 +2,7 @@
 # Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
 #   tests/faults/run.sh --short            a few minutes (./build.sh test)
 #   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
-#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s13, or rust)
+#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s14, or rust)
 # Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so").
 # Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
 set -euo pipefail
@@ -94,6 +94,7 @@ scenario s7 s7_memory.php
 scenario s8 s8_lost_reply_stall.php
 scenario s11 s11_bad_arguments.php
 scenario s12 s12_mariadb_down.php
+scenario s14 s14_persistence_modes.php
 if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
 
 # The plugin's real flush path: a throw-away WordPress site (tests/lib/stack.sh) with the plugin active.
