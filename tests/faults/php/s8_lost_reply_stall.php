@@ -72,7 +72,10 @@ for ($k = 0; $k < $faultsWanted; $k++) {
         $done['CLIENT PAUSE']++;
     }
 }
-// Traffic after the last fault must go to Redis again: let each pusher write 40 more ledger lines (bounded wait).
+// Traffic after the last fault must go to Redis again. First the last fault must be over: a PING on the admin
+// connection blocks while CLIENT PAUSE ... ALL lasts. Then each pusher writes 40 more ledger lines (bounded wait).
+@unlink($flag);
+$admin->ping();
 $count = fn ($f) => is_file($f) ? count(file($f)) : 0;
 $base = array_map($count, ["$tmp/ledger.0", "$tmp/ledger.1"]);
 for ($i = 0; $i < 600 && min($count("$tmp/ledger.0") - $base[0], $count("$tmp/ledger.1") - $base[1]) < 40; $i++) {
