@@ -164,4 +164,4 @@ if [ ${#FAILED[@]} -gt 0 ]; then
   echo "bench: broken cells: ${FAILED[*]}" >&2
   exit 1
 fi
-echo "bench: all cells ran; see bench/RESULTS.md"
+echo "bench: all cells ran; see bench/$([ $QUICK = 1 ] && echo out/)RESULTS.md"
