@@ -1,6 +1,6 @@
 <?php
 // Faults: replies lost on the way back (a proxy in front of Redis that forwards commands and swallows replies:
-// a copy of tests/php/workers/reply_eating_proxy.php) and Redis stalled (CLIENT PAUSE ... ALL), while two
+// tests/php/workers/reply_eating_proxy.php) and Redis stalled (CLIENT PAUSE ... ALL), while two
 // pushers go through the proxy (timeout_ms 300) and a flusher drains Redis directly. A push that times out falls
 // back to a direct write keyed by the id it tried: when the command did run, the flush later meets that id again
 // and INSERT IGNORE keeps one row. The breaker trips, and pushes return to Redis when it answers again.
@@ -13,7 +13,7 @@ $tmp = fenv('FAULTS_TMP') . '/s8';
 @mkdir($tmp, 0700, true);
 $redis = new FRedis('s8', ['--appendonly', 'no']);
 $flag = "$tmp/eat-replies";
-$proxy = proc_open([PHP_BINARY, __DIR__ . '/reply_eating_proxy.php', (string) $redis->port, $flag],
+$proxy = proc_open([PHP_BINARY, __DIR__ . '/../../php/workers/reply_eating_proxy.php', (string) $redis->port, $flag],
     [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => STDERR], $pipes);
 register_shutdown_function(function () use ($redis, $proxy) {
     @posix_kill(proc_get_status($proxy)['pid'], SIGKILL);

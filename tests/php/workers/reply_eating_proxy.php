@@ -46,6 +46,8 @@ while (true) {
             }
             continue;
         }
+        // PHP caches the stat of an existing file: without this, removing the flag would not end the loss.
+        clearstatcache(true, $flag);
         if (isset($fromRedis[(int) $socket]) && is_file($flag)) {
             continue; // the reply is lost on the way back
         }
