@@ -59,8 +59,7 @@ impl Config {
             }
         };
         let (_, redis_url) = get(0);
-        let url = parse_url(&redis_url)?;
-        drop(url);
+        parse_url(&redis_url)?;
         // An empty prefix is a choice (keys without prefix), not a missing value.
         let key_prefix = lookup(SETTINGS[1].0.to_str().unwrap_or_default())
             .unwrap_or_else(|| SETTINGS[1].1.to_str().unwrap_or_default().to_owned());

@@ -42,11 +42,8 @@ pub enum ConnectionState {
 
 pub fn connection_state(cfg: &Config) -> ConnectionState {
     let now = Instant::now();
-    if let Some(f) = FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
-        let until = f.at + cfg.retry_interval;
-        if until > now {
-            return ConnectionState::BackingOff((until - now).as_millis() as u64);
-        }
+    if let Some(f) = open_breaker(cfg, now) {
+        return ConnectionState::BackingOff((f.at + cfg.retry_interval - now).as_millis() as u64);
     }
     let pid = std::process::id();
     CONNECTION.with(|c| match &*c.borrow() {
@@ -139,8 +136,8 @@ fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
 
 fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
     let now = Instant::now();
-    match FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()) {
-        Some(f) if f.at + cfg.retry_interval > now => {
+    match open_breaker(cfg, now) {
+        Some(f) => {
             metrics::count(|m| m.fast_failures += 1);
             Err(Error::connection(format!(
             "Redis at {server} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
@@ -150,6 +147,12 @@ fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// The last failure of the configured server while it still keeps calls away, read against the current
+/// reg_buffer.retry_interval_ms.
+fn open_breaker(cfg: &Config, now: Instant) -> Option<Failure> {
+    FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()).filter(|f| f.at + cfg.retry_interval > now)
 }
 
 fn trip_breaker(cfg: &Config) {
