@@ -56,14 +56,20 @@ function reg_buffer_push(int $event_id, array $registration, ?string $unique_key
  *
  * Returns ['batch' => string, 'rows' => list<array{id: string, event_id: int, registered_at: float,
  * unique_key: ?string, data: array, json: string}>]; `json` is `data` as the JSON text that was stored.
+ * With $with_data = false the rows have no `data` key: no PHP array is built for any registration, which is the
+ * cheaper call for a flusher that stores `json` as it is (decode it with json_decode($row['json'], true) where
+ * the fields are needed; that gives the same array as `data`).
  * `rows` is [] (and `batch` '') when nothing is pending. No registration is handed to two flushers while its lease
  * runs; a batch not acknowledged before its lease ends is handed out again by a later flush (at-least-once).
  * Events are served round robin, so a busy event cannot keep a quiet one waiting.
  *
+ * @param int  $limit         at most this many registrations (1..10000)
+ * @param int  $lease_seconds how long the batch is this caller's before a later flush may hand it out again
+ * @param bool $with_data     false: rows without `data` (id, event_id, registered_at, unique_key, json)
  * @throws \ValueError $limit or $lease_seconds <= 0, $limit > 10000, $lease_seconds over one year
  * @throws \RegBuffer\ConnectionException
  */
-function reg_buffer_flush(int $limit = 500, int $lease_seconds = 300): array {}
+function reg_buffer_flush(int $limit = 500, int $lease_seconds = 300, bool $with_data = true): array {}
 
 /**
  * Tells that a batch is stored: its registrations leave Redis for good.

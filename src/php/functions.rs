@@ -42,10 +42,11 @@ fn long(n: i64) -> Zval {
     zv
 }
 
-fn rows<'a>(regs: impl IntoIterator<Item = &'a crate::core::buffer::BufferedRegistration>) -> Result<Zval, Failure> {
-    let mut list = ZendHashTable::new();
+fn rows(regs: &[crate::core::buffer::BufferedRegistration], with_data: bool) -> Result<Zval, Failure> {
+    let mut list = ZendHashTable::with_capacity(u32::try_from(regs.len()).unwrap_or(u32::MAX));
+    let keys = convert::RowKeys::new();
     for reg in regs {
-        let _ = list.push(convert::row(reg)?);
+        let _ = list.push(convert::row(reg, &keys, with_data)?);
     }
     let mut zv = Zval::new();
     zv.set_hashtable(list);
@@ -75,19 +76,50 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
     })
 }
 
-const FLUSH_PARAMS: &[&str] = &["limit", "lease_seconds"];
+extern "C" {
+    fn zend_parse_arg_bool_slow(arg: *mut ext_php_rs::ffi::zval, dest: *mut bool, arg_num: u32) -> bool;
+}
+
+/// Argument `i` of `function` as PHP reads a `bool` parameter: true and false as they are; in weak mode ints,
+/// floats and strings by their truth (null too, with PHP's own deprecation); a TypeError otherwise (and for
+/// anything but a bool under strict_types). `default` when the argument was not passed.
+fn bool_arg(ex: &mut ExecuteData, function: &str, params: &[&str], i: usize, default: bool) -> Result<bool, ArgError> {
+    // SAFETY: the engine set num_args for this call; only slots below it hold arguments.
+    if unsafe { ex.This.u2.num_args } as usize <= i {
+        return Ok(default);
+    }
+    let Some(zv) = (unsafe { ex.zend_call_arg(i) }) else { return Ok(default) };
+    let zv = zv.dereference_mut();
+    if let Some(b) = zv.bool() {
+        return Ok(b);
+    }
+    let given = crate::php::args::type_name(zv);
+    let mut b = false;
+    // SAFETY: zv is a live argument slot; the engine reads it (and may raise its deprecation), as its own ZPP does.
+    if unsafe { zend_parse_arg_bool_slow(std::ptr::from_mut(zv).cast(), &mut b, i as u32 + 1) } {
+        return Ok(b);
+    }
+    Err(ArgError {
+        count: false,
+        message: format!("{function}(): Argument #{} (${}) must be of type bool, {given} given", i + 1, params[i]),
+    })
+}
+
+const FLUSH_PARAMS: &[&str] = &["limit", "lease_seconds", "with_data"];
 extern "C" fn flush(ex: &mut ExecuteData, retval: &mut Zval) {
     call(ex, retval, |ex| {
         let mut args = Args::new(ex, "reg_buffer_flush", FLUSH_PARAMS, 0)?;
         let limit = args.long(0, 500)?;
         let lease_seconds = args.long(1, 300)?;
+        // false: rows carry only the stored JSON text, no `data` array (what a flusher that stores JSON needs).
+        let with_data = bool_arg(ex, "reg_buffer_flush", FLUSH_PARAMS, 2, true)?;
         let cfg = settings::config()?;
         let batch = Buffer::new(&cfg).claim(limit, lease_seconds)?;
         let mut out = ZendHashTable::with_capacity(2);
         let mut id = Zval::new();
         convert::set_bytes(&mut id, batch.id.as_bytes());
         let _ = out.insert("batch", id);
-        let _ = out.insert("rows", rows(&batch.registrations)?);
+        let _ = out.insert("rows", rows(&batch.registrations, with_data)?);
         let mut zv = Zval::new();
         zv.set_hashtable(out);
         Ok(zv)
@@ -161,7 +193,7 @@ extern "C" fn range(ex: &mut ExecuteData, retval: &mut Zval) {
         let limit = args.long(3, 1000)?;
         let cfg = settings::config()?;
         let regs = Buffer::new(&cfg).range(event_id, from, to, limit)?;
-        rows(&regs)
+        rows(&regs, true)
     })
 }
 
@@ -193,6 +225,7 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .not_required()
                 .arg(Arg::new("limit", DataType::Long).default("500"))
                 .arg(Arg::new("lease_seconds", DataType::Long).default("300"))
+                .arg(Arg::new("with_data", DataType::Bool).default("true"))
                 .returns(DataType::Array, false, false),
         )
         .function(
