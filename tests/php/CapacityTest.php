@@ -9,7 +9,12 @@ use RegBuffer\Tests\Support\TestCase;
 
 final class CapacityTest extends TestCase
 {
-    /** @test */
+    /**
+     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     *
+     * @test
+     * @group single-node
+     */
     public function push_at_max_pending_throws_a_capacity_exception_with_the_registration_id(): void
     {
         ini_set('reg_buffer.max_pending', '3');
@@ -23,10 +28,15 @@ final class CapacityTest extends TestCase
         $stats = reg_buffer_stats();
         self::assertSame(3, $stats['pending']);
         self::assertSame(3, $stats['pushed']);
-        self::assertSame([], $this->keys($this->client(), "{$this->prefix}ev:{9}:*"), 'nothing of the refused push was written, not even its marker');
+        self::assertSame([], $this->keys(null, $this->eventKey(9, '*', true)), 'nothing of the refused push was written, not even its marker');
     }
 
-    /** @test */
+    /**
+     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     *
+     * @test
+     * @group single-node
+     */
     public function registrations_in_flight_count_towards_the_cap_until_acknowledged(): void
     {
         ini_set('reg_buffer.max_pending', '2');
@@ -39,7 +49,12 @@ final class CapacityTest extends TestCase
         self::assertRegistrationId(reg_buffer_push(1, ['a' => 4], 'k@example.com'), 'a capacity refusal does not burn a unique key');
     }
 
-    /** @test */
+    /**
+     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     *
+     * @test
+     * @group single-node
+     */
     public function a_refused_unique_key_can_be_pushed_once_there_is_room(): void
     {
         ini_set('reg_buffer.max_pending', '1');

@@ -10,6 +10,12 @@ use RegBuffer\Tests\Support\PhpProcess;
 use RegBuffer\Tests\Support\RedisServer;
 use RegBuffer\Tests\Support\TestCase;
 
+/**
+ * Single node only: these tests use servers and URLs of their own (killed, paused, behind a proxy), so the cluster
+ * pass would only repeat them; ClusterLayoutTest covers a cluster nobody answers for.
+ *
+ * @group single-node
+ */
 final class ConnectionTroubleTest extends TestCase
 {
     /** @var list<resource> */

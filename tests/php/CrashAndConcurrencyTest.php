@@ -88,7 +88,12 @@ final class CrashAndConcurrencyTest extends TestCase
         self::assertSame(4 * $perPusher, $stats['acked']);
     }
 
-    /** @test */
+    /**
+     * Single node only: kills and restarts a server of its own (ClusterFailoverTest kills a cluster master).
+     *
+     * @test
+     * @group single-node
+     */
     public function every_push_that_returned_an_id_survives_redis_being_killed_and_restarted(): void
     {
         $server = self::extraServer(persistent: true);
@@ -203,7 +208,12 @@ final class CrashAndConcurrencyTest extends TestCase
         }
     }
 
-    /** @test */
+    /**
+     * Single node only: kills and restarts a server of its own (ClusterFailoverTest kills a cluster master).
+     *
+     * @test
+     * @group single-node
+     */
     public function pushers_and_a_flusher_through_a_redis_kill_and_restart_store_everything_at_least_once(): void
     {
         $server = self::extraServer(persistent: true);
@@ -232,20 +242,7 @@ final class CrashAndConcurrencyTest extends TestCase
 
         $succeeded = array_values(array_filter([...self::lines($files[0]), ...self::lines($files[1])], fn ($l) => !str_starts_with($l, 'duplicate ')));
         $unknown = [...self::lines("{$files[0]}.unknown"), ...self::lines("{$files[1]}.unknown")];
-        $unacked = array_flip(self::lines("$flushed.unacked"));
-        $stored = [];
-        foreach (self::lines($flushed) as $line) {
-            [$batch, $id] = explode("\t", $line);
-            $stored[$id][] = $batch;
-        }
-        self::assertSame([], array_values(array_diff($succeeded, array_keys($stored))), 'every push that returned an id was stored');
-        self::assertSame([], array_values(array_diff(array_keys($stored), $succeeded, $unknown)), 'nothing that was never pushed');
-        foreach ($stored as $id => $batches) {
-            if (count($batches) > 1) {
-                $failedAcks = array_filter(array_slice($batches, 0, -1), fn ($b) => isset($unacked[$b]));
-                self::assertCount(count($batches) - 1, $failedAcks, "$id was stored again only because an earlier ack failed");
-            }
-        }
+        self::assertEveryPushStored($succeeded, $unknown, [$flushed]);
         $this->waitUntilReachable();
         $stats = reg_buffer_stats();
         self::assertSame(0, $stats['pending']);

@@ -15,10 +15,11 @@ final class DedupeTest extends TestCase
         $first = reg_buffer_push(1, ['name' => 'Ada'], 'ada@example.com');
         self::assertRegistrationId($first);
         $keysBefore = $this->keys();
-        $dataBefore = $this->client()->hGetAll("{$this->prefix}ev:{1}:d");
+        $data = $this->eventKey(1, 'd');
+        $dataBefore = $this->client()->hGetAll($data);
         self::assertFalse(reg_buffer_push(1, ['name' => 'Ada again'], 'ada@example.com'));
         self::assertSame($keysBefore, $this->keys());
-        self::assertSame($dataBefore, $this->client()->hGetAll("{$this->prefix}ev:{1}:d"));
+        self::assertSame($dataBefore, $this->client()->hGetAll($data));
         $stats = reg_buffer_stats();
         self::assertSame(1, $stats['pending']);
         self::assertSame(1, $stats['duplicates']);
@@ -87,7 +88,7 @@ final class DedupeTest extends TestCase
         foreach ($this->keys($redis) as $key) {
             self::assertStringNotContainsStringIgnoringCase('grace', $key, 'no key name holds the e-mail address');
         }
-        $markers = $this->keys($redis, "{$this->prefix}ev:{5}:u:*");
+        $markers = $this->keys($redis, $this->eventKey(5, 'u:*', true));
         self::assertCount(1, $markers, 'one marker for the unique key');
         self::assertMatchesRegularExpression('/:u:[0-9a-f]{16,64}$/', $markers[0], 'the marker is named by a hex digest');
 
@@ -105,7 +106,7 @@ final class DedupeTest extends TestCase
         ini_set('reg_buffer.dedupe_ttl', '1000');
         reg_buffer_push(5, [], 'ada@example.com');
         $redis = $this->client();
-        [$marker] = $this->keys($redis, "{$this->prefix}ev:{5}:u:*");
+        [$marker] = $this->keys($redis, $this->eventKey(5, 'u:*', true));
         $ttl = $redis->ttl($marker);
         self::assertGreaterThan(990, $ttl, 'marker TTL ~ dedupe_ttl');
         self::assertLessThanOrEqual(1000, $ttl);
@@ -116,7 +117,7 @@ final class DedupeTest extends TestCase
     {
         reg_buffer_push(5, [], 'ada@example.com');
         $redis = $this->client();
-        [$marker] = $this->keys($redis, "{$this->prefix}ev:{5}:u:*");
+        [$marker] = $this->keys($redis, $this->eventKey(5, 'u:*', true));
         self::assertGreaterThan(2592000 - 10, $redis->ttl($marker));
         self::assertLessThanOrEqual(2592000, $redis->ttl($marker));
     }

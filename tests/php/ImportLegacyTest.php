@@ -7,6 +7,11 @@ namespace RegBuffer\Tests;
 use RegBuffer\Tests\Support\PhpProcess;
 use RegBuffer\Tests\Support\TestCase;
 
+/**
+ * Single node only: a cluster refuses import_legacy (ClusterLayoutTest checks that).
+ *
+ * @group single-node
+ */
 final class ImportLegacyTest extends TestCase
 {
     /** What the seed's PHP snippet did for each registration. */

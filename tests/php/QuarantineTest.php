@@ -11,8 +11,9 @@ final class QuarantineTest extends TestCase
     private function corrupt(int $event, string $id, string $bytes): void
     {
         $redis = $this->client();
-        self::assertTrue($redis->hExists("{$this->prefix}ev:{{$event}}:d", $id), 'the data hash is where keys.rs says');
-        $redis->hSet("{$this->prefix}ev:{{$event}}:d", $id, $bytes);
+        $data = $this->eventKey($event, 'd');
+        self::assertTrue($redis->hExists($data, $id), 'the data hash is where keys.rs says');
+        $redis->hSet($data, $id, $bytes);
     }
 
     /** @test */
@@ -35,7 +36,8 @@ final class QuarantineTest extends TestCase
         self::assertSame(0, $stats['buffered']);
         self::assertSame(1, $stats['quarantined']);
         self::assertSame([], reg_buffer_flush()['rows'], 'the bad entry is not handed out again');
-        $quarantine = $this->client()->hGetAll("{$this->prefix}quarantine");
+        [$key] = $this->shardKeys('quarantine');
+        $quarantine = $this->client()->hGetAll($key);
         self::assertCount(1, $quarantine);
         self::assertStringContainsString($ids[1], (string) array_key_first($quarantine));
         self::assertStringContainsString('garbage that is no stored registration', (string) reset($quarantine), 'the bytes are kept for a human');
@@ -121,7 +123,7 @@ final class QuarantineTest extends TestCase
         // What an eviction under a maxmemory policy other than noeviction would do to a buffered registration.
         $a = reg_buffer_push(5, ['a' => 1]);
         $b = reg_buffer_push(5, ['b' => 1]);
-        $this->client()->hDel("{$this->prefix}ev:{5}:d", $a);
+        $this->client()->hDel($this->eventKey(5, 'd'), $a);
         $batch = reg_buffer_flush(100);
         self::assertSame([$b], self::ids($batch['rows']));
         self::assertSame(1, reg_buffer_ack($batch['batch']));

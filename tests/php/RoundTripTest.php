@@ -6,6 +6,11 @@ namespace RegBuffer\Tests;
 
 use RegBuffer\Tests\Support\TestCase;
 
+/**
+ * Single node only: MONITOR and INFO commandstats of the one server.
+ *
+ * @group single-node
+ */
 final class RoundTripTest extends TestCase
 {
     /**

@@ -40,12 +40,23 @@ final class SettingsTest extends TestCase
         reg_buffer_push(77, ['a' => 1], 'ada@example.com');
         $eventKeys = array_filter($this->keys(), fn ($k) => str_contains($k, 'ev:'));
         self::assertCount(4, $eventKeys, 'queue, data, time index, marker');
+        // One server: <p>ev:{77}:…; a cluster: <p>{s<k>}:ev:77:… — the event's shard k, the same for all four.
+        $layout = self::isCluster() ? '/^' . preg_quote($this->prefix, '/') . '(\{s\d+\}):ev:77:/' : '/^' . preg_quote($this->prefix, '/') . 'ev:(\{77\}):/';
+        $tags = [];
         foreach ($eventKeys as $key) {
-            self::assertStringStartsWith("{$this->prefix}ev:{77}:", $key);
+            self::assertMatchesRegularExpression($layout, $key);
+            preg_match($layout, $key, $m);
+            $tags[$m[1]] = true;
         }
+        self::assertCount(1, $tags, 'one hash tag: one slot');
     }
 
-    /** @test */
+    /**
+     * Single node only: databases, unix sockets and ACL users of the one server (AclTest covers a cluster).
+     *
+     * @test
+     * @group single-node
+     */
     public function the_database_in_the_url_is_used(): void
     {
         ini_set('reg_buffer.redis_url', self::redis()->url(3));
@@ -55,7 +66,12 @@ final class SettingsTest extends TestCase
         self::assertCount(1, $this->drain());
     }
 
-    /** @test */
+    /**
+     * Single node only: databases, unix sockets and ACL users of the one server (AclTest covers a cluster).
+     *
+     * @test
+     * @group single-node
+     */
     public function a_unix_socket_url_works(): void
     {
         ini_set('reg_buffer.redis_url', 'redis+unix://' . self::redis()->socket());
@@ -64,7 +80,12 @@ final class SettingsTest extends TestCase
         self::assertSame([$id], self::ids($this->drain()), 'the same server over TCP sees it');
     }
 
-    /** @test */
+    /**
+     * Single node only: databases, unix sockets and ACL users of the one server (AclTest covers a cluster).
+     *
+     * @test
+     * @group single-node
+     */
     public function a_url_with_user_and_password_authenticates(): void
     {
         $this->client()->rawCommand('ACL', 'SETUSER', 'app', 'on', '>s3cret', '~*', '&*', '+@all');

@@ -92,7 +92,12 @@ final class StatsTest extends TestCase
         self::assertSame(1, reg_buffer_stats()['pending']);
     }
 
-    /** @test */
+    /**
+     * Single node only: CONFIG SET / ACL SETUSER on the one server.
+     *
+     * @test
+     * @group single-node
+     */
     public function stats_report_the_maxmemory_policy(): void
     {
         $redis = $this->client();
@@ -104,7 +109,12 @@ final class StatsTest extends TestCase
         }
     }
 
-    /** @test */
+    /**
+     * Single node only: CONFIG SET / ACL SETUSER on the one server.
+     *
+     * @test
+     * @group single-node
+     */
     public function maxmemory_policy_is_null_where_config_get_is_refused(): void
     {
         $redis = $this->client();

@@ -1,10 +1,11 @@
 <?php
 // A private redis-server for the tests: its own free port and temp dir; start, kill -9, restart, flush, stop.
+// Also one node of a RedisCluster (started with cluster-enabled in $config).
 declare(strict_types=1);
 
 namespace RegBuffer\Tests\Support;
 
-final class RedisServer
+final class RedisServer implements Topology
 {
     /** @var resource|null */
     private $process = null;
@@ -16,15 +17,17 @@ final class RedisServer
         private readonly bool $persistent,
         /** @var array{cert: string, key: string, ca: string}|null TLS only (rediss://) on $port when set */
         private readonly ?array $tls = null,
+        /** @var list<string> more redis-server arguments ("--name", "value", …) */
+        private readonly array $config = [],
     ) {
     }
 
     /**
      * Starts a server on a free port. $persistent: AOF with appendfsync always, so a kill -9 loses no reply it sent.
      * $tls: ['cert' => …, 'key' => …, 'ca' => …] to serve TLS only on the port (the tests' own clients then use the
-     * unix socket).
+     * unix socket). $config: more redis-server arguments; with "--cluster-enabled" a free cluster bus port is added.
      */
-    public static function start(bool $persistent = false, ?array $tls = null): self
+    public static function start(bool $persistent = false, ?array $tls = null, array $config = []): self
     {
         $dir = sys_get_temp_dir() . '/reg_buffer_phpunit_' . getmypid() . '_' . bin2hex(random_bytes(4));
         if (!mkdir($dir, 0700, true) && !is_dir($dir)) {
@@ -32,7 +35,8 @@ final class RedisServer
         }
         // The port is free when chosen, but another process may take it before redis-server binds: try again.
         for ($attempt = 1; ; $attempt++) {
-            $server = new self(self::freePort(), $dir, $persistent, $tls);
+            $bus = in_array('--cluster-enabled', $config, true) ? ['--cluster-port', (string) self::freePort()] : [];
+            $server = new self(self::freePort(), $dir, $persistent, $tls, [...$config, ...$bus]);
             try {
                 $server->launch();
                 return $server;
@@ -90,6 +94,47 @@ final class RedisServer
         $this->client()->flushAll();
     }
 
+    public function keys(string $pattern = '*'): array
+    {
+        return self::scan($this->client(), $pattern);
+    }
+
+    public function nodes(): array
+    {
+        return [$this];
+    }
+
+    /** Every key of $redis matching $pattern (SCAN, never KEYS), sorted and unique. */
+    public static function scan(\Redis $redis, string $pattern = '*'): array
+    {
+        $keys = [];
+        $it = null;
+        while (($batch = $redis->scan($it, $pattern, 1000)) !== false) {
+            array_push($keys, ...$batch);
+            if ($it === 0) {
+                break;
+            }
+        }
+        sort($keys);
+        return array_values(array_unique($keys));
+    }
+
+    /** A replica whose link to its master is up (the initial sync done). */
+    public function replicaInSync(): bool
+    {
+        try {
+            return str_contains((string) $this->client()->rawCommand('INFO', 'replication'), 'master_link_status:up');
+        } catch (\RedisException) {
+            return false;
+        }
+    }
+
+    /** The process id while it runs (0 when killed). */
+    public function pid(): int
+    {
+        return $this->process === null ? 0 : $this->pid;
+    }
+
     /** SIGKILL: no shutdown, no final save. */
     public function kill(): void
     {
@@ -141,6 +186,7 @@ final class RedisServer
             '--unixsocket', $this->socket(),
             '--unixsocketperm', '700',
             '--logfile', $this->dir . '/redis.log',
+            ...$this->config,
         ];
         $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', $this->dir . '/stderr.log', 'a']], $pipes);
         if (!is_resource($process)) {

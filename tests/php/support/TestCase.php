@@ -1,5 +1,8 @@
 <?php
 // Base of every test: fresh settings, a unique key prefix, an empty private Redis, and shared helpers.
+// The suite's Redis is one server or a cluster (REG_BUFFER_TEST_TOPOLOGY): a test in @group single-node (it reads
+// keys by name, kills the server, uses databases…) runs only against one server, one in @group cluster only
+// against the cluster.
 declare(strict_types=1);
 
 namespace RegBuffer\Tests\Support;
@@ -11,6 +14,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
     public const SETTINGS = [
         'reg_buffer.redis_url', 'reg_buffer.key_prefix', 'reg_buffer.connect_timeout_ms', 'reg_buffer.timeout_ms',
         'reg_buffer.max_pending', 'reg_buffer.max_payload_bytes', 'reg_buffer.dedupe_ttl', 'reg_buffer.retry_interval_ms',
+        'reg_buffer.durability', 'reg_buffer.tls_ca_file', 'reg_buffer.tls_cert_file', 'reg_buffer.tls_key_file',
     ];
 
     /** @var list<RedisServer> servers started by single tests, stopped at the end of the run */
@@ -18,9 +22,18 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
 
     protected string $prefix;
 
-    public static function redis(): RedisServer
+    /** The Redis the extension is pointed at (useServer()): the suite's, unless the test chose one of its own. */
+    protected Topology $topology;
+
+    /** The suite's Redis: a RedisServer, or a RedisCluster when isCluster() (single-node tests may use RedisServer's methods). */
+    public static function redis(): Topology
     {
         return $GLOBALS['reg_buffer_test_redis'];
+    }
+
+    public static function isCluster(): bool
+    {
+        return self::redis() instanceof RedisCluster;
     }
 
     /** A server of the test's own (for kill/stall/breaker tests), stopped when the run ends. */
@@ -39,6 +52,14 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
 
     protected function setUp(): void
     {
+        // phpunit.xml and phpunit-cluster.xml exclude these groups already; this covers a run with other options.
+        $groups = $this->getGroups();
+        if (self::isCluster() && in_array('single-node', $groups, true)) {
+            self::markTestSkipped('single-node only: the suite runs against a cluster');
+        }
+        if (!self::isCluster() && in_array('cluster', $groups, true)) {
+            self::markTestSkipped('cluster only: run with REG_BUFFER_TEST_TOPOLOGY=cluster (phpunit-cluster.xml)');
+        }
         // ini_set() back to php.ini's values.
         foreach (ini_get_all('reg_buffer', true) as $name => $entry) {
             ini_set($name, (string) $entry['global_value']);
@@ -49,9 +70,10 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
     }
 
     /** Points the extension at $server (and its database $db), waiting until it answers. */
-    protected function useServer(RedisServer $server, int $db = 0): void
+    protected function useServer(Topology $server, int $db = 0): void
     {
-        ini_set('reg_buffer.redis_url', $server->url($db));
+        $this->topology = $server;
+        ini_set('reg_buffer.redis_url', $server instanceof RedisServer ? $server->url($db) : $server->url());
         ini_set('reg_buffer.key_prefix', $this->prefix);
         $this->waitUntilReachable();
     }
@@ -76,7 +98,8 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         }
     }
 
-    protected function client(int $db = 0): \Redis
+    /** A phpredis client of the suite's Redis: \Redis (on database $db), or \RedisCluster against the cluster. */
+    protected function client(int $db = 0): \Redis|\RedisCluster
     {
         return self::redis()->client($db);
     }
@@ -87,24 +110,42 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         return ['REG_BUFFER_TEST_URL' => ini_get('reg_buffer.redis_url'), 'REG_BUFFER_TEST_PREFIX' => $this->prefix] + $more;
     }
 
-    /** Every key under this test's prefix (SCAN), sorted. */
-    protected function keys(?\Redis $redis = null, string $pattern = '*'): array
+    /**
+     * Every key matching $pattern (SCAN) of $redis, sorted; of the Redis in use (every master of a cluster) when
+     * $redis is null or a \RedisCluster.
+     */
+    protected function keys(\Redis|\RedisCluster|null $redis = null, string $pattern = '*'): array
     {
-        $redis ??= $this->client();
-        $keys = [];
-        $it = null;
-        while (($batch = $redis->scan($it, $pattern, 1000)) !== false) {
-            array_push($keys, ...$batch);
-            if ($it === 0) {
-                break;
-            }
+        return $redis instanceof \Redis ? RedisServer::scan($redis, $pattern) : $this->topology->keys($pattern);
+    }
+
+    /**
+     * The name of event $event's key $kind ("q", "d", "t", or a SCAN pattern like "u:*" with $pattern) under this
+     * test's prefix: "<p>ev:{<e>}:<kind>" on one server, "<p>{s<k>}:ev:<e>:<kind>" on a cluster (its shard k is
+     * found by SCAN, so the key must exist there unless $pattern).
+     */
+    protected function eventKey(int $event, string $kind, bool $pattern = false): string
+    {
+        if (!$this->topology instanceof RedisCluster) {
+            return "{$this->prefix}ev:{{$event}}:$kind";
         }
-        sort($keys);
-        return array_values(array_unique($keys));
+        $glob = "{$this->prefix}{s*}:ev:$event:$kind";
+        if ($pattern) {
+            return $glob;
+        }
+        $found = $this->keys(null, $glob);
+        self::assertCount(1, $found, "one key $glob");
+        return $found[0];
+    }
+
+    /** The existing keys named $name ("quarantine", "stats", …) of every shard: "<p><name>", or "<p>{s<k>}:<name>". */
+    protected function shardKeys(string $name): array
+    {
+        return $this->topology instanceof RedisCluster ? $this->keys(null, "{$this->prefix}{s*}:$name") : $this->keys(null, "{$this->prefix}$name");
     }
 
     /** A key's whole value as text, whatever its type, to search it for a string. */
-    protected function dump(\Redis $redis, string $key): string
+    protected function dump(\Redis|\RedisCluster $redis, string $key): string
     {
         return match ($redis->type($key)) {
             \Redis::REDIS_STRING => (string) $redis->get($key),
@@ -129,6 +170,47 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
             self::assertSame(count($batch['rows']), reg_buffer_ack($batch['batch']));
         }
         self::fail('the buffer never emptied');
+    }
+
+    /**
+     * The at-least-once guarantee, from the files of flusher workers ("<batch>\t<id>…" per stored row, and
+     * "<file>.unacked" listing the batches whose ack failed): every id in $succeeded was stored, nothing outside
+     * $succeeded and $unknown (pushes whose outcome was unknown) was, and a registration was stored twice only
+     * because the ack of its earlier batch failed. Returns id => the batches that stored it.
+     */
+    protected static function assertEveryPushStored(array $succeeded, array $unknown, array $flushedFiles): array
+    {
+        $stored = [];
+        $unacked = [];
+        foreach ($flushedFiles as $file) {
+            foreach (self::lines($file) as $line) {
+                [$batch, $id] = explode("\t", $line);
+                $stored[$id][] = $batch;
+            }
+            $unacked += array_flip(self::lines("$file.unacked"));
+        }
+        self::assertSame([], array_values(array_diff($succeeded, array_keys($stored))), 'every push that returned an id was stored');
+        self::assertSame([], array_values(array_diff(array_keys($stored), $succeeded, $unknown)), 'nothing that was never pushed');
+        foreach ($stored as $id => $batches) {
+            if (count($batches) > 1) {
+                $failedAcks = array_filter(array_slice($batches, 0, -1), fn ($b) => isset($unacked[$b]));
+                self::assertCount(count($batches) - 1, $failedAcks, "$id was stored again only because an earlier ack failed");
+            }
+        }
+        return $stored;
+    }
+
+    /** Polls $condition until it holds; fails when one of the PhpProcess $workers died, or after $timeout seconds. */
+    protected static function waitForWorkers(callable $condition, array $workers, string $what, float $timeout = 60): void
+    {
+        $deadline = microtime(true) + $timeout;
+        while (!$condition()) {
+            foreach ($workers as $worker) {
+                self::assertTrue($worker->running(), "a worker died waiting for $what: " . $worker->stderr());
+            }
+            self::assertLessThan($deadline, microtime(true), "timed out waiting for $what");
+            usleep(20_000);
+        }
     }
 
     protected static function ids(array $rows): array
@@ -167,10 +249,10 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         }
     }
 
-    protected static function assertRegistrationId(mixed $id): void
+    protected static function assertRegistrationId(mixed $id, string $message = ''): void
     {
-        self::assertIsString($id);
-        self::assertMatchesRegularExpression('/^[0-9A-HJKMNP-TV-Z]{26}$/', $id, 'a 26-character Crockford base32 id');
+        self::assertIsString($id, $message);
+        self::assertMatchesRegularExpression('/^[0-9A-HJKMNP-TV-Z]{26}$/', $id, ($message ? "$message: " : '') . 'a 26-character Crockford base32 id');
     }
 
     /** Lines of a worker's output file, without empty ones. */

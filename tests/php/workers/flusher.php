@@ -1,6 +1,6 @@
 <?php
 // Flushes and acks until told to stop and nothing is left. Args: out file, stop file, limit, lease seconds.
-// Writes "<batch>\t<id>" for every row of every batch it stored (before acking it, like a real flusher), and
+// Writes "<batch>\t<id>\t<unique key>" for every row of every batch it stored (before acking it, like a real flusher), and
 // "<batch>" to <out>.unacked when the ack failed (Redis down: the batch comes back after its lease).
 declare(strict_types=1);
 require __DIR__ . '/common.php';
@@ -25,7 +25,7 @@ while (microtime(true) < $deadline) {
         usleep(5_000);
         continue;
     }
-    append_lines($out, array_map(fn ($row) => $batch['batch'] . "\t" . $row['id'], $batch['rows']));
+    append_lines($out, array_map(fn ($row) => $batch['batch'] . "\t" . $row['id'] . "\t" . $row['unique_key'], $batch['rows']));
     try {
         $removed = reg_buffer_ack($batch['batch']);
         if ($removed !== count($batch['rows'])) {

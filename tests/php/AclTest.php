@@ -1,0 +1,187 @@
+<?php
+// An ACL user limited to the prefix's keys and to exactly the commands docs/redis-setup.md lists runs the whole
+// push / flush / ack / stats / range path (and import_legacy on one server) with no denial in ACL LOG; a user
+// missing any one of those commands gets an exception that says so.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\Tests\Support\RedisServer;
+use RegBuffer\Tests\Support\TestCase;
+
+final class AclTest extends TestCase
+{
+    /** docs/redis-setup.md: what every reg_buffer user needs (inside its scripts too: ACL applies to redis.call). */
+    private const COMMANDS = [
+        'evalsha', 'script|load', 'config|get',
+        'del', 'get', 'set', 'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hlen', 'hmget', 'hset',
+        'lindex', 'lpop', 'lpush', 'lrange', 'lrem', 'ltrim', 'rpush',
+        'zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zscore', 'time',
+    ];
+    /** …and in addition on a Redis Cluster (with durability=replica:N on one server too: wait). */
+    private const CLUSTER_COMMANDS = ['cluster|slots', 'wait'];
+    /** …and for reg_buffer_import_legacy() (one server only), with the key pattern ~event_reg_buffer:*. */
+    private const IMPORT_COMMANDS = ['scan'];
+
+    private const USER = 'regbuf_app';
+    private const PASSWORD = 'app-s3cret';
+
+    protected function tearDown(): void
+    {
+        foreach ($this->nodes() as $node) {
+            $node->client()->rawCommand('ACL', 'DELUSER', self::USER);
+        }
+    }
+
+    /** @test */
+    public function the_documented_commands_are_exactly_what_the_whole_path_needs(): void
+    {
+        $documented = $this->usePathSettings();
+
+        // Start from nothing; grant each command ACL LOG shows was denied, until the whole path runs.
+        $granted = [];
+        for ($round = 0; ; $round++) {
+            self::assertLessThan(80, $round, 'the path keeps being denied: ' . implode(' ', $granted));
+            [$error, $denied] = $this->runPathAs($granted);
+            if ($denied === []) {
+                self::assertNull($error, 'the path failed without an ACL denial: ' . ($error ? get_class($error) . ': ' . $error->getMessage() : ''));
+                break;
+            }
+            array_push($granted, ...$denied);
+        }
+        sort($documented);
+        sort($granted);
+        self::assertSame($documented, $granted, 'the commands reg_buffer needs (update docs/redis-setup.md and README too)');
+
+        // Exactly the documented list: the path runs and ACL LOG stays empty on every node.
+        [$error, $denied] = $this->runPathAs($documented);
+        self::assertNull($error, $error ? $error->getMessage() : '');
+        self::assertSame([], $denied);
+    }
+
+    /** @test */
+    public function a_user_missing_any_one_command_gets_an_exception_that_says_acl_refused_it(): void
+    {
+        $documented = $this->usePathSettings();
+        foreach ($documented as $missing) {
+            [$error, $denied] = $this->runPathAs(array_values(array_diff($documented, [$missing])));
+            self::assertSame([$missing], $denied);
+            if ($missing === 'config|get') {
+                self::assertNull($error, 'without CONFIG GET only stats()[maxmemory_policy] is null');
+                continue;
+            }
+            self::assertInstanceOf(\RegBuffer\Exception::class, $error, "without $missing: " . ($error ? get_class($error) . ': ' . $error->getMessage() : 'no exception'));
+            self::assertMatchesRegularExpression("/NOPERM|no permissions|can't run this command/i", $error->getMessage(), "without $missing the exception says ACL refused it");
+        }
+    }
+
+    /** @test */
+    public function a_user_limited_to_other_keys_gets_a_clear_exception(): void
+    {
+        $this->setUser($this->usePathSettings(), 'someone-else:*');
+        $e = self::assertThrows(\RegBuffer\Exception::class, fn () => reg_buffer_push(1, ['a' => 1]));
+        self::assertMatchesRegularExpression('/NOPERM|no permissions/i', $e->getMessage());
+        self::assertRegistrationId($e->getRegistrationId());
+        self::assertSame([], $this->keys(null, "{$this->prefix}*"), 'nothing was written');
+    }
+
+    /** Points the extension at the suite's Redis as the user; returns the commands the path needs there. */
+    private function usePathSettings(): array
+    {
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        if (self::isCluster()) {
+            ini_set('reg_buffer.durability', 'replica:1:5000');
+        }
+        ini_set('reg_buffer.redis_url', preg_replace('#://#', '://' . self::USER . ':' . self::PASSWORD . '@', self::redis()->url(), 1));
+        return self::isCluster() ? [...self::COMMANDS, ...self::CLUSTER_COMMANDS] : [...self::COMMANDS, ...self::IMPORT_COMMANDS];
+    }
+
+    /**
+     * Empties Redis (data and scripts), gives the user exactly $commands on the prefix's keys, runs the path as that user, and
+     * returns [the exception it ended with or null, the commands ACL LOG shows were denied on any node].
+     */
+    private function runPathAs(array $commands): array
+    {
+        self::redis()->flushAll();
+        foreach ($this->nodes() as $node) {
+            $node->client()->rawCommand('SCRIPT', 'FLUSH'); // as a fresh Redis: the scripts need loading
+        }
+        $this->setUser($commands);
+        try {
+            $this->path();
+            $error = null;
+        } catch (\Throwable $e) {
+            $error = $e;
+        }
+        $denied = [];
+        foreach ($this->nodes() as $node) {
+            foreach ($node->client()->rawCommand('ACL', 'LOG') ?: [] as $entry) {
+                $entry = self::pairs($entry);
+                self::assertSame('command', $entry['reason'], 'only commands are denied, never a key: ' . json_encode($entry));
+                $denied[$entry['object']] = true;
+            }
+        }
+        return [$error, array_keys($denied)];
+    }
+
+    /** The path a site takes, each step checked: pushes (and a duplicate), range, stats, flush, a redelivery, ack. */
+    private function path(): void
+    {
+        $admin = $this->client();
+        $a = reg_buffer_push(1, ['a' => 1], 'ada@example.com');
+        self::assertRegistrationId($a);
+        self::assertFalse(reg_buffer_push(1, ['a' => 'again'], 'ada@example.com'));
+        $b = reg_buffer_push(2, ['b' => 2]);
+        $c = reg_buffer_push(3, ['c' => 3]);
+        $d = reg_buffer_push(4, ['d' => 4]);
+        $admin->hSet($this->eventKey(3, 'd'), $c, 'garbage: goes to the quarantine');
+        $admin->hDel($this->eventKey(4, 'd'), $d); // as an eviction would: counted as lost
+        self::assertSame([$a], self::ids(reg_buffer_range(1, 0, INF)));
+        self::assertSame(4, reg_buffer_stats()['pending']);
+        $first = reg_buffer_flush(100, 1);
+        self::assertEqualsCanonicalizing([$a, $b], self::ids($first['rows']));
+        $deadline = microtime(true) + 10;
+        do {
+            self::assertLessThan($deadline, microtime(true), 'the batch never came back after its lease');
+            usleep(100_000);
+            $again = reg_buffer_flush(100, 60);
+        } while ($again['rows'] === []);
+        self::assertEqualsCanonicalizing([$a, $b], self::ids($again['rows']), 'redelivered after the lease');
+        self::assertSame(0, reg_buffer_ack($first['batch']));
+        self::assertSame(2, reg_buffer_ack($again['batch']));
+        if (!self::isCluster()) {
+            $admin->lPush('event_reg_buffer:7', json_encode(['timestamp' => 1_700_000_000, 'registration_details' => ['legacy' => true]]));
+            self::assertSame(1, reg_buffer_import_legacy());
+            $batch = reg_buffer_flush();
+            self::assertSame(1, reg_buffer_ack($batch['batch']));
+        }
+        $stats = reg_buffer_stats();
+        self::assertSame([0, 0, 1, 1], [$stats['pending'], $stats['in_flight'], $stats['quarantined'], $stats['lost']]);
+    }
+
+    private function setUser(array $commands, ?string $keys = null): void
+    {
+        $keys = $keys === null ? ["~{$this->prefix}*", '~event_reg_buffer:*'] : ["~$keys"];
+        foreach ($this->nodes() as $node) {
+            $client = $node->client();
+            $client->rawCommand('ACL', 'SETUSER', ...[self::USER, 'reset', 'on', '>' . self::PASSWORD, ...$keys, 'resetchannels', '-@all', ...array_map(fn ($c) => "+$c", $commands)]);
+            $client->rawCommand('ACL', 'LOG', 'RESET');
+        }
+    }
+
+    /** @return list<RedisServer> every running node: ACL users and ACL LOG are per node */
+    private function nodes(): array
+    {
+        return array_values(array_filter(self::redis()->nodes(), fn (RedisServer $s) => $s->isRunning()));
+    }
+
+    /** ACL LOG entry (a flat key, value, … list) as a map. */
+    private static function pairs(array $flat): array
+    {
+        $map = [];
+        for ($i = 0; $i + 1 < count($flat); $i += 2) {
+            $map[$flat[$i]] = $flat[$i + 1];
+        }
+        return $map;
+    }
+}

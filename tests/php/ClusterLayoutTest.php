@@ -1,0 +1,142 @@
+<?php
+// On a Redis Cluster: 16 shards, each event's keys in its shard's slot, the ready events spread over the masters,
+// max_pending per shard, any seed reaches the cluster, and import_legacy is refused.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\CapacityException;
+use RegBuffer\ConnectionException;
+use RegBuffer\Tests\Support\RedisServer;
+use RegBuffer\Tests\Support\TestCase;
+
+/**
+ * Against the suite's cluster (REG_BUFFER_TEST_TOPOLOGY=cluster).
+ *
+ * @group cluster
+ */
+final class ClusterLayoutTest extends TestCase
+{
+    /** The shard of each key under this test's prefix: key => k of its "{s<k>}" hash tag. */
+    private function shards(): array
+    {
+        $shards = [];
+        foreach ($this->keys(null, "{$this->prefix}*") as $key) {
+            self::assertMatchesRegularExpression('/^' . preg_quote($this->prefix, '/') . '\{s(\d|1[0-5])\}:/', $key, 'every key is in one of 16 shards');
+            preg_match('/\{s(\d+)\}/', $key, $m);
+            $shards[$key] = (int) $m[1];
+        }
+        return $shards;
+    }
+
+    private function shardOf(int $event): int
+    {
+        return $this->shards()[$this->eventKey($event, 'q')];
+    }
+
+    /** @test */
+    public function each_events_keys_share_its_shards_hash_tag_and_events_spread_over_the_shards(): void
+    {
+        for ($e = 1; $e <= 48; $e++) {
+            reg_buffer_push($e, ['e' => $e], "u$e@example.com");
+        }
+        $byEvent = [];
+        foreach ($this->shards() as $key => $shard) {
+            if (preg_match('/:ev:(\d+):(q|d|t|u:[0-9a-f]+)$/', $key, $m)) {
+                $byEvent[(int) $m[1]][$m[2][0]] = $shard;
+            } else {
+                self::assertMatchesRegularExpression('/\}:(ready|oldest|stats)$/', $key, 'a shard key');
+            }
+        }
+        self::assertCount(48, $byEvent);
+        foreach ($byEvent as $event => $kinds) {
+            self::assertSame(['q', 'd', 't', 'u'], array_keys($kinds), "event $event: queue, data, time index, marker");
+            self::assertCount(1, array_unique($kinds), "event $event: one shard, one slot");
+        }
+        self::assertGreaterThan(8, count(array_unique(array_merge(...array_values($byEvent)))), '48 events use most of the 16 shards');
+        self::assertCount(48, $this->drain());
+    }
+
+    /** @test */
+    public function the_set_of_ready_events_is_sharded_over_the_masters(): void
+    {
+        for ($e = 1; $e <= 48; $e++) {
+            reg_buffer_push($e, ['e' => $e]);
+        }
+        $mastersWithReady = 0;
+        foreach (self::redis()->masters() as $master) {
+            $mastersWithReady += RedisServer::scan($master->client(), "{$this->prefix}{s*}:ready") === [] ? 0 : 1;
+        }
+        self::assertSame(3, $mastersWithReady, 'every master holds ready events of its shards');
+        self::assertSame(48, reg_buffer_stats()['events']);
+        self::assertCount(48, $this->drain(100));
+    }
+
+    /** @test */
+    public function a_batch_id_names_its_shard(): void
+    {
+        reg_buffer_push(7, ['a' => 1]);
+        $batch = reg_buffer_flush();
+        self::assertMatchesRegularExpression('/^(\d|1[0-5])-[0-9A-HJKMNP-TV-Z]{26}$/', $batch['batch'], '<shard>-<ULID>');
+        self::assertSame($this->shardOf(7), (int) explode('-', $batch['batch'])[0]);
+        self::assertSame(1, reg_buffer_ack($batch['batch']));
+    }
+
+    /** @test */
+    public function max_pending_applies_to_each_shard_as_its_sixteenth_rounded_up(): void
+    {
+        ini_set('reg_buffer.max_pending', '17'); // ceil(17 / 16) = 2 per shard
+        self::assertRegistrationId(reg_buffer_push(1, ['n' => 1]));
+        self::assertRegistrationId(reg_buffer_push(1, ['n' => 2]));
+        $e = self::assertThrows(CapacityException::class, fn () => reg_buffer_push(1, ['n' => 3]));
+        self::assertRegistrationId($e->getRegistrationId());
+        $full = $this->shardOf(1);
+        $accepted = 0;
+        for ($event = 2; $event <= 17; $event++) {
+            try {
+                reg_buffer_push($event, ['n' => 1]);
+                $accepted++;
+                self::assertNotSame($full, $this->shardOf($event), "event $event went into the full shard");
+            } catch (CapacityException) {
+                self::assertSame([], $this->keys(null, $this->eventKey($event, '*', true)), "a refused push wrote nothing (event $event)");
+            }
+        }
+        self::assertGreaterThan(0, $accepted, 'the other shards still have room');
+    }
+
+    /** @test */
+    public function import_legacy_is_refused_on_a_cluster(): void
+    {
+        $e = self::assertThrows(\Throwable::class, fn () => reg_buffer_import_legacy());
+        self::assertTrue($e instanceof \ValueError || str_contains(get_class($e), 'InvalidArgument'), get_class($e) . ': ' . $e->getMessage());
+        self::assertStringContainsStringIgnoringCase('cluster', $e->getMessage());
+        self::assertSame([], $this->keys(null, "{$this->prefix}*"));
+    }
+
+    /** @test */
+    public function any_one_node_is_enough_as_a_seed_even_a_replica(): void
+    {
+        $cluster = self::redis();
+        foreach ($cluster->masters() as $master) {
+            foreach ([$master, ...$cluster->replicasOf($master)] as $seed) {
+                ini_set('reg_buffer.redis_url', $cluster->url([$seed]));
+                $id = reg_buffer_push(3, ['seed' => $seed->port]);
+                self::assertSame([$id], self::ids($this->drain()), "seed {$seed->port}");
+            }
+        }
+    }
+
+    /** @test */
+    public function every_call_throws_a_connection_exception_when_no_seed_answers(): void
+    {
+        ini_set('reg_buffer.redis_url', 'redis+cluster://127.0.0.1:' . RedisServer::freePort() . ',127.0.0.1:' . RedisServer::freePort());
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $e = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['a' => 1]));
+        self::assertRegistrationId($e->getRegistrationId());
+        foreach (['flush' => fn () => reg_buffer_flush(), 'ack' => fn () => reg_buffer_ack('3-01JD0000000000000000000000'),
+            'stats' => fn () => reg_buffer_stats(), 'range' => fn () => reg_buffer_range(1, 0, INF)] as $what => $call) {
+            $e = self::assertThrows(ConnectionException::class, $call, $what);
+            self::assertNull($e->getRegistrationId(), $what);
+        }
+    }
+}

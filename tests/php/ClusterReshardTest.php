@@ -1,0 +1,72 @@
+<?php
+// Slots move between masters (redis-cli --cluster reshard, then rebalance) while pushers and flushers run:
+// no registration is lost or stored twice.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\Tests\Support\PhpProcess;
+use RegBuffer\Tests\Support\RedisCluster;
+use RegBuffer\Tests\Support\TestCase;
+
+/**
+ * A cluster of its own (3 masters, no replicas), since it moves every slot of one master to another and back.
+ *
+ * @group cluster
+ */
+final class ClusterReshardTest extends TestCase
+{
+    private ?RedisCluster $cluster = null;
+
+    protected function tearDown(): void
+    {
+        $this->cluster?->stop();
+        $this->cluster = null;
+    }
+
+    /** @test */
+    public function moving_slots_while_pushing_and_flushing_loses_and_doubles_nothing(): void
+    {
+        $this->cluster = RedisCluster::start(3, 0);
+        $this->useServer($this->cluster);
+        $env = $this->workerEnv(['REG_BUFFER_TEST_RETRY_INTERVAL_MS' => '100']);
+        $stop = $this->tempFile('stop');
+        $stopFlushers = $this->tempFile('stop-flushers');
+        $pushedFiles = $flushedFiles = $workers = [];
+        for ($w = 0; $w < 2; $w++) {
+            $pushedFiles[] = $file = $this->tempFile("pushed$w");
+            $workers[] = PhpProcess::start('pusher_until_stopped', [$w, 16, $file, $stop], $env);
+            $flushedFiles[] = $file = $this->tempFile("flushed$w");
+            $workers[] = PhpProcess::start('flusher', [$file, $stopFlushers, 50, 30], $env);
+        }
+        $count = fn (array $files) => array_sum(array_map(fn ($f) => count(self::lines($f)), $files));
+        $this->waitForWorkers(fn () => $count($flushedFiles) >= 200, $workers, 'the first flushed registrations');
+
+        // Every slot of one master goes to another, then rebalance spreads them over all three again.
+        [$from, $to] = $this->cluster->masters();
+        $slot = (int) $from->client()->rawCommand('CLUSTER', 'KEYSLOT', $this->shardKeys('stats')[0]);
+        $owner = $this->cluster->masterOfSlot($slot);
+        $before = $count($pushedFiles);
+        $this->cluster->cli(['--cluster', 'reshard', '{node}', '--cluster-from', $this->cluster->nodeId($owner),
+            '--cluster-to', $this->cluster->nodeId($owner === $from ? $to : $from), '--cluster-slots', '16384', '--cluster-yes']);
+        self::assertNotSame($owner, $this->cluster->masterOfSlot($slot), 'the slot of a shard in use moved');
+        $this->cluster->cli(['--cluster', 'rebalance', '{node}', '--cluster-use-empty-masters']);
+        $this->cluster->waitUntilHealthy();
+        self::assertGreaterThan($before, $count($pushedFiles), 'the pushers pushed while slots moved');
+
+        touch($stop);
+        touch($stopFlushers);
+        foreach ($workers as $p) {
+            self::assertSame(0, $p->wait(90), 'worker: ' . $p->stderr());
+        }
+        $succeeded = array_merge(...array_map(fn ($f) => self::lines($f), $pushedFiles));
+        $failed = array_map(fn ($line) => explode("\t", $line, 3), array_merge(...array_map(fn ($f) => self::lines("$f.failed"), $pushedFiles)));
+        foreach ($failed as [$class, $id, $message]) {
+            self::assertRegistrationId($id, "$class: $message"); // it went to the plugin's fallback under this id
+        }
+        self::assertEveryPushStored($succeeded, array_column($failed, 1), $flushedFiles);
+        $stats = reg_buffer_stats();
+        self::assertSame(0, $stats['buffered'], 'nothing was left behind in a slot that moved');
+        self::assertSame(0, $stats['lost']);
+    }
+}
