@@ -41,6 +41,8 @@ run_tests() {
   cargo test --release --quiet
   step "PHPUnit against the loaded extension (private redis-server)"
   phpunit --colors=never -c tests/php/phpunit.xml
+  step "PHPUnit again, against a private Redis Cluster (3 masters, 3 replicas): the same suite, failover, resharding"
+  phpunit --colors=never -c tests/php/phpunit-cluster.xml
   if [ -x tests/e2e/run.sh ]; then
     step "end-to-end: WordPress + MariaDB + Redis"
     tests/e2e/run.sh
