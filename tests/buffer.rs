@@ -1,48 +1,29 @@
-//! The core's guarantees against a real, private redis-server (started on a free port per test binary).
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+//! The core's guarantees against real, private Redis: every guarantee runs on a single redis-server and on a
+//! 3-master, 3-replica Redis Cluster (each started once per test binary on free ports).
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reg_buffer::core::buffer::{Buffer, PushOutcome};
-use reg_buffer::core::config::Config;
+use reg_buffer::core::config::{Config, Durability, Topology};
 use reg_buffer::core::error::ErrorKind;
+use reg_buffer::core::keys::Keys;
 use serde_json::json;
 
-struct Server {
-    port: u16,
-    _child: Child,
+mod support;
+
+fn single_url() -> String {
+    static SERVER: OnceLock<support::Servers> = OnceLock::new();
+    format!("redis://127.0.0.1:{}", SERVER.get_or_init(|| support::start(1, "")).ports[0])
 }
 
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = std::env::temp_dir().join(format!("regbuf-cargo-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        // The shell stops the server when this test binary exits and its end of the stdin pipe closes.
-        let script = format!(
-            "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no --dir '{}' & pid=$!; read _; kill $pid",
-            dir.display()
-        );
-        let child = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (./build.sh deps)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Server { port, _child: child }
-    })
+fn cluster_url() -> String {
+    static CLUSTER: OnceLock<support::Servers> = OnceLock::new();
+    let cluster = CLUSTER.get_or_init(support::start_cluster);
+    let nodes: Vec<String> = cluster.ports.iter().take(2).map(|p| format!("127.0.0.1:{p}")).collect();
+    format!("redis+cluster://{}", nodes.join(","))
 }
 
-fn config(prefix: &str) -> Config {
-    let url = format!("redis://127.0.0.1:{}", server().port);
+fn config_for(url: String, prefix: &str) -> Config {
     let prefix = format!("{prefix}:");
     Config::from_lookup(|name| match name {
         "reg_buffer.redis_url" => Some(url.clone()),
@@ -52,6 +33,59 @@ fn config(prefix: &str) -> Config {
     .unwrap()
 }
 
+/// A client of the test's own, for what the tests do to Redis behind the buffer's back.
+fn raw_connection(cfg: &Config) -> Box<dyn redis::ConnectionLike> {
+    match &cfg.topology {
+        Topology::Single => Box::new(redis::Client::open(cfg.redis_url.as_str()).unwrap().get_connection().unwrap()),
+        Topology::Cluster(nodes) => Box::new(redis::cluster::ClusterClient::new(nodes.clone()).unwrap().get_connection().unwrap()),
+    }
+}
+
+/// The keys of the shard holding `event_id`.
+fn keys_of(cfg: &Config, event_id: i64) -> Keys {
+    match cfg.topology {
+        Topology::Single => Keys::new(&cfg.key_prefix),
+        Topology::Cluster(_) => Keys::shard(&cfg.key_prefix, Keys::shard_of(event_id, cfg.shards())),
+    }
+}
+
+/// Each guarantee, once per topology: `single::<name>` and `cluster::<name>`.
+macro_rules! on_both_topologies {
+    ($($name:ident),* $(,)?) => {
+        mod single {
+            $( #[test] fn $name() { super::$name(super::config_for(super::single_url(), concat!("s-", stringify!($name)))) } )*
+        }
+        mod cluster {
+            $( #[test] fn $name() { super::$name(super::config_for(super::cluster_url(), concat!("c-", stringify!($name)))) } )*
+        }
+    };
+}
+
+on_both_topologies!(
+    a_pushed_registration_is_claimed_once_and_leaves_redis_on_ack,
+    this_process_counts_what_it_did,
+    a_unique_key_is_refused_twice_per_event_even_after_the_flush,
+    redelivers_a_batch_whose_lease_expired,
+    a_busy_event_does_not_starve_a_quiet_one,
+    an_undecodable_entry_is_quarantined_and_blocks_nothing,
+    at_capacity_a_push_is_refused_with_its_id,
+    range_returns_an_events_registrations_in_a_time_window_oldest_first,
+    many_events_are_flushed_exactly_once,
+);
+
+/// Claims and acks until the buffer is empty; returns every registration claimed.
+fn drain(buffer: &Buffer) -> Vec<reg_buffer::core::buffer::BufferedRegistration> {
+    let mut all = Vec::new();
+    loop {
+        let batch = buffer.claim(500, 60).unwrap();
+        if batch.id.is_empty() {
+            return all;
+        }
+        assert_eq!(buffer.ack(&batch.id).unwrap(), batch.registrations.len() as i64);
+        all.extend(batch.registrations);
+    }
+}
+
 fn id_of(outcome: PushOutcome) -> String {
     match outcome {
         PushOutcome::Buffered(id) => id,
@@ -59,9 +93,7 @@ fn id_of(outcome: PushOutcome) -> String {
     }
 }
 
-#[test]
-fn a_pushed_registration_is_claimed_once_and_leaves_redis_on_ack() {
-    let cfg = config("cycle");
+fn a_pushed_registration_is_claimed_once_and_leaves_redis_on_ack(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let data = json!({"name": "Ada", "qty": 2, "ratio": 0.1, "tags": ["a", "b"]});
     let id = id_of(buffer.push(7, &data, Some(b"ada@example.com")).unwrap());
@@ -79,9 +111,7 @@ fn a_pushed_registration_is_claimed_once_and_leaves_redis_on_ack() {
     assert!(stats.last_ack_age.is_some_and(|age| age < 60.0), "{:?}", stats.last_ack_age);
 }
 
-#[test]
-fn this_process_counts_what_it_did() {
-    let cfg = config("metrics");
+fn this_process_counts_what_it_did(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let before = reg_buffer::core::metrics::snapshot();
     buffer.push(1, &json!({}), Some(b"m")).unwrap();
@@ -95,22 +125,17 @@ fn this_process_counts_what_it_did() {
     );
 }
 
-#[test]
-fn a_unique_key_is_refused_twice_per_event_even_after_the_flush() {
-    let cfg = config("dedupe");
+fn a_unique_key_is_refused_twice_per_event_even_after_the_flush(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     id_of(buffer.push(1, &json!({}), Some(b"k")).unwrap());
     assert_eq!(buffer.push(1, &json!({}), Some(b"k")).unwrap(), PushOutcome::Duplicate);
     id_of(buffer.push(2, &json!({}), Some(b"k")).unwrap());
-    let batch = buffer.claim(10, 60).unwrap();
-    buffer.ack(&batch.id).unwrap();
+    assert_eq!(drain(&buffer).len(), 2);
     assert_eq!(buffer.push(1, &json!({}), Some(b"k")).unwrap(), PushOutcome::Duplicate);
     assert_eq!(buffer.stats().unwrap().pending, 0);
 }
 
-#[test]
-fn redelivers_a_batch_whose_lease_expired() {
-    let cfg = config("lease");
+fn redelivers_a_batch_whose_lease_expired(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let ids: Vec<String> = (0..3).map(|i| id_of(buffer.push(3, &json!({"i": i}), None).unwrap())).collect();
     let first = buffer.claim(10, 1).unwrap();
@@ -124,28 +149,24 @@ fn redelivers_a_batch_whose_lease_expired() {
     assert_eq!(buffer.stats().unwrap().counters.iter().find(|(k, _)| k == "redelivered").unwrap().1, 3);
 }
 
-#[test]
-fn a_busy_event_does_not_starve_a_quiet_one() {
-    let cfg = config("fair");
+fn a_busy_event_does_not_starve_a_quiet_one(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     for i in 0..2000 {
         buffer.push(100, &json!({"i": i}), None).unwrap();
     }
     buffer.push(200, &json!({"quiet": true}), None).unwrap();
-    let batch = buffer.claim(50, 60).unwrap();
-    assert!(batch.registrations.iter().any(|r| r.event_id == 200), "the quiet event waited behind the busy one");
-    assert_eq!(batch.registrations.len(), 50);
+    // One claim per shard is one pass over the buffer: the quiet event must come out in it.
+    let batches: Vec<_> = (0..cfg.shards()).map(|_| buffer.claim(50, 60).unwrap()).collect();
+    assert!(batches.iter().flat_map(|b| &b.registrations).any(|r| r.event_id == 200), "the quiet event waited behind the busy one");
+    assert!(batches.iter().all(|b| b.registrations.len() <= 50));
 }
 
-#[test]
-fn an_undecodable_entry_is_quarantined_and_blocks_nothing() {
-    let cfg = config("quarantine");
+fn an_undecodable_entry_is_quarantined_and_blocks_nothing(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let bad = id_of(buffer.push(5, &json!({"a": 1}), None).unwrap());
     let good = id_of(buffer.push(5, &json!({"b": 2}), None).unwrap());
-    let client = redis::Client::open(cfg.redis_url.as_str()).unwrap();
-    let mut con = client.get_connection().unwrap();
-    redis::cmd("HSET").arg("quarantine:ev:{5}:d").arg(&bad).arg("garbage").query::<()>(&mut con).unwrap();
+    let mut con = raw_connection(&cfg);
+    redis::cmd("HSET").arg(keys_of(&cfg, 5).data(5)).arg(&bad).arg("garbage").query::<()>(&mut *con).unwrap();
     let batch = buffer.claim(10, 60).unwrap();
     assert_eq!(batch.quarantined, 1);
     assert_eq!(batch.registrations.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![good]);
@@ -156,7 +177,7 @@ fn an_undecodable_entry_is_quarantined_and_blocks_nothing() {
 
 #[test]
 fn imports_the_legacy_snippets_lists_keeping_their_time() {
-    let cfg = config("import");
+    let cfg = config_for(single_url(), "import");
     let buffer = Buffer::new(&cfg);
     let client = redis::Client::open(cfg.redis_url.as_str()).unwrap();
     let mut con = client.get_connection().unwrap();
@@ -176,10 +197,9 @@ fn imports_the_legacy_snippets_lists_keeping_their_time() {
     assert_eq!(buffer.stats().unwrap().quarantined, 1);
 }
 
-#[test]
-fn at_capacity_a_push_is_refused_with_its_id() {
-    let mut cfg = config("cap");
-    cfg.max_pending = 2;
+fn at_capacity_a_push_is_refused_with_its_id(mut cfg: Config) {
+    // On a cluster the cap is shared out among the shards.
+    cfg.max_pending = 2 * cfg.shards() as u64;
     let buffer = Buffer::new(&cfg);
     buffer.push(1, &json!({}), None).unwrap();
     buffer.push(1, &json!({}), None).unwrap();
@@ -190,8 +210,8 @@ fn at_capacity_a_push_is_refused_with_its_id() {
 
 #[test]
 fn an_unreachable_redis_fails_fast_then_the_breaker_answers_at_once() {
-    let mut cfg = config("down");
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = config_for(single_url(), "down");
+    let port = support::free_port();
     cfg.redis_url = format!("redis://127.0.0.1:{port}");
     cfg.retry_interval = Duration::from_secs(60);
     let buffer = Buffer::new(&cfg);
@@ -202,9 +222,7 @@ fn an_unreachable_redis_fails_fast_then_the_breaker_answers_at_once() {
     assert!(again.message.contains("retry_interval_ms"), "{}", again.message);
 }
 
-#[test]
-fn range_returns_an_events_registrations_in_a_time_window_oldest_first() {
-    let cfg = config("range");
+fn range_returns_an_events_registrations_in_a_time_window_oldest_first(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let before = reg_buffer::core::id::now_micros() as f64 / 1e6;
     let ids: Vec<String> = (0..5).map(|i| id_of(buffer.push(4, &json!({"i": i}), None).unwrap())).collect();
@@ -212,4 +230,77 @@ fn range_returns_an_events_registrations_in_a_time_window_oldest_first() {
     let got = buffer.range(4, before - 1.0, before + 60.0, 3).unwrap();
     assert_eq!(got.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), ids[..3].to_vec());
     assert!(buffer.range(4, before - 100.0, before - 50.0, 10).unwrap().is_empty());
+}
+
+fn many_events_are_flushed_exactly_once(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let mut pushed: Vec<String> = (0..600).map(|i| id_of(buffer.push(1 + i % 150, &json!({"i": i}), None).unwrap())).collect();
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, stats.events), (600, 150));
+    let mut flushed: Vec<String> = drain(&buffer).into_iter().map(|r| r.id).collect();
+    pushed.sort();
+    flushed.sort();
+    assert_eq!(flushed, pushed, "every registration once");
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.buffered, stats.in_flight, stats.events), (0, 0, 0));
+    assert_eq!(stats.counters.iter().find(|(k, _)| k == "acked").unwrap().1, 600);
+}
+
+#[test]
+fn a_cluster_spreads_the_shards_over_its_masters() {
+    let cfg = config_for(cluster_url(), "spread");
+    let buffer = Buffer::new(&cfg);
+    for e in 1..=64 {
+        buffer.push(e, &json!({}), None).unwrap();
+    }
+    let Topology::Cluster(nodes) = &cfg.topology else { unreachable!() };
+    let port: u16 = nodes[0].rsplit(':').next().unwrap().parse().unwrap();
+    let calls = support::cli(port, &["--cluster", "call", &format!("127.0.0.1:{port}"), "DBSIZE"]);
+    let nodes_with_keys = calls.lines().filter(|l| l.contains(": ") && !l.trim_end().ends_with(": 0")).count();
+    assert!(nodes_with_keys >= 3, "64 events should land on every master:\n{calls}");
+}
+
+#[test]
+fn a_cluster_refuses_the_legacy_import_instead_of_a_half_move() {
+    let cfg = config_for(cluster_url(), "noimport");
+    let err = Buffer::new(&cfg).import_legacy("event_reg_buffer:*").unwrap_err();
+    assert!(err.message.contains("single Redis server"), "{}", err.message);
+}
+
+#[test]
+fn replica_durability_acknowledges_after_the_replica_has_the_write() {
+    let mut cfg = config_for(cluster_url(), "durable");
+    cfg.durability = Durability::Replica { replicas: 1, timeout: Duration::from_millis(2000) };
+    let buffer = Buffer::new(&cfg);
+    let id = id_of(buffer.push(11, &json!({"seat": 1}), None).unwrap());
+    let batch = buffer.claim(10, 60).unwrap();
+    assert_eq!(batch.registrations[0].id, id);
+    assert_eq!(buffer.ack(&batch.id).unwrap(), 1);
+}
+
+#[test]
+fn a_write_the_replicas_did_not_confirm_throws_with_its_id_and_is_stored_once() {
+    let mut cfg = config_for(cluster_url(), "undurable");
+    // Each master has one replica: two can never confirm.
+    cfg.durability = Durability::Replica { replicas: 2, timeout: Duration::from_millis(300) };
+    let buffer = Buffer::new(&cfg);
+    let err = buffer.push(12, &json!({"seat": 2}), None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection);
+    assert!(err.message.contains(" of the 2 replicas"), "{}", err.message);
+    let id = err.registration_id.clone().expect("the id travels with the error");
+    cfg.durability = Durability::Local;
+    let flushed = drain(&Buffer::new(&cfg));
+    assert_eq!(flushed.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![id], "on the master, flushed once");
+}
+
+#[test]
+fn replica_durability_works_on_a_single_server_with_a_replica() {
+    let servers = support::start(2, "");
+    let [master, replica] = [servers.ports[0], servers.ports[1]];
+    support::cli(replica, &["REPLICAOF", "127.0.0.1", &master.to_string()]);
+    support::wait_until(20, "the replica to sync", || support::cli(master, &["INFO", "replication"]).contains(",state=online,"));
+    let mut cfg = config_for(format!("redis://127.0.0.1:{master}"), "durable1");
+    cfg.durability = Durability::Replica { replicas: 1, timeout: Duration::from_millis(2000) };
+    let id = id_of(Buffer::new(&cfg).push(1, &json!({}), None).unwrap());
+    assert_eq!(support::cli(replica, &["HEXISTS", &Keys::new(&cfg.key_prefix).data(1), &id]).trim(), "1", "the replica has it when push returns");
 }

@@ -5,12 +5,12 @@ use redis::Script;
 use serde_json::Value;
 
 use crate::core::codec::{self, StoredRegistration};
-use crate::core::config::{Config, MAX_CLAIM};
+use crate::core::config::{Config, Durability, Topology, MAX_CLAIM};
 use crate::core::error::{Error, Result};
 use crate::core::id;
 use crate::core::keys::{member, Keys};
 use crate::core::metrics;
-use crate::core::pool::with_connection;
+use crate::core::pool::{with_connection, Link};
 
 /// A script with the key prelude. `flags` (Redis 7 shebang flags) let the scripts that drain the buffer, or only
 /// read it, run while Redis is at its maxmemory; push and import stay refused there (OOM → CapacityException).
@@ -70,12 +70,53 @@ pub const COUNTERS: [&str; 6] = ["pushed", "duplicates", "claimed", "acked", "re
 
 pub struct Buffer<'a> {
     cfg: &'a Config,
-    keys: Keys,
+}
+
+thread_local! {
+    /// The shard this process's next claim starts from: a flush walks every shard in turn, so none is left
+    /// behind (expired leases are taken back by a claim on their own shard).
+    static NEXT_SHARD: std::cell::Cell<u16> = const { std::cell::Cell::new(0) };
 }
 
 impl<'a> Buffer<'a> {
     pub fn new(cfg: &'a Config) -> Self {
-        Buffer { cfg, keys: Keys::new(&cfg.key_prefix) }
+        Buffer { cfg }
+    }
+
+    fn shard(&self, k: u16) -> Keys {
+        match self.cfg.topology {
+            Topology::Single => Keys::new(&self.cfg.key_prefix),
+            Topology::Cluster(_) => Keys::shard(&self.cfg.key_prefix, k),
+        }
+    }
+
+    fn shard_of_event(&self, event_id: i64) -> Keys {
+        self.shard(Keys::shard_of(event_id, self.cfg.shards()))
+    }
+
+    /// The shard a batch came from: its id starts with `<k>-` on a cluster. None for an id no claim gave.
+    fn shard_of_batch<'b>(&self, batch_id: &'b str) -> Option<Keys> {
+        match self.cfg.topology {
+            Topology::Single => Some(self.shard(0)),
+            Topology::Cluster(_) => {
+                let (k, _) = batch_id.split_once('-')?;
+                k.parse::<u16>().ok().filter(|&k| k < self.cfg.shards()).map(|k| self.shard(k))
+            }
+        }
+    }
+
+    /// After a write on `link`: under `durability = replica:N`, waits for N replicas to have it. Returns the
+    /// shortfall as an error value (the write itself happened; the caller decides what that means).
+    fn replicate(&self, link: &mut Link, key: &str) -> redis::RedisResult<Option<Error>> {
+        let Durability::Replica { replicas, timeout } = self.cfg.durability else { return Ok(None) };
+        let got = link.wait_for_replicas(key, replicas, timeout)?;
+        Ok((got < replicas as i64).then(|| {
+            Error::connection(format!(
+                "only {got} of the {replicas} replicas reg_buffer.durability asks for acknowledged the write within {} ms; \
+                 it is on the master but may not survive a failover",
+                timeout.as_millis()
+            ))
+        }))
     }
 
     /// Buffers one registration. Errors carry the registration id that was tried.
@@ -87,30 +128,37 @@ impl<'a> Buffer<'a> {
         let micros = id::now_micros();
         let id = id::new_id(micros);
         let entry = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
-        let k = &self.keys;
+        let k = &self.shard_of_event(event_id);
         let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats()];
         if let Some(key) = unique_key {
             keys.push(k.unique_marker(event_id, key));
         }
         let score = score_ms(micros);
+        // On a cluster each shard holds its share of the cap.
+        let max_pending = self.cfg.max_pending.div_ceil(self.cfg.shards() as u64);
         let mut attempt = 0;
-        let reply: i64 = with_connection(self.cfg, |c| {
+        let (reply, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
             attempt += 1;
             let mut call = PUSH.prepare_invoke();
             for key in &keys {
                 call.key(key);
             }
-            call.arg(k.prefix())
+            call.arg(k.script_args().0)
                 .arg(&id)
                 .arg(&entry)
                 .arg(&score)
                 .arg(event_id)
-                .arg(self.cfg.max_pending)
+                .arg(max_pending)
                 .arg(self.cfg.dedupe_ttl)
                 .arg(if attempt > 1 { "1" } else { "0" });
-            call.invoke(c)
+            let reply: i64 = call.invoke(c)?;
+            let shortfall = if reply == 1 { self.replicate(c, &keys[0])? } else { None };
+            Ok((reply, shortfall))
         })
         .map_err(|e| e.with_registration_id(&id))?;
+        if let Some(e) = shortfall {
+            return Err(e.with_registration_id(&id));
+        }
         match reply {
             1 => {
                 metrics::count(|m| m.pushed += 1);
@@ -121,8 +169,9 @@ impl<'a> Buffer<'a> {
                 Ok(PushOutcome::Duplicate)
             }
             _ => Err(Error::capacity(format!(
-                "the buffer holds reg_buffer.max_pending ({}) registrations",
-                self.cfg.max_pending
+                "the buffer holds reg_buffer.max_pending ({}) registrations{}",
+                self.cfg.max_pending,
+                if self.cfg.shards() > 1 { format!(" (its share: {max_pending} in this event's shard)") } else { String::new() }
             ))
             .with_registration_id(&id)),
         }
@@ -136,9 +185,28 @@ impl<'a> Buffer<'a> {
         if !(1..=366 * 24 * 3600).contains(&lease_seconds) {
             return Err(Error::invalid(format!("lease_seconds must be between 1 and one year, got {lease_seconds}")));
         }
-        let batch_id = id::new_id(id::now_micros());
+        let shards = self.cfg.shards();
+        let first = NEXT_SHARD.with(|n| n.get()) % shards;
+        for step in 0..shards {
+            let k = (first + step) % shards;
+            NEXT_SHARD.with(|n| n.set((k + 1) % shards));
+            let batch = self.claim_shard(&self.shard(k), limit, lease_seconds)?;
+            if !batch.id.is_empty() || batch.quarantined > 0 {
+                return Ok(batch);
+            }
+        }
+        Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined: 0 })
+    }
+
+    fn claim_shard(&self, keys: &Keys, limit: i64, lease_seconds: i64) -> Result<Batch> {
+        let ulid = id::new_id(id::now_micros());
+        let batch_id = match keys.shard_number() {
+            Some(k) => format!("{k}-{ulid}"),
+            None => ulid,
+        };
+        let (scope, sharded) = keys.script_args();
         let reply: Vec<Vec<u8>> = with_connection(self.cfg, |c| {
-            CLAIM.arg(self.keys.prefix()).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).invoke(c)
+            CLAIM.key(keys.ready()).arg(scope).arg(sharded).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).invoke(c)
         })?;
         let mut parts = reply.into_iter();
         let id = parts.next().map(lossy).unwrap_or_default();
@@ -155,15 +223,16 @@ impl<'a> Buffer<'a> {
             }
         }
         if !rejected.is_empty() {
-            batch.quarantined = self.quarantine(&batch.id, &rejected)?;
+            batch.quarantined = self.quarantine(keys, &batch.id, &rejected)?;
         }
         metrics::count(|m| m.claimed += batch.registrations.len() as u64);
         Ok(batch)
     }
 
-    fn quarantine(&self, batch_id: &str, rejected: &[(String, String)]) -> Result<usize> {
+    fn quarantine(&self, keys: &Keys, batch_id: &str, rejected: &[(String, String)]) -> Result<usize> {
         let mut call = QUARANTINE.prepare_invoke();
-        call.arg(self.keys.prefix()).arg(batch_id);
+        let (scope, sharded) = keys.script_args();
+        call.key(keys.ready()).arg(scope).arg(sharded).arg(batch_id);
         for (m, reason) in rejected {
             call.arg(m).arg(reason);
         }
@@ -176,22 +245,51 @@ impl<'a> Buffer<'a> {
         if batch_id.is_empty() {
             return Ok(0);
         }
-        let removed: i64 = with_connection(self.cfg, |c| ACK.arg(self.keys.prefix()).arg(batch_id).invoke(c))?;
+        let Some(keys) = self.shard_of_batch(batch_id) else { return Ok(0) };
+        let (scope, sharded) = keys.script_args();
+        let (removed, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
+            let removed: i64 = ACK.key(keys.ready()).arg(scope).arg(sharded).arg(batch_id).invoke(c)?;
+            let shortfall = if removed > 0 { self.replicate(c, &keys.ready())? } else { None };
+            Ok((removed, shortfall))
+        })?;
         metrics::count(|m| m.acked += removed.max(0) as u64);
+        if let Some(e) = shortfall {
+            // The batch left the master; if that master fails before a replica has the ack, the batch comes back
+            // after its lease and is stored again under the same ids (the flush's inserts are idempotent).
+            return Err(e);
+        }
         Ok(removed)
     }
 
     pub fn stats(&self) -> Result<Stats> {
-        let (counters, events, oldest, quarantined, now_ms): (Vec<(String, i64)>, i64, Option<f64>, i64, f64) =
-            with_connection(self.cfg, |c| STATS.arg(self.keys.prefix()).invoke(c))?;
+        let mut counters: Vec<(String, i64)> = Vec::new();
+        let (mut events, mut oldest, mut quarantined, mut now_ms) = (0i64, None::<f64>, 0i64, 0f64);
+        for k in 0..self.cfg.shards() {
+            let keys = self.shard(k);
+            let (scope, sharded) = keys.script_args();
+            let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now): (Vec<(String, i64)>, i64, Option<f64>, i64, f64) =
+                with_connection(self.cfg, |c| STATS.key(keys.ready()).arg(scope).arg(sharded).invoke(c))?;
+            for (name, value) in shard_counters {
+                match counters.iter_mut().find(|(n, _)| *n == name) {
+                    // last_ack_ms is a time, not a count: the latest one.
+                    Some((_, v)) if name == "last_ack_ms" => *v = (*v).max(value),
+                    Some((_, v)) => *v += value,
+                    None => counters.push((name, value)),
+                }
+            }
+            events += shard_events;
+            oldest = match (oldest, shard_oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            quarantined += shard_quarantined;
+            now_ms = now_ms.max(shard_now);
+        }
         let get = |name: &str| counters.iter().find(|(k, _)| k == name).map_or(0, |(_, v)| *v);
         let buffered = (get("pushed") - get("acked") - get("lost") - get("dropped")).max(0);
         let in_flight = get("in_flight").max(0);
         // Managed Redis services often refuse CONFIG: the policy is then unknown, not an error.
-        let policy: Option<String> = with_connection(self.cfg, |c| {
-            let pair: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query(c);
-            Ok(pair.ok().and_then(|p| p.into_iter().nth(1)))
-        })?;
+        let policy: Option<String> = with_connection(self.cfg, |c| Ok(c.config_get("maxmemory-policy")))?;
         Ok(Stats {
             pending: (buffered - in_flight).max(0),
             in_flight,
@@ -217,11 +315,14 @@ impl<'a> Buffer<'a> {
         let bound = |s: f64| {
             if s == f64::INFINITY { "+inf".to_owned() } else if s == f64::NEG_INFINITY { "-inf".to_owned() } else { format!("{:.3}", s * 1000.0) }
         };
+        let keys = self.shard_of_event(event_id);
+        let (scope, sharded) = keys.script_args();
         let reply: Vec<Vec<u8>> = with_connection(self.cfg, |c| {
             RANGE
-                .key(self.keys.time_index(event_id))
-                .key(self.keys.data(event_id))
-                .arg(self.keys.prefix())
+                .key(keys.time_index(event_id))
+                .key(keys.data(event_id))
+                .arg(scope)
+                .arg(sharded)
                 .arg(bound(from))
                 .arg(bound(to))
                 .arg(limit)
@@ -241,6 +342,14 @@ impl<'a> Buffer<'a> {
     /// Moves the legacy snippet's lists (`event_reg_buffer:<event_id>`, JSON elements LPUSHed) into the buffer,
     /// oldest first, a few at a time, each step atomic. Uses SCAN, never KEYS.
     pub fn import_legacy(&self, pattern: &str) -> Result<u64> {
+        if self.cfg.topology != Topology::Single {
+            // A legacy list and the event's keys live in different slots: no script could move an element
+            // atomically, and a half-done move would store it twice or lose it.
+            return Err(Error::server(
+                "reg_buffer_import_legacy() needs a single Redis server: import before moving to a cluster, or point \
+                 reg_buffer.redis_url at the server that holds the legacy lists",
+            ));
+        }
         let mut moved = 0u64;
         let mut cursor: u64 = 0;
         loop {
@@ -262,7 +371,7 @@ impl<'a> Buffer<'a> {
 
     fn import_list(&self, list: &str, event_id: i64) -> Result<u64> {
         const STEP: i64 = 200;
-        let k = &self.keys;
+        let k = &self.shard(0);
         let mut moved = 0u64;
         loop {
             let tail: Vec<Vec<u8>> = with_connection(self.cfg, |c| redis::cmd("LRANGE").arg(list).arg(-STEP).arg(-1).query(c))?;
@@ -278,7 +387,8 @@ impl<'a> Buffer<'a> {
                 .key(k.oldest())
                 .key(k.stats())
                 .key(k.quarantine());
-            call.arg(k.prefix()).arg(event_id).arg(tail.len());
+            let (scope, sharded) = k.script_args();
+            call.arg(scope).arg(sharded).arg(event_id).arg(tail.len());
             for element in tail.iter().rev() {
                 let (micros, entry, reason) = match legacy_registration(element) {
                     Ok((micros, data)) => match codec::encode(&data, micros, None, usize::MAX) {

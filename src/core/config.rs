@@ -4,7 +4,7 @@ use std::time::Duration;
 use crate::core::error::{Error, Result};
 
 /// Every setting with its default, in the order phpinfo() shows them. The binding registers these as ini entries.
-pub const SETTINGS: [(&std::ffi::CStr, &std::ffi::CStr); 8] = [
+pub const SETTINGS: [(&std::ffi::CStr, &std::ffi::CStr); 12] = [
     (c"reg_buffer.redis_url", c"redis://127.0.0.1:6379"),
     (c"reg_buffer.key_prefix", c"regbuf:"),
     (c"reg_buffer.connect_timeout_ms", c"1000"),
@@ -13,6 +13,10 @@ pub const SETTINGS: [(&std::ffi::CStr, &std::ffi::CStr); 8] = [
     (c"reg_buffer.max_payload_bytes", c"65536"),
     (c"reg_buffer.dedupe_ttl", c"2592000"),
     (c"reg_buffer.retry_interval_ms", c"1000"),
+    (c"reg_buffer.durability", c"local"),
+    (c"reg_buffer.tls_ca_file", c""),
+    (c"reg_buffer.tls_cert_file", c""),
+    (c"reg_buffer.tls_key_file", c""),
 ];
 
 /// Deepest nesting of arrays inside one registration.
@@ -21,10 +25,39 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_CLAIM: i64 = 10_000;
 /// Longest unique key, in bytes.
 pub const MAX_UNIQUE_KEY_BYTES: usize = 1024;
+/// Shards of the buffer on a Redis Cluster: each is one hash slot holding its events and their indexes. Fixed, so
+/// that every process agrees where an event lives; 16 spread over the masters of any usual cluster.
+pub const CLUSTER_SHARDS: u16 = 16;
+
+/// Where the buffer lives: one Redis server, or a Redis Cluster reached through any of its nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topology {
+    Single,
+    /// `redis://…` URLs of the seed nodes, each with the credentials of the cluster URL.
+    Cluster(Vec<String>),
+}
+
+/// When a write counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Acknowledged by the master alone (a failover may lose the last writes).
+    Local,
+    /// Acknowledged once `replicas` replicas have it (WAIT), within `timeout`.
+    Replica { replicas: u32, timeout: Duration },
+}
+
+/// PEM files for TLS (rediss://): a CA to trust instead of the system's roots, and a client certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub redis_url: String,
+    pub topology: Topology,
     pub key_prefix: String,
     pub connect_timeout: Duration,
     pub timeout: Duration,
@@ -32,6 +65,8 @@ pub struct Config {
     pub max_payload_bytes: usize,
     pub dedupe_ttl: u64,
     pub retry_interval: Duration,
+    pub durability: Durability,
+    pub tls: TlsFiles,
 }
 
 impl Default for Config {
@@ -59,12 +94,24 @@ impl Config {
             }
         };
         let (_, redis_url) = get(0);
-        parse_url(&redis_url)?;
+        let topology = parse_topology(&redis_url)?;
         // An empty prefix is a choice (keys without prefix), not a missing value.
         let key_prefix = lookup(SETTINGS[1].0.to_str().unwrap_or_default())
             .unwrap_or_else(|| SETTINGS[1].1.to_str().unwrap_or_default().to_owned());
+        if topology != Topology::Single && (key_prefix.contains('{') || key_prefix.contains('}')) {
+            // The shards' hash tags follow the prefix: a brace in it would put every shard in one slot.
+            return Err(Error::invalid(format!(
+                "reg_buffer.key_prefix \"{key_prefix}\" must not contain {{ or }} on a Redis Cluster"
+            )));
+        }
+        let file = |i: usize| Some(get(i).1).filter(|v| !v.is_empty());
+        let tls = TlsFiles { ca_file: file(9), cert_file: file(10), key_file: file(11) };
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            return Err(Error::invalid("reg_buffer.tls_cert_file and reg_buffer.tls_key_file go together: set both or neither"));
+        }
         Ok(Config {
             redis_url,
+            topology,
             key_prefix,
             connect_timeout: Duration::from_millis(number(2, 1)?),
             timeout: Duration::from_millis(number(3, 1)?),
@@ -72,7 +119,25 @@ impl Config {
             max_payload_bytes: number(5, 16)? as usize,
             dedupe_ttl: number(6, 1)?,
             retry_interval: Duration::from_millis(number(7, 0)?),
+            durability: parse_durability(&get(8).1)?,
+            tls,
         })
+    }
+
+    /// How long one reply may take: the timeout, plus the replicas' time when a write waits for them.
+    pub fn reply_timeout(&self) -> Duration {
+        match self.durability {
+            Durability::Local => self.timeout,
+            Durability::Replica { timeout, .. } => self.timeout + timeout,
+        }
+    }
+
+    /// How many shards the buffer has: 1 on a single server.
+    pub fn shards(&self) -> u16 {
+        match self.topology {
+            Topology::Single => 1,
+            Topology::Cluster(_) => CLUSTER_SHARDS,
+        }
     }
 
     /// The Redis URL with any password replaced, for messages, logs and phpinfo().
@@ -86,6 +151,53 @@ pub fn parse_url(url: &str) -> Result<redis::ConnectionInfo> {
     use redis::IntoConnectionInfo;
     url.into_connection_info()
         .map_err(|e| Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {}", redact_url(url), e.kind_name())))
+}
+
+/// `redis+cluster://[user:pass@]host1:port1,host2:port2` (or `rediss+cluster://`) is a cluster reached through
+/// any of the listed nodes; any other URL is one server.
+fn parse_topology(url: &str) -> Result<Topology> {
+    let refuse = |why: &str| Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {why}", redact_url(url)));
+    let Some((scheme, rest)) = url.split_once("+cluster://") else {
+        parse_url(url)?;
+        return Ok(Topology::Single);
+    };
+    if scheme != "redis" && scheme != "rediss" {
+        return Err(refuse("a cluster URL starts with redis+cluster:// or rediss+cluster://"));
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if !path.is_empty() && path != "0" {
+        return Err(refuse("a Redis Cluster has only database 0"));
+    }
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let nodes: Vec<String> = hosts.split(',').filter(|h| !h.trim().is_empty()).map(|h| format!("{scheme}://{userinfo}{}", h.trim())).collect();
+    if nodes.is_empty() {
+        return Err(refuse("no node listed"));
+    }
+    for node in &nodes {
+        parse_url(node)?;
+    }
+    Ok(Topology::Cluster(nodes))
+}
+
+/// `local`, `replica:N` or `replica:N:timeout_ms` (the timeout defaults to 1000 ms).
+fn parse_durability(value: &str) -> Result<Durability> {
+    let bad = || Error::invalid(format!("reg_buffer.durability must be local, replica:N or replica:N:timeout_ms, got \"{value}\""));
+    if value == "local" {
+        return Ok(Durability::Local);
+    }
+    let mut parts = value.strip_prefix("replica:").ok_or_else(bad)?.split(':');
+    let replicas: u32 = parts.next().and_then(|n| n.parse().ok()).filter(|&n| n >= 1).ok_or_else(bad)?;
+    let timeout = match parts.next() {
+        Some(ms) => ms.parse::<u64>().ok().filter(|&ms| ms >= 1).ok_or_else(bad)?,
+        None => 1000,
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Durability::Replica { replicas, timeout: Duration::from_millis(timeout) })
 }
 
 trait KindName {
@@ -134,6 +246,33 @@ mod tests {
     fn refuses_a_malformed_number_naming_the_setting() {
         let err = Config::from_lookup(|n| (n == "reg_buffer.timeout_ms").then(|| "soon".to_owned())).unwrap_err();
         assert!(err.message.contains("reg_buffer.timeout_ms"), "{}", err.message);
+    }
+
+    #[test]
+    fn reads_a_cluster_url_into_its_seed_nodes() {
+        let c = Config::from_lookup(|n| (n == "reg_buffer.redis_url").then(|| "redis+cluster://app:pw@10.0.0.1:7000,10.0.0.2:7001".to_owned())).unwrap();
+        assert_eq!(c.topology, Topology::Cluster(vec!["redis://app:pw@10.0.0.1:7000".to_owned(), "redis://app:pw@10.0.0.2:7001".to_owned()]));
+        assert_eq!(c.shards(), CLUSTER_SHARDS);
+        assert_eq!(Config::default().shards(), 1);
+        let db = Config::from_lookup(|n| (n == "reg_buffer.redis_url").then(|| "redis+cluster://h:1/3".to_owned()));
+        assert!(db.unwrap_err().message.contains("database 0"));
+        let brace = Config::from_lookup(|n| match n {
+            "reg_buffer.redis_url" => Some("redis+cluster://h:1".to_owned()),
+            "reg_buffer.key_prefix" => Some("site{1}:".to_owned()),
+            _ => None,
+        });
+        assert!(brace.is_err());
+    }
+
+    #[test]
+    fn reads_durability() {
+        let d = |v: &str| Config::from_lookup(|n| (n == "reg_buffer.durability").then(|| v.to_owned())).map(|c| c.durability);
+        assert_eq!(d("local").unwrap(), Durability::Local);
+        assert_eq!(d("replica:2").unwrap(), Durability::Replica { replicas: 2, timeout: Duration::from_millis(1000) });
+        assert_eq!(d("replica:1:250").unwrap(), Durability::Replica { replicas: 1, timeout: Duration::from_millis(250) });
+        for bad in ["replica", "replica:0", "replica:x", "replica:1:0", "replica:1:2:3", "remote"] {
+            assert!(d(bad).unwrap_err().message.contains("reg_buffer.durability"), "{bad}");
+        }
     }
 
     #[test]

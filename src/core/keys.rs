@@ -1,6 +1,7 @@
 //! The Redis key layout: the one place that knows key names, for Rust and (through `lua_prelude`) for the scripts.
 //!
-//! Every key of one event shares the hash tag `{<event_id>}` so each per-event step is single-slot on a cluster.
+//! On a single server every key of one event shares the hash tag `{<event_id>}`, and the indexes over all events
+//! are global:
 //!
 //! | key                                 | type   | holds                                                   |
 //! |-------------------------------------|--------|---------------------------------------------------------|
@@ -13,28 +14,57 @@
 //! | `<p>leases`                         | zset   | batch id by lease deadline (ms, Redis clock)            |
 //! | `<p>batch:<b>`                      | list   | `<e>:<id>` of each registration in a claimed batch      |
 //! | `<p>quarantine`                     | hash   | `<e>:<id>` → reason + stored bytes that did not decode  |
-//! | `<p>stats`                          | hash   | counters: buffered, in_flight, pushed, duplicates, …    |
+//! | `<p>stats`                          | hash   | counters: pushed, acked, in_flight, duplicates, …       |
+//!
+//! On a Redis Cluster a script may only touch keys of one hash slot, and the indexes are written by every push
+//! that makes an event ready. So the buffer is split into `CLUSTER_SHARDS` shards, each one slot with the hash tag
+//! `{s<k>}`: event e lives in shard `shard_of(e)`, and a shard holds its events' keys and its own copy of every
+//! index (`<p>{s<k>}:ev:<e>:q`, `<p>{s<k>}:ready`, `<p>{s<k>}:stats`, …). A push and a claim each touch one shard;
+//! a flush walks the shards; stats add them up. One busy event still lives in one slot: its registrations must be
+//! claimed in order and atomically with its indexes.
 use sha2::{Digest, Sha256};
 
+/// The keys of one shard of the buffer: the whole buffer on a single server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
-    prefix: String,
+    /// What every key of the shard starts with: the prefix, then `{s<k>}:` on a cluster.
+    scope: String,
+    shard: Option<u16>,
 }
 
 impl Keys {
+    /// The keys on a single server.
     pub fn new(prefix: &str) -> Self {
-        Keys { prefix: prefix.to_owned() }
+        Keys { scope: prefix.to_owned(), shard: None }
     }
-    pub fn prefix(&self) -> &str {
-        &self.prefix
+    /// The keys of shard `k` on a cluster.
+    pub fn shard(prefix: &str, k: u16) -> Self {
+        Keys { scope: format!("{prefix}{{s{k}}}:"), shard: Some(k) }
+    }
+    /// Which of `shards` shards holds an event: a multiplicative hash, so consecutive or evenly spaced ids spread.
+    pub fn shard_of(event_id: i64, shards: u16) -> u16 {
+        ((event_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u16 % shards.max(1)
+    }
+    pub fn shard_number(&self) -> Option<u16> {
+        self.shard
+    }
+    /// The scripts' first two arguments: the scope, and "1" when events take the shard's hash tag.
+    pub fn script_args(&self) -> (&str, &str) {
+        (&self.scope, if self.shard.is_some() { "1" } else { "" })
     }
     fn event(&self, event_id: i64, part: &str) -> String {
         // Built by hand, not with format!: six of these are made on every push.
-        let mut key = String::with_capacity(self.prefix.len() + 27 + part.len());
-        key.push_str(&self.prefix);
-        key.push_str("ev:{");
-        push_int(&mut key, event_id);
-        key.push_str("}:");
+        let mut key = String::with_capacity(self.scope.len() + 27 + part.len());
+        key.push_str(&self.scope);
+        if self.shard.is_some() {
+            key.push_str("ev:");
+            push_int(&mut key, event_id);
+            key.push(':');
+        } else {
+            key.push_str("ev:{");
+            push_int(&mut key, event_id);
+            key.push_str("}:");
+        }
         key.push_str(part);
         key
     }
@@ -54,32 +84,37 @@ impl Keys {
         self.event(event_id, &format!("u:{hex}"))
     }
     pub fn ready(&self) -> String {
-        format!("{}ready", self.prefix)
+        format!("{}ready", self.scope)
     }
     pub fn oldest(&self) -> String {
-        format!("{}oldest", self.prefix)
+        format!("{}oldest", self.scope)
     }
     pub fn leases(&self) -> String {
-        format!("{}leases", self.prefix)
+        format!("{}leases", self.scope)
     }
     pub fn batch(&self, batch: &str) -> String {
-        format!("{}batch:{}", self.prefix, batch)
+        format!("{}batch:{}", self.scope, batch)
     }
     pub fn quarantine(&self) -> String {
-        format!("{}quarantine", self.prefix)
+        format!("{}quarantine", self.scope)
     }
     pub fn stats(&self) -> String {
-        format!("{}stats", self.prefix)
+        format!("{}stats", self.scope)
     }
 
-    /// Lua functions building the same keys from the prefix in ARGV[1], prepended to the scripts that touch
-    /// keys they learn only inside Redis (the events of a claim, the entries of a batch).
+    /// Lua functions building the same keys from `script_args` (ARGV[1], ARGV[2]), prepended to the scripts that
+    /// touch keys they learn only inside Redis (the events of a claim, the entries of a batch).
     pub fn lua_prelude() -> &'static str {
         r#"
 local P = ARGV[1]
-local function k_queue(e) return P .. 'ev:{' .. e .. '}:q' end
-local function k_data(e) return P .. 'ev:{' .. e .. '}:d' end
-local function k_time(e) return P .. 'ev:{' .. e .. '}:t' end
+local SHARDED = ARGV[2] == '1'
+local function k_event(e, part)
+  if SHARDED then return P .. 'ev:' .. e .. ':' .. part end
+  return P .. 'ev:{' .. e .. '}:' .. part
+end
+local function k_queue(e) return k_event(e, 'q') end
+local function k_data(e) return k_event(e, 'd') end
+local function k_time(e) return k_event(e, 't') end
 local function k_batch(b) return P .. 'batch:' .. b end
 local K_READY = P .. 'ready'
 local K_OLDEST = P .. 'oldest'
@@ -158,8 +193,36 @@ mod tests {
         let k = Keys::new("P");
         let lua = Keys::lua_prelude();
         assert_eq!(k.queue(7), "Pev:{7}:q");
-        assert!(lua.contains("P .. 'ev:{' .. e .. '}:q'"));
+        assert!(lua.contains("P .. 'ev:{' .. e .. '}:' .. part"));
+        assert!(lua.contains("P .. 'ev:' .. e .. ':' .. part"));
         assert!(lua.contains("P .. 'batch:' .. b"));
         assert_eq!(k.batch("B"), "Pbatch:B");
+        let s = Keys::shard("P", 3);
+        assert_eq!(s.script_args(), ("P{s3}:", "1"));
+        assert_eq!(s.queue(7), "P{s3}:ev:7:q");
+        assert_eq!(s.batch("B"), "P{s3}:batch:B");
+    }
+
+    #[test]
+    fn on_a_cluster_every_key_of_a_shard_shares_its_hash_tag() {
+        let s = Keys::shard("site1:", 5);
+        for key in [s.queue(42), s.data(42), s.time_index(42), s.unique_marker(42, b"x"), s.ready(), s.oldest(), s.leases(), s.stats(), s.quarantine(), s.batch("b")] {
+            assert!(key.starts_with("site1:{s5}:"), "{key}");
+        }
+    }
+
+    #[test]
+    fn events_spread_over_the_shards() {
+        let mut counts = [0u32; 16];
+        for e in 1..=1600 {
+            counts[Keys::shard_of(e, 16) as usize] += 1;
+        }
+        assert!(counts.iter().all(|&c| (60..=140).contains(&c)), "{counts:?}");
+        let mut even = [0u32; 16];
+        for e in (2..=3200).step_by(2) {
+            even[Keys::shard_of(e, 16) as usize] += 1;
+        }
+        assert!(even.iter().all(|&c| c > 0), "{even:?}");
+        assert_eq!(Keys::shard_of(99, 1), 0);
     }
 }

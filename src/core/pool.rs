@@ -1,21 +1,114 @@
 //! Connections: made lazily, one per process and thread, rebuilt after a fork, discarded after any error that is
 //! not a plain error reply, and guarded by a circuit breaker so a site whose Redis is down does not wait on every
-//! call. Nothing connects at module startup.
+//! call. Nothing connects at module startup. On a Redis Cluster the one connection is redis-rs's cluster client,
+//! which follows MOVED/ASK redirections and refreshes the slot map itself.
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use redis::Connection;
+use redis::cluster::{ClusterClient, ClusterConnection};
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::{Cmd, Connection, ConnectionLike, RedisResult, TlsCertificates, Value};
 
-use crate::core::config::Config;
+use crate::core::config::{Config, TlsFiles, Topology};
 use crate::core::error::{connection_is_unusable, Error, Result};
 use crate::core::metrics;
 
+/// A connection to one server or to a cluster: what every operation runs on.
+pub enum Link {
+    Single(Connection),
+    Cluster(ClusterConnection),
+}
+
+impl Link {
+    /// Waits until `replicas` replicas have every write this connection made to the master owning `key`'s slot,
+    /// or `timeout` passed; returns how many did.
+    pub fn wait_for_replicas(&mut self, key: &str, replicas: u32, timeout: Duration) -> RedisResult<i64> {
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(timeout.as_millis() as u64);
+        match self {
+            Link::Single(c) => wait.query(c),
+            Link::Cluster(c) => {
+                // WAIT names no key; left to redis-rs it would go to every node. It must reach the master that
+                // took the write, on the connection that wrote.
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(key, SlotAddr::Master)));
+                Ok(redis::from_redis_value(c.route_command(&wait, route)?)?)
+            }
+        }
+    }
+
+    /// A server setting by CONFIG GET (on a cluster, from any master), or None where CONFIG is refused (managed
+    /// services often do).
+    pub fn config_get(&mut self, name: &str) -> Option<String> {
+        let mut get = redis::cmd("CONFIG");
+        get.arg("GET").arg(name);
+        let pair: RedisResult<Vec<String>> = match self {
+            Link::Single(c) => get.query(c),
+            Link::Cluster(c) => c
+                .route_command(&get, RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary))
+                .and_then(|v| Ok(redis::from_redis_value(v)?)),
+        };
+        pair.ok().and_then(|p| p.into_iter().nth(1))
+    }
+
+    fn inner(&mut self) -> &mut dyn ConnectionLike {
+        match self {
+            Link::Single(c) => c,
+            Link::Cluster(c) => c,
+        }
+    }
+    fn inner_ref(&self) -> &dyn ConnectionLike {
+        match self {
+            Link::Single(c) => c,
+            Link::Cluster(c) => c,
+        }
+    }
+}
+
+impl ConnectionLike for Link {
+    fn req_packed_command(&mut self, cmd: &[u8]) -> RedisResult<Value> {
+        self.inner().req_packed_command(cmd)
+    }
+    fn req_packed_commands(&mut self, cmd: &[u8], offset: usize, count: usize) -> RedisResult<Vec<Value>> {
+        self.inner().req_packed_commands(cmd, offset, count)
+    }
+    fn req_command(&mut self, cmd: &Cmd) -> RedisResult<Value> {
+        // The cluster client routes a command by its keys: it must see the command, not its packed bytes.
+        self.inner().req_command(cmd)
+    }
+    fn get_db(&self) -> i64 {
+        self.inner_ref().get_db()
+    }
+    fn supports_pipelining(&self) -> bool {
+        self.inner_ref().supports_pipelining()
+    }
+    fn check_connection(&mut self) -> bool {
+        self.inner().check_connection()
+    }
+    fn is_open(&self) -> bool {
+        self.inner_ref().is_open()
+    }
+}
+
+/// What a connection was made for: a change of any of these means a new connection.
+#[derive(PartialEq)]
+struct MadeFor {
+    url: String,
+    connect_timeout: Duration,
+    reply_timeout: Duration,
+    tls: TlsFiles,
+}
+
+impl MadeFor {
+    fn of(cfg: &Config) -> Self {
+        MadeFor { url: cfg.redis_url.clone(), connect_timeout: cfg.connect_timeout, reply_timeout: cfg.reply_timeout(), tls: cfg.tls.clone() }
+    }
+}
+
 struct Pooled {
     pid: u32,
-    /// What the connection was made for: a change of URL or timeouts means a new connection.
-    made_for: (String, Duration, Duration),
-    connection: Connection,
+    made_for: MadeFor,
+    connection: Link,
 }
 
 /// When a server last failed; how long that keeps the breaker open is read from the settings at each call, so an
@@ -47,7 +140,7 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
     }
     let pid = std::process::id();
     CONNECTION.with(|c| match &*c.borrow() {
-        Some(p) if p.pid == pid && p.made_for.0 == cfg.redis_url => ConnectionState::Connected,
+        Some(p) if p.pid == pid && p.made_for.url == cfg.redis_url => ConnectionState::Connected,
         _ => ConnectionState::NotConnected,
     })
 }
@@ -58,7 +151,7 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
 /// when used: then `op` runs once more on a new connection. Every operation is safe to repeat — push is idempotent
 /// by its id, a repeated claim leaves the first batch to come back when its lease ends — and a timeout is never
 /// retried, so a stalled Redis costs one timeout, not two.
-pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
+pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::RedisResult<T>) -> Result<T> {
     let server = || cfg.redacted_url();
     let pid = std::process::id();
 
@@ -67,7 +160,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
         if p.pid != pid {
             // Inherited from the parent across a fork: the socket is the parent's. Forget it without a goodbye.
             std::mem::forget(pooled.take());
-        } else if p.made_for.0 != cfg.redis_url || (p.made_for.1, p.made_for.2) != (cfg.connect_timeout, cfg.timeout) {
+        } else if p.made_for != MadeFor::of(cfg) {
             pooled = None;
         }
     }
@@ -79,7 +172,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
                 check_breaker(cfg, &server())?;
                 match connect(cfg) {
                     Ok(connection) => {
-                        Pooled { pid, made_for: (cfg.redis_url.clone(), cfg.connect_timeout, cfg.timeout), connection }
+                        Pooled { pid, made_for: MadeFor::of(cfg), connection }
                     }
                     Err(e) => {
                         trip_breaker(cfg);
@@ -116,22 +209,61 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Connection) -> r
     }
 }
 
-fn connect(cfg: &Config) -> redis::RedisResult<Connection> {
+fn connect(cfg: &Config) -> redis::RedisResult<Link> {
     static TLS_PROVIDER: std::sync::Once = std::sync::Once::new();
     // rediss://: rustls needs a process-wide crypto provider; ring's, installed once (a no-op if one is set).
     TLS_PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    use redis::IntoConnectionInfo;
-    let info = cfg.redis_url.as_str().into_connection_info()?;
-    // No CLIENT SETINFO: without a password or db a new connection then needs no set-up round trip, and a hung
-    // server costs one connect timeout, not one per pipelined set-up reply.
-    let settings = info.redis_settings().clone().set_skip_set_lib_name();
-    let client = redis::Client::open(info.set_redis_settings(settings))?;
-    let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
-    connection.set_read_timeout(Some(cfg.timeout))?;
-    connection.set_write_timeout(Some(cfg.timeout))?;
-    Ok(connection)
+    let certificates = tls_certificates(&cfg.tls)?;
+    match &cfg.topology {
+        Topology::Single => {
+            use redis::IntoConnectionInfo;
+            let info = cfg.redis_url.as_str().into_connection_info()?;
+            // No CLIENT SETINFO: without a password or db a new connection then needs no set-up round trip, and a
+            // hung server costs one connect timeout, not one per pipelined set-up reply.
+            let settings = info.redis_settings().clone().set_skip_set_lib_name();
+            let info = info.set_redis_settings(settings);
+            let client = match certificates {
+                Some(certs) => redis::Client::build_with_tls(info, certs)?,
+                None => redis::Client::open(info)?,
+            };
+            let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
+            connection.set_read_timeout(Some(cfg.reply_timeout()))?;
+            connection.set_write_timeout(Some(cfg.timeout))?;
+            Ok(Link::Single(connection))
+        }
+        Topology::Cluster(nodes) => {
+            let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str))
+                .connection_timeout(cfg.connect_timeout)
+                .response_timeout(cfg.reply_timeout());
+            if let Some(certs) = certificates {
+                builder = builder.certs(certs);
+            }
+            Ok(Link::Cluster(builder.build()?.get_connection()?))
+        }
+    }
+}
+
+/// The CA and client certificate named by the settings, read at each new connection (a renewed file is picked up).
+fn tls_certificates(files: &TlsFiles) -> redis::RedisResult<Option<TlsCertificates>> {
+    if files.ca_file.is_none() && files.cert_file.is_none() {
+        return Ok(None);
+    }
+    let read = |setting: &str, path: &str| {
+        std::fs::read(path).map_err(|e| {
+            redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "TLS file unreadable", format!("{setting} \"{path}\": {e}")))
+        })
+    };
+    let root_cert = files.ca_file.as_deref().map(|p| read("reg_buffer.tls_ca_file", p)).transpose()?;
+    let client_tls = match (&files.cert_file, &files.key_file) {
+        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+            client_cert: read("reg_buffer.tls_cert_file", cert)?,
+            client_key: read("reg_buffer.tls_key_file", key)?,
+        }),
+        _ => None,
+    };
+    Ok(Some(TlsCertificates { client_tls, root_cert }))
 }
 
 fn check_breaker(cfg: &Config, server: &str) -> Result<()> {

@@ -29,8 +29,21 @@ unsafe extern "C" fn accept_change(
     0
 }
 
-static INI: IniEntryDefs<9> =
-    IniEntryDefs::new([entry(0), entry(1), entry(2), entry(3), entry(4), entry(5), entry(6), entry(7), IniEntryDef::end()]);
+static INI: IniEntryDefs<13> = IniEntryDefs::new([
+    entry(0),
+    entry(1),
+    entry(2),
+    entry(3),
+    entry(4),
+    entry(5),
+    entry(6),
+    entry(7),
+    entry(8),
+    entry(9),
+    entry(10),
+    entry(11),
+    IniEntryDef::end(),
+]);
 
 extern "C" {
     fn zend_ini_string_ex(name: *const c_char, name_length: usize, orig: c_int, exists: *mut bool) -> *mut c_char;

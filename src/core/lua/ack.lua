@@ -1,5 +1,6 @@
--- Acknowledges a batch: its registrations leave Redis. ARGV: prefix, batch id. Returns how many were removed.
-local members = redis.call('LRANGE', k_batch(ARGV[2]), 0, -1)
+-- Acknowledges a batch: its registrations leave Redis. KEYS: the shard's ready index (routes the call).
+-- ARGV: scope, sharded flag, batch id. Returns how many were removed.
+local members = redis.call('LRANGE', k_batch(ARGV[3]), 0, -1)
 if #members == 0 then return 0 end
 local removed = 0
 for _, m in ipairs(members) do
@@ -7,8 +8,8 @@ for _, m in ipairs(members) do
   removed = removed + redis.call('HDEL', k_data(e), id)
   redis.call('ZREM', k_time(e), id)
 end
-redis.call('DEL', k_batch(ARGV[2]))
-redis.call('ZREM', K_LEASES, ARGV[2])
+redis.call('DEL', k_batch(ARGV[3]))
+redis.call('ZREM', K_LEASES, ARGV[3])
 redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
 redis.call('HINCRBY', K_STATS, 'acked', removed)
 redis.call('HSET', K_STATS, 'last_ack_ms', string.format('%.0f', now_ms()))

@@ -1,6 +1,7 @@
--- Claims a batch. ARGV: prefix, limit, lease ms, batch id. Returns {batch id, e1, id1, entry1, e2, ...}.
-local limit = tonumber(ARGV[2])
-local batch = ARGV[4]
+-- Claims a batch from one shard. KEYS: the shard's ready index (routes the call on a cluster). ARGV: scope,
+-- sharded flag, limit, lease ms, batch id. Returns {batch id, e1, id1, entry1, e2, ...}.
+local limit = tonumber(ARGV[3])
+local batch = ARGV[5]
 local now = now_ms()
 
 -- Batches whose lease ran out go back to the front of their events' queues, a few per call so one call stays
@@ -84,7 +85,7 @@ if #members > 0 then
   for from = 1, #members, 500 do
     redis.call('RPUSH', k_batch(batch), unpack(members, from, math.min(from + 499, #members)))
   end
-  redis.call('ZADD', K_LEASES, string.format('%.0f', now + tonumber(ARGV[3])), batch)
+  redis.call('ZADD', K_LEASES, string.format('%.0f', now + tonumber(ARGV[4])), batch)
   redis.call('HINCRBY', K_STATS, 'in_flight', #members)
   redis.call('HINCRBY', K_STATS, 'claimed', #members)
 else

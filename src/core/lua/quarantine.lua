@@ -1,7 +1,8 @@
--- Moves claimed registrations that cannot be decoded out of the way. ARGV: prefix, batch id, then
+-- Moves claimed registrations that cannot be decoded out of the way. KEYS: the shard's ready index (routes the
+-- call). ARGV: scope, sharded flag, batch id, then
 -- (member, reason) pairs. Returns how many were quarantined.
 local moved = 0
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local e, id = split_member(ARGV[i])
   local entry = redis.call('HGET', k_data(e), id)
   if entry then
@@ -10,7 +11,7 @@ for i = 3, #ARGV, 2 do
     redis.call('ZREM', k_time(e), id)
     moved = moved + 1
   end
-  if redis.call('LREM', k_batch(ARGV[2]), 1, ARGV[i]) == 1 then
+  if redis.call('LREM', k_batch(ARGV[3]), 1, ARGV[i]) == 1 then
     redis.call('HINCRBY', K_STATS, 'in_flight', -1)
   end
 end
