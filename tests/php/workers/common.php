@@ -8,7 +8,7 @@ if (!extension_loaded('reg_buffer')) {
 }
 ini_set('reg_buffer.redis_url', (string) getenv('REG_BUFFER_TEST_URL'));
 ini_set('reg_buffer.key_prefix', (string) getenv('REG_BUFFER_TEST_PREFIX'));
-foreach (['retry_interval_ms', 'timeout_ms', 'connect_timeout_ms', 'durability'] as $setting) {
+foreach (['retry_interval_ms', 'timeout_ms', 'connect_timeout_ms', 'durability', 'tls_ca_file', 'tls_cert_file', 'tls_key_file'] as $setting) {
     $value = getenv('REG_BUFFER_TEST_' . strtoupper($setting));
     if ($value !== false) {
         ini_set("reg_buffer.$setting", $value);
