@@ -29,15 +29,19 @@ FAULTS_DB=reg_buffer_faults_$$
 FAULTS_SEED=${FAULTS_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 export FAULTS_TMP FAULTS_DB FAULTS_SEED FAULTS_MODE=$MODE
 
-WP_HOST="" WP_DB="" WP_PLUGIN=""
+WP_SITES=() WP_HOSTS=() WP_PLUGIN="reg-buffer-faults-$$" WP_PLUGIN_INSTALLED=""
 cleanup() {
-  local f pid
+  local f pid s h
   set +e
-  if [ -n "$WP_HOST" ]; then
-    stack_redis_stop "$FAULTS_TMP/wp" 2>/dev/null
+  for s in "${WP_SITES[@]}"; do
+    stack_web_stop "$FAULTS_TMP/wp-$s" 2>/dev/null
+    stack_redis_stop "$FAULTS_TMP/wp-$s" 2>/dev/null
+    stack_db_drop "rb_faults_${s}_$$" "rb_faults_${s}_$$" 2>/dev/null
+  done
+  for h in "${WP_HOSTS[@]}"; do stack_wp_remove_config "$h"; done
+  if [ -n "$WP_PLUGIN_INSTALLED" ]; then
     stack_plugin_remove "$WP_PLUGIN"
-    stack_wp_remove_config "$WP_HOST"
-    stack_db_drop "$WP_DB" "$WP_DB" 2>/dev/null
+    stack_plugin_remove "$WP_PLUGIN-canary"
   fi
   # Every redis-server the scenarios started writes its pidfile under FAULTS_TMP: kill exactly those.
   for f in "$FAULTS_TMP"/*/redis.pid "$FAULTS_TMP"/*/*/redis.pid; do
@@ -97,25 +101,90 @@ scenario s12 s12_mariadb_down.php
 scenario s14 s14_persistence_modes.php
 if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
 
-# The plugin's real flush path: a throw-away WordPress site (tests/lib/stack.sh) with the plugin active.
+# Through the plugin: throw-away WordPress sites (tests/lib/stack.sh), each with its own redis-server and database,
+# the plugin active. wp_site NAME REDIS_ARGS: host rb-faults-NAME-PID.test, files under FAULTS_TMP/wp-NAME.
 wp_site() {
-  WP_HOST="rb-faults-$$.test" WP_DB="rb_faults_$$" WP_PLUGIN="reg-buffer-faults-$$"
-  local pass; pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-  STACK_REDIS_ARGS="--appendfsync always" stack_redis_start "$FAULTS_TMP/wp"
-  stack_db_create "$WP_DB" "$WP_DB" "$pass"
-  stack_wp_config "$WP_HOST" "$WP_DB" "$WP_DB" "$pass" "define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
-define( 'REG_BUFFER_KEY_PREFIX', 'rb-faults-$$:' );"
-  stack_wp_install "$WP_HOST" "http://$WP_HOST" >/dev/null
-  stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$WP_PLUGIN"
-  E2E_PLUGIN=$WP_PLUGIN E2E_ADMIN_PASSWORD=$pass E2E_LEDGER=/dev/null stack_wp_php "$WP_HOST" "$ROOT/tests/e2e/php/setup-site.php" >/dev/null
+  local name=$1 redis_args=$2 dir="$FAULTS_TMP/wp-$1" db="rb_faults_$1_$$" pass
+  pass=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  WP_SITES+=("$name")
+  STACK_REDIS_ARGS="$redis_args" stack_redis_start "$dir"
+  stack_db_create "$db" "$db" "$pass"
+  printf '%s\n' "$pass" > "$dir/db-password"
+  wp_site_host "$name" "$(wp_host "$name")" ""
+  stack_wp_install "$(wp_host "$name")" "http://$(wp_host "$name")" >/dev/null
+  if [ -z "$WP_PLUGIN_INSTALLED" ]; then
+    WP_PLUGIN_INSTALLED=1
+    stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$WP_PLUGIN"
+  fi
+  E2E_PLUGIN=$WP_PLUGIN E2E_ADMIN_PASSWORD=$pass E2E_LEDGER=/dev/null \
+    stack_wp_php "$(wp_host "$name")" "$ROOT/tests/e2e/php/setup-site.php" > "$dir/app-password"
 }
-if want s10 || want s13; then
-  if [ -d "$ROOT/wordpress-plugin/reg-buffer" ] && wp_site 2> "$FAULTS_TMP/wp-setup.err"; then
-    FAULTS_DB=$WP_DB STACK_WP_HOST=$WP_HOST STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT scenario s10 s10_plugin_flusher_kill.php
-    FAULTS_DB=$WP_DB STACK_WP_HOST=$WP_HOST STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT scenario s13 s13_plugin_unique_keys.php
-  else
-    tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
-    printf '{"class":"plugin flush path (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' >> "$RESULTS"
+wp_host() { echo "rb-faults-$1-$$.test"; }
+# wp_site_host NAME HOST EXTRA_PHP: a wp-config for HOST on site NAME's database and Redis (another host name is the
+# same site with other constants, e.g. a public REST route with a rate limit).
+wp_site_host() {
+  local name=$1 host=$2 extra=$3 dir="$FAULTS_TMP/wp-$1" db="rb_faults_$1_$$"
+  WP_HOSTS+=("$host")
+  stack_wp_config "$host" "$db" "$db" "$(cat "$dir/db-password")" "define( 'REG_BUFFER_REDIS_URL', 'redis://127.0.0.1:$(cat "$dir/redis/port")' );
+define( 'REG_BUFFER_KEY_PREFIX', 'rb-faults-$name-$$:' );
+$extra"
+}
+# Runs a scenario with WordPress site NAME loaded by its PHP helpers (FAULTS_DB = the site's database).
+wp_scenario() {
+  local name=$1; shift
+  FAULTS_DB="rb_faults_${name}_$$" STACK_WP_HOST=$(wp_host "$name") STACK_WP_LOAD=$(stack_wp_loader) STACK_WP_ROOT=$STACK_WP_ROOT \
+    FAULTS_WP_REDIS_DIR="$FAULTS_TMP/wp-$name/redis" scenario "$@"
+}
+wp_failed() {
+  tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
+  printf '{"class":"%s (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' "$1" >> "$RESULTS"
+}
+# s15: the REST route over HTTP (private nginx + php-fpm), on site "main" under four host names: the site itself
+# (REST needs a login), a public one, a public one limited to 5 per client address and minute behind a trusted
+# proxy (127.0.0.1: X-Forwarded-For is believed), and the same limit without trusted proxies (it is not). The
+# postmeta mirror is on, and a canary plugin is active: a class whose __wakeup writes into FAULTS_TMP/canary.
+s15_setup() {
+  local canary="$FAULTS_TMP/canary" common
+  mkdir -p "$canary" && chmod 0777 "$canary" && chmod o+x "$FAULTS_TMP"
+  stack_plugin_install "$HERE/canary" "$WP_PLUGIN-canary"
+  common="define( 'RB_FAULTS_CANARY_DIR', '$canary' );
+define( 'REG_BUFFER_MIRROR_POSTMETA', true );"
+  wp_site_host main "$(wp_host main)" "$common"
+  wp_site_host main "rb-faults-public-$$.test" "$common
+define( 'REG_BUFFER_REST_PUBLIC', true );"
+  wp_site_host main "rb-faults-limited-$$.test" "$common
+define( 'REG_BUFFER_REST_PUBLIC', true );
+define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );
+define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '10.9.8.0/24, 127.0.0.1' );"
+  wp_site_host main "rb-faults-spoof-$$.test" "$common
+define( 'REG_BUFFER_REST_PUBLIC', true );
+define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );"
+  stack_wp_php "$(wp_host main)" "$HERE/php/wp_activate.php" "$WP_PLUGIN-canary/canary.php" >/dev/null
+  stack_web_start "$FAULTS_TMP/wp-main" 3
+  export FAULTS_WEB="http://127.0.0.1:$STACK_WEB_PORT" FAULTS_CANARY_DIR=$canary
+  export FAULTS_HOST_PUBLIC="rb-faults-public-$$.test" FAULTS_HOST_LIMITED="rb-faults-limited-$$.test" FAULTS_HOST_SPOOF="rb-faults-spoof-$$.test"
+  FAULTS_APP_PASSWORD=$(tail -n 1 "$FAULTS_TMP/wp-main/app-password") FAULTS_ADMIN_PASSWORD=$(cat "$FAULTS_TMP/wp-main/db-password")
+  export FAULTS_APP_PASSWORD FAULTS_ADMIN_PASSWORD
+}
+if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then
+  if want s10 || want s13 || want s15; then
+    if wp_site main "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
+      wp_scenario main s10 s10_plugin_flusher_kill.php
+      wp_scenario main s13 s13_plugin_unique_keys.php
+      if want s15; then
+        if s15_setup 2>> "$FAULTS_TMP/wp-setup.err"; then wp_scenario main s15 s15_rest_hostile.php; else wp_failed "REST hostile input"; fi
+      fi
+    else
+      wp_failed "plugin flush path"
+    fi
+  fi
+  if want s14; then
+    # Its own site: s14 kills this Redis and restarts it without persistence.
+    if wp_site watch "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
+      wp_scenario watch s14 s14_plugin_status.php
+    else
+      wp_failed "plugin status after Redis lost its data"
+    fi
   fi
 fi
 

@@ -71,6 +71,23 @@ final class FRedis
         }
     }
 
+    /** A server someone else started (tests/lib/stack.sh: DIR/redis.pid, DIR/redis.log), to kill and restart. */
+    public static function adopt(string $dir, int $port, array $args = []): self
+    {
+        $r = (new ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $r->dir = $dir;
+        $r->port = $port;
+        $r->args = $args;
+        return $r;
+    }
+
+    /** Restarts with other options (e.g. without persistence); the server must be down. */
+    public function restartWith(array $args): void
+    {
+        $this->args = $args;
+        $this->restart();
+    }
+
     public static function freePort(): int
     {
         $s = stream_socket_server('tcp://127.0.0.1:0');

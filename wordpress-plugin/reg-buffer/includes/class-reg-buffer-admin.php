@@ -20,7 +20,7 @@ final class Reg_Buffer_Admin {
 	const ACTION     = 'reg_buffer_admin';
 
 	/** Warnings that mean registrations are not flowing or are at risk (red); the others are yellow. */
-	const CRITICAL = array( 'redis_down', 'eviction_policy', 'lost', 'flush_not_running' );
+	const CRITICAL = array( 'redis_down', 'eviction_policy', 'lost', 'flush_not_running', 'redis_data_lost' );
 
 	/** The extension's counters, in display order, with what each means. */
 	private static function stat_help(): array {
@@ -86,6 +86,16 @@ final class Reg_Buffer_Admin {
 			case 'purge':
 				$result = Reg_Buffer_Quarantine::purge( $field );
 				break;
+			case 'ack_loss':
+				$removed = Reg_Buffer_Redis_Watch::acknowledge( '' === $field ? null : $field );
+				$result  = array(
+					'ok'      => $removed > 0,
+					'message' => $removed > 0
+						/* translators: %d: number of incidents */
+						? sprintf( _n( '%d Redis data loss acknowledged.', '%d Redis data losses acknowledged.', $removed, 'reg-buffer' ), $removed )
+						: __( 'Nothing to acknowledge: it was already acknowledged.', 'reg-buffer' ),
+				);
+				break;
 			case 'flush':
 				$summary = Reg_Buffer_Flusher::run();
 				$result  = array(
@@ -130,6 +140,18 @@ final class Reg_Buffer_Admin {
 			'direct' => __( 'nothing to flush: buffering is not in use', 'reg-buffer' ),
 		);
 		return $labels[ $outcome ] ?? $outcome;
+	}
+
+	/** What a Redis restart keeps, per persistence mode (docs/operations.md). */
+	private static function persistence_label( ?string $mode ): string {
+		$labels = array(
+			'aof-always'   => __( 'AOF, fsync always: a crash or power loss keeps every registration', 'reg-buffer' ),
+			'aof-everysec' => __( 'AOF, fsync every second: a crash keeps everything, a power loss may lose the last second', 'reg-buffer' ),
+			'aof-no'       => __( 'AOF, fsync left to the OS: a power loss may lose the last ~30 seconds', 'reg-buffer' ),
+			'rdb'          => __( 'RDB snapshots only: a restart loses what was buffered since the last snapshot', 'reg-buffer' ),
+			'none'         => __( 'none: a restart loses every buffered registration (the status then warns)', 'reg-buffer' ),
+		);
+		return null === $mode ? __( 'unknown (needs phpredis and CONFIG GET)', 'reg-buffer' ) : ( $labels[ $mode ] ?? $mode );
 	}
 
 	/** "3 min ago" / "in 20 s". */
@@ -202,7 +224,11 @@ final class Reg_Buffer_Admin {
 			echo '<ul class="reg-buffer-warnings">';
 			foreach ( $status['warnings'] as $i => $warning ) {
 				$class = in_array( $codes[ $i ], self::CRITICAL, true ) ? 'bad' : 'warn';
-				echo '<li class="reg-buffer-warning-' . esc_attr( $class ) . '" data-code="' . esc_attr( $codes[ $i ] ) . '">' . esc_html( $warning ) . '</li>';
+				echo '<li class="reg-buffer-warning-' . esc_attr( $class ) . '" data-code="' . esc_attr( $codes[ $i ] ) . '">' . esc_html( $warning );
+				if ( 'redis_data_lost' === $codes[ $i ] ) {
+					echo ' ' . self::button( 'ack_loss', '', __( 'Acknowledge', 'reg-buffer' ), 'button-secondary', __( 'Acknowledge this loss? The warning goes away; the registrations stay lost.', 'reg-buffer' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
+				}
+				echo '</li>';
 			}
 			echo '</ul>';
 		}
@@ -217,6 +243,9 @@ final class Reg_Buffer_Admin {
 			self::fact( 'redis', __( 'Redis', 'reg-buffer' ), null === $status['buffer_error'] ? __( 'reachable', 'reg-buffer' ) : sprintf( /* translators: %s: error */ __( 'unreachable: %s', 'reg-buffer' ), $status['buffer_error'] ) );
 		}
 		self::fact( 'key_prefix', __( 'Key prefix', 'reg-buffer' ), $status['key_prefix'] );
+		if ( 'buffer' === $status['mode'] ) {
+			self::fact( 'redis_persistence', __( 'Redis persistence', 'reg-buffer' ), self::persistence_label( $status['redis_persistence'] ) );
+		}
 		self::fact( 'phpredis', __( 'Quarantine tools (phpredis)', 'reg-buffer' ), class_exists( 'Redis' ) ? __( 'available', 'reg-buffer' ) : __( 'php-redis not loaded', 'reg-buffer' ) );
 		echo '</tbody></table></div>';
 

@@ -91,6 +91,45 @@ final class Reg_Buffer_CLI {
 	}
 
 	/**
+	 * Acknowledges that Redis lost buffered registrations, so the status stops warning about it.
+	 *
+	 * The status keeps the warning "Redis lost its data between T1 and T2 …" until someone has looked for the
+	 * registrations of that window elsewhere. This lists each loss, then removes it from the warnings.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<incident>...]
+	 * : Keys of the losses to acknowledge (see `wp reg-buffer status --format=json`, .redis_losses[].key). Default: all.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     $ wp reg-buffer acknowledge-loss
+	 *
+	 * @subcommand acknowledge-loss
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function acknowledge_loss( $args, $assoc_args ): void {
+		$incidents = Reg_Buffer_Redis_Watch::incidents();
+		if ( array() === $incidents ) {
+			WP_CLI::success( 'No Redis data loss to acknowledge.' );
+			return;
+		}
+		$removed = 0;
+		foreach ( $incidents as $incident ) {
+			if ( array() !== $args && ! in_array( $incident['key'], $args, true ) ) {
+				continue;
+			}
+			WP_CLI::log( $incident['key'] . ': ' . Reg_Buffer_Redis_Watch::describe( $incident ) );
+			$removed += Reg_Buffer_Redis_Watch::acknowledge( $incident['key'] );
+		}
+		if ( 0 === $removed ) {
+			WP_CLI::error( 'No such loss: ' . implode( ', ', $args ) );
+		}
+		WP_CLI::success( sprintf( '%d Redis data loss(es) acknowledged.', $removed ) );
+	}
+
+	/**
 	 * Flushes buffered registrations into MySQL (what WP-Cron runs every minute), with a progress bar.
 	 *
 	 * One flush runs at a time per site: when another holds the lock this one does nothing and says so (not an

@@ -9,11 +9,16 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+require_once __DIR__ . '/class-reg-buffer-redis-client.php';
+require_once __DIR__ . '/class-reg-buffer-rate-limit.php';
+
 /**
  * The path a high-traffic registration form posts to.
  *
  * Body: {"registration": {...fields}, "unique_key": "optional, e.g. the e-mail"}.
- * Answers 201 {id, status} when accepted, 409 duplicate, 422 invalid, 503 when neither Redis nor MySQL took it.
+ * Answers 201 {id, status} when accepted, 409 duplicate, 422 invalid, 503 when neither Redis nor MySQL took it,
+ * and 429 (with Retry-After) past REG_BUFFER_REST_RATE_LIMIT registrations per client address and minute. With a
+ * limit set, every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time).
  */
 final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 
@@ -68,13 +73,35 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function create_item( $request ) {
+		// After the permission check: refused callers do not spend the allowance of an address they share.
+		$limit = Reg_Buffer_Rate_Limit::hit( $request );
+		if ( null !== $limit && ! $limit['allowed'] ) {
+			$response = rest_convert_error_to_response( new WP_Error( 'reg_buffer_rate_limited', __( 'Too many registrations from this address; please try again in a minute.', 'reg-buffer' ), array( 'status' => 429 ) ) );
+			$response->header( 'Retry-After', (string) $limit['retry_after'] );
+			return self::with_limit_headers( $response, $limit );
+		}
+		return self::with_limit_headers( $this->take( $request ), $limit );
+	}
+
+	/**
+	 * Takes one registration through the registrar.
+	 *
+	 * @param WP_REST_Request $request request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	private function take( $request ) {
 		$body         = $request->get_json_params();
 		$registration = is_array( $body ) ? ( $body['registration'] ?? null ) : null;
 		if ( ! is_array( $registration ) ) {
 			return Reg_Buffer_Registration::invalid( __( 'The body must be JSON with a "registration" object.', 'reg-buffer' ) );
 		}
+		// The route's digits as sent: past PHP_INT_MAX a cast would quietly store the registration under another event.
+		$event_id = filter_var( ltrim( (string) ( $request->get_url_params()['id'] ?? '' ), '0' ), FILTER_VALIDATE_INT, array( 'options' => array( 'min_range' => 1 ) ) );
+		if ( false === $event_id ) {
+			return Reg_Buffer_Registration::invalid( __( 'The event id must be a positive integer.', 'reg-buffer' ) );
+		}
 		$unique_key = $body['unique_key'] ?? null;
-		$outcome    = Reg_Buffer_Registrar::register( (int) $request['id'], $registration, $unique_key );
+		$outcome    = Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );
 		if ( is_wp_error( $outcome ) ) {
 			return $outcome;
 		}
@@ -82,5 +109,23 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 			return new WP_Error( 'reg_buffer_duplicate', __( 'This registration was already received.', 'reg-buffer' ), array( 'status' => 409 ) );
 		}
 		return new WP_REST_Response( $outcome->to_array(), 201 );
+	}
+
+	/**
+	 * Adds the rate limit's headers (when a limit applies) to any answer.
+	 *
+	 * @param WP_REST_Response|WP_Error $result answer.
+	 * @param array|null                $limit  from Reg_Buffer_Rate_Limit::hit().
+	 * @return WP_REST_Response|WP_Error
+	 */
+	private static function with_limit_headers( $result, ?array $limit ) {
+		if ( null === $limit ) {
+			return $result;
+		}
+		$response = is_wp_error( $result ) ? rest_convert_error_to_response( $result ) : $result;
+		$response->header( 'X-RateLimit-Limit', (string) $limit['limit'] );
+		$response->header( 'X-RateLimit-Remaining', (string) $limit['remaining'] );
+		$response->header( 'X-RateLimit-Reset', (string) $limit['reset'] );
+		return $response;
 	}
 }

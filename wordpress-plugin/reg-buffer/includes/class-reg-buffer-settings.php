@@ -31,15 +31,17 @@ final class Reg_Buffer_Settings {
 	 * Plugin settings and their defaults (constant name without the REG_BUFFER_ prefix, lower-cased).
 	 */
 	const DEFAULTS = array(
-		'key_prefix'          => 'regbuf:',
-		'disabled'            => false,  // Force direct MySQL writes even when the extension is loaded.
-		'batch_size'          => 500,    // Registrations per claimed batch = per multi-row INSERT.
-		'lease_seconds'       => 300,    // A claimed batch returns to the buffer if not acked within this.
-		'flush_time_budget'   => 40,     // Seconds one flush run may take; cron runs every minute.
-		'flush_memory_budget' => 0,      // Bytes; 0 = 60% of memory_limit.
-		'mirror_postmeta'     => false,  // Also copy fields into the event's postmeta, as the seed snippet did.
-		'rest_public'         => false,  // Let anyone POST registrations (public forms) without a capability.
-		'max_payload_bytes'   => 65536,  // Mirrors reg_buffer.max_payload_bytes for direct writes.
+		'key_prefix'           => 'regbuf:',
+		'disabled'             => false,  // Force direct MySQL writes even when the extension is loaded.
+		'batch_size'           => 500,    // Registrations per claimed batch = per multi-row INSERT.
+		'lease_seconds'        => 300,    // A claimed batch returns to the buffer if not acked within this.
+		'flush_time_budget'    => 40,     // Seconds one flush run may take; cron runs every minute.
+		'flush_memory_budget'  => 0,      // Bytes; 0 = 60% of memory_limit.
+		'mirror_postmeta'      => false,  // Also copy fields into the event's postmeta, as the seed snippet did.
+		'rest_public'          => false,  // Let anyone POST registrations (public forms) without a capability.
+		'rest_rate_limit'      => 0,      // REST registrations per client address per minute; 0 = no limit.
+		'rest_trusted_proxies' => '',     // Reverse proxies (addresses, CIDR; comma-separated) whose X-Forwarded-For is believed.
+		'max_payload_bytes'    => 65536,  // Mirrors reg_buffer.max_payload_bytes for direct writes.
 	);
 
 	/** @var array<string,mixed>|null */

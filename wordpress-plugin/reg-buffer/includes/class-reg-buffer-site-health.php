@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns the separate Site Health tests (Tools > Site Health > Status): extension, Redis, eviction policy, backlog.
+ * Owns the separate Site Health tests (Tools > Site Health > Status): extension, Redis (reachable, and has not lost
+ * buffered data), eviction policy, backlog.
  * The overall `reg_buffer` test and the Info section stay in Reg_Buffer_Plugin.
  *
  * @package RegBuffer
@@ -15,7 +16,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Site_Health {
 
-	/** @var array|null the status, computed once per request for all four tests. */
+	/** @var array|null the status, computed once per request for all the tests. */
 	private static $status = null;
 
 	/**
@@ -65,6 +66,11 @@ final class Reg_Buffer_Site_Health {
 
 	public static function test_redis(): array {
 		$s = self::status();
+		if ( array() !== $s['redis_losses'] ) {
+			// Before "unreachable": a loss stays true after Redis returned, until an operator acknowledges it.
+			$i = array_search( 'redis_data_lost', $s['warning_codes'], true );
+			return self::result( 'reg_buffer_redis', 'critical', __( 'Redis lost buffered registrations', 'reg-buffer' ), false === $i ? '' : $s['warnings'][ $i ], __( 'Open Tools > Registration buffer to acknowledge it', 'reg-buffer' ) );
+		}
 		if ( 'buffer' !== $s['mode'] ) {
 			return self::result( 'reg_buffer_redis', 'good', __( 'Redis is not needed (the buffer is not in use)', 'reg-buffer' ), __( 'Registrations are written directly to MySQL.', 'reg-buffer' ) );
 		}

@@ -9,6 +9,9 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+require_once __DIR__ . '/class-reg-buffer-redis-client.php';
+require_once __DIR__ . '/class-reg-buffer-redis-watch.php';
+
 /**
  * Records and reports what the plugin is doing, per site.
  */
@@ -58,6 +61,13 @@ final class Reg_Buffer_Status {
 	 */
 	public static function record_flush( array $summary ): void {
 		update_option( self::LAST_FLUSH_OPTION, $summary, false );
+		if ( 'direct' !== ( $summary['outcome'] ?? '' ) ) {
+			try {
+				Reg_Buffer_Redis_Watch::observe( Reg_Buffer_Bridge::stats() );
+			} catch ( \Throwable $e ) {
+				unset( $e ); // Redis is down: nothing to compare; the next check does it.
+			}
+		}
 		if ( 'error' === ( $summary['outcome'] ?? '' ) ) {
 			// One line per failed run (the cause was logged by Reg_Buffer_Registrar::report_error()).
 			error_log( 'reg_buffer: a flush run stopped on an error after ' . (int) $summary['acked'] . ' acknowledged registrations; the rest is retried after the lease' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
@@ -97,6 +107,8 @@ final class Reg_Buffer_Status {
 			'last_flush'        => get_option( self::LAST_FLUSH_OPTION, null ),
 			'buffer'            => null,
 			'buffer_error'      => null,
+			'redis_persistence' => null,
+			'redis_losses'      => array(),
 		);
 		if ( 'buffer' === $mode ) {
 			try {
@@ -104,7 +116,14 @@ final class Reg_Buffer_Status {
 			} catch ( \Throwable $e ) {
 				$status['buffer_error'] = $e->getMessage();
 			}
+			if ( null !== $status['buffer'] ) {
+				Reg_Buffer_Redis_Watch::observe( $status['buffer'] );
+			}
+			$watch                       = Reg_Buffer_Redis_Watch::snapshot();
+			$status['redis_persistence'] = $watch['persistence'] ?? null;
 		}
+		// Also in direct mode: a loss noticed before buffering was turned off stays until acknowledged.
+		$status['redis_losses'] = Reg_Buffer_Redis_Watch::incidents();
 		$warnings                = self::warnings( $status );
 		$status['warnings']      = array_values( $warnings );
 		$status['warning_codes'] = array_keys( $warnings );
@@ -130,6 +149,9 @@ final class Reg_Buffer_Status {
 		$minutes  = self::backlog_warning_minutes();
 		if ( ! $status['extension_loaded'] ) {
 			$warnings['extension_missing'] = __( 'The reg_buffer extension is not loaded: every registration is a direct MySQL write.', 'reg-buffer' );
+		}
+		if ( array() !== $status['redis_losses'] ) {
+			$warnings['redis_data_lost'] = implode( ' ', array_map( array( 'Reg_Buffer_Redis_Watch', 'describe' ), $status['redis_losses'] ) );
 		}
 		if ( null !== $status['buffer_error'] ) {
 			$warnings['redis_down'] = __( 'Redis is unreachable: registrations are written directly to MySQL until it returns.', 'reg-buffer' );
@@ -182,6 +204,7 @@ final class Reg_Buffer_Status {
 		delete_option( self::FALLBACKS_OPTION );
 		delete_option( self::LAST_FALLBACK_OPTION );
 		delete_option( self::LAST_FLUSH_OPTION );
+		Reg_Buffer_Redis_Watch::uninstall();
 		Reg_Buffer_History::uninstall();
 	}
 }

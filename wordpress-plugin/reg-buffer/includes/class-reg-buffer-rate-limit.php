@@ -1,0 +1,160 @@
+<?php
+/**
+ * Owns the REST route's rate limit: at most REG_BUFFER_REST_RATE_LIMIT registrations per client address per minute.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * A fixed one-minute window per client address (IPv6: per /64, which one client usually holds whole).
+ *
+ * Counted where it is atomic: in the site's Redis with phpredis (INCR + EXPIRE under `<prefix>rest:rate:`), else
+ * in a persistent object cache (wp_cache_incr), else in the options table (one upsert; the rows are named like
+ * transients so WordPress's daily clean-up deletes them). A count is never read before it is incremented, so
+ * concurrent requests cannot all slip under the limit.
+ *
+ * The client address is REMOTE_ADDR. Behind a reverse proxy, list the proxy in REG_BUFFER_REST_TRUSTED_PROXIES
+ * (addresses or CIDR ranges, comma-separated): only for a request that comes from one of them is X-Forwarded-For
+ * read, right to left, and the first address that is not a trusted proxy is the client. Anything a client writes
+ * further left is ignored, so a forged header cannot buy a fresh allowance.
+ */
+final class Reg_Buffer_Rate_Limit {
+
+	const WINDOW = 60;
+
+	/**
+	 * Counts this request; null when no limit applies.
+	 *
+	 * @param WP_REST_Request $request the request.
+	 * @return array{allowed:bool, limit:int, remaining:int, reset:int, retry_after:int, client:string}|null
+	 */
+	public static function hit( $request ): ?array {
+		$client = self::client_ip();
+		/**
+		 * Filters the REST route's limit for this request (registrations per client address per minute; 0 = none),
+		 * e.g. to exempt logged-in staff or a kiosk's address.
+		 *
+		 * @param int             $limit   REG_BUFFER_REST_RATE_LIMIT.
+		 * @param string          $client  the client address (after the trusted-proxy rules).
+		 * @param WP_REST_Request $request the request.
+		 */
+		$limit = (int) apply_filters( 'reg_buffer_rest_rate_limit', (int) Reg_Buffer_Settings::get( 'rest_rate_limit' ), $client, $request );
+		if ( $limit <= 0 ) {
+			return null;
+		}
+		$now    = time();
+		$window = $now - $now % self::WINDOW;
+		$count  = self::increment( self::bucket( $client ), $window );
+		$reset  = $window + self::WINDOW;
+		return array(
+			'allowed'     => $count <= $limit,
+			'limit'       => $limit,
+			'remaining'   => max( 0, $limit - $count ),
+			'reset'       => $reset,
+			'retry_after' => max( 1, $reset - $now ),
+			'client'      => $client,
+		);
+	}
+
+	/**
+	 * The client's address: REMOTE_ADDR, or from X-Forwarded-For when REMOTE_ADDR is a trusted proxy.
+	 */
+	public static function client_ip(): string {
+		$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) $_SERVER['REMOTE_ADDR'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated below.
+		$remote = false === filter_var( $remote, FILTER_VALIDATE_IP ) ? '0.0.0.0' : $remote;
+		$trusted = array_filter( array_map( 'trim', explode( ',', (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ) ) ) );
+		if ( array() === $trusted || ! self::matches( $remote, $trusted ) || empty( $_SERVER['HTTP_X_FORWARDED_FOR'] ) ) {
+			return $remote;
+		}
+		$hops   = array_reverse( array_map( 'trim', explode( ',', (string) $_SERVER['HTTP_X_FORWARDED_FOR'] ) ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated below.
+		$client = $remote;
+		foreach ( $hops as $hop ) {
+			if ( false === filter_var( $hop, FILTER_VALIDATE_IP ) ) {
+				break; // Garbage where an address belongs: the last hop we could trust is the answer.
+			}
+			$client = $hop;
+			if ( ! self::matches( $hop, $trusted ) ) {
+				break;
+			}
+		}
+		return $client;
+	}
+
+	/**
+	 * The counter's bucket: an IPv4 address, or the /64 of an IPv6 one.
+	 */
+	private static function bucket( string $ip ): string {
+		if ( false === strpos( $ip, ':' ) ) {
+			return $ip;
+		}
+		$packed = inet_pton( $ip );
+		return false === $packed ? $ip : bin2hex( substr( $packed, 0, 8 ) ) . '::/64';
+	}
+
+	/**
+	 * Adds one to the bucket's count in this window; returns the count including this request.
+	 */
+	private static function increment( string $bucket, int $window ): int {
+		$ttl = self::WINDOW + 5;
+		if ( Reg_Buffer_Redis_Client::is_usable() ) {
+			$key = Reg_Buffer_Settings::site_key_prefix() . 'rest:rate:' . $window . ':' . $bucket;
+			try {
+				$replies = Reg_Buffer_Redis_Client::call(
+					static fn( \Redis $redis ) => $redis->multi( \Redis::PIPELINE )->incr( $key )->expire( $key, $ttl )->exec()
+				);
+				if ( is_array( $replies ) && is_int( $replies[0] ?? null ) ) {
+					return $replies[0];
+				}
+			} catch ( \RuntimeException $e ) {
+				unset( $e ); // Redis cannot count now (registrations then fall back too): count in WordPress.
+			}
+		}
+		$name = 'reg_buffer_rl_' . md5( $bucket . '|' . $window );
+		if ( wp_using_ext_object_cache() ) {
+			wp_cache_add( $name, 0, 'reg_buffer_rate', $ttl );
+			$count = wp_cache_incr( $name, 1, 'reg_buffer_rate' );
+			if ( is_int( $count ) ) {
+				return $count;
+			}
+		}
+		global $wpdb;
+		// The timeout row lets delete_expired_transients() remove the count once the window is over.
+		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')", '_transient_timeout_' . $name, (string) ( $window + $ttl ) ) );
+		$wpdb->query( $wpdb->prepare( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, '1', 'no') ON DUPLICATE KEY UPDATE option_value = option_value + 1", '_transient_' . $name ) );
+		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", '_transient_' . $name ) );
+	}
+
+	/**
+	 * Whether $ip is one of the addresses or CIDR ranges.
+	 *
+	 * @param string   $ip     an address.
+	 * @param string[] $ranges addresses or CIDR ranges.
+	 */
+	private static function matches( string $ip, array $ranges ): bool {
+		$packed = inet_pton( $ip );
+		if ( false === $packed ) {
+			return false;
+		}
+		foreach ( $ranges as $range ) {
+			$parts = explode( '/', $range, 2 );
+			$net   = inet_pton( $parts[0] ); // False for a typo in the setting: that entry is skipped.
+			if ( false === $net || strlen( $net ) !== strlen( $packed ) ) {
+				continue;
+			}
+			$bits = isset( $parts[1] ) ? max( 0, min( 8 * strlen( $net ), (int) $parts[1] ) ) : 8 * strlen( $net );
+			$full = intdiv( $bits, 8 );
+			$rest = $bits % 8;
+			if ( substr( $packed, 0, $full ) !== substr( $net, 0, $full ) ) {
+				continue;
+			}
+			if ( 0 === $rest || ( ( ord( $packed[ $full ] ) ^ ord( $net[ $full ] ) ) & ( 0xff << ( 8 - $rest ) ) & 0xff ) === 0 ) {
+				return true;
+			}
+		}
+		return false;
+	}
+}
