@@ -95,7 +95,7 @@ impl<'a> Buffer<'a> {
     }
 
     /// The shard a batch came from: its id starts with `<k>-` on a cluster. None for an id no claim gave.
-    fn shard_of_batch<'b>(&self, batch_id: &'b str) -> Option<Keys> {
+    fn shard_of_batch(&self, batch_id: &str) -> Option<Keys> {
         match self.cfg.topology {
             Topology::Single => Some(self.shard(0)),
             Topology::Cluster(_) => {
