@@ -139,9 +139,10 @@ wp_failed() {
   tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
   printf '{"class":"%s (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' "$1" >> "$RESULTS"
 }
-# s15: the REST route over HTTP (private nginx + php-fpm), on site "main" under four host names: the site itself
+# s15: the REST route over HTTP (private nginx + php-fpm), on site "main" under five host names: the site itself
 # (REST needs a login), a public one, a public one limited to 5 per client address and minute behind a trusted
-# proxy (127.0.0.1: X-Forwarded-For is believed), and the same limit without trusted proxies (it is not). The
+# proxy (127.0.0.1: X-Forwarded-For is believed), the same limit without trusted proxies (it is not), and the
+# limit with buffering off (REG_BUFFER_DISABLED: direct writes, the count kept in the options table). The
 # postmeta mirror is on, and a canary plugin is active: a class whose __wakeup writes into FAULTS_TMP/canary.
 s15_setup() {
   local canary="$FAULTS_TMP/canary" common
@@ -159,10 +160,16 @@ define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '10.9.8.0/24, 127.0.0.1' );"
   wp_site_host main "rb-faults-spoof-$$.test" "$common
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );"
+  wp_site_host main "rb-faults-direct-$$.test" "$common
+define( 'REG_BUFFER_DISABLED', true );
+define( 'REG_BUFFER_REST_PUBLIC', true );
+define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );
+define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );"
   stack_wp_php "$(wp_host main)" "$HERE/php/wp_activate.php" "$WP_PLUGIN-canary/canary.php" >/dev/null
   stack_web_start "$FAULTS_TMP/wp-main" 3
   export FAULTS_WEB="http://127.0.0.1:$STACK_WEB_PORT" FAULTS_CANARY_DIR=$canary
   export FAULTS_HOST_PUBLIC="rb-faults-public-$$.test" FAULTS_HOST_LIMITED="rb-faults-limited-$$.test" FAULTS_HOST_SPOOF="rb-faults-spoof-$$.test"
+  export FAULTS_HOST_DIRECT="rb-faults-direct-$$.test"
   FAULTS_APP_PASSWORD=$(tail -n 1 "$FAULTS_TMP/wp-main/app-password") FAULTS_ADMIN_PASSWORD=$(cat "$FAULTS_TMP/wp-main/db-password")
   export FAULTS_APP_PASSWORD FAULTS_ADMIN_PASSWORD
 }

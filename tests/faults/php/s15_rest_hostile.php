@@ -267,6 +267,8 @@ $v6 = $burst($limited, static fn (int $n) => '2001:db8:5:6::' . dechex($n + 1), 
 $checks['IPv6: one /64 shares one allowance'] = $windowsOk($v6, 'IPv6 /64');
 $s = $burst($spoof, static fn (int $n) => "198.18.$n.1", 'spoof');
 $checks['without a trusted proxy X-Forwarded-For is ignored (a new one per request still hits 429)'] = $windowsOk($s, 'no trusted proxy');
+$d = $burst(fenv('FAULTS_HOST_DIRECT'), static fn () => '203.0.113.77', 'direct');
+$checks['buffering off (count in the options table): the same limit'] = $windowsOk($d, 'options table') && ($d[0]['json']['status'] ?? '') === 'stored';
 $notes['rate limit'] = $rl + ['attempts' => $attempts];
 
 // --- store: flush everything, compare the table with what was sent -----------------------------------------

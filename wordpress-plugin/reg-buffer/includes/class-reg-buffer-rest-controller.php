@@ -39,9 +39,10 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 					'methods'             => WP_REST_Server::CREATABLE,
 					'callback'            => array( $this, 'create_item' ),
 					'permission_callback' => array( $this, 'create_item_permissions_check' ),
-					// Validation stays in the registrar so every path answers the same 422 for the same input.
+					// Validation stays in the registrar so every path answers the same 422 for the same input. The id
+					// has no schema type on purpose: WordPress would cast digits past PHP_INT_MAX to another number.
 					'args'                => array(
-						'id' => array( 'type' => 'integer' ),
+						'id' => array( 'description' => __( 'The event (post) id.', 'reg-buffer' ) ),
 					),
 				),
 			)
@@ -96,7 +97,7 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 			return Reg_Buffer_Registration::invalid( __( 'The body must be JSON with a "registration" object.', 'reg-buffer' ) );
 		}
 		// The route's digits as sent: past PHP_INT_MAX a cast would quietly store the registration under another event.
-		$event_id = filter_var( ltrim( (string) ( $request->get_url_params()['id'] ?? '' ), '0' ), FILTER_VALIDATE_INT, array( 'options' => array( 'min_range' => 1 ) ) );
+		$event_id = filter_var( ltrim( (string) $request['id'], '0' ), FILTER_VALIDATE_INT, array( 'options' => array( 'min_range' => 1 ) ) );
 		if ( false === $event_id ) {
 			return Reg_Buffer_Registration::invalid( __( 'The event id must be a positive integer.', 'reg-buffer' ) );
 		}
