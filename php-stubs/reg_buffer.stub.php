@@ -9,7 +9,9 @@
  *
  * - reg_buffer.redis_url          string  "redis://127.0.0.1:6379"
  *       Where Redis is: redis://[user:password@]host[:port][/db], rediss:// (TLS, verified against the system trust
- *       store, which honours SSL_CERT_FILE), redis+unix:///path/to.sock[?db=N].
+ *       store, which honours SSL_CERT_FILE, or against reg_buffer.tls_ca_file), redis+unix:///path/to.sock[?db=N],
+ *       or a Redis Cluster: redis+cluster://[user:password@]host1:port1,host2:port2,... (rediss+cluster:// for
+ *       TLS; any of its nodes as seeds; database 0 only; the key prefix may not contain { or }).
  *       The password never appears in exceptions or phpinfo().
  * - reg_buffer.key_prefix         string  "regbuf:"
  *       Prefix of every key the extension writes, so two sites can share one Redis ("" means no prefix).
@@ -26,6 +28,16 @@
  *       the key is kept for that long, never the key (for example an e-mail address) itself.
  * - reg_buffer.retry_interval_ms  int     1000
  *       After a connection failure, calls to the same server fail at once for this long (circuit breaker).
+ * - reg_buffer.durability         string  "local"
+ *       When a push or an ack counts as done: "local" (the master has it), or "replica:N[:timeout_ms]" (N replicas
+ *       have it, by WAIT; timeout 1000 ms by default). If fewer confirm in time, the call throws ConnectionException
+ *       (a push's carries its registration id: the write is on the master, so store it elsewhere under that id).
+ * - reg_buffer.tls_ca_file        string  ""
+ *       PEM file of the CA that signed the server's certificate, trusted instead of the system store (rediss://).
+ * - reg_buffer.tls_cert_file      string  ""
+ *       PEM client certificate for servers that ask for one (tls-auth-clients); needs reg_buffer.tls_key_file.
+ * - reg_buffer.tls_key_file       string  ""
+ *       PEM private key of reg_buffer.tls_cert_file.
  */
 
 namespace {
