@@ -2,8 +2,9 @@
 # Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
 #   tests/faults/run.sh --short            a few minutes (./build.sh test)
 #   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
-#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s14, or rust)
-# Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so").
+#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s15, or rust)
+# Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so"),
+#      FAULTS_PLUGIN_SRC (a plugin tree to test instead of wordpress-plugin/reg-buffer, e.g. a patched copy).
 # Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -114,7 +115,7 @@ wp_site() {
   stack_wp_install "$(wp_host "$name")" "http://$(wp_host "$name")" >/dev/null
   if [ -z "$WP_PLUGIN_INSTALLED" ]; then
     WP_PLUGIN_INSTALLED=1
-    stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$WP_PLUGIN"
+    stack_plugin_install "${FAULTS_PLUGIN_SRC:-$ROOT/wordpress-plugin/reg-buffer}" "$WP_PLUGIN"
   fi
   E2E_PLUGIN=$WP_PLUGIN E2E_ADMIN_PASSWORD=$pass E2E_LEDGER=/dev/null \
     stack_wp_php "$(wp_host "$name")" "$ROOT/tests/e2e/php/setup-site.php" > "$dir/app-password"
