@@ -154,7 +154,7 @@ final class BadInputTest extends TestCase
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push());
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push(1));
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push(1, [], null, 'extra'));
-        self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_flush(1, 2, 3));
+        self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_flush(1, 2, true, 4));
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_ack());
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_stats(1));
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_import_legacy('a', 'b'));
