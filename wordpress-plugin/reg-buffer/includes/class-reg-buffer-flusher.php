@@ -130,14 +130,63 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
+	 * Whether anything but the plugin's own fast-intake screen reads the claimed rows (filter
+	 * `reg_buffer_flush_rows`, action `reg_buffer_before_commit`): such callbacks get rows with `data`, as
+	 * reg_buffer_flush() returns them by default. Otherwise the batch is claimed without `data` — the table stores
+	 * the JSON text — and the extension builds no PHP array per registration.
+	 */
+	private static function hooks_read_data(): bool {
+		global $wp_filter;
+		$own = array( 'Reg_Buffer_Intake', 'screen_rows' );
+		foreach ( array( 'reg_buffer_flush_rows', 'reg_buffer_before_commit' ) as $hook ) {
+			if ( ! isset( $wp_filter[ $hook ] ) ) {
+				continue;
+			}
+			foreach ( $wp_filter[ $hook ]->callbacks as $callbacks ) {
+				foreach ( $callbacks as $callback ) {
+					if ( $own !== $callback['function'] ) {
+						return true;
+					}
+				}
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Gives `data` back to the rows the fast-intake screen must see: those whose stored JSON has the intake marker
+	 * key. The test is a superset: the marker's text, or any \u escape (the only way JSON could spell it
+	 * otherwise). json_decode() of the stored JSON is the same array reg_buffer_flush() would have built.
+	 *
+	 * @param array $rows rows claimed without `data`.
+	 */
+	private static function with_intake_data( array $rows ): array {
+		foreach ( $rows as $i => $row ) {
+			if ( isset( $row['data'] ) ) {
+				continue; // The extension (or a Bridge without the flag) already gave it.
+			}
+			$json = (string) $row['json'];
+			if ( str_contains( $json, '_reg_buffer_intake' ) || str_contains( $json, '\\u' ) ) {
+				$data = json_decode( $json, true );
+				if ( is_array( $data ) ) {
+					$rows[ $i ]['data'] = $data;
+				}
+			}
+		}
+		return $rows;
+	}
+
+	/**
 	 * Claims, stores and acks one batch.
 	 *
 	 * @return int registrations claimed; 0 when the buffer is empty, -1 on an error (the batch stays un-acked and
 	 *             comes back after its lease).
 	 */
 	private static function flush_one_batch( int $size, int $lease, Reg_Buffer_Flush_Lock $lock, array &$summary ): int {
+		$with_data = self::hooks_read_data();
 		try {
-			$claim = Reg_Buffer_Bridge::claim( $size, $lease );
+			// The third argument asks for rows without `data` (see with_intake_data()).
+			$claim = Reg_Buffer_Bridge::claim( $size, $lease, $with_data );
 		} catch ( \Throwable $e ) {
 			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'claim' ) );
 			return -1;
@@ -145,6 +194,9 @@ final class Reg_Buffer_Flusher {
 		$rows = $claim['rows'] ?? array();
 		if ( array() === $rows ) {
 			return 0;
+		}
+		if ( ! $with_data ) {
+			$rows = self::with_intake_data( $rows );
 		}
 		$batch               = (string) $claim['batch'];
 		$claimed             = count( $rows );
