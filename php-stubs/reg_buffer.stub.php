@@ -52,6 +52,10 @@ namespace {
  * @param array       $registration the registration's fields
  * @param string|null $unique_key   e.g. the attendee's e-mail: a second push with the same key for the same event
  *                                  returns false and buffers nothing, for reg_buffer.dedupe_ttl seconds
+ * @param array|null  $use_limit    ['token' => string, 'uses' => int, 'expires_at' => int]: the token (a signed
+ *                                  form's nonce) may carry at most `uses` registrations of this event, counted in
+ *                                  the same round trip (only registrations actually buffered count) and kept until
+ *                                  expires_at (Unix seconds); past it the push throws LimitException
  * @return string|false the registration id (26 characters, unique, ordered by time), or false for a duplicate
  * @throws \ValueError                  event id <= 0, INF/NAN, too deep, over max_payload_bytes, invalid UTF-8,
  *                                      an empty unique key or one over 1024 bytes
@@ -60,8 +64,9 @@ namespace {
  *                                      tells the id that was tried (the write may or may not have happened)
  * @throws \RegBuffer\CapacityException   the buffer holds reg_buffer.max_pending registrations, or Redis is at its
  *                                      maxmemory (with noeviction); flush and ack still run then, to drain it
+ * @throws \RegBuffer\LimitException      the $use_limit token already carried its `uses` registrations
  */
-function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null): string|false {}
+function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null, ?array $use_limit = null): string|false {}
 
 /**
  * Claims up to $limit buffered registrations for $lease_seconds (one round trip).
@@ -141,5 +146,8 @@ class ConnectionException extends Exception {}
 
 /** The buffer holds reg_buffer.max_pending registrations. */
 class CapacityException extends Exception {}
+
+/** A use limit the caller set (reg_buffer_push()'s $use_limit) is used up; nothing was written. */
+class LimitException extends Exception {}
 
 }

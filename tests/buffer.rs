@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use reg_buffer::core::buffer::{Buffer, PushOutcome};
+use reg_buffer::core::buffer::{Buffer, PushOutcome, UseLimit};
 use reg_buffer::core::config::{Config, Durability, Topology};
 use reg_buffer::core::error::ErrorKind;
 use reg_buffer::core::keys::Keys;
@@ -71,6 +71,7 @@ on_both_topologies!(
     at_capacity_a_push_is_refused_with_its_id,
     range_returns_an_events_registrations_in_a_time_window_oldest_first,
     many_events_are_flushed_exactly_once,
+    a_use_limited_token_carries_its_uses_and_no_more,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -303,4 +304,15 @@ fn replica_durability_works_on_a_single_server_with_a_replica() {
     cfg.durability = Durability::Replica { replicas: 1, timeout: Duration::from_millis(2000) };
     let id = id_of(Buffer::new(&cfg).push(1, &json!({}), None).unwrap());
     assert_eq!(support::cli(replica, &["HEXISTS", &Keys::new(&cfg.key_prefix).data(1), &id]).trim(), "1", "the replica has it when push returns");
+}
+
+fn a_use_limited_token_carries_its_uses_and_no_more(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let limit = UseLimit { token: b"nonce", uses: 2, expires_at: 4_000_000_000 };
+    id_of(buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap());
+    assert_eq!(buffer.push_limited(8, &json!({}), Some(b"k"), Some(&limit)).unwrap().is_duplicate(), false);
+    assert!(buffer.push_limited(8, &json!({}), Some(b"k"), Some(&limit)).unwrap().is_duplicate(), "a duplicate is a duplicate first");
+    let err = buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap_err();
+    assert_eq!((err.kind, err.registration_id), (ErrorKind::Limit, None));
+    assert_eq!(buffer.stats().unwrap().pending, 2);
 }

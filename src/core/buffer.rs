@@ -34,6 +34,12 @@ pub enum PushOutcome {
     Duplicate,
 }
 
+impl PushOutcome {
+    pub fn is_duplicate(&self) -> bool {
+        *self == PushOutcome::Duplicate
+    }
+}
+
 /// One registration handed out by a claim or a range query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BufferedRegistration {
@@ -64,6 +70,30 @@ pub struct Stats {
     pub last_ack_age: Option<f64>,
     /// Lifetime counters, shared by every process using this prefix: pushed, duplicates, claimed, acked, …
     pub counters: Vec<(String, i64)>,
+}
+
+/// A token (a signed form's nonce) that may carry at most `uses` registrations of one event; its count is
+/// kept until `expires_at` (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseLimit<'t> {
+    pub token: &'t [u8],
+    pub uses: u32,
+    pub expires_at: u64,
+}
+
+impl UseLimit<'_> {
+    fn check(&self) -> Result<()> {
+        if self.token.is_empty() || self.token.len() > 1024 {
+            return Err(Error::invalid(format!("a use limit's token must be 1 to 1024 bytes, got {}", self.token.len())));
+        }
+        if self.uses == 0 {
+            return Err(Error::invalid("a use limit's uses must be at least 1"));
+        }
+        if self.expires_at == 0 {
+            return Err(Error::invalid("a use limit's expires_at must be a Unix time in seconds"));
+        }
+        Ok(())
+    }
 }
 
 pub const COUNTERS: [&str; 6] = ["pushed", "duplicates", "claimed", "acked", "redelivered", "lost"];
@@ -121,9 +151,18 @@ impl<'a> Buffer<'a> {
 
     /// Buffers one registration. Errors carry the registration id that was tried.
     pub fn push(&self, event_id: i64, data: &Value, unique_key: Option<&[u8]>) -> Result<PushOutcome> {
+        self.push_limited(event_id, data, unique_key, None)
+    }
+
+    /// Buffers one registration, counting it against `limit` in the same step: once the token carried
+    /// `limit.uses` registrations, the push is refused with a Limit error and nothing is written.
+    pub fn push_limited(&self, event_id: i64, data: &Value, unique_key: Option<&[u8]>, limit: Option<&UseLimit>) -> Result<PushOutcome> {
         check_event(event_id)?;
         if let Some(k) = unique_key {
             codec::check_unique_key(k)?;
+        }
+        if let Some(l) = limit {
+            l.check()?;
         }
         let micros = id::now_micros();
         let id = id::new_id(micros);
@@ -132,6 +171,9 @@ impl<'a> Buffer<'a> {
         let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats()];
         if let Some(key) = unique_key {
             keys.push(k.unique_marker(event_id, key));
+        }
+        if let Some(l) = limit {
+            keys.push(k.use_counter(event_id, l.token));
         }
         let score = score_ms(micros);
         // On a cluster each shard holds its share of the cap.
@@ -150,7 +192,10 @@ impl<'a> Buffer<'a> {
                 .arg(event_id)
                 .arg(max_pending)
                 .arg(self.cfg.dedupe_ttl)
-                .arg(if attempt > 1 { "1" } else { "0" });
+                .arg(if attempt > 1 { "1" } else { "0" })
+                .arg(if unique_key.is_some() { "1" } else { "0" })
+                .arg(limit.map_or(0, |l| l.uses))
+                .arg(limit.map_or(0, |l| l.expires_at));
             let reply: i64 = call.invoke(c)?;
             let shortfall = if reply == 1 { self.replicate(c, &keys[0])? } else { None };
             Ok((reply, shortfall))
@@ -168,6 +213,10 @@ impl<'a> Buffer<'a> {
                 metrics::count(|m| m.duplicates += 1);
                 Ok(PushOutcome::Duplicate)
             }
+            -2 => Err(Error::limit(format!(
+                "this token already carried the {} registration(s) it allows",
+                limit.map_or(0, |l| l.uses)
+            ))),
             _ => Err(Error::capacity(format!(
                 "the buffer holds reg_buffer.max_pending ({}) registrations{}",
                 self.cfg.max_pending,

@@ -11,6 +11,8 @@ pub enum ErrorKind {
     Connection,
     /// The buffer is at reg_buffer.max_pending (RegBuffer\CapacityException).
     Capacity,
+    /// A use limit the caller set (a form token's) is used up (RegBuffer\LimitException).
+    Limit,
     /// Redis answered with an error, or a setting is unusable (RegBuffer\Exception).
     Server,
 }
@@ -40,6 +42,9 @@ impl Error {
     }
     pub fn capacity(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Capacity, message)
+    }
+    pub fn limit(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Limit, message)
     }
     pub fn server(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Server, message)

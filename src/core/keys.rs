@@ -9,6 +9,7 @@
 //! | `<p>ev:{<e>}:d`                     | hash   | id → stored registration (pending and in flight)        |
 //! | `<p>ev:{<e>}:t`                     | zset   | id by registered_at (ms): the time-range index          |
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
+//! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
 //! | `<p>oldest`                         | zset   | events with pending data, by their oldest pending (ms)   |
 //! | `<p>leases`                         | zset   | batch id by lease deadline (ms, Redis clock)            |
@@ -79,9 +80,11 @@ impl Keys {
     }
     /// Only a digest of the unique key is kept for the dedupe TTL, never the key (an e-mail address) itself.
     pub fn unique_marker(&self, event_id: i64, unique_key: &[u8]) -> String {
-        let digest = Sha256::digest(unique_key);
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        self.event(event_id, &format!("u:{hex}"))
+        self.event(event_id, &format!("u:{}", digest_hex(unique_key)))
+    }
+    /// How many registrations one use-limited token carried; like the marker, named by a digest only.
+    pub fn use_counter(&self, event_id: i64, token: &[u8]) -> String {
+        self.event(event_id, &format!("n:{}", digest_hex(token)))
     }
     pub fn ready(&self) -> String {
         format!("{}ready", self.scope)
@@ -131,6 +134,11 @@ local function now_ms()
 end
 "#
     }
+}
+
+/// The first 16 bytes of a SHA-256 digest, in hex.
+fn digest_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Appends the decimal digits of `n` without the formatting machinery.

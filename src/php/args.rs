@@ -124,6 +124,18 @@ impl<'a> Args<'a> {
         Err(self.type_error(i, if nullable { "?string" } else { "string" }, given))
     }
 
+    /// An optional array argument: `None` when it is absent or null.
+    pub fn nullable_array(&mut self, i: usize) -> Result<Option<&ZendHashTable>, ArgError> {
+        match self.values.get(i).and_then(|v| v.as_deref()) {
+            None => Ok(None),
+            Some(z) if z.dereference().is_null() => Ok(None),
+            Some(z) => match z.dereference().array() {
+                Some(ht) => Ok(Some(ht)),
+                None => Err(self.type_error(i, "?array", type_name(z.dereference()))),
+            },
+        }
+    }
+
     pub fn array(&mut self, i: usize) -> Result<&ZendHashTable, ArgError> {
         let given = self.values.get(i).and_then(|v| v.as_deref()).map(|z| type_name(z.dereference()));
         if given.as_deref() != Some("array") {

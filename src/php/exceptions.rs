@@ -21,6 +21,7 @@ unsafe impl Sync for Class {}
 static EXCEPTION: OnceLock<Class> = OnceLock::new();
 static CONNECTION: OnceLock<Class> = OnceLock::new();
 static CAPACITY: OnceLock<Class> = OnceLock::new();
+static LIMIT: OnceLock<Class> = OnceLock::new();
 
 const REGISTRATION_ID: &str = "registrationId";
 
@@ -53,6 +54,9 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     fn keep_capacity(ce: &'static mut ClassEntry, _: ArgInfoTables) {
         keep(&CAPACITY)(ce)
     }
+    fn keep_limit(ce: &'static mut ClassEntry, _: ArgInfoTables) {
+        keep(&LIMIT)(ce)
+    }
     ClassBuilder::new("RegBuffer\\Exception")
         .extends((runtime_exception, "\\RuntimeException"))
         .property(ClassProperty {
@@ -82,6 +86,10 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     ClassBuilder::new("RegBuffer\\CapacityException")
         .extends((base_exception, "\\RegBuffer\\Exception"))
         .registration(keep_capacity)
+        .register()?;
+    ClassBuilder::new("RegBuffer\\LimitException")
+        .extends((base_exception, "\\RegBuffer\\Exception"))
+        .registration(keep_limit)
         .register()?;
     Ok(())
 }
@@ -132,6 +140,7 @@ pub fn throw(err: Error) {
         ErrorKind::Type => ce::type_error(),
         ErrorKind::Connection => CONNECTION.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Capacity => CAPACITY.get().map_or_else(base_exception, |c| c.0),
+        ErrorKind::Limit => LIMIT.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Server => base_exception(),
     };
     let message = err.message.replace('\0', "\\0");

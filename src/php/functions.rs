@@ -7,7 +7,7 @@ use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ExecuteData};
 
-use crate::core::buffer::{Buffer, PushOutcome};
+use crate::core::buffer::{Buffer, PushOutcome, UseLimit};
 use crate::core::error::Error;
 use crate::php::args::{ArgError, Args};
 use crate::php::{convert, exceptions, settings};
@@ -53,15 +53,37 @@ fn rows(regs: &[crate::core::buffer::BufferedRegistration], with_data: bool) -> 
     Ok(zv)
 }
 
-const PUSH_PARAMS: &[&str] = &["event_id", "registration", "unique_key"];
+/// `['token' => string, 'uses' => int, 'expires_at' => int]` → (token, uses, expires_at).
+fn use_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u64), Error> {
+    let bad = |why: &str| Error::invalid(format!("reg_buffer_push(): Argument #4 ($use_limit) {why}"));
+    let mut token = None;
+    let (mut uses, mut expires_at) = (None, None);
+    for (key, value) in ht.iter() {
+        let number = || value.long().or_else(|| value.str().and_then(|s| s.trim().parse().ok()));
+        match key.to_string().as_str() {
+            "token" => token = Some(value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("token must be a string"))?),
+            "uses" => uses = Some(number().filter(|&n| (1..=i64::from(u32::MAX)).contains(&n)).ok_or_else(|| bad("uses must be an int >= 1"))?),
+            "expires_at" => expires_at = Some(number().filter(|&n| n > 0).ok_or_else(|| bad("expires_at must be a Unix time in seconds"))?),
+            other => return Err(bad(&format!("has an unknown key \"{other}\" (token, uses, expires_at)"))),
+        }
+    }
+    match (token, uses, expires_at) {
+        (Some(t), Some(u), Some(e)) => Ok((t, u as u32, e as u64)),
+        _ => Err(bad("needs token, uses and expires_at")),
+    }
+}
+
+const PUSH_PARAMS: &[&str] = &["event_id", "registration", "unique_key", "use_limit"];
 extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
     call(ex, retval, |ex| {
         let mut args = Args::new(ex, "reg_buffer_push", PUSH_PARAMS, 2)?;
         let event_id = args.long(0, 0)?;
         let unique_key = args.bytes(2, true)?;
+        let limit = args.nullable_array(3)?.map(use_limit).transpose()?;
+        let limit = limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at });
         let registration = convert::registration(args.array(1)?)?;
         let cfg = settings::config()?;
-        Ok(match Buffer::new(&cfg).push(event_id, &registration, unique_key.as_deref())? {
+        Ok(match Buffer::new(&cfg).push_limited(event_id, &registration, unique_key.as_deref(), limit.as_ref())? {
             PushOutcome::Buffered(id) => {
                 let mut zv = Zval::new();
                 convert::set_bytes(&mut zv, id.as_bytes());
@@ -218,6 +240,7 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .arg(Arg::new("registration", DataType::Array))
                 .not_required()
                 .arg(Arg::new("unique_key", DataType::String).allow_null().default("null"))
+                .arg(Arg::new("use_limit", DataType::Array).allow_null().default("null"))
                 .returns(DataType::String, false, false),
         )
         .function(
