@@ -244,8 +244,9 @@ final class Reg_Buffer_Redis_Watch {
 			'cause'        => $restarted ? 'restart' : ( null !== $now['run_id'] ? 'flushed' : 'unknown' ),
 			'evidence'     => $how,
 			'restarted_at' => $restarted && null !== $now['uptime'] ? $now['time'] - $now['uptime'] : null,
-			// Pushes counted since the loss (these are in Redis, not lost), when the counters restarted from zero.
-			'pushed_since' => 'counters' === $how || $restarted ? ( $now['counters']['pushed'] ?? null ) : null,
+			// Pushes since the loss (in Redis, not lost): known when the marker is gone, i.e. Redis came back empty
+			// and its counters started from zero (from an old RDB snapshot they start from that snapshot's).
+			'pushed_since' => 'marker' === $how ? ( $now['counters']['pushed'] ?? null ) : null,
 			'persistence'  => $now['persistence'],
 		);
 		$incidents = self::incidents();

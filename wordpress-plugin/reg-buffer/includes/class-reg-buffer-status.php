@@ -124,6 +124,7 @@ final class Reg_Buffer_Status {
 		}
 		// Also in direct mode: a loss noticed before buffering was turned off stays until acknowledged.
 		$status['redis_losses'] = Reg_Buffer_Redis_Watch::incidents();
+
 		$warnings                = self::warnings( $status );
 		$status['warnings']      = array_values( $warnings );
 		$status['warning_codes'] = array_keys( $warnings );
