@@ -101,14 +101,51 @@ function reg_buffer_ack(string $batch): int {}
 /**
  * Buffer statistics: pending, in_flight, buffered, events (events with pending data), oldest_pending_age
  * (seconds, or null), quarantined, maxmemory_policy (null where CONFIG GET is refused; anything but "noeviction"
- * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered, and
- * lost (ids whose stored data had vanished, e.g. evicted under a policy other than noeviction); last_ack_age
+ * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered,
+ * retried (quarantined entries buffered again) and lost (ids whose stored data had vanished, e.g. evicted under a
+ * policy other than noeviction); last_ack_age
  * (seconds since any flusher last acknowledged a batch, or null); and `process`, this PHP process's own counters:
  * pushed, duplicates, claimed, acked, connection_failures, fast_failures (calls refused by the circuit breaker).
  *
  * @throws \RegBuffer\ConnectionException
  */
 function reg_buffer_stats(): array {}
+
+/**
+ * The quarantine: registrations a flush could not decode (their stored bytes were damaged) and legacy elements the
+ * import could not read, set aside with the reason; nothing else ever blocks on them.
+ *
+ * @param int $limit at most this many entries (1 … 100000), ordered by event id, then registration id
+ * @return list<array{entry: string, event_id: int, id: string, reason: string, stored: string}> `entry` names it
+ *         for retry and purge (`<event id>:<registration id>`); `stored` holds the bytes as they were stored
+ * @throws \RegBuffer\ConnectionException Redis unreachable or timed out
+ */
+function reg_buffer_quarantined(int $limit = 200): array {}
+
+/**
+ * Buffers a quarantined registration again, as the caller recovered it from the entry's stored bytes, under a new
+ * id, and removes the entry — in one step, so it is never both buffered and quarantined. The unique key's marker
+ * still naming the quarantined registration passes to the new one.
+ *
+ * @param string      $entry        the entry's name from reg_buffer_quarantined()
+ * @param array       $registration the recovered fields
+ * @param string|null $unique_key   the recovered unique key
+ * @return string|null the new registration id, or null when another registration holds the unique key (a
+ *                     duplicate: the entry stays; purge it)
+ * @throws \ValueError                  no such entry (already retried or purged), or a registration push refuses
+ * @throws \RegBuffer\ConnectionException Redis unreachable or timed out (retry: the entry is still there, or it was
+ *                                      buffered and is gone)
+ */
+function reg_buffer_retry_quarantined(string $entry, array $registration, ?string $unique_key = null): ?string {}
+
+/**
+ * Deletes a quarantined entry for good.
+ *
+ * @param string $entry the entry's name from reg_buffer_quarantined()
+ * @return bool false when there is no such entry (already retried or purged)
+ * @throws \RegBuffer\ConnectionException Redis unreachable or timed out
+ */
+function reg_buffer_purge_quarantined(string $entry): bool {}
 
 /**
  * The still-buffered (pending or in flight) registrations of one event pushed between $from and $to (Unix seconds,

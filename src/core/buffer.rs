@@ -20,7 +20,8 @@ fn script(flags: Option<&str>, body: &str) -> Script {
 }
 
 // The hot path: no prelude, every key passed in KEYS.
-static PUSH: Lazy<Script> = Lazy::new(|| Script::new(include_str!("lua/push.lua")));
+static PUSH: Lazy<Script> = Lazy::new(|| Script::new(concat!(include_str!("lua/enqueue.lua"), include_str!("lua/push.lua"))));
+static RETRY: Lazy<Script> = Lazy::new(|| Script::new(concat!(include_str!("lua/enqueue.lua"), include_str!("lua/retry.lua"))));
 static CLAIM: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/claim.lua")));
 static ACK: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/ack.lua")));
 static QUARANTINE: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/quarantine.lua")));
@@ -72,6 +73,18 @@ pub struct Stats {
     pub counters: Vec<(String, i64)>,
 }
 
+/// A registration the flush could not decode, set aside with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedEntry {
+    /// `<event id>:<registration id>`: names the entry for retry and purge.
+    pub entry: String,
+    pub event_id: i64,
+    pub id: String,
+    pub reason: String,
+    /// The bytes as they were stored (a damaged registration, or a legacy element the import could not read).
+    pub stored: Vec<u8>,
+}
+
 /// A token (a signed form's nonce) that may carry at most `uses` registrations of one event; its count is
 /// kept until `expires_at` (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +109,7 @@ impl UseLimit<'_> {
     }
 }
 
-pub const COUNTERS: [&str; 6] = ["pushed", "duplicates", "claimed", "acked", "redelivered", "lost"];
+pub const COUNTERS: [&str; 7] = ["pushed", "duplicates", "claimed", "acked", "redelivered", "lost", "retried"];
 
 pub struct Buffer<'a> {
     cfg: &'a Config,
@@ -226,6 +239,74 @@ impl<'a> Buffer<'a> {
         }
     }
 
+    /// Up to `limit` quarantined entries (of every shard), ordered by their names.
+    pub fn quarantined(&self, limit: usize) -> Result<Vec<QuarantinedEntry>> {
+        let mut all: Vec<QuarantinedEntry> = Vec::new();
+        for k in 0..self.cfg.shards() {
+            let key = self.shard(k).quarantine();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, pairs): (u64, Vec<(Vec<u8>, Vec<u8>)>) =
+                    with_connection(self.cfg, |c| redis::cmd("HSCAN").arg(&key).arg(cursor).arg("COUNT").arg(500).query(c))?;
+                all.extend(pairs.into_iter().map(|(field, value)| quarantined_entry(lossy(field), value)));
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        all.sort_by(|a, b| (a.event_id, &a.id).cmp(&(b.event_id, &b.id)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    /// Deletes a quarantined entry for good; false when there is no such entry (already retried or purged).
+    pub fn purge_quarantined(&self, entry: &str) -> Result<bool> {
+        let (event_id, _) = parse_entry(entry)?;
+        let key = self.shard_of_event(event_id).quarantine();
+        let removed: i64 = with_connection(self.cfg, |c| redis::cmd("HDEL").arg(&key).arg(entry).query(c))?;
+        Ok(removed == 1)
+    }
+
+    /// Buffers a quarantined registration again — `data` and `unique_key` as the caller recovered them from its
+    /// stored bytes — under a new id, and removes the entry, in one step: a crash leaves it either quarantined or
+    /// buffered, never both. The unique-key marker still naming the old id passes to the new one; a marker held by
+    /// another registration makes it a duplicate, and the entry stays.
+    pub fn retry_quarantined(&self, entry: &str, data: &Value, unique_key: Option<&[u8]>) -> Result<PushOutcome> {
+        let (event_id, old_id) = parse_entry(entry)?;
+        if let Some(k) = unique_key {
+            codec::check_unique_key(k)?;
+        }
+        let micros = id::now_micros();
+        let new_id = id::new_id(micros);
+        let stored = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
+        let k = self.shard_of_event(event_id);
+        let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats(), k.quarantine()];
+        if let Some(key) = unique_key {
+            keys.push(k.unique_marker(event_id, key));
+        }
+        let reply: i64 = with_connection(self.cfg, |c| {
+            let mut call = RETRY.prepare_invoke();
+            for key in &keys {
+                call.key(key);
+            }
+            call.arg(k.script_args().0)
+                .arg(entry)
+                .arg(old_id)
+                .arg(&new_id)
+                .arg(&stored)
+                .arg(score_ms(micros))
+                .arg(event_id)
+                .arg(self.cfg.dedupe_ttl)
+                .invoke(c)
+        })?;
+        match reply {
+            1 => Ok(PushOutcome::Buffered(new_id)),
+            0 => Ok(PushOutcome::Duplicate),
+            _ => Err(Error::invalid(format!("no quarantined entry \"{entry}\": it was already retried or purged"))),
+        }
+    }
+
     /// Claims up to `limit` registrations for `lease_seconds`.
     pub fn claim(&self, limit: i64, lease_seconds: i64) -> Result<Batch> {
         if !(1..=MAX_CLAIM).contains(&limit) {
@@ -236,15 +317,24 @@ impl<'a> Buffer<'a> {
         }
         let shards = self.cfg.shards();
         let first = NEXT_SHARD.with(|n| n.get()) % shards;
-        for step in 0..shards {
+        let mut quarantined = 0;
+        let mut step = 0;
+        while step < shards {
             let k = (first + step) % shards;
             NEXT_SHARD.with(|n| n.set((k + 1) % shards));
-            let batch = self.claim_shard(&self.shard(k), limit, lease_seconds)?;
-            if !batch.id.is_empty() || batch.quarantined > 0 {
+            let mut batch = self.claim_shard(&self.shard(k), limit, lease_seconds)?;
+            quarantined += batch.quarantined;
+            if !batch.registrations.is_empty() {
+                batch.quarantined = quarantined;
                 return Ok(batch);
             }
+            if batch.quarantined == 0 {
+                step += 1;
+            }
+            // A claim whose every registration went to the quarantine says nothing about the rest of the shard:
+            // claim it again, so an empty answer always means an empty buffer.
         }
-        Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined: 0 })
+        Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined })
     }
 
     fn claim_shard(&self, keys: &Keys, limit: i64, lease_seconds: i64) -> Result<Batch> {
@@ -467,6 +557,28 @@ fn legacy_registration(element: &[u8]) -> Result<(u64, Value)> {
         return Err(bad("registration_details is not an array"));
     }
     Ok(((seconds * 1e6) as u64, data))
+}
+
+/// `<event id>:<registration id>` → its parts.
+fn parse_entry(entry: &str) -> Result<(i64, &str)> {
+    let parsed = entry.split_once(':').and_then(|(e, id)| Some((e.parse::<i64>().ok().filter(|&e| e > 0)?, id)));
+    match parsed {
+        Some((e, id)) if !id.is_empty() => Ok((e, id)),
+        _ => Err(Error::invalid(format!("\"{entry}\" names no quarantined entry (<event id>:<registration id>)"))),
+    }
+}
+
+/// A quarantine hash field and value (`<reason>\n<stored bytes>`) → the entry.
+fn quarantined_entry(entry: String, value: Vec<u8>) -> QuarantinedEntry {
+    let (event_id, id) = match entry.split_once(':') {
+        Some((e, id)) => (e.parse().unwrap_or(0), id.to_owned()),
+        None => (0, String::new()),
+    };
+    let (reason, stored) = match value.iter().position(|&b| b == b'\n') {
+        Some(nl) => (lossy(value[..nl].to_vec()), value[nl + 1..].to_vec()),
+        None => (lossy(value), Vec::new()),
+    };
+    QuarantinedEntry { entry, event_id, id, reason, stored }
 }
 
 fn check_event(event_id: i64) -> Result<()> {

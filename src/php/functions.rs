@@ -232,6 +232,72 @@ extern "C" fn import_legacy(ex: &mut ExecuteData, retval: &mut Zval) {
     })
 }
 
+fn bytes_zval(bytes: &[u8]) -> Zval {
+    let mut zv = Zval::new();
+    convert::set_bytes(&mut zv, bytes);
+    zv
+}
+
+/// The quarantine's entry argument (`<event id>:<registration id>`) as a string.
+fn entry_arg(args: &mut Args, i: usize) -> Result<String, Failure> {
+    let entry = args.bytes(i, false)?.unwrap_or_default();
+    Ok(String::from_utf8(entry).map_err(|_| Error::invalid("entry must be valid UTF-8"))?)
+}
+
+const QUARANTINED_PARAMS: &[&str] = &["limit"];
+extern "C" fn quarantined(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_quarantined", QUARANTINED_PARAMS, 0)?;
+        let limit = args.long(0, 200)?;
+        if !(1..=100_000).contains(&limit) {
+            return Err(Error::invalid(format!("limit must be between 1 and 100000, got {limit}")).into());
+        }
+        let cfg = settings::config()?;
+        let mut list = ZendHashTable::new();
+        for q in Buffer::new(&cfg).quarantined(limit as usize)? {
+            let mut row = ZendHashTable::with_capacity(5);
+            let _ = row.insert("entry", bytes_zval(q.entry.as_bytes()));
+            let _ = row.insert("event_id", long(q.event_id));
+            let _ = row.insert("id", bytes_zval(q.id.as_bytes()));
+            let _ = row.insert("reason", bytes_zval(q.reason.as_bytes()));
+            let _ = row.insert("stored", bytes_zval(&q.stored));
+            let mut zv = Zval::new();
+            zv.set_hashtable(row);
+            let _ = list.push(zv);
+        }
+        let mut zv = Zval::new();
+        zv.set_hashtable(list);
+        Ok(zv)
+    })
+}
+
+const RETRY_PARAMS: &[&str] = &["entry", "registration", "unique_key"];
+extern "C" fn retry_quarantined(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_retry_quarantined", RETRY_PARAMS, 2)?;
+        let entry = entry_arg(&mut args, 0)?;
+        let unique_key = args.bytes(2, true)?;
+        let registration = convert::registration(args.array(1)?)?;
+        let cfg = settings::config()?;
+        Ok(match Buffer::new(&cfg).retry_quarantined(&entry, &registration, unique_key.as_deref())? {
+            PushOutcome::Buffered(id) => bytes_zval(id.as_bytes()),
+            PushOutcome::Duplicate => Zval::new(),
+        })
+    })
+}
+
+const PURGE_PARAMS: &[&str] = &["entry"];
+extern "C" fn purge_quarantined(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_purge_quarantined", PURGE_PARAMS, 1)?;
+        let entry = entry_arg(&mut args, 0)?;
+        let cfg = settings::config()?;
+        let mut zv = Zval::new();
+        zv.set_bool(Buffer::new(&cfg).purge_quarantined(&entry)?);
+        Ok(zv)
+    })
+}
+
 pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
     module
         .function(
@@ -257,6 +323,25 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .returns(DataType::Long, false, false),
         )
         .function(FunctionBuilder::new("reg_buffer_stats", stats).returns(DataType::Array, false, false))
+        .function(
+            FunctionBuilder::new("reg_buffer_quarantined", quarantined)
+                .not_required()
+                .arg(Arg::new("limit", DataType::Long).default("200"))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_retry_quarantined", retry_quarantined)
+                .arg(Arg::new("entry", DataType::String))
+                .arg(Arg::new("registration", DataType::Array))
+                .not_required()
+                .arg(Arg::new("unique_key", DataType::String).allow_null().default("null"))
+                .returns(DataType::String, false, true),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_purge_quarantined", purge_quarantined)
+                .arg(Arg::new("entry", DataType::String))
+                .returns(DataType::Bool, false, false),
+        )
         .function(
             FunctionBuilder::new("reg_buffer_range", range)
                 .arg(Arg::new("event_id", DataType::Long))

@@ -1,4 +1,4 @@
--- Buffers one registration. KEYS: queue, data, time index, ready, oldest, stats[, unique marker][, use counter]
+-- Buffers one registration (enqueue.lua comes first). KEYS: queue, data, time index, ready, oldest, stats[, unique marker][, use counter]
 -- ARGV: scope, id, stored entry, score (registered_at ms), event id, max_pending, dedupe ttl, repeat (1 when this
 -- push is sent again on a new connection after the first attempt's connection broke), has marker (1/0), use limit
 -- (0: none), use counter expiry (unix seconds)
@@ -31,14 +31,5 @@ if uses > 0 then
   redis.call('INCR', KEYS[#KEYS])
   redis.call('EXPIREAT', KEYS[#KEYS], ARGV[11])
 end
-redis.call('HSET', KEYS[2], id, ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[4], id)
-if redis.call('RPUSH', KEYS[1], id) == 1 then
-  -- The queue was empty, so the event is newly ready (an event is in the ready and oldest indexes exactly while
-  -- its queue is not empty). Ordered against served events by the same (Redis) clock the claim uses.
-  local t = redis.call('TIME')
-  redis.call('ZADD', KEYS[4], t[1] .. string.format('%06d', tonumber(t[2])), ARGV[5])
-  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
-end
-redis.call('HINCRBY', KEYS[6], 'pushed', 1)
+enqueue(KEYS, id, ARGV[3], ARGV[4], ARGV[5])
 return 1

@@ -1,0 +1,15 @@
+-- Buffers a quarantined registration again and removes its quarantine entry, in one step (enqueue.lua comes
+-- first). KEYS: queue, data, time index, ready, oldest, stats, quarantine[, unique marker]. ARGV: scope, entry
+-- (`<e>:<old id>`), old id, new id, stored entry, score, event id, dedupe ttl.
+-- Returns 1 buffered, 0 duplicate (another registration holds the unique key: the entry stays), -3 no such entry.
+if redis.call('HEXISTS', KEYS[7], ARGV[2]) == 0 then return -3 end
+if KEYS[8] then
+  -- The marker still naming the quarantined registration is its own: it passes to the new id.
+  local holder = redis.call('GET', KEYS[8])
+  if holder and holder ~= ARGV[3] then return 0 end
+  redis.call('SET', KEYS[8], ARGV[4], 'EX', ARGV[8])
+end
+enqueue(KEYS, ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+redis.call('HDEL', KEYS[7], ARGV[2])
+redis.call('HINCRBY', KEYS[6], 'retried', 1)
+return 1

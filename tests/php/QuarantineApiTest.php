@@ -1,0 +1,97 @@
+<?php
+// reg_buffer_quarantined(), reg_buffer_retry_quarantined(), reg_buffer_purge_quarantined(): the quarantine read and
+// worked on through the extension, on one server and on every shard of a cluster, each change in one step.
+declare(strict_types=1);
+
+namespace RegBuffer\Tests;
+
+use RegBuffer\Tests\Support\TestCase;
+
+final class QuarantineApiTest extends TestCase
+{
+    /** Pushes a registration of $event and damages its stored bytes, so the next flush quarantines it. */
+    private function quarantine(int $event, array $registration, ?string $uniqueKey = null, string $damage = 'garbage'): string
+    {
+        $id = reg_buffer_push($event, $registration, $uniqueKey);
+        self::assertRegistrationId($id);
+        $this->client()->hSet($this->eventKey($event, 'd'), $id, $damage);
+        return "$event:$id";
+    }
+
+    /** @test */
+    public function lists_every_quarantined_entry_with_its_reason_and_bytes_in_order(): void
+    {
+        $entries = [];
+        foreach ([7, 3, 250, 12] as $event) {
+            $entries[] = $this->quarantine($event, ['e' => $event], null, "damaged bytes of $event\n\xff");
+        }
+        $good = reg_buffer_push(3, ['fine' => true]);
+        $rows = $this->drain();
+        self::assertSame([$good], self::ids($rows), 'the damaged ones are set aside, the good one stored');
+        $listed = reg_buffer_quarantined();
+        usort($entries, static fn ($a, $b) => [(int) $a, $a] <=> [(int) $b, $b]);
+        self::assertSame($entries, array_column($listed, 'entry'), 'ordered by event id, then registration id');
+        $first = $listed[0];
+        self::assertSame(['entry', 'event_id', 'id', 'reason', 'stored'], array_keys($first));
+        self::assertSame(3, $first['event_id']);
+        self::assertSame(explode(':', $first['entry'])[1], $first['id']);
+        self::assertNotSame('', $first['reason']);
+        self::assertSame("damaged bytes of 3\n\xff", $first['stored'], 'the bytes as stored, byte for byte');
+        self::assertCount(2, reg_buffer_quarantined(2));
+        self::assertSame(4, reg_buffer_stats()['quarantined']);
+    }
+
+    /** @test */
+    public function a_retried_entry_is_buffered_again_under_a_new_id_and_leaves_the_quarantine(): void
+    {
+        $entry = $this->quarantine(5, ['name' => 'Ada'], 'ada@example.com');
+        self::assertSame([], $this->drain());
+        $id = reg_buffer_retry_quarantined($entry, ['name' => 'Ada'], 'ada@example.com');
+        self::assertRegistrationId($id);
+        self::assertNotSame(explode(':', $entry)[1], $id);
+        self::assertSame([], reg_buffer_quarantined());
+        $stats = reg_buffer_stats();
+        self::assertSame([0, 1, 1], [$stats['quarantined'], $stats['pending'], $stats['retried']]);
+        $rows = $this->drain();
+        self::assertSame([$id], self::ids($rows));
+        self::assertSame(['name' => 'Ada'], $rows[0]['data']);
+        self::assertSame('ada@example.com', $rows[0]['unique_key']);
+        self::assertFalse(reg_buffer_push(5, ['name' => 'Ada again'], 'ada@example.com'), 'the unique key passed to the new id');
+        self::assertThrows(\ValueError::class, fn () => reg_buffer_retry_quarantined($entry, ['name' => 'Ada']), 'a second retry finds nothing');
+    }
+
+    /** @test */
+    public function a_retry_whose_unique_key_another_registration_holds_is_a_duplicate_and_the_entry_stays(): void
+    {
+        $entry = $this->quarantine(6, ['n' => 1], 'bob@example.com');
+        self::assertSame([], $this->drain());
+        // The marker expired meanwhile, and another registration took the key.
+        $this->client()->del($this->eventKey(6, 'u:*', true) === '' ? [] : $this->keys(null, $this->eventKey(6, 'u:*', true)));
+        $other = reg_buffer_push(6, ['n' => 2], 'bob@example.com');
+        self::assertRegistrationId($other);
+        self::assertNull(reg_buffer_retry_quarantined($entry, ['n' => 1], 'bob@example.com'));
+        self::assertSame([$entry], array_column(reg_buffer_quarantined(), 'entry'));
+        self::assertSame([$other], self::ids($this->drain()));
+    }
+
+    /** @test */
+    public function a_purged_entry_is_gone_and_a_second_purge_says_so(): void
+    {
+        $entry = $this->quarantine(8, ['n' => 1]);
+        $this->drain();
+        self::assertTrue(reg_buffer_purge_quarantined($entry));
+        self::assertFalse(reg_buffer_purge_quarantined($entry));
+        self::assertSame([], reg_buffer_quarantined());
+        self::assertSame(0, reg_buffer_stats()['quarantined']);
+    }
+
+    /** @test */
+    public function malformed_entry_names_are_refused(): void
+    {
+        foreach (['', 'x', '5', '0:abc', '-1:abc', 'abc:def', '5:'] as $bad) {
+            self::assertThrows(\ValueError::class, fn () => reg_buffer_purge_quarantined($bad), $bad);
+            self::assertThrows(\ValueError::class, fn () => reg_buffer_retry_quarantined($bad, []), $bad);
+        }
+        self::assertThrows(\ValueError::class, fn () => reg_buffer_quarantined(0));
+    }
+}
