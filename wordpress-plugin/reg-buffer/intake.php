@@ -6,8 +6,8 @@
  *   1. reads the site's intake config (written by the plugin into wp-content/reg-buffer-intake/<site>.php),
  *   2. verifies the form token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token(),
  *   3. checks the fields' size and shape only,
- *   4. counts the token's use in Redis (phpredis, one pipelined round trip; refused past the token's use limit),
- *   5. calls reg_buffer_push().
+ *   4. calls reg_buffer_push() with the token's use limit: the use is counted in the push's own round trip (only a
+ *      registration actually buffered uses the token), and a replay past the limit is refused (403).
  * Full sanitising and the checks that need WordPress (is the event published? …) run at flush time
  * (Reg_Buffer_Intake::screen_rows()); a registration refused there is set aside with its reason.
  *
@@ -94,39 +94,6 @@ function reg_buffer_intake_shape_problem( array $fields, int $depth, int &$count
 	return null;
 }
 
-/**
- * A phpredis connection to the site's Redis (persistent, one per php-fpm worker), from a reg_buffer.redis_url.
- *
- * @throws RedisException when it cannot connect.
- */
-function reg_buffer_intake_redis( string $url, float $connect_timeout, float $read_timeout ): Redis {
-	$parts = parse_url( $url );
-	if ( false === $parts || ! isset( $parts['scheme'] ) ) {
-		throw new RedisException( 'unreadable reg_buffer.redis_url' );
-	}
-	$db    = 0;
-	$redis = new Redis();
-	$id    = 'reg-buffer-intake:' . md5( $url );
-	if ( 'redis+unix' === $parts['scheme'] ) {
-		parse_str( $parts['query'] ?? '', $query );
-		$db = (int) ( $query['db'] ?? 0 );
-		$redis->pconnect( rawurldecode( $parts['path'] ?? '' ), 0, $connect_timeout, $id, 0, $read_timeout );
-	} else {
-		$host = ( 'rediss' === $parts['scheme'] ? 'tls://' : '' ) . ( $parts['host'] ?? '127.0.0.1' );
-		$db   = (int) ltrim( $parts['path'] ?? '', '/' );
-		$redis->pconnect( $host, (int) ( $parts['port'] ?? 6379 ), $connect_timeout, $id, 0, $read_timeout );
-	}
-	if ( isset( $parts['pass'] ) ) {
-		$user = rawurldecode( $parts['user'] ?? '' );
-		$pass = rawurldecode( $parts['pass'] );
-		$redis->auth( '' === $user ? $pass : array( $user, $pass ) );
-	}
-	if ( 0 !== $db ) {
-		$redis->select( $db );
-	}
-	return $redis;
-}
-
 // ------------------------------------------------------------------------------------------------ the request
 
 if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) {
@@ -204,84 +171,23 @@ foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting =
 	}
 }
 
-// The token's use, counted before the push: a replay past the limit is refused. The uses are a sorted set of request
-// ids scored by arrival (ZADD NX + ZRANK + EXPIREAT, one pipelined round trip of native commands — a script costs
-// Redis several times more): a request is admitted when fewer than `uses` requests arrived before it. ZADD NX is
-// idempotent, so sending it again after a broken connection counts nothing twice; a refused or failed request
-// removes its id again.
-if ( ! class_exists( 'Redis' ) ) {
-	reg_buffer_intake_unavailable( 'phpredis is not loaded: the token use limit cannot be counted' );
-}
-
-/**
- * Runs $call on the site's Redis; a connection that broke while idle in the pool is replaced and the call made
- * once more (the calls are idempotent). phpredis's ECHO before each reuse of a pooled connection is skipped: it
- * would cost a second round trip on every request.
- *
- * @throws RedisException when Redis cannot be reached.
- */
-function reg_buffer_intake_call( callable $call ) {
-	static $redis = null;
-	ini_set( 'redis.pconnect.echo_check_liveness', '0' ); // phpcs:ignore WordPress.PHP.IniSet.Risky
-	$connect = static fn() => reg_buffer_intake_redis(
-		(string) ini_get( 'reg_buffer.redis_url' ),
-		max( 0.001, (int) ini_get( 'reg_buffer.connect_timeout_ms' ) / 1000 ),
-		max( 0.001, (int) ini_get( 'reg_buffer.timeout_ms' ) / 1000 )
-	);
-	$redis = $redis ?? $connect();
-	try {
-		return $call( $redis );
-	} catch ( RedisException $e ) {
-		try {
-			$redis->close();
-		} catch ( RedisException $ignored ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
-		}
-		$redis = $connect();
-		return $call( $redis );
-	}
-}
-
-$reg_buffer_use_key = ini_get( 'reg_buffer.key_prefix' ) . 'intake:uses:' . $reg_buffer_check['nonce'];
-$reg_buffer_request = bin2hex( random_bytes( 8 ) );
-$reg_buffer_arrival = microtime( true );
-try {
-	$reg_buffer_counted = reg_buffer_intake_call(
-		static fn( Redis $redis ) => $redis->multi( Redis::PIPELINE )
-			->zAdd( $reg_buffer_use_key, array( 'NX' ), $reg_buffer_arrival, $reg_buffer_request )
-			->zRank( $reg_buffer_use_key, $reg_buffer_request )
-			->expireAt( $reg_buffer_use_key, $reg_buffer_check['expires'] + 60 )
-			->exec()
-	);
-} catch ( RedisException $e ) {
-	reg_buffer_intake_unavailable( 'Redis (use counter): ' . $e->getMessage() );
-}
-if ( ! is_array( $reg_buffer_counted ) || ! is_int( $reg_buffer_counted[1] ?? null ) ) {
-	reg_buffer_intake_unavailable( 'Redis (use counter) answered ' . json_encode( $reg_buffer_counted ) );
-}
-
-/** Gives the use back when the registration was not taken (best effort: a lost ZREM only refuses one retry). */
-function reg_buffer_intake_give_back( string $key, string $request ): void {
-	try {
-		reg_buffer_intake_call( static fn( Redis $redis ) => $redis->zRem( $key, $request ) );
-	} catch ( RedisException $e ) { // phpcs:ignore Generic.CodeAnalysis.EmptyStatement
-	}
-}
-
-if ( $reg_buffer_counted[1] >= $reg_buffer_check['uses'] ) {
-	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
-	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
-}
-
+// One round trip: the push counts the token's use (per event and token, until the token expires) and is refused
+// with LimitException once the token carried its uses; a duplicate, a full buffer or a failed call uses nothing.
 $reg_buffer_reg[ REG_BUFFER_INTAKE_MARKER ] = array( 'nonce' => $reg_buffer_check['nonce'] );
+$reg_buffer_use = array(
+	'token'      => $reg_buffer_check['nonce'],
+	'uses'       => $reg_buffer_check['uses'],
+	'expires_at' => $reg_buffer_check['expires'] + 60,
+);
 try {
-	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key );
+	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key, $reg_buffer_use );
 } catch ( ValueError | TypeError $e ) {
-	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $e->getMessage() );
+} catch ( RegBuffer\LimitException $e ) {
+	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
 } catch ( RegBuffer\Exception $e ) {
 	// Capacity, or a connection lost (the push may or may not have happened: a retry with the same unique key is
 	// recognised as a duplicate). No MySQL here: the form hears 503 and retries.
-	reg_buffer_intake_give_back( $reg_buffer_use_key, $reg_buffer_request );
 	reg_buffer_intake_unavailable( get_class( $e ) . ': ' . $e->getMessage() );
 }
 if ( false === $reg_buffer_id ) {
