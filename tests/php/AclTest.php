@@ -19,7 +19,7 @@ final class AclTest extends TestCase
         'zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zscore', 'time',
     ];
     /** …and in addition on a Redis Cluster (with durability=replica:N on one server too: wait). */
-    private const CLUSTER_COMMANDS = ['cluster|slots', 'wait'];
+    private const CLUSTER_COMMANDS = ['cluster|slots', 'ping', 'wait'];
     /** …and for reg_buffer_import_legacy() (one server only), with the key pattern ~event_reg_buffer:*. */
     private const IMPORT_COMMANDS = ['scan'];
 
@@ -124,39 +124,66 @@ final class AclTest extends TestCase
         return [$error, array_keys($denied)];
     }
 
-    /** The path a site takes, each step checked: pushes (and a duplicate), range, stats, flush, a redelivery, ack. */
+    /**
+     * The whole API, each step checked: pushes (with a unique key and a duplicate, with a use limit), range, stats,
+     * flush (with and without data), a lease running out and the redelivery, ack, an entry lost, the quarantine
+     * (list, retry, purge), and on one server import_legacy.
+     */
     private function path(): void
     {
         $admin = $this->client();
-        $a = reg_buffer_push(1, ['a' => 1], 'ada@example.com');
+        $a = reg_buffer_push(1, ['a' => 1], 'ada@example.com', ['token' => 'nonce', 'uses' => 5, 'expires_at' => time() + 600]);
         self::assertRegistrationId($a);
         self::assertFalse(reg_buffer_push(1, ['a' => 'again'], 'ada@example.com'));
         $b = reg_buffer_push(2, ['b' => 2]);
-        $c = reg_buffer_push(3, ['c' => 3]);
+        $bad = [reg_buffer_push(3, ['c' => 3]), reg_buffer_push(3, ['c' => 4])];
         $d = reg_buffer_push(4, ['d' => 4]);
-        $admin->hSet($this->eventKey(3, 'd'), $c, 'garbage: goes to the quarantine');
+        foreach ($bad as $id) {
+            $admin->hSet($this->eventKey(3, 'd'), $id, 'garbage: goes to the quarantine');
+        }
         $admin->hDel($this->eventKey(4, 'd'), $d); // as an eviction would: counted as lost
         self::assertSame([$a], self::ids(reg_buffer_range(1, 0, INF)));
-        self::assertSame(4, reg_buffer_stats()['pending']);
-        $first = reg_buffer_flush(100, 1);
-        self::assertEqualsCanonicalizing([$a, $b], self::ids($first['rows']));
+        self::assertSame(5, reg_buffer_stats()['pending']);
+        // A batch comes from one shard: flush until nothing is left (one batch on one server).
+        $first = $this->flushEverything(1, true);
+        self::assertEqualsCanonicalizing([$a, $b], self::ids(array_merge(...array_column($first, 'rows'))));
         $deadline = microtime(true) + 10;
+        $again = [];
         do {
-            self::assertLessThan($deadline, microtime(true), 'the batch never came back after its lease');
+            self::assertLessThan($deadline, microtime(true), 'the batches never came back after their lease');
             usleep(100_000);
-            $again = reg_buffer_flush(100, 60);
-        } while ($again['rows'] === []);
-        self::assertEqualsCanonicalizing([$a, $b], self::ids($again['rows']), 'redelivered after the lease');
-        self::assertSame(0, reg_buffer_ack($first['batch']));
-        self::assertSame(2, reg_buffer_ack($again['batch']));
+            array_push($again, ...$this->flushEverything(60, false));
+        } while (count(array_merge(...array_column($again, 'rows'))) < 2);
+        self::assertEqualsCanonicalizing([$a, $b], self::ids(array_merge(...array_column($again, 'rows'))), 'redelivered after the lease');
+        foreach ($first as $batch) {
+            self::assertSame(0, reg_buffer_ack($batch['batch']), 'a late ack after the redelivery');
+        }
+        foreach ($again as $batch) {
+            self::assertSame(count($batch['rows']), reg_buffer_ack($batch['batch']));
+        }
+        $entries = reg_buffer_quarantined();
+        self::assertEqualsCanonicalizing($bad, array_column($entries, 'id'));
+        $retried = reg_buffer_retry_quarantined($entries[0]['entry'], ['c' => 'recovered'], 'carol@example.com');
+        self::assertRegistrationId($retried);
+        self::assertTrue(reg_buffer_purge_quarantined($entries[1]['entry']));
+        self::assertSame([$retried], self::ids($this->drain()));
         if (!self::isCluster()) {
             $admin->lPush('event_reg_buffer:7', json_encode(['timestamp' => 1_700_000_000, 'registration_details' => ['legacy' => true]]));
             self::assertSame(1, reg_buffer_import_legacy());
-            $batch = reg_buffer_flush();
-            self::assertSame(1, reg_buffer_ack($batch['batch']));
+            self::assertCount(1, $this->drain());
         }
         $stats = reg_buffer_stats();
-        self::assertSame([0, 0, 1, 1], [$stats['pending'], $stats['in_flight'], $stats['quarantined'], $stats['lost']]);
+        self::assertSame([0, 0, 0, 1], [$stats['pending'], $stats['in_flight'], $stats['quarantined'], $stats['lost']]);
+    }
+
+    /** Flushes until a flush finds nothing: the batches, unacknowledged. */
+    private function flushEverything(int $lease, bool $withData): array
+    {
+        $batches = [];
+        while (($batch = reg_buffer_flush(100, $lease, $withData))['rows'] !== []) {
+            $batches[] = $batch;
+        }
+        return $batches;
     }
 
     private function setUser(array $commands, ?string $keys = null): void

@@ -11,7 +11,8 @@ use RegBuffer\Tests\Support\RedisCluster;
 use RegBuffer\Tests\Support\TestCase;
 
 /**
- * A cluster of its own (3 masters, 3 replicas, cluster-node-timeout 1 s), since it kills one of them.
+ * A cluster of its own, since it kills a master: 3 masters with 2 replicas each (cluster-node-timeout 1 s), so that
+ * the promoted replica still has one to satisfy replica:1.
  *
  * @group cluster
  */
@@ -28,7 +29,7 @@ final class ClusterFailoverTest extends TestCase
     /** @test */
     public function every_push_that_returned_an_id_is_flushed_exactly_once_after_a_master_is_killed(): void
     {
-        $this->cluster = RedisCluster::start(3, 1, 1000);
+        $this->cluster = RedisCluster::start(3, 2, 1000);
         $this->useServer($this->cluster);
         $env = $this->workerEnv(['REG_BUFFER_TEST_DURABILITY' => 'replica:1:2000', 'REG_BUFFER_TEST_RETRY_INTERVAL_MS' => '100', 'REG_BUFFER_TEST_TIMEOUT_MS' => '3000']);
         $stop = $this->tempFile('stop');
@@ -43,6 +44,7 @@ final class ClusterFailoverTest extends TestCase
         // The master that holds event 1's keys (and other shards' keys) dies without a word.
         $victim = $this->cluster->masterOfSlot($this->slotOf($this->eventKey(1, 'd')));
         $promoted = $this->cluster->killMasterAndWaitForFailover($victim);
+        $this->cluster->waitForReplicaOf($promoted); // its sibling replica follows it: replica:1 can hold again
         $atFailover = $pushed();
         $this->waitForWorkers(fn () => $pushed() >= $atFailover + 300, $pushers, 'pushes after the failover');
         touch($stop);

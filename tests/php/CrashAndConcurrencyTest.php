@@ -13,8 +13,9 @@ final class CrashAndConcurrencyTest extends TestCase
     public function a_flusher_killed_between_claim_and_ack_loses_nothing(): void
     {
         $ids = [];
+        $events = $this->eventsOfOneShard(2);
         for ($i = 0; $i < 20; $i++) {
-            $ids[] = reg_buffer_push(1 + $i % 2, ['i' => $i]);
+            $ids[] = reg_buffer_push($events[$i % 2], ['i' => $i]);
         }
         $flusher = PhpProcess::start('claim_and_hang', [100, 2], $this->workerEnv());
         self::assertTrue($flusher->waitForOutput("\n", 30), 'the flusher claimed: ' . $flusher->stderr());

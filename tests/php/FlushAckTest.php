@@ -43,7 +43,7 @@ final class FlushAckTest extends TestCase
     /** @test */
     public function respects_the_limit_across_many_events(): void
     {
-        for ($e = 1; $e <= 30; $e++) {
+        foreach ($this->eventsOfOneShard(30) as $e) {
             $this->pushMany($e, 3);
         }
         self::assertCount(7, reg_buffer_flush(7)['rows']);
@@ -62,8 +62,9 @@ final class FlushAckTest extends TestCase
     /** @test */
     public function no_registration_is_handed_to_two_flushers_while_its_lease_runs(): void
     {
-        $ids = $this->pushMany(1, 15);
-        array_push($ids, ...$this->pushMany(2, 15));
+        [$one, $two] = $this->eventsOfOneShard(2);
+        $ids = $this->pushMany($one, 15);
+        array_push($ids, ...$this->pushMany($two, 15));
         $a = reg_buffer_flush(10, 60);
         [$code, $out, $err] = PhpProcess::run('flush_once', [10, 60], $this->workerEnv());
         self::assertSame(0, $code, $err);
@@ -163,10 +164,11 @@ final class FlushAckTest extends TestCase
     /** @test */
     public function a_busy_event_does_not_starve_a_quiet_one(): void
     {
+        [$busy, $quietEvent] = $this->eventsOfOneShard(2);
         for ($i = 0; $i < 5000; $i++) {
-            reg_buffer_push(1, ['i' => $i]);
+            reg_buffer_push($busy, ['i' => $i]);
         }
-        $quiet = reg_buffer_push(2, ['quiet' => true]);
+        $quiet = reg_buffer_push($quietEvent, ['quiet' => true]);
         $first = reg_buffer_flush(100);
         $second = reg_buffer_flush(100);
         self::assertCount(100, $first['rows']);
@@ -176,13 +178,14 @@ final class FlushAckTest extends TestCase
     /** @test */
     public function events_are_served_round_robin(): void
     {
-        for ($e = 1; $e <= 4; $e++) {
+        $events = $this->eventsOfOneShard(4);
+        foreach ($events as $e) {
             $this->pushMany($e, 50);
         }
         $rows = reg_buffer_flush(40)['rows'];
         $perEvent = array_count_values(array_column($rows, 'event_id'));
         ksort($perEvent);
-        self::assertSame([1 => 10, 2 => 10, 3 => 10, 4 => 10], $perEvent, 'a fair share each');
+        self::assertSame(array_fill_keys($events, 10), $perEvent, 'a fair share each');
     }
 
     /** @test */
@@ -209,7 +212,7 @@ final class FlushAckTest extends TestCase
     /** @test */
     public function with_more_events_than_the_limit_every_event_is_served_within_a_few_flushes(): void
     {
-        for ($e = 1; $e <= 300; $e++) {
+        foreach ($this->eventsOfOneShard(300) as $e) {
             $this->pushMany($e, 5);
         }
         // Pushes score an event by the PHP host's µs clock, claims by Redis's ms clock: within the last push's

@@ -72,10 +72,11 @@ final class QuarantineTest extends TestCase
     /** @test */
     public function a_batch_of_only_undecodable_entries_leaves_nothing_in_flight(): void
     {
-        $a = reg_buffer_push(5, ['a' => 1]);
-        $b = reg_buffer_push(6, ['b' => 1]);
-        $this->corrupt(5, $a, 'x');
-        $this->corrupt(6, $b, 'y');
+        [$five, $six] = $this->eventsOfOneShard(2);
+        $a = reg_buffer_push($five, ['a' => 1]);
+        $b = reg_buffer_push($six, ['b' => 1]);
+        $this->corrupt($five, $a, 'x');
+        $this->corrupt($six, $b, 'y');
         $batch = reg_buffer_flush(100, 1);
         self::assertSame([], $batch['rows']);
         $stats = reg_buffer_stats();

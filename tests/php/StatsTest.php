@@ -26,10 +26,11 @@ final class StatsTest extends TestCase
     /** @test */
     public function stats_follow_a_push_flush_ack_cycle(): void
     {
-        reg_buffer_push(1, ['a' => 1], 'ada@example.com');
-        reg_buffer_push(1, ['a' => 2]);
-        reg_buffer_push(2, ['a' => 3]);
-        self::assertFalse(reg_buffer_push(1, ['a' => 4], 'ada@example.com'));
+        [$one, $two] = $this->eventsOfOneShard(2);
+        reg_buffer_push($one, ['a' => 1], 'ada@example.com');
+        reg_buffer_push($one, ['a' => 2]);
+        reg_buffer_push($two, ['a' => 3]);
+        self::assertFalse(reg_buffer_push($one, ['a' => 4], 'ada@example.com'));
         usleep(50_000);
         $stats = reg_buffer_stats();
         self::assertSame(3, $stats['pending']);

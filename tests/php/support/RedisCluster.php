@@ -145,6 +145,18 @@ final class RedisCluster implements Topology
         }
     }
 
+    /** Waits until $master has a replica in sync (after a failover, the dead master's other replicas follow the new one). */
+    public function waitForReplicaOf(RedisServer $master, float $timeout = 60): void
+    {
+        $deadline = microtime(true) + $timeout;
+        while (array_filter($this->replicasOf($master), fn (RedisServer $r) => $r->replicaInSync()) === []) {
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException("no replica of {$master->port} in sync within {$timeout}s:\n" . $this->describe());
+            }
+            usleep(50_000);
+        }
+    }
+
     /** Runs redis-cli with $args against the first running node (TLS options added); throws when it fails. */
     public function cli(array $args, float $timeout = 120): string
     {

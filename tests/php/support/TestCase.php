@@ -124,7 +124,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
      * test's prefix: "<p>ev:{<e>}:<kind>" on one server, "<p>{s<k>}:ev:<e>:<kind>" on a cluster (its shard k is
      * found by SCAN, so the key must exist there unless $pattern).
      */
-    protected function eventKey(int $event, string $kind, bool $pattern = false): string
+    protected function eventKey(int|string $event, string $kind, bool $pattern = false): string
     {
         if (!$this->topology instanceof RedisCluster) {
             return "{$this->prefix}ev:{{$event}}:$kind";
@@ -136,6 +136,44 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         $found = $this->keys(null, $glob);
         self::assertCount(1, $found, "one key $glob");
         return $found[0];
+    }
+
+    /**
+     * $n event ids whose registrations one flush can claim together: 1…n on one server; on a cluster, where a batch
+     * comes from one shard, n events of one shard (of 16·n events, one shard gets n).
+     *
+     * @return list<int>
+     */
+    protected function eventsOfOneShard(int $n): array
+    {
+        if (!$this->topology instanceof RedisCluster) {
+            return range(1, $n);
+        }
+        $byShard = [];
+        foreach ($this->shardsOf(range(1, 16 * $n)) as $event => $shard) {
+            $byShard[$shard][] = $event;
+        }
+        usort($byShard, fn ($a, $b) => count($b) <=> count($a));
+        return array_slice($byShard[0], 0, $n);
+    }
+
+    /**
+     * On a cluster: event => the shard k of its "{s<k>}" keys, for each of $events — found by pushing one
+     * registration to each and reading the key names; Redis is emptied again afterwards.
+     */
+    protected function shardsOf(array $events): array
+    {
+        foreach ($events as $event) {
+            reg_buffer_push($event, []);
+        }
+        $shards = [];
+        foreach ($this->keys(null, $this->eventKey('*', 'd', true)) as $key) {
+            preg_match('/\{s(\d+)\}:ev:(\d+):d$/', $key, $m);
+            $shards[(int) $m[2]] = (int) $m[1];
+        }
+        $this->topology->flushAll();
+        ksort($shards);
+        return $shards;
     }
 
     /** The existing keys named $name ("quarantine", "stats", …) of every shard: "<p><name>", or "<p>{s<k>}:<name>". */
