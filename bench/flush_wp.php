@@ -10,15 +10,18 @@ global $wpdb;
 $table = Reg_Buffer_Store::table();
 $wpdb->query( "TRUNCATE TABLE $table" );
 $base = memory_get_usage( true );
+$ru0 = getrusage();
 $t = hrtime( true ); $claimed = 0; $inserted = 0; $runs = 0; $outcome = '';
 do {  // one run is bounded by its own time budget; a few runs at most
 	$s = Reg_Buffer_Flusher::run( array( 'time' => 300, 'memory' => 100 * 1048576, 'batch_size' => $batch, 'lease_seconds' => 300 ) );
 	$claimed += $s['claimed']; $inserted += $s['inserted']; $outcome = $s['outcome']; $runs++;
 } while ( 'budget' === $outcome && $runs < 3 );
 $secs = ( hrtime( true ) - $t ) / 1e9;
+$ru = getrusage();
+$cpu = ( $ru['ru_utime.tv_sec'] - $ru0['ru_utime.tv_sec'] + $ru['ru_stime.tv_sec'] - $ru0['ru_stime.tv_sec'] ) * 1e6 + $ru['ru_utime.tv_usec'] - $ru0['ru_utime.tv_usec'] + $ru['ru_stime.tv_usec'] - $ru0['ru_stime.tv_usec'];
 $in_db = (int) $wpdb->get_var( "SELECT COUNT(*) FROM $table" );
 $row = array( 'n' => $claimed, 'secs' => $secs, 'rate' => $claimed / $secs, 'peak_mb' => memory_get_peak_usage( true ) / 1048576,
-	'wp_base_mb' => $base / 1048576, 'inserted' => $inserted, 'in_db' => $in_db, 'outcome' => $outcome, 'path' => 'plugin' );
+	'wp_base_mb' => $base / 1048576, 'inserted' => $inserted, 'in_db' => $in_db, 'outcome' => $outcome, 'path' => 'plugin', 'php_cpu_us' => $claimed ? $cpu / $claimed : null );
 if ( $in_db < $expected ) $row['error'] = "stored $in_db of $expected (outcome $outcome)";
 emit( $row );
 exit( isset( $row['error'] ) ? 1 : 0 );

@@ -22,9 +22,6 @@ final class Reg_Buffer_Store {
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
 	const MAX_STATEMENT_BYTES = 4 * MB_IN_BYTES;
 
-	/** Characters an id may consist of to go into SQL unescaped (a ULID's alphabet is a subset). */
-	const ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
 	/**
 	 * The current site's table name.
 	 */
@@ -289,7 +286,7 @@ final class Reg_Buffer_Store {
 			$key = $row['unique_key'];
 			// An id of letters and digits only (every id the extension makes) needs no escaping; the datetime is
 			// made here of digits, '-', ':', ' ' and '.'.
-			$tuple    = "('" . ( strspn( $id, self::ID_CHARS ) === strlen( $id ) ? $id : $wpdb->_real_escape( $id ) ) . "', "
+			$tuple    = "('" . ( 1 === preg_match( '/^[0-9A-Za-z]{1,64}$/D', $id ) ? $id : $wpdb->_real_escape( $id ) ) . "', "
 				. (int) $row['event_id'] . ', '
 				. ( null === $key || '' === $key ? 'NULL' : "'" . $wpdb->_real_escape( (string) $key ) . "'" ) . ", '"
 				. Reg_Buffer_Registration::to_datetime( (float) $row['registered_at'] ) . "', '"

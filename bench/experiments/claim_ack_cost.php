@@ -1,0 +1,131 @@
+<?php
+// Side experiment (not run by run.sh): where the flush's Redis side spends its time. A backlog like the bench's
+// (N registrations of 5 fields, unique keys, 100 events) is drained in batches of BATCH:
+//  1. through the extension (reg_buffer_flush(BATCH, 300, false) / reg_buffer_ack): wall time per call and
+//     Redis' own time (INFO commandstats: the EVALSHA, and the commands the script ran, which Redis 7 counts too);
+//  2. through the same claim/ack Lua (src/core/lua + the key prelude) and variants of it, run with EVAL by phpredis,
+//     to price what a different script would save.
+// usage: php claim_ack_cost.php REDIS_PORT [N=10000] [BATCH=1000] [ROUNDS=5]   (a private redis-server: it FLUSHALLs)
+$port = (int) $argv[1]; $n = (int) ($argv[2] ?? 10000); $batch = (int) ($argv[3] ?? 1000); $rounds = (int) ($argv[4] ?? 5);
+ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
+$r = new Redis(); $r->connect('127.0.0.1', $port);
+$reg = ['email' => 'someone@example.com', 'name' => 'Ada Lovelace', 'ticket' => 'GA', 'qty' => 2, 'ip' => '203.0.113.7'];
+$fill = function () use ($r, $n, $reg) {
+  $r->flushAll();
+  for ($i = 0; $i < $n; $i++) reg_buffer_push($i % 100 + 1, $reg, "p$i." . uniqid() . '@example.com');
+};
+/** usec and calls per command since the last reset. */
+$stats = function () use ($r): array {
+  $out = [];
+  foreach ($r->info('commandstats') as $k => $v) {
+    if (preg_match('/calls=(\d+),usec=(\d+)/', $v, $m)) $out[substr($k, 8)] = ['calls' => (int) $m[1], 'usec' => (int) $m[2]];
+  }
+  return $out;
+};
+$median = function (array $v) { sort($v); return $v ? $v[intdiv(count($v), 2)] : null; };
+
+// 1. The extension.
+$res = ['claim_wall_us' => [], 'claim_redis_us' => [], 'ack_wall_us' => [], 'ack_redis_us' => [], 'claim_cmds' => [], 'ack_cmds' => []];
+for ($round = 0; $round < $rounds; $round++) {
+  $fill();
+  $claimed = 0; $wall_c = 0; $wall_a = 0; $redis_c = 0; $redis_a = 0; $cmds_c = []; $cmds_a = [];
+  while (true) {
+    $r->rawCommand('CONFIG', 'RESETSTAT');
+    $t = hrtime(true); $b = reg_buffer_flush($batch, 300, false); $wall = hrtime(true) - $t;
+    if (!$b['rows']) break;
+    $s = $stats();
+    $wall_c += $wall; $redis_c += $s['evalsha']['usec'];
+    foreach ($s as $cmd => $v) if (!in_array($cmd, ['evalsha', 'config', 'info'], true)) $cmds_c[$cmd] = ($cmds_c[$cmd] ?? 0) + $v['usec'];
+    $r->rawCommand('CONFIG', 'RESETSTAT');
+    $t = hrtime(true); reg_buffer_ack($b['batch']); $wall_a += hrtime(true) - $t;
+    $s = $stats();
+    $redis_a += $s['evalsha']['usec'];
+    foreach ($s as $cmd => $v) if (!in_array($cmd, ['evalsha', 'config', 'info'], true)) $cmds_a[$cmd] = ($cmds_a[$cmd] ?? 0) + $v['usec'];
+    $claimed += count($b['rows']);
+  }
+  $res['claim_wall_us'][] = $wall_c / 1e3 / $claimed; $res['claim_redis_us'][] = $redis_c / $claimed;
+  $res['ack_wall_us'][] = $wall_a / 1e3 / $claimed; $res['ack_redis_us'][] = $redis_a / $claimed;
+  $res['claim_cmds'][] = array_map(fn ($u) => $u / $claimed, $cmds_c);
+  $res['ack_cmds'][] = array_map(fn ($u) => $u / $claimed, $cmds_a);
+}
+$per_cmd = function (array $list) use ($median) {
+  $out = [];
+  foreach (array_keys($list[0]) as $cmd) $out[$cmd] = round($median(array_column($list, $cmd)), 2);
+  arsort($out);
+  return $out;
+};
+echo json_encode(['what' => 'extension, us per registration (median of rounds)',
+  'claim_wall' => round($median($res['claim_wall_us']), 2), 'claim_redis' => round($median($res['claim_redis_us']), 2),
+  'claim_redis_by_command' => $per_cmd($res['claim_cmds']),
+  'ack_wall' => round($median($res['ack_wall_us']), 2), 'ack_redis' => round($median($res['ack_redis_us']), 2),
+  'ack_redis_by_command' => $per_cmd($res['ack_cmds'])], JSON_PRETTY_PRINT), "\n";
+
+// 2. The scripts by EVAL, and variants. Prelude and bodies as the extension builds them (single server).
+$lua = dirname(__DIR__, 2) . '/src/core/lua';
+preg_match('/lua_prelude\(\) -> &\'static str \{\s*r#"(.*?)"#/s', file_get_contents(dirname(__DIR__, 2) . '/src/core/keys.rs'), $m);
+$prelude = $m[1];
+$claim = file_get_contents("$lua/claim.lua"); $ack = file_get_contents("$lua/ack.lua");
+$variants = [
+  'claim.lua as is' => ['claim', $claim],
+  'claim without the batch list (no member strings, no RPUSH)' => ['claim', str_replace(
+    ["members[#members + 1] = e .. ':' .. ids[i]", "redis.call('RPUSH', k_batch(batch), unpack(members, from, math.min(from + 499, #members)))"],
+    ["members[#members + 1] = true", ''], $claim)],
+  'claim without HMGET (ids only)' => ['claim', str_replace("local entries = redis.call('HMGET', k_data(e), unpack(ids, from, upto))",
+    "local entries = ids", $claim)],
+  'ack.lua as is' => ['ack', $ack],
+  'ack grouped: one HDEL and one ZREM per event' => ['ack', <<<'LUA'
+local members = redis.call('LRANGE', k_batch(ARGV[3]), 0, -1)
+if #members == 0 then return 0 end
+local by_event = {}
+for _, m in ipairs(members) do
+  local e, id = split_member(m)
+  local list = by_event[e]
+  if not list then list = {}; by_event[e] = list end
+  list[#list + 1] = id
+end
+local removed = 0
+for e, ids in pairs(by_event) do
+  for from = 1, #ids, 500 do
+    local upto = math.min(from + 499, #ids)
+    removed = removed + redis.call('HDEL', k_data(e), unpack(ids, from, upto))
+    redis.call('ZREM', k_time(e), unpack(ids, from, upto))
+  end
+end
+redis.call('DEL', k_batch(ARGV[3]))
+redis.call('ZREM', K_LEASES, ARGV[3])
+redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
+redis.call('HINCRBY', K_STATS, 'acked', removed)
+redis.call('HSET', K_STATS, 'last_ack_ms', string.format('%.0f', now_ms()))
+return removed
+LUA],
+  'ack grouped, without the time index ZREM' => ['ack', null],
+];
+$variants['ack grouped, without the time index ZREM'][1] = str_replace("    redis.call('ZREM', k_time(e), unpack(ids, from, upto))\n", '', $variants['ack grouped: one HDEL and one ZREM per event'][1]);
+$out = [];
+foreach ($variants as $name => [$kind, $body]) {
+  $script = "#!lua flags=allow-oom\n" . $prelude . $body;
+  $times = [];
+  for ($round = 0; $round < $rounds; $round++) {
+    $fill();
+    // Claim with the real script via EVAL (ack variants need real batches), time only the variant under test.
+    $real_claim = "#!lua flags=allow-oom\n" . $prelude . $claim; $real_ack = "#!lua flags=allow-oom\n" . $prelude . $ack;
+    $usec = 0; $count = 0;
+    while (true) {
+      $id = sprintf('01J%023d', mt_rand());
+      $r->rawCommand('CONFIG', 'RESETSTAT');
+      $reply = $r->eval($kind === 'claim' ? $script : $real_claim, ['regbuf:ready', 'regbuf:', '0', (string) $batch, '300000', $id], 1);
+      if ($kind === 'claim') $usec += $stats()['eval']['usec'] ?? 0;
+      if (!is_array($reply) || $reply[0] === '' ) {
+        if ($kind === 'claim' && is_array($reply) && count($reply) > 1) { $count += intdiv(count($reply) - 1, 3); $r->del("regbuf:batch:$id"); continue; }
+        break;
+      }
+      $count += intdiv(count($reply) - 1, 3);
+      $r->rawCommand('CONFIG', 'RESETSTAT');
+      $r->eval($kind === 'ack' ? $script : $real_ack, ['regbuf:ready', 'regbuf:', '0', $reply[0]], 1);
+      if ($kind === 'ack') $usec += $stats()['eval']['usec'] ?? 0;
+    }
+    if ($count > 0) $times[] = $usec / $count;
+  }
+  $out[$name] = $times ? round($median($times), 2) : 'failed';
+}
+echo json_encode(['what' => 'Redis us per registration (EVAL, median of rounds)'] + $out, JSON_PRETTY_PRINT), "\n";
