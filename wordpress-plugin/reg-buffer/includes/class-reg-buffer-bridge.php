@@ -93,6 +93,34 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
+	 * Up to $limit quarantined entries (every shard's), ordered by event and id.
+	 *
+	 * @return array<int,array{entry:string, event_id:int, id:string, reason:string, stored:string}>
+	 */
+	public static function quarantined( int $limit ): array {
+		self::configure();
+		return reg_buffer_quarantined( $limit );
+	}
+
+	/**
+	 * Buffers a quarantined entry's recovered registration again and removes the entry, in one step.
+	 *
+	 * @return string|null the new id, or null for a duplicate (another registration holds the unique key).
+	 */
+	public static function retry_quarantined( string $entry, array $registration, ?string $unique_key ): ?string {
+		self::configure();
+		return reg_buffer_retry_quarantined( $entry, $registration, $unique_key );
+	}
+
+	/**
+	 * Deletes a quarantined entry; false when there was none.
+	 */
+	public static function purge_quarantined( string $entry ): bool {
+		self::configure();
+		return reg_buffer_purge_quarantined( $entry );
+	}
+
+	/**
 	 * The Redis URL the extension uses for the current site (for the quarantine's phpredis connection).
 	 */
 	public static function redis_url(): string {

@@ -1,14 +1,14 @@
 <?php
 /**
- * Owns the quarantine: lists, retries and purges entries of the `<prefix>quarantine` hash through phpredis.
+ * Owns the quarantine: lists, retries and purges the entries the extension set aside, through its quarantine API
+ * (reg_buffer_quarantined(), reg_buffer_retry_quarantined(), reg_buffer_purge_quarantined()), so it works on one
+ * Redis server and on every shard of a Redis Cluster alike, and never reads a key by name.
  *
- * The extension has no quarantine API yet, so this is the one place that reads the README's key layout directly:
- *
- *   <prefix>quarantine   hash   field `<event>:<id>` → `<reason>\n<bytes>`
- *
- * where <bytes> are the stored registration (`1:<µs>:<unique key length or ->:<unique key><json>`) for an entry
- * the flush could not decode, or the legacy snippet's element (`{"timestamp":…,"registration_details":{…}}`) for
- * one `import-legacy` could not read.
+ * An entry is named `<event>:<id>`; its stored bytes are the registration as it was stored
+ * (`1:<µs>:<unique key length or ->:<unique key><json>`) for an entry the flush could not decode, or the legacy
+ * snippet's element (`{"timestamp":…,"registration_details":{…}}`) for one `import-legacy` could not read. What can
+ * be recovered from them is this class's policy; the extension buffers the recovered registration again and removes
+ * the entry in one step.
  *
  * @package RegBuffer
  */
@@ -25,17 +25,14 @@ final class Reg_Buffer_Quarantine {
 	/** How many bytes of an entry the list shows. */
 	const PREVIEW_BYTES = 300;
 
-	/** @var \Redis|null connection of this request (per site: the prefix differs, the server may too). */
-	private static $redis = null;
-
-	/** @var string|null the URL $redis was made for. */
-	private static $redis_url = null;
+	/** The most entries one request reads. */
+	const MAX_LISTED = 10000;
 
 	/**
-	 * Whether the quarantine can be managed here: phpredis loaded and the extension available.
+	 * Whether the quarantine can be managed here: the extension is available.
 	 */
 	public static function is_manageable(): bool {
-		return class_exists( 'Redis' ) && Reg_Buffer_Bridge::is_available();
+		return Reg_Buffer_Bridge::is_available();
 	}
 
 	/**
@@ -45,48 +42,20 @@ final class Reg_Buffer_Quarantine {
 		if ( ! Reg_Buffer_Bridge::is_available() ) {
 			return __( 'The reg_buffer extension is not in use on this site.', 'reg-buffer' );
 		}
-		if ( ! class_exists( 'Redis' ) ) {
-			return __( 'The phpredis extension (php-redis) is not loaded: install it to list, retry and purge quarantined entries. Their number is still shown.', 'reg-buffer' );
-		}
 		return null;
 	}
 
 	/**
-	 * The key of the current site's quarantine hash.
-	 */
-	public static function key(): string {
-		return Reg_Buffer_Settings::site_key_prefix() . 'quarantine';
-	}
-
-	/**
-	 * Entries, sorted by event and id (oldest first within an event). At most $limit are read (HSCAN, so a huge
-	 * quarantine is never loaded at once); which ones is then Redis's order.
+	 * Entries, sorted by event and id (oldest first within an event); at most $limit (and MAX_LISTED).
 	 *
 	 * @param int $limit at most this many.
 	 * @return array<int,array{field:string,event_id:int,id:string,reason:string,kind:string,preview:string,retryable:bool,problem:?string,bytes:int}>
-	 * @throws \RuntimeException when Redis cannot be reached.
+	 * @throws \RegBuffer\Exception when Redis cannot be reached.
 	 */
 	public static function entries( int $limit = 200 ): array {
-		$redis = self::redis();
-		$redis->setOption( \Redis::OPT_SCAN, \Redis::SCAN_RETRY );
-		$all      = array();
-		$iterator = null;
-		while ( count( $all ) < $limit ) {
-			$chunk = $redis->hScan( self::key(), $iterator, '*', 500 );
-			if ( false === $chunk ) {
-				break; // Done (or nothing there).
-			}
-			foreach ( $chunk as $field => $value ) {
-				$all[ (string) $field ] = (string) $value;
-			}
-			if ( 0 === $iterator ) {
-				break;
-			}
-		}
-		ksort( $all, SORT_NATURAL );
 		$out = array();
-		foreach ( array_slice( $all, 0, $limit, true ) as $field => $value ) {
-			$out[] = self::describe( (string) $field, $value );
+		foreach ( Reg_Buffer_Bridge::quarantined( max( 1, min( $limit, self::MAX_LISTED ) ) ) as $row ) {
+			$out[] = self::describe( (string) $row['entry'], $row['reason'] . "\n" . $row['stored'] );
 		}
 		return $out;
 	}
@@ -95,12 +64,25 @@ final class Reg_Buffer_Quarantine {
 	 * How many entries there are.
 	 */
 	public static function count(): int {
-		return (int) self::redis()->hLen( self::key() );
+		return (int) ( Reg_Buffer_Bridge::stats()['quarantined'] ?? 0 );
 	}
 
 	/**
-	 * Puts a quarantined entry back into the buffer: decodes it and pushes it with reg_buffer_push (it gets a new
-	 * id and the time of the retry), then removes it from the quarantine.
+	 * One entry's `<reason>\n<bytes>`, or null when there is none of that name.
+	 */
+	private static function find( string $field ): ?string {
+		foreach ( Reg_Buffer_Bridge::quarantined( self::MAX_LISTED ) as $row ) {
+			if ( $row['entry'] === $field ) {
+				return $row['reason'] . "\n" . $row['stored'];
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Puts a quarantined entry back into the buffer: decodes what can be recovered and hands it to
+	 * reg_buffer_retry_quarantined(), which buffers it (a new id, the time of the retry) and removes the entry in
+	 * one step.
 	 *
 	 * @param string $field `<event>:<id>`.
 	 * @return array{ok:bool, message:string, id:?string}
@@ -109,9 +91,8 @@ final class Reg_Buffer_Quarantine {
 		return self::locked(
 			$field,
 			static function () use ( $field ) {
-				$redis = self::redis();
-				$value = $redis->hGet( self::key(), $field );
-				if ( ! is_string( $value ) ) {
+				$value = self::find( $field );
+				if ( null === $value ) {
 					return self::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
 				}
 				$entry = self::describe( $field, $value );
@@ -120,26 +101,15 @@ final class Reg_Buffer_Quarantine {
 					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $entry['problem'] ) );
 				}
 				$decoded = self::decode( self::bytes_of( $value ) );
-				if ( null !== $decoded['unique_key'] ) {
-					// The first push left its marker: without removing it the retry would be refused as a duplicate
-					// of itself. Only a marker that still names this very entry is removed.
-					$marker = Reg_Buffer_Settings::site_key_prefix() . 'ev:{' . $entry['event_id'] . '}:u:' . substr( hash( 'sha256', $decoded['unique_key'] ), 0, 32 );
-					$redis->eval( "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", array( $marker, $entry['id'] ), 1 );
-				}
 				try {
-					$id = Reg_Buffer_Bridge::push( $entry['event_id'], $decoded['data'], $decoded['unique_key'] );
-				} catch ( \Throwable $e ) {
+					// One step in Redis: buffered under a new id and out of the quarantine, or neither.
+					$id = Reg_Buffer_Bridge::retry_quarantined( $field, $decoded['data'], $decoded['unique_key'] );
+				} catch ( \ValueError | \TypeError | \RegBuffer\Exception $e ) {
 					/* translators: %s: error message */
 					return self::result( false, sprintf( __( 'The buffer refused it: %s', 'reg-buffer' ), $e->getMessage() ) );
 				}
-				if ( false === $id ) {
+				if ( null === $id ) {
 					return self::result( false, __( 'Another registration with the same unique key is buffered for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
-				}
-				// Removed only if unchanged since it was read.
-				$removed = $redis->eval( "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0", array( self::key(), $field, $value ), 1 );
-				if ( 1 !== (int) $removed ) {
-					/* translators: %s: registration id */
-					return self::result( false, sprintf( __( 'Buffered again as %s, but the quarantine entry changed meanwhile and was kept: check it before retrying again.', 'reg-buffer' ), $id ), $id );
 				}
 				self::log( sprintf( 'quarantined entry %s retried: buffered again as %s', $field, $id ) );
 				/* translators: 1: quarantine entry, 2: new registration id */
@@ -158,7 +128,7 @@ final class Reg_Buffer_Quarantine {
 		return self::locked(
 			$field,
 			static function () use ( $field ) {
-				if ( 1 !== (int) self::redis()->hDel( self::key(), $field ) ) {
+				if ( ! Reg_Buffer_Bridge::purge_quarantined( $field ) ) {
 					return self::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
 				}
 				self::log( sprintf( 'quarantined entry %s purged', $field ) );
@@ -299,59 +269,18 @@ final class Reg_Buffer_Quarantine {
 		if ( ! preg_match( '/^[1-9][0-9]*:[^\s]+$/', $field ) ) {
 			return self::result( false, __( 'That is not a quarantine entry (expected <event>:<id>).', 'reg-buffer' ) );
 		}
-		$lock = 'reg_buffer_q:' . md5( DB_NAME . '|' . self::key() . '|' . $field );
+		$lock = 'reg_buffer_q:' . md5( DB_NAME . '|' . Reg_Buffer_Settings::site_key_prefix() . '|' . $field );
 		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 5)', $lock ) ) ) {
 			return self::result( false, __( 'Someone else is acting on this entry right now; try again.', 'reg-buffer' ) );
 		}
 		try {
 			return $work();
-		} catch ( \RedisException $e ) {
+		} catch ( \RegBuffer\Exception $e ) {
 			/* translators: %s: error message */
 			return self::result( false, sprintf( __( 'Redis could not be reached: %s', 'reg-buffer' ), $e->getMessage() ) );
 		} finally {
 			$wpdb->query( $wpdb->prepare( 'DO RELEASE_LOCK(%s)', $lock ) );
 		}
-	}
-
-	/**
-	 * A phpredis connection to the server the extension uses for this site (reg_buffer.redis_url).
-	 *
-	 * @throws \RuntimeException when phpredis is missing or the server cannot be reached.
-	 */
-	private static function redis(): \Redis {
-		$reason = self::unavailable_reason();
-		if ( null !== $reason ) {
-			throw new \RuntimeException( $reason );
-		}
-		$url = Reg_Buffer_Bridge::redis_url();
-		if ( null !== self::$redis && self::$redis_url === $url ) {
-			return self::$redis;
-		}
-		$target  = self::parse_url( $url );
-		$timeout = max( 0.1, (int) ini_get( 'reg_buffer.connect_timeout_ms' ) / 1000 );
-		$redis   = new \Redis();
-		try {
-			$context = $target['tls'] ? array( 'stream' => array( 'verify_peer' => true, 'verify_peer_name' => true ) ) : null;
-			$ok      = null === $context
-				? $redis->connect( $target['host'], $target['port'], $timeout )
-				: $redis->connect( $target['host'], $target['port'], $timeout, null, 0, 0, $context );
-			if ( ! $ok ) {
-				throw new \RuntimeException( 'connect failed' );
-			}
-			if ( null !== $target['password'] ) {
-				$redis->auth( null !== $target['user'] ? array( $target['user'], $target['password'] ) : $target['password'] );
-			}
-			if ( $target['db'] > 0 ) {
-				$redis->select( $target['db'] );
-			}
-			$redis->setOption( \Redis::OPT_READ_TIMEOUT, max( 0.1, (int) ini_get( 'reg_buffer.timeout_ms' ) / 1000 ) );
-		} catch ( \RedisException $e ) {
-			// The message of phpredis names host and port at most, never the password.
-			throw new \RuntimeException( 'Redis could not be reached: ' . $e->getMessage() );
-		}
-		self::$redis     = $redis;
-		self::$redis_url = $url;
-		return $redis;
 	}
 
 	/**
