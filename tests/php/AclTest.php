@@ -12,16 +12,23 @@ use RegBuffer\Tests\Support\TestCase;
 final class AclTest extends TestCase
 {
     /** docs/redis-setup.md: what every reg_buffer user needs (inside its scripts too: ACL applies to redis.call). */
-    private const COMMANDS = [
+    public const COMMANDS = [
         'evalsha', 'script|load', 'config|get',
-        'del', 'get', 'set', 'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hlen', 'hmget', 'hset',
-        'lindex', 'lpop', 'lpush', 'lrange', 'lrem', 'ltrim', 'rpush',
+        'del', 'get', 'set', 'expireat', 'incr',
+        'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hlen', 'hmget', 'hscan', 'hset',
+        'lindex', 'lpop', 'lpush', 'lrange', 'lrem', 'rpush',
         'zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zscore', 'time',
     ];
-    /** …and in addition on a Redis Cluster (with durability=replica:N on one server too: wait). */
-    private const CLUSTER_COMMANDS = ['cluster|slots', 'ping', 'wait'];
+    /** …and on a Redis Cluster (the path there runs with durability=replica:1: wait, needed for that on one server too). */
+    public const CLUSTER_COMMANDS = ['cluster|slots', 'ping', 'wait'];
+    /**
+     * …and on a cluster while slots move (redis-cli --cluster reshard / rebalance): the client follows an ASK
+     * redirection with ASKING. ClusterReshardTest runs its clients as a user with COMMANDS, CLUSTER_COMMANDS and
+     * these, and checks ACL LOG (without asking it logs denials).
+     */
+    public const RESHARD_COMMANDS = ['asking'];
     /** …and for reg_buffer_import_legacy() (one server only), with the key pattern ~event_reg_buffer:*. */
-    private const IMPORT_COMMANDS = ['scan'];
+    public const IMPORT_COMMANDS = ['scan', 'ltrim'];
 
     private const USER = 'regbuf_app';
     private const PASSWORD = 'app-s3cret';
@@ -92,8 +99,26 @@ final class AclTest extends TestCase
         if (self::isCluster()) {
             ini_set('reg_buffer.durability', 'replica:1:5000');
         }
-        ini_set('reg_buffer.redis_url', preg_replace('#://#', '://' . self::USER . ':' . self::PASSWORD . '@', self::redis()->url(), 1));
+        $this->connectAsUser();
         return self::isCluster() ? [...self::COMMANDS, ...self::CLUSTER_COMMANDS] : [...self::COMMANDS, ...self::IMPORT_COMMANDS];
+    }
+
+    /**
+     * Points the extension at the suite's Redis as the user, through a URL it has not used yet, so that the run
+     * opens new connections (a cluster client reads the slot map then). One server: its address; a cluster: another
+     * subset of its nodes as seeds each time.
+     */
+    private function connectAsUser(): void
+    {
+        static $runs = 0;
+        $runs++;
+        $url = self::redis()->url();
+        if (self::isCluster()) {
+            $nodes = self::redis()->nodes();
+            $subset = $runs % (2 ** count($nodes) - 1) + 1; // a bit mask: any subset of the nodes will do as seeds
+            $url = self::redis()->url(array_values(array_filter($nodes, fn ($i) => ($subset >> $i) & 1, ARRAY_FILTER_USE_KEY)));
+        }
+        ini_set('reg_buffer.redis_url', preg_replace('#://#', '://' . self::USER . ':' . self::PASSWORD . '@', $url, 1));
     }
 
     /**
@@ -107,6 +132,7 @@ final class AclTest extends TestCase
             $node->client()->rawCommand('SCRIPT', 'FLUSH'); // as a fresh Redis: the scripts need loading
         }
         $this->setUser($commands);
+        $this->connectAsUser();
         try {
             $this->path();
             $error = null;

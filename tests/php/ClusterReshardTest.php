@@ -29,6 +29,12 @@ final class ClusterReshardTest extends TestCase
     {
         $this->cluster = RedisCluster::start(3, 0);
         $this->useServer($this->cluster);
+        // The clients run as an ACL user with exactly the documented commands (those of a cluster while slots move).
+        foreach ($this->cluster->nodes() as $node) {
+            $node->client()->rawCommand('ACL', 'SETUSER', ...['app', 'on', '>pw', "~{$this->prefix}*", 'resetchannels', '-@all',
+                ...array_map(fn ($c) => "+$c", [...AclTest::COMMANDS, ...AclTest::CLUSTER_COMMANDS, ...AclTest::RESHARD_COMMANDS])]);
+        }
+        ini_set('reg_buffer.redis_url', str_replace('://', '://app:pw@', $this->cluster->url()));
         $env = $this->workerEnv(['REG_BUFFER_TEST_RETRY_INTERVAL_MS' => '100']);
         $stop = $this->tempFile('stop');
         $stopFlushers = $this->tempFile('stop-flushers');
@@ -68,5 +74,8 @@ final class ClusterReshardTest extends TestCase
         $stats = reg_buffer_stats();
         self::assertSame(0, $stats['buffered'], 'nothing was left behind in a slot that moved');
         self::assertSame(0, $stats['lost']);
+        foreach ($this->cluster->nodes() as $node) {
+            self::assertSame([], $node->client()->rawCommand('ACL', 'LOG'), "ACL LOG of node {$node->port}: the documented commands sufficed");
+        }
     }
 }
