@@ -36,6 +36,16 @@ function runs(array $cells, string $s, string $c): string {
   $all = count($cells[$s][$c] ?? []); $ok = count(ok_runs($cells, $s, $c));
   return $all === $ok ? (string)$ok : "$ok of $all";
 }
+/** Per-round values of one field of a cell (run => value). */
+function per_run(array $cells, string $s, string $c, string $k): array {
+  $out = [];
+  foreach (ok_runs($cells, $s, $c) as $run => $r) if (isset($r[$k]) && is_numeric($r[$k])) $out[$run] = (float)$r[$k];
+  return $out;
+}
+/** "Bound:" line under a goal that is not met (what limits it, from this run's numbers). */
+function bound(array &$md, ?bool $unmet, string $text): void {
+  if ($unmet) $md[] = "- Bound: $text";
+}
 function goal(?float $v, float $min, bool $atMost = false): string {
   if ($v === null) return 'not yet';
   return ($atMost ? $v <= $min : $v >= $min) ? 'met' : '**not met**';
@@ -84,6 +94,14 @@ $tail = ($p50 = med($cells, 'push', 'regbuf_unique', 'p50_us')) && ($p99 = med($
 $md[] = sprintf('Goals (push with a unique key): ≥ 1.0× LPUSH alone — %s (%s); ≥ 3× seed — %s (%s); p99 ≤ 2× p50 — %s (%s; the machine is not idle).',
   goal($g1, 1.0), x($g1), goal($g2, 3.0), x($g2), goal($tail, 2.0, true), $tail === null ? '—' : sprintf('p99/p50 = %.2f', $tail));
 $md[] = '';
+$rcU = med($cells, 'push', 'regbuf_unique', 'redis_cpu_us'); $rcL = med($cells, 'push', 'pconnect', 'redis_cpu_us');
+$ccU = med($cells, 'push', 'regbuf_unique', 'client_cpu_us'); $ccL = med($cells, 'push', 'pconnect', 'client_cpu_us');
+$rcS = med($cells, 'push', 'seed', 'redis_cpu_us');
+bound($md, $g1 !== null && $g1 < 1.0, sprintf('≥ 1.0× LPUSH alone: a push is one round trip, but a Lua script of several commands inside it — Redis CPU %s µs per push against %s µs for an LPUSH in this run, PHP CPU %s µs against %s µs (section 1\'s CPU columns). On one connection the round trip is the floor for both; the script\'s server time and the client\'s encoding come on top (analysis below).', dash($rcU), dash($rcL), dash($ccU), dash($ccL)));
+bound($md, $g2 !== null && $g2 < 3.0, sprintf('≥ 3× seed: the seed pays a connect and a close per registration (Redis CPU %s µs per registration), reg_buffer its script (%s µs): the same script cost as above keeps it under 3×.', dash($rcS), dash($rcU)));
+$fl50 = med($cells, 'push', 'pconnect', 'p50_us'); $fl99 = med($cells, 'push', 'pconnect', 'p99_us');
+bound($md, $tail !== null && $tail > 2.0, sprintf('p99 ≤ 2× p50: the LPUSH-alone floor itself has p99/p50 = %s in this run — the tail is the shared machine\'s (other processes take the 2 cores), not something a push can remove.', $fl50 && $fl99 ? sprintf('%.2f', $fl99 / $fl50) : '—'));
+$md[] = '';
 
 // ---------------------------------------------------------------------------------------------- concurrency
 $md[] = '## 2. Push under concurrency (processes at once, one connection each)';
@@ -110,10 +128,10 @@ $md[] = 'reg_buffer: ' . (isset($meta['flush_path']) ? $meta['flush_path'][0] : 
   . 'Physical limit: `insert_limit.php` at 1,000 rows a statement (the 1M row: its loop copied for that batch size only, `bench/insert_limit_at.php`). '
   . 'Seed: `flush_anchor.php` with `memory_limit=128M`; "lost" = popped from Redis and never stored.';
 $md[] = '';
-$md[] = '"extension alone": the same batches through `bench/flush.php` (reg_buffer_flush → one INSERT IGNORE in a transaction → reg_buffer_ack, no WordPress), with the share of its time spent in reg_buffer_flush / SQL / reg_buffer_ack.';
+$md[] = '"extension alone": the same batches through `bench/flush.php` (reg_buffer_flush($limit, $lease, false): rows without `data` → one INSERT IGNORE in a transaction → reg_buffer_ack, no WordPress), with the share of its time spent in reg_buffer_flush / SQL / reg_buffer_ack and the µs per registration of each call. "overlapped": the same loop with the INSERT sent asynchronously (MYSQLI_ASYNC), so that MariaDB inserts one batch while the process acks the batch before it and claims the next one (each batch still acked only after its COMMIT) — what a flusher that does not add Redis time to MySQL time would reach.';
 $md[] = '';
-$md[] = '| backlog | reg_buffer reg/s | peak MB | × limit | limit rows/s | seed reg/s | seed stored / left / lost | × seed | extension alone reg/s (× limit) | its time in flush / SQL / ack | runs |';
-$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|';
+$md[] = '| backlog | reg_buffer reg/s | peak MB | × limit | limit rows/s | seed reg/s | seed stored / left / lost | × seed | extension alone reg/s (× limit) | its time in flush / SQL / ack (µs per registration: flush, ack) | overlapped reg/s (× limit) | runs |';
+$md[] = '|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|';
 $backlogs = [];
 foreach (array_keys($cells['flush'] ?? []) as $c) $backlogs[(int)explode('@', $c)[1]] = true;
 ksort($backlogs);
@@ -126,12 +144,14 @@ foreach (array_keys($backlogs) as $b) {
     . (($last['how'] ?? '') === 'copy' ? ' †' : '');
   $core = isset($cells['flush']["core@$b"]) ? "core@$b" : "regbuf@$b";
   $coreTxt = isset($cells['flush']["core@$b"]) ? sprintf('%s (%s)', n0(med($cells, 'flush', $core, 'rate')), x(ratio($cells, 'flush', $core, 'flush', "limit@$b"))) : (med($cells, 'flush', $core, 'share_flush') === null ? '(10k only)' : 'same as reg_buffer');
-  $shares = med($cells, 'flush', $core, 'share_flush') === null ? '—' : sprintf('%.0f %% / %.0f %% / %.0f %%',
-    100 * med($cells, 'flush', $core, 'share_flush'), 100 * med($cells, 'flush', $core, 'share_sql'), 100 * med($cells, 'flush', $core, 'share_ack'));
-  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'flush', "regbuf@$b", 'rate')),
+  $shares = med($cells, 'flush', $core, 'share_flush') === null ? '—' : sprintf('%.0f %% / %.0f %% / %.0f %% (%s, %s)',
+    100 * med($cells, 'flush', $core, 'share_flush'), 100 * med($cells, 'flush', $core, 'share_sql'), 100 * med($cells, 'flush', $core, 'share_ack'),
+    n1(med($cells, 'flush', $core, 'flush_us')), n1(med($cells, 'flush', $core, 'ack_us')));
+  $ovlTxt = isset($cells['flush']["overlap@$b"]) ? sprintf('%s (%s)', n0(med($cells, 'flush', "overlap@$b", 'rate')), x(ratio($cells, 'flush', "overlap@$b", 'flush', "limit@$b"))) : '—';
+  $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'flush', "regbuf@$b", 'rate')),
     n1(med($cells, 'flush', "regbuf@$b", 'peak_mb')), x(ratio($cells, 'flush', "regbuf@$b", 'flush', "limit@$b")),
     n0(med($cells, 'flush', "limit@$b", 'rate')), $seedRate ? n0($seedRate) : ($last ? '0 (failed)' : 'not yet'), $seedTxt,
-    $seedRate ? x(ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b")) : ($last ? '∞ (seed stores nothing)' : '—'), $coreTxt, $shares,
+    $seedRate ? x(ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b")) : ($last ? '∞ (seed stores nothing)' : '—'), $coreTxt, $shares, $ovlTxt,
     runs($cells, 'flush', "limit@$b"));
 }
 $md[] = '';
@@ -151,6 +171,20 @@ foreach (array_keys($backlogs) as $b) {
 }
 $md[] = sprintf('Goals: ≥ 0.9× the limit — %s (worst %s); ≥ 6× the seed where the seed stores anything — %s (worst %s); peak ≤ 32 MB — %s (max %s MB).',
   goal($worstLimit, 0.9), x($worstLimit), goal($worstSeed, 6.0), x($worstSeed), goal($maxPeak, 32, true), n1($maxPeak));
+$md[] = '';
+$cb = null; foreach (array_keys($backlogs) as $b) if (isset($cells['flush']["core@$b"])) { $cb = $b; break; }
+if ($cb !== null) {
+  $fus = med($cells, 'flush', "core@$cb", 'flush_us'); $aus = med($cells, 'flush', "core@$cb", 'ack_us');
+  $lus = ($l = med($cells, 'flush', "limit@$cb", 'rate')) ? 1e6 / $l : null;
+  $ovl = ratio($cells, 'flush', "overlap@$cb", 'flush', "limit@$cb"); $alone = ratio($cells, 'flush', "core@$cb", 'flush', "limit@$cb");
+  bound($md, $worstLimit !== null && $worstLimit < 0.9, sprintf('≥ 0.9× the limit: one PHP process does claim → INSERT → ack in turn, so Redis time adds to MySQL time. At %s, reg_buffer_flush took %s µs and reg_buffer_ack %s µs per registration (Redis CPU %s µs of it) where the limit spends %s µs per row on everything: the extension alone reached %s the limit, the same loop with the INSERT overlapped %s. 0.9× leaves ~%s µs per registration for Redis and PHP together; claim + ack alone cost more, so a sequential flusher cannot get there — only one that overlaps them with the INSERT (analysis below).',
+    n0($cb), dash($fus), dash($aus), dash(med($cells, 'flush', "core@$cb", 'redis_cpu_us')), dash($lus), x($alone), x($ovl), $lus ? n1($lus / 0.9 - $lus) : '—'));
+}
+foreach (array_keys($backlogs) as $b) {
+  $sr = med($cells, 'flush', "seed@$b", 'rate'); $lr = med($cells, 'flush', "limit@$b", 'rate'); $v = ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b");
+  bound($md, $sr && $lr && $v !== null && $v < 6.0, sprintf('≥ 6× the seed at %s: the seed stores that backlog in one INSERT at %s reg/s, so 6× is %s reg/s = %s the limit of the same run (%s rows/s) — the 0.9× bound above applies%s.',
+    n0($b), n0($sr), n0(6 * $sr), x(6 * $sr / $lr), n0($lr), 6 * $sr > $lr ? '; here 6× the seed is above the physical limit itself' : ''));
+}
 $md[] = '';
 
 // ---------------------------------------------------------------------------------------------------- HTTP
@@ -192,6 +226,16 @@ if (!isset($cells['http'])) {
     $minc, $d50 === null ? 'not yet' : ($d50 < 0.5 ? 'met' : '**not met**'), $d50 === null ? '—' : sprintf('%+.2f', $d50),
     $maxc, $keep === null ? 'not yet' : ($keep >= 0.97 && $restErr == 0 ? 'met' : '**not met**'), x($keep), n0($restErr),
     $maxc, goal($vsRest, 20), x($vsRest), $p99 === null ? 'not yet' : ($p99 < 10 ? 'met' : '**not met**'), n1($p99), goal($vsBare, 1.3), x($vsBare));
+  $md[] = '';
+  $floor = per_run($cells, 'http', "noop@$minc", 'p50_ms');
+  bound($md, $d50 !== null && $d50 >= 0.5, sprintf('REST p50 − floor p50 < 0.5 ms: the floor\'s own p50 ranged %s–%s ms over this run\'s %d round(s)%s; the route\'s own work beyond the floor is one reg_buffer_push (section 1: p50 %s µs) and the REST controller\'s checks.',
+    $floor ? n1(min($floor)) : '—', $floor ? n1(max($floor)) : '—', count($floor),
+    $floor && max($floor) - min($floor) > 0.5 ? ', more than the 0.5 ms to be resolved: the difference is within this machine\'s noise' : '',
+    n1(med($cells, 'push', 'regbuf_unique', 'p50_us'))));
+  $fr = per_run($cells, 'http', "noop@$maxc", 'rps');
+  bound($md, $keep !== null && ($keep < 0.97 || $restErr > 0), sprintf('REST ≥ 0.97× the floor at %d: the floor itself ranged %s–%s req/s over the rounds.', $maxc, $fr ? n0(min($fr)) : '—', $fr ? n0(max($fr)) : '—'));
+  bound($md, $p99 !== null && $p99 >= 10, sprintf('intake p99 < 10 ms at %d connections: the bare php-fpm endpoint (one LPUSH) has p99 %s ms in the same run — 2 shared cores serve nginx, php-fpm, Redis, MariaDB and wrk at once.', $maxc, n1(med($cells, 'http', "bare@$maxc", 'p99_ms'))));
+  bound($md, $vsBare !== null && $vsBare < 1.3, 'intake ≥ 1.3× the bare endpoint: the intake makes two Redis round trips per request (the form token\'s use count, then reg_buffer_push and its script) where the bare endpoint makes one LPUSH; ≥ 1.3× needs one round trip in all (analysis below).');
   foreach ($meta['http_missing'] ?? [] as $m) { $md[] = ''; $md[] = "Not yet: $m"; }
 }
 $md[] = '';
@@ -199,23 +243,27 @@ $md[] = '';
 // -------------------------------------------------------------------------------------------------- growth
 $md[] = '## 6. Cost growth';
 $md[] = '';
-$md[] = '| push (unique key) while … | reg/s | p50 µs | p99 µs | runs |';
-$md[] = '|---|---:|---:|---:|---:|';
+$md[] = 'Anchors: the same push spread over 1 event (same round) for the events rows; the same push on an empty buffer, run just before that backlog was filled (same round), for the backlog rows.';
+$md[] = '';
+$md[] = '| push (unique key) while … | reg/s | p50 µs | p99 µs | × anchor reg/s | runs |';
+$md[] = '|---|---:|---:|---:|---:|---:|';
 $ev = array_keys($cells['growth_events'] ?? []); sort($ev);
-foreach ($ev as $e) $md[] = sprintf('| spread over %s events | %s | %s | %s | %s |', n0($e), n0(med($cells, 'growth_events', $e, 'rate')),
-  n1(med($cells, 'growth_events', $e, 'p50_us')), n1(med($cells, 'growth_events', $e, 'p99_us')), runs($cells, 'growth_events', $e));
-$bl = array_keys($cells['growth_backlog'] ?? []); sort($bl);
-foreach ($bl as $b) $md[] = sprintf('| on a backlog of %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'growth_backlog', $b, 'rate')),
-  n1(med($cells, 'growth_backlog', $b, 'p50_us')), n1(med($cells, 'growth_backlog', $b, 'p99_us')), runs($cells, 'growth_backlog', $b));
-if (!$ev && !$bl) $md[] = '| not yet | | | | |';
+foreach ($ev as $e) $md[] = sprintf('| spread over %s events | %s | %s | %s | %s | %s |', n0($e), n0(med($cells, 'growth_events', $e, 'rate')),
+  n1(med($cells, 'growth_events', $e, 'p50_us')), n1(med($cells, 'growth_events', $e, 'p99_us')),
+  x(ratio($cells, 'growth_events', $e, 'growth_events', $ev[0] ?? '1')), runs($cells, 'growth_events', $e));
+$bl = array_filter(array_keys($cells['growth_backlog'] ?? []), fn ($c) => !str_starts_with((string)$c, 'empty:')); sort($bl);
+foreach ($bl as $b) $md[] = sprintf('| on a backlog of %s | %s | %s | %s | %s | %s |', n0($b), n0(med($cells, 'growth_backlog', $b, 'rate')),
+  n1(med($cells, 'growth_backlog', $b, 'p50_us')), n1(med($cells, 'growth_backlog', $b, 'p99_us')),
+  isset($cells['growth_backlog']["empty:$b"]) ? x(ratio($cells, 'growth_backlog', $b, 'growth_backlog', "empty:$b")) : '—', runs($cells, 'growth_backlog', $b));
+if (!$ev && !$bl) $md[] = '| not yet | | | | | |';
 $md[] = '';
 $md[] = 'Flush cost per registration vs backlog (from section 3):';
 $md[] = '';
-$md[] = '| backlog | µs per registration (flush) | µs per registration (fill: push by 8 processes) |';
-$md[] = '|---:|---:|---:|';
+$md[] = '| backlog | µs per registration (flush) | µs per row (limit, same rounds) | µs per registration (fill: push by 8 processes) |';
+$md[] = '|---:|---:|---:|---:|';
 foreach (array_keys($backlogs) as $b) {
-  $f = med($cells, 'flush', "regbuf@$b", 'rate'); $p = med($cells, 'fill', $b, 'rate');
-  $md[] = sprintf('| %s | %s | %s |', n0($b), $f ? n1(1e6 / $f) : 'not yet', $p ? n1(1e6 / $p) : 'not yet');
+  $f = med($cells, 'flush', "regbuf@$b", 'rate'); $p = med($cells, 'fill', $b, 'rate'); $l = med($cells, 'flush', "limit@$b", 'rate');
+  $md[] = sprintf('| %s | %s | %s | %s |', n0($b), $f ? n1(1e6 / $f) : 'not yet', $l ? n1(1e6 / $l) : 'not yet', $p ? n1(1e6 / $p) : 'not yet');
 }
 $md[] = '';
 if (is_file("$dir/NOTES.md")) { $md[] = trim(file_get_contents("$dir/NOTES.md")); $md[] = ''; }

@@ -116,6 +116,8 @@ for b in $BACKLOGS; do
   for run in $(seq 1 "$runs"); do
     if ! time_left $need; then note skipped "flush of $b: runs $run..$runs skipped to keep the bench within its time budget"; break; fi
     if [ $HAVE_EXT = 1 ]; then
+      # the growth cell's anchor: the same push on an empty buffer, just before the backlog is filled
+      record growth_backlog "empty:$b" "$run" php "$BENCH/push.php" regbuf_unique "$GROWTH_N" "$REDIS_PORT" 1 100 "z$b.$run"
       # the backlog: $b registrations with unique keys over 100 events, pushed by 8 processes
       record fill "$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 8 100 "f$b.$run"
       # push cost on top of that backlog (growth), then flush all of it
@@ -126,10 +128,13 @@ for b in $BACKLOGS; do
       else
         record flush "regbuf@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" $((b + GROWTH_N)) 1000
       fi
-      # the extension alone under the same loop without WordPress (bench/flush.php), to tell its cost from the plugin's
+      # the extension alone under the same loop without WordPress (bench/flush.php, rows without data as the plugin
+      # claims them), to tell its cost from the plugin's; and that loop with the INSERT overlapped with claim and ack
       if [ $FLUSH_PATH = plugin ] && [ "$b" -le 10000 ]; then
         record fill "core:$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 8 100 "k$b.$run"
-        record flush "core@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" "$b" 1000
+        record flush "core@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" "$b" 1000 json
+        record fill "overlap:$b" "$run" php "$BENCH/push.php" regbuf_unique "$b" "$REDIS_PORT" 8 100 "o$b.$run"
+        record flush "overlap@$b" "$run" php "$BENCH/flush.php" "$REDIS_PORT" "$b" 1000 overlap
       fi
     fi
     # the physical limit: the anchor as shipped (3 batch sizes) on the first run and for 10k; its 1,000-row loop after
