@@ -197,6 +197,13 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
                 reused = false;
             }
             Err(e) => {
+                let e = match &cfg.topology {
+                    // redis-rs says only "no connections found" when no seed gave the slot map: ask one seed why.
+                    Topology::Cluster(nodes) if e.kind() == redis::ErrorKind::ClusterConnectionNotFound => {
+                        seed_refusal(cfg, &nodes[0]).unwrap_or(e)
+                    }
+                    _ => e,
+                };
                 if connection_is_unusable(&e) {
                     // Dropped here, never reused: its next reply could be this command's (redis-rs #1252).
                     trip_breaker(cfg);
@@ -243,6 +250,24 @@ fn connect(cfg: &Config) -> redis::RedisResult<Link> {
             Ok(Link::Cluster(builder.build()?.get_connection()?))
         }
     }
+}
+
+/// Why a cluster seed would not give its slot map (an ACL refusing CLUSTER SLOTS, a node not in cluster mode …),
+/// as the seed's own error reply; None when it answers, or cannot be reached at all.
+fn seed_refusal(cfg: &Config, seed: &str) -> Option<redis::RedisError> {
+    use redis::IntoConnectionInfo;
+    let info = seed.into_connection_info().ok()?;
+    let client = match tls_certificates(&cfg.tls).ok()? {
+        Some(certs) => redis::Client::build_with_tls(info, certs).ok()?,
+        None => redis::Client::open(info).ok()?,
+    };
+    let mut connection = match client.get_connection_with_timeout(cfg.connect_timeout) {
+        Ok(c) => c,
+        Err(e) if e.code().is_some() => return Some(e),
+        Err(_) => return None,
+    };
+    connection.set_read_timeout(Some(cfg.timeout)).ok()?;
+    redis::cmd("CLUSTER").arg("SLOTS").query::<redis::Value>(&mut connection).err().filter(|e| e.code().is_some())
 }
 
 /// The CA and client certificate named by the settings, read at each new connection (a renewed file is picked up).
