@@ -46,6 +46,8 @@ run_tests() {
   if [ -x tests/e2e/run.sh ]; then
     step "end-to-end: WordPress + MariaDB + Redis"
     tests/e2e/run.sh
+    step "end-to-end again, the plugin unchanged on a private Redis Cluster (3 masters, 3 replicas)"
+    E2E_REDIS=cluster tests/e2e/run.sh
   fi
   if [ -x tests/faults/run.sh ]; then
     step "fault and hostile-input suite (short)"

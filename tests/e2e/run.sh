@@ -5,6 +5,8 @@
 #   tests/e2e/run.sh              all tests
 #   E2E_TESTS="name ..." tests/e2e/run.sh   only those (names as printed)
 #   E2E_KEEP=1 tests/e2e/run.sh   keep the stack's files (logs) in the temp dir
+#   E2E_REDIS=cluster tests/e2e/run.sh   on a 3-master, 3-replica Redis Cluster: the tests that neither stop Redis
+#                                        nor reach into its keys (CLUSTER_TESTS)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib/stack.sh
@@ -27,6 +29,7 @@ cleanup() {
   set +e
   stack_web_stop "$WORK"
   stack_redis_stop "$WORK"
+  stack_redis_cluster_stop "$WORK"
   stack_plugin_remove "$PLUGIN"
   stack_wp_remove_config "$HOST"
   if [ -n "${MS_HOST:-}" ]; then stack_wp_remove_config "$MS_HOST"; stack_db_drop "$MS_DB" "$MS_DB"; fi
@@ -339,6 +342,14 @@ without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"
 . "$ROOT/tests/e2e/intake.sh" # fast intake (tests/e2e/intake.sh): adds its test before the uninstall test
 
+# On a Redis Cluster the plugin must work unchanged: pushes from the action, REST and the seed's hook, a flush by
+# WP-Cron, flushes racing pushes, the flush's time budget. (The quarantine through the extension and every core
+# guarantee run on a cluster in PHPUnit's cluster pass.)
+CLUSTER_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
+registrations_arriving_while_flushes_run_are_all_stored_once
+a_logged_in_form_needs_the_rest_nonce
+a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run"
+
 # ------------------------------------------------------------------------------------------------------ stack
 
 step "stack: MariaDB database $DB, private Redis, WordPress for $HOST, nginx + php-fpm"
@@ -348,7 +359,12 @@ else
   echo "WARNING: the reg_buffer extension is not loaded: every test that needs Redis buffering will fail" >&2
 fi
 stack_mariadb_ensure
-stack_redis_start "$WORK"
+if [ "${E2E_REDIS:-single}" = cluster ]; then
+  stack_redis_cluster_start "$WORK"
+  ALL_TESTS=$CLUSTER_TESTS
+else
+  stack_redis_start "$WORK"
+fi
 stack_db_create "$DB" "$DB_USER" "$DB_PASS"
 # WP_DEBUG on: any notice, warning or deprecation the plugin raises lands in debug.log and fails the run.
 touch "$WORK/debug.log" && chown www-data "$WORK/debug.log" && chmod 0666 "$WORK/debug.log"

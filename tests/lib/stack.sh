@@ -87,6 +87,44 @@ stack_redis_start() {
 
 stack_redis_restart() { stack_redis_start "$1"; }
 
+# A Redis Cluster of 3 masters with one replica each (cluster mode of the tests): six redis-servers under
+# $dir/cluster/<port>, joined by redis-cli --cluster create. Sets STACK_REDIS_URL to redis+cluster://… and
+# STACK_REDIS_PORT to the first node's port (any node answers redis-cli -c).
+stack_redis_cluster_start() {
+  local dir=$1 port ports=() nodes=()
+  for _ in 1 2 3 4 5 6; do
+    port=$(stack_free_port)
+    mkdir -p "$dir/cluster/$port"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/cluster/$port" --cluster-enabled yes \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' --appendonly yes --appendfsync everysec \
+      --maxmemory-policy noeviction --daemonize yes --pidfile "$dir/cluster/$port/redis.pid" \
+      --logfile "$dir/cluster/$port/redis.log"
+    ports+=("$port"); nodes+=("127.0.0.1:$port")
+  done
+  for port in "${ports[@]}"; do
+    stack_wait_for 300 bash -c "[ \"\$(redis-cli -p $port ping 2>/dev/null)\" = PONG ]" || { stack_log "cluster node $port did not start"; return 1; }
+  done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes > "$dir/cluster/create.log" 2>&1 \
+    || { cat "$dir/cluster/create.log" >&2; return 1; }
+  for port in "${ports[@]}"; do
+    stack_wait_for 600 bash -c "redis-cli -p $port cluster info | grep -q cluster_state:ok" \
+      || { stack_log "cluster node $port never saw cluster_state:ok"; return 1; }
+  done
+  STACK_REDIS_PORT=${ports[0]}
+  STACK_REDIS_URL="redis+cluster://$(IFS=,; echo "${nodes[*]:0:3}")"
+  export STACK_REDIS_PORT STACK_REDIS_URL
+  stack_log "Redis Cluster up at $STACK_REDIS_URL (3 masters, 3 replicas)"
+}
+
+stack_redis_cluster_stop() {
+  local dir=$1 pidfile
+  for pidfile in "$dir"/cluster/*/redis.pid; do
+    [ -f "$pidfile" ] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
 stack_redis_cli() { redis-cli -h 127.0.0.1 -p "$STACK_REDIS_PORT" "$@"; }
 
 stack_redis_stop() {

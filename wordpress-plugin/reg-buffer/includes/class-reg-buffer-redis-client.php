@@ -33,7 +33,9 @@ final class Reg_Buffer_Redis_Client {
 		 *
 		 * @param bool $use whether phpredis is loaded.
 		 */
-		return Reg_Buffer_Bridge::is_available() && (bool) apply_filters( 'reg_buffer_use_phpredis', class_exists( 'Redis' ) );
+		// phpredis's \Redis speaks to one server: on a Redis Cluster (redis+cluster://) only the extension is used.
+		$single = ! str_contains( Reg_Buffer_Bridge::redis_url(), '+cluster://' );
+		return Reg_Buffer_Bridge::is_available() && (bool) apply_filters( 'reg_buffer_use_phpredis', $single && class_exists( 'Redis' ) );
 	}
 
 	/**
