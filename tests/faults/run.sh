@@ -157,7 +157,7 @@ define( 'REG_BUFFER_REST_PUBLIC', true );"
   wp_site_host main "rb-faults-limited-$$.test" "$common
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );
-define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '10.9.8.0/24, 127.0.0.1' );"
+define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '10.9.8.0/24, 127.0.0.1, 2001:db8:ff::/48, not-an-address' );"
   wp_site_host main "rb-faults-spoof-$$.test" "$common
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );"

@@ -267,6 +267,15 @@ $v6 = $burst($limited, static fn (int $n) => '2001:db8:5:6::' . dechex($n + 1), 
 $checks['IPv6: one /64 shares one allowance'] = $windowsOk($v6, 'IPv6 /64');
 $s = $burst($spoof, static fn (int $n) => "198.18.$n.1", 'spoof');
 $checks['without a trusted proxy X-Forwarded-For is ignored (a new one per request still hits 429)'] = $windowsOk($s, 'no trusted proxy');
+$env = array_merge(getenv(), ['STACK_WP_HOST' => $limited]);
+$proc = proc_open(array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/wp_client_ip.php']), [1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
+$ipCases = json_decode((string) stream_get_contents($pipes[1]), true);
+proc_close($proc);
+$wrongIp = array_filter(is_array($ipCases) ? $ipCases : ['helper failed' => [1, 0]], static fn ($c) => $c[0] !== $c[1]);
+$checks['client address: trusted proxies, CIDR (v4, v6), forged and garbage X-Forwarded-For'] = $wrongIp === [];
+if ($wrongIp !== []) {
+    $notes['client address'] = $wrongIp;
+}
 $d = $burst(fenv('FAULTS_HOST_DIRECT'), static fn () => '203.0.113.77', 'direct');
 $checks['buffering off (count in the options table): the same limit'] = $windowsOk($d, 'options table') && ($d[0]['json']['status'] ?? '') === 'stored';
 $notes['rate limit'] = $rl + ['attempts' => $attempts];
