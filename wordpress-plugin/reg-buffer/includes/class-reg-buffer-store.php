@@ -320,7 +320,9 @@ final class Reg_Buffer_Store {
 
 	/**
 	 * Copies the fields of newly inserted registrations into their event's postmeta, as the seed snippet did.
-	 * Scalars are stored as text, arrays as JSON: nothing is serialized, so nothing ever needs unserializing.
+	 * Scalars are stored as text, arrays as JSON, each through maybe_serialize() as add_post_meta() stores them: a
+	 * value that merely looks serialized (`O:8:"stdClass":…`, posted by anyone) is serialized once more, so
+	 * get_post_meta() gives the string back instead of unserializing an attacker's object.
 	 *
 	 * @param array               $rows    the batch.
 	 * @param array<string,mixed> $new_ids ids (as keys) inserted by this transaction.
@@ -339,7 +341,7 @@ final class Reg_Buffer_Store {
 			$tuples[]            = $wpdb->prepare( '(%d, %s, %s)', $event_id, '_reg_buffer_registration_id', $row['id'] );
 			foreach ( (array) $data as $field => $value ) {
 				$meta_value = is_array( $value ) ? wp_json_encode( $value ) : ( is_bool( $value ) ? ( $value ? '1' : '0' ) : (string) $value );
-				$tuples[]   = $wpdb->prepare( '(%d, %s, %s)', $event_id, sanitize_key( (string) $field ), $meta_value );
+				$tuples[]   = $wpdb->prepare( '(%d, %s, %s)', $event_id, sanitize_key( (string) $field ), maybe_serialize( $meta_value ) );
 			}
 		}
 		if ( array() === $tuples ) {
