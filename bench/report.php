@@ -93,6 +93,8 @@ $g1 = ratio($cells, 'push', 'regbuf_unique', 'push', 'pconnect'); $g2 = ratio($c
 $tail = ($p50 = med($cells, 'push', 'regbuf_unique', 'p50_us')) && ($p99 = med($cells, 'push', 'regbuf_unique', 'p99_us')) ? $p99 / $p50 : null;
 $md[] = sprintf('Goals (push with a unique key): ≥ 1.0× LPUSH alone — %s (%s); ≥ 3× seed — %s (%s); p99 ≤ 2× p50 — %s (%s; the machine is not idle).',
   goal($g1, 1.0), x($g1), goal($g2, 3.0), x($g2), goal($tail, 2.0, true), $tail === null ? '—' : sprintf('p99/p50 = %.2f', $tail));
+$fr = per_run($cells, 'push', 'pconnect', 'rate');
+if (count($fr) > 1) array_push($md, '', sprintf('Noise: the LPUSH-alone floor ranged %s–%s reg/s over this run\'s rounds (%.1f×).', n0(min($fr)), n0(max($fr)), max($fr) / max(1, min($fr))));
 $md[] = '';
 $rcU = med($cells, 'push', 'regbuf_unique', 'redis_cpu_us'); $rcL = med($cells, 'push', 'pconnect', 'redis_cpu_us');
 $ccU = med($cells, 'push', 'regbuf_unique', 'client_cpu_us'); $ccL = med($cells, 'push', 'pconnect', 'client_cpu_us');
@@ -155,6 +157,12 @@ foreach (array_keys($backlogs) as $b) {
     runs($cells, 'flush', "limit@$b"));
 }
 $md[] = '';
+$spread = [];
+foreach (array_keys($backlogs) as $b) {
+  $lr = per_run($cells, 'flush', "limit@$b", 'rate');
+  if (count($lr) > 1) $spread[] = sprintf('%s: %s–%s rows/s (%.1f× between its slowest and fastest round)', n0($b), n0(min($lr)), n0(max($lr)), max($lr) / max(1, min($lr)));
+}
+if ($spread) { $md[] = 'Noise: the limit over this run\'s rounds — ' . implode('; ', $spread) . '. Same-round ratios cancel what hits both sides of a round; not what changes within one.'; $md[] = ''; }
 $md[] = '† above 100k the anchor\'s own pipelined fill outgrows 128M before its flush starts: the backlog is filled the same way in chunks and the anchor\'s flush lines run copied exactly (`bench/flush_seed_drain.php`).';
 $lim = [];
 foreach (array_keys($backlogs) as $b) foreach (['rate_100', 'rate', 'rate_5000'] as $k) if (($v = med($cells, 'flush', "limit@$b", $k)) !== null) $lim[$b][] = n0($v);
