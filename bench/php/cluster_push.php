@@ -98,9 +98,10 @@ try {
     foreach ($rates as $cell => $xs) {
         printf("| %s | %s | %.2f× |\n", $cell, number_format($median($xs)), $median($xs) / max(1e-9, $base));
     }
-    exit($failed ? 1 : 0);
 } finally {
+    // (exit() inside try would skip this: the servers would outlive the bench)
     foreach ($servers as [$topology]) {
         $topology->stop();
     }
 }
+exit($failed ? 1 : 0);

@@ -7,6 +7,9 @@ namespace RegBuffer\Tests\Support;
 
 final class RedisCluster implements Topology
 {
+    /** @var list<resource> redis-cli processes started by stallReplicasOf(), ended by stop() */
+    private array $background = [];
+
     /** @param list<RedisServer> $servers */
     private function __construct(private readonly array $servers, private readonly ?array $tls)
     {
@@ -145,6 +148,31 @@ final class RedisCluster implements Topology
         }
     }
 
+    /**
+     * Freezes every replica of $master for $seconds (DEBUG SLEEP, run by redis-cli in the background) and waits
+     * until $master holds $bytes of writes none of them has: replicas lagging behind when their master dies.
+     */
+    public function stallReplicasOf(RedisServer $master, float $seconds, int $bytes = 600, float $timeout = 30): void
+    {
+        foreach ($this->replicasOf($master) as $replica) {
+            $process = proc_open(['redis-cli', '-p', (string) $replica->port, 'DEBUG', 'SLEEP', (string) $seconds], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+            $this->background[] = $process;
+        }
+        $deadline = microtime(true) + $timeout;
+        while (true) {
+            $info = (string) $master->client()->rawCommand('INFO', 'replication');
+            preg_match('/master_repl_offset:(\d+)/', $info, $m);
+            preg_match_all('/slave\d+:.*offset=(\d+)/', $info, $offsets);
+            if ($offsets[1] !== [] && max(array_map('intval', $offsets[1])) + $bytes <= (int) $m[1]) {
+                return;
+            }
+            if (microtime(true) > $deadline) {
+                throw new \RuntimeException("the master {$master->port} never got ahead of its replicas:\n$info");
+            }
+            usleep(10_000);
+        }
+    }
+
     /** Waits until $master has a replica in sync (after a failover, the dead master's other replicas follow the new one). */
     public function waitForReplicaOf(RedisServer $master, float $timeout = 60): void
     {
@@ -200,6 +228,11 @@ final class RedisCluster implements Topology
 
     public function stop(): void
     {
+        foreach ($this->background as $process) {
+            proc_terminate($process, SIGKILL);
+            proc_close($process);
+        }
+        $this->background = [];
         foreach ($this->servers as $server) {
             $server->stop();
         }
