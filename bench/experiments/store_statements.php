@@ -53,20 +53,46 @@ for ( $i = 0; $i < 3000; $i++ ) {
 		'json'          => 0 === $i % 3 ? json_encode( array( 'v' => $pick() ), JSON_INVALID_UTF8_IGNORE ) : $pick() . $pick(),
 	);
 }
-// Byte for byte, in chunks of several sizes (statements split at MAX_STATEMENT_BYTES too).
+// Byte for byte what wpdb::query() sends (its 'query' filter turns prepare()'s placeholder escapes back into %), as
+// one list of tuples: the split into statements (at MAX_STATEMENT_BYTES) may fall elsewhere, since the old bytes
+// counted the placeholder escapes.
 $big = array_fill( 0, 30, array( 'id' => 'x', 'event_id' => 1, 'registered_at' => 1.0, 'unique_key' => null, 'json' => str_repeat( "%'\0", 60000 ) ) );
+$head = 'INSERT INTO ' . Reg_Buffer_Store::table() . ' (registration_id, event_id, unique_key, registered_at, data, stored_at) VALUES ';
+$tail = ' ON DUPLICATE KEY UPDATE id = id';
+$sent = static function ( array $statements ) use ( $wpdb, $head, $tail ): string {
+	$tuples = array();
+	foreach ( $statements as $st ) {
+		if ( ! str_starts_with( $st, $head ) || ! str_ends_with( $st, $tail ) ) {
+			fwrite( STDERR, "a statement without the INSERT head or tail\n" );
+			exit( 1 );
+		}
+		$tuples[] = substr( $st, strlen( $head ), -strlen( $tail ) );
+	}
+	return $wpdb->remove_placeholder_escape( implode( ',', $tuples ) );
+};
 $same = 0;
 foreach ( array( $rows, array_slice( $rows, 0, 1 ), array_slice( $rows, 0, 999 ), $big ) as $set ) {
-	$a = old_statements( $set );
-	$b = $new( $set );
-	if ( $a !== $b ) {
+	if ( $sent( old_statements( $set ) ) !== $sent( $new( $set ) ) ) {
 		fwrite( STDERR, "DIFFERENT statements for a set of " . count( $set ) . " rows\n" );
 		exit( 1 );
 	}
 	++$same;
 }
-// What query() sends (placeholder escapes removed) must be the same too, and MySQL must store the bytes.
-echo json_encode( array( 'identical_sets' => $same, 'statements_of_big' => count( $new( $big ) ) ) ), "\n";
+// MySQL must store the bytes: the hostile rows through the real insert path, read back.
+$wpdb->query( 'TRUNCATE TABLE ' . Reg_Buffer_Store::table() );
+$stored = array_values( array_filter( $rows, static fn( $r ) => 1 === preg_match( '/^[0-9A-Za-z]+$/', $r['id'] ) && ( null === $r['unique_key'] || '' === $r['unique_key'] || mb_check_encoding( $r['unique_key'], 'UTF-8' ) ) && mb_check_encoding( $r['json'], 'UTF-8' ) ) );
+$keyed = array();
+foreach ( $stored as $r ) { // one row per (event, unique key), as the table's unique index wants
+	$k = $r['event_id'] . "\0" . ( $r['unique_key'] ?? '' );
+	if ( null === $r['unique_key'] || '' === $r['unique_key'] || ! isset( $keyed[ $k ] ) ) { $keyed[ $k . ( null === $r['unique_key'] || '' === $r['unique_key'] ? $r['id'] : '' ) ] = $r; }
+}
+$stored = array_values( array_filter( $keyed, static fn( $r ) => $r['event_id'] > 0 ) );
+$inserted = Reg_Buffer_Store::insert( $stored );
+$back = $wpdb->get_results( 'SELECT registration_id, data FROM ' . Reg_Buffer_Store::table(), OBJECT_K );
+$exact = 0;
+foreach ( $stored as $r ) { $exact += isset( $back[ $r['id'] ] ) && $back[ $r['id'] ]->data === $r['json'] ? 1 : 0; }
+echo json_encode( array( 'identical_sets' => $same, 'statements_of_big' => count( $new( $big ) ), 'inserted' => $inserted, 'stored_byte_exact' => $exact, 'of' => count( $stored ) ) ), "\n";
+if ( $exact !== count( $stored ) ) { exit( 1 ); }
 
 // Time: 1,000 rows like the bench's (5 fields, unique keys).
 $reg  = json_encode( array( 'email' => 'someone@example.com', 'name' => 'Ada Lovelace', 'ticket' => 'GA', 'qty' => 2, 'ip' => '203.0.113.7' ) );

@@ -263,17 +263,16 @@ final class Reg_Buffer_Store {
 	/**
 	 * Multi-row INSERT statements, each below MAX_STATEMENT_BYTES; usually exactly one per batch.
 	 *
-	 * Each string is escaped with $wpdb->_real_escape() (the escaping prepare() applies to a %s argument, without
-	 * prepare()'s per-call format parsing) and quoted, but for those that cannot hold anything to escape (an id of
-	 * letters and digits, the datetime made here); the event id is an int; a missing unique key is a literal NULL.
-	 * The statement is byte for byte what one prepare() per row built before
-	 * (bench/experiments/store_statements.php compares the two).
+	 * Each string is escaped as prepare() escapes a %s argument (see escaper(); without prepare()'s per-call format
+	 * parsing) and quoted, but for those that cannot hold anything to escape (an id of letters and digits, the
+	 * datetime made here); the event id is an int; a missing unique key is a literal NULL. What wpdb::query() sends
+	 * is byte for byte what one prepare() per row built before (bench/experiments/store_statements.php compares).
 	 *
 	 * @return string[]
 	 */
 	private static function statements( array $rows ): array {
-		global $wpdb;
-		$table = self::table();
+		$escape = self::escaper();
+		$table  = self::table();
 		// "ON DUPLICATE KEY UPDATE id = id" keeps duplicates out without INSERT IGNORE's habit of turning real
 		// errors (truncation, bad values) into warnings: a real error must fail the batch so it stays un-acked.
 		$head       = "INSERT INTO {$table} (registration_id, event_id, unique_key, registered_at, data, stored_at) VALUES ";
@@ -286,11 +285,11 @@ final class Reg_Buffer_Store {
 			$key = $row['unique_key'];
 			// An id of letters and digits only (every id the extension makes) needs no escaping; the datetime is
 			// made here of digits, '-', ':', ' ' and '.'.
-			$tuple    = "('" . ( 1 === preg_match( '/^[0-9A-Za-z]{1,64}$/D', $id ) ? $id : $wpdb->_real_escape( $id ) ) . "', "
+			$tuple    = "('" . ( 1 === preg_match( '/^[0-9A-Za-z]{1,64}$/D', $id ) ? $id : $escape( $id ) ) . "', "
 				. (int) $row['event_id'] . ', '
-				. ( null === $key || '' === $key ? 'NULL' : "'" . $wpdb->_real_escape( (string) $key ) . "'" ) . ", '"
+				. ( null === $key || '' === $key ? 'NULL' : "'" . $escape( (string) $key ) . "'" ) . ", '"
 				. Reg_Buffer_Registration::to_datetime( (float) $row['registered_at'] ) . "', '"
-				. $wpdb->_real_escape( (string) $row['json'] ) . "', UTC_TIMESTAMP(3))";
+				. $escape( (string) $row['json'] ) . "', UTC_TIMESTAMP(3))";
 			$tuples[] = $tuple;
 			$bytes   += strlen( $tuple );
 			if ( $bytes >= self::MAX_STATEMENT_BYTES ) {
@@ -303,6 +302,21 @@ final class Reg_Buffer_Store {
 			$statements[] = $head . implode( ',', $tuples ) . $tail;
 		}
 		return $statements;
+	}
+
+	/**
+	 * The string escaper for statements(): wpdb's own, $wpdb->_real_escape(), unless that is WordPress' mysqli
+	 * escaper (not overridden by a db.php drop-in, connection open), which is then called directly — the same
+	 * mysqli_real_escape_string() on the same connection, without _real_escape()'s placeholder bookkeeping per call
+	 * (it marks each % so that a later prepare() leaves it alone, and wpdb::query() unmarks it before sending).
+	 */
+	private static function escaper(): callable {
+		global $wpdb;
+		$link = isset( $wpdb->dbh ) ? $wpdb->dbh : null; // Protected; wpdb::__get() reads it.
+		if ( $link instanceof mysqli && 'wpdb' === ( new ReflectionMethod( $wpdb, '_real_escape' ) )->getDeclaringClass()->getName() ) {
+			return static fn( string $s ): string => mysqli_real_escape_string( $link, $s );
+		}
+		return array( $wpdb, '_real_escape' );
 	}
 
 	/**
