@@ -351,11 +351,12 @@ impl<'a> Buffer<'a> {
         let id = parts.next().map(lossy).unwrap_or_default();
         let mut batch = Batch { id, registrations: Vec::new(), quarantined: 0 };
         let mut rejected: Vec<(String, String)> = Vec::new();
-        let rest: Vec<Vec<u8>> = parts.collect();
-        for triple in rest.chunks(3) {
-            let [event, reg_id, entry] = triple else { break };
-            let event_id: i64 = lossy(event.clone()).parse().unwrap_or(0);
-            let reg_id = lossy(reg_id.clone());
+        for item in parts {
+            // `<event>:<id>:<entry>`: neither the event nor the id holds a colon.
+            let mut fields = item.splitn(3, |&b| b == b':');
+            let (Some(event), Some(reg_id), Some(entry)) = (fields.next(), fields.next(), fields.next()) else { continue };
+            let event_id: i64 = std::str::from_utf8(event).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+            let reg_id = String::from_utf8_lossy(reg_id).into_owned();
             match codec::decode(entry) {
                 Ok(stored) => batch.registrations.push(BufferedRegistration { id: reg_id, event_id, stored }),
                 Err(e) => rejected.push((member(event_id, &reg_id), e.message)),

@@ -15,15 +15,16 @@ pub type Registration = Map<String, Value>;
 pub struct StoredRegistration {
     pub registered_at_micros: u64,
     pub unique_key: Option<Vec<u8>>,
-    /// The data exactly as stored: a JSON array or object.
+    /// The data exactly as stored: a JSON array or object (checked when the entry was decoded).
     pub json: String,
-    /// The same data, parsed once when the entry was decoded.
-    pub value: Value,
+    /// The same data as a value, parsed on first use: a flusher that stores `json` as it is never pays for it.
+    value: std::cell::OnceCell<Value>,
 }
 
 impl StoredRegistration {
     pub fn data(&self) -> &Value {
-        &self.value
+        // decode() checked that `json` parses, so the fallback is never taken.
+        self.value.get_or_init(|| serde_json::from_str(&self.json).unwrap_or(Value::Null))
     }
 }
 
@@ -91,12 +92,56 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
         (Some(rest[..n].to_vec()), &rest[n..])
     };
     let json = std::str::from_utf8(json).map_err(|_| bad("data is not UTF-8"))?;
-    // Validate now, so that a registration that cannot be handed back is quarantined instead of failing a flush.
-    let value: Value = serde_json::from_str(json).map_err(|e| bad(&format!("data is not JSON ({e})")))?;
-    if !(value.is_object() || value.is_array()) {
+    // Checked now (without building the value), so that a registration that cannot be handed back is quarantined
+    // instead of failing a flush.
+    if !matches!(json.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
         return Err(bad("data is not an array"));
     }
-    Ok(StoredRegistration { registered_at_micros, unique_key, json: json.to_owned(), value })
+    serde_json::from_str::<Checked>(json).map_err(|e| bad(&format!("data is not JSON ({e})")))?;
+    Ok(StoredRegistration { registered_at_micros, unique_key, json: json.to_owned(), value: std::cell::OnceCell::new() })
+}
+
+/// JSON that would parse into a `Value` — numbers in range included, which `IgnoredAny` does not check — read
+/// without building one.
+struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(Checked)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Checked {
+    type Value = Checked;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Checked, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
 }
 
 fn split_field(s: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -121,6 +166,17 @@ pub fn php_integer_key(key: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn decode_checks_the_json_as_parsing_it_would_without_building_it() {
+        assert!(decode(b"1:5:-:{\"a\":[1,2.5,\"x\",null,true]}").is_ok());
+        for bad in [&b"1:5:-:[1e999]"[..], b"1:5:-:{\"a\":}", b"1:5:-:[1] x", b"1:5:-:\"text\"", b"1:5:-:7"] {
+            assert!(decode(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        let lazy = decode(b"1:5:2:ab[\"x\"]").unwrap();
+        assert_eq!(lazy.json, "[\"x\"]");
+        assert_eq!(lazy.data(), &json!(["x"]));
+    }
 
     #[test]
     fn an_entry_comes_back_exactly_as_given() {

@@ -2,11 +2,26 @@
 -- ARGV: scope, sharded flag, batch id. Returns how many were removed.
 local members = redis.call('LRANGE', k_batch(ARGV[3]), 0, -1)
 if #members == 0 then return 0 end
-local removed = 0
+-- One HDEL and one ZREM per event (in chunks), not per registration.
+local ids_of, events = {}, {}
 for _, m in ipairs(members) do
   local e, id = split_member(m)
-  removed = removed + redis.call('HDEL', k_data(e), id)
-  redis.call('ZREM', k_time(e), id)
+  local ids = ids_of[e]
+  if not ids then
+    ids = {}
+    ids_of[e] = ids
+    events[#events + 1] = e
+  end
+  ids[#ids + 1] = id
+end
+local removed = 0
+for _, e in ipairs(events) do
+  local ids = ids_of[e]
+  for from = 1, #ids, 500 do
+    local upto = math.min(from + 499, #ids)
+    removed = removed + redis.call('HDEL', k_data(e), unpack(ids, from, upto))
+    redis.call('ZREM', k_time(e), unpack(ids, from, upto))
+  end
 end
 redis.call('DEL', k_batch(ARGV[3]))
 redis.call('ZREM', K_LEASES, ARGV[3])

@@ -1,5 +1,6 @@
 -- Claims a batch from one shard. KEYS: the shard's ready index (routes the call on a cluster). ARGV: scope,
--- sharded flag, limit, lease ms, batch id. Returns {batch id, e1, id1, entry1, e2, ...}.
+-- sharded flag, limit, lease ms, batch id. Returns {batch id, "e1:id1:entry1", "e2:id2:entry2", ...}: one reply item
+-- per registration.
 local limit = tonumber(ARGV[3])
 local batch = ARGV[5]
 local now = now_ms()
@@ -42,8 +43,9 @@ local function take(e, n)
     for i = from, upto do
       local entry = entries[i - from + 1]
       if entry then
-        out[#out + 1] = e; out[#out + 1] = ids[i]; out[#out + 1] = entry
-        members[#members + 1] = e .. ':' .. ids[i]
+        local m = e .. ':' .. ids[i]
+        members[#members + 1] = m
+        out[#out + 1] = m .. ':' .. entry
         taken = taken + 1
       else
         -- The id outlived its data (evicted under a maxmemory policy other than noeviction).
@@ -54,16 +56,24 @@ local function take(e, n)
   end
   return #ids
 end
+-- Each served event is re-scored (still pending: to the back of the round robin, by its new oldest) or removed;
+-- collected first, so the indexes take one ZADD or ZREM per chunk instead of two per event.
+local ready_pairs, oldest_pairs, gone = {}, {}, {}
 local function settle(e)
   local head = redis.call('LINDEX', k_queue(e), 0)
   if head then
     seq = seq + 1
-    redis.call('ZADD', K_READY, string.format('%.0f', now * 1000 + seq), e)
-    local score = redis.call('ZSCORE', k_time(e), head)
-    redis.call('ZADD', K_OLDEST, score or string.format('%.0f', now), e)
+    ready_pairs[#ready_pairs + 1] = string.format('%.0f', now * 1000 + seq)
+    ready_pairs[#ready_pairs + 1] = e
+    oldest_pairs[#oldest_pairs + 1] = redis.call('ZSCORE', k_time(e), head) or string.format('%.0f', now)
+    oldest_pairs[#oldest_pairs + 1] = e
   else
-    redis.call('ZREM', K_READY, e)
-    redis.call('ZREM', K_OLDEST, e)
+    gone[#gone + 1] = e
+  end
+end
+local function in_chunks(command, key, list, step)
+  for from = 1, #list, step do
+    redis.call(command, key, unpack(list, from, math.min(from + step - 1, #list)))
   end
 end
 if #events > 0 then
@@ -79,6 +89,10 @@ if #events > 0 then
     take(e, limit - taken)
   end
   for _, e in ipairs(events) do settle(e) end
+  in_chunks('ZADD', K_READY, ready_pairs, 1000)
+  in_chunks('ZADD', K_OLDEST, oldest_pairs, 1000)
+  in_chunks('ZREM', K_READY, gone, 500)
+  in_chunks('ZREM', K_OLDEST, gone, 500)
 end
 
 if #members > 0 then

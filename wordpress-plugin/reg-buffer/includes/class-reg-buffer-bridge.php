@@ -63,9 +63,9 @@ final class Reg_Buffer_Bridge {
 	 *
 	 * @return array{batch:string, rows:array<int,array>}
 	 */
-	public static function claim( int $limit, int $lease_seconds ): array {
+	public static function claim( int $limit, int $lease_seconds, bool $with_data = true ): array {
 		self::configure();
-		return reg_buffer_flush( $limit, $lease_seconds );
+		return reg_buffer_flush( $limit, $lease_seconds, $with_data );
 	}
 
 	/**
