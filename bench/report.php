@@ -185,8 +185,11 @@ if ($cb !== null) {
   $fus = med($cells, 'flush', "core@$cb", 'flush_us'); $aus = med($cells, 'flush', "core@$cb", 'ack_us');
   $lus = ($l = med($cells, 'flush', "limit@$cb", 'rate')) ? 1e6 / $l : null;
   $ovl = ratio($cells, 'flush', "overlap@$cb", 'flush', "limit@$cb"); $alone = ratio($cells, 'flush', "core@$cb", 'flush', "limit@$cb");
-  bound($md, $worstLimit !== null && $worstLimit < 0.9, sprintf('≥ 0.9× the limit: one PHP process does claim → INSERT → ack in turn, so Redis time adds to MySQL time. At %s, reg_buffer_flush took %s µs and reg_buffer_ack %s µs per registration (Redis CPU %s µs of it) where the limit spends %s µs per row on everything: the extension alone reached %s the limit, the same loop with the INSERT overlapped %s. 0.9× leaves ~%s µs per registration for Redis and PHP together; claim + ack alone cost more, so a sequential flusher cannot get there — only one that overlaps them with the INSERT (analysis below).',
-    n0($cb), dash($fus), dash($aus), dash(med($cells, 'flush', "core@$cb", 'redis_cpu_us')), dash($lus), x($alone), x($ovl), $lus ? n1($lus / 0.9 - $lus) : '—'));
+  $budget = $lus ? $lus / 0.9 - $lus : null; $ca = $fus !== null && $aus !== null ? $fus + $aus : null;
+  bound($md, $worstLimit !== null && $worstLimit < 0.9, sprintf('≥ 0.9× the limit: one PHP process does claim → INSERT → ack in turn, so Redis time adds to MySQL time. At %s the limit spends %s µs per row on everything, so 0.9× leaves %s µs per registration for Redis and PHP together; reg_buffer_flush took %s µs and reg_buffer_ack %s µs per registration in the extension-alone loop (Redis CPU %s µs of it)%s. The extension alone reached %s the limit, the same loop with the INSERT overlapped with claim and ack %s (analysis below).',
+    n0($cb), dash($lus), $budget === null ? '—' : n1($budget), dash($fus), dash($aus), dash(med($cells, 'flush', "core@$cb", 'redis_cpu_us')),
+    $ca !== null && $budget !== null ? ($ca > $budget ? sprintf(' — %s µs for claim + ack alone, more than that: a flusher that claims, inserts and acks in turn cannot get there', n1($ca)) : sprintf(' — %s µs for claim + ack, within it: the rest is the plugin\'s own work per registration', n1($ca))) : '',
+    x($alone), x($ovl)));
 }
 foreach (array_keys($backlogs) as $b) {
   $sr = med($cells, 'flush', "seed@$b", 'rate'); $lr = med($cells, 'flush', "limit@$b", 'rate'); $v = ratio($cells, 'flush', "regbuf@$b", 'flush', "seed@$b");
