@@ -246,7 +246,8 @@ if (!isset($cells['http'])) {
   $fr = per_run($cells, 'http', "noop@$maxc", 'rps');
   bound($md, $keep !== null && ($keep < 0.97 || $restErr > 0), sprintf('REST ≥ 0.97× the floor at %d: the floor itself ranged %s–%s req/s over the rounds.', $maxc, $fr ? n0(min($fr)) : '—', $fr ? n0(max($fr)) : '—'));
   bound($md, $p99 !== null && $p99 >= 10, sprintf('intake p99 < 10 ms at %d connections: the bare php-fpm endpoint (one LPUSH) has p99 %s ms in the same run — 2 shared cores serve nginx, php-fpm, Redis, MariaDB and wrk at once.', $maxc, n1(med($cells, 'http', "bare@$maxc", 'p99_ms'))));
-  bound($md, $vsBare !== null && $vsBare < 1.3, 'intake ≥ 1.3× the bare endpoint: the intake makes two Redis round trips per request (the form token\'s use count, then reg_buffer_push and its script) where the bare endpoint makes one LPUSH; ≥ 1.3× needs one round trip in all (analysis below).');
+  bound($md, $vsBare !== null && $vsBare < 1.3, sprintf('intake ≥ 1.3× the bare endpoint: both make one Redis round trip per request, but the intake\'s runs the push script (Redis CPU %s µs per push in section 1) where the bare endpoint\'s LPUSH costs %s µs, and the intake checks the token\'s HMAC in PHP; with one Redis core shared by all workers, ≥ 1.3× would need a script cheaper than an LPUSH (analysis below).',
+    dash(med($cells, 'push', 'regbuf_unique', 'redis_cpu_us')), dash(med($cells, 'push', 'pconnect', 'redis_cpu_us'))));
   foreach ($meta['http_missing'] ?? [] as $m) { $md[] = ''; $md[] = "Not yet: $m"; }
 }
 $md[] = '';
