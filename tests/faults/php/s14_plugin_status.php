@@ -13,7 +13,7 @@
 //      the admin page shows it in red with an Acknowledge button; `wp reg-buffer acknowledge-loss` clears it
 //   7. without phpredis (only the extension's counters): 40 buffered, kill -9 + restart, 10 new: detected too
 //   8. RDB: 100 buffered, SAVE, 50 more, kill -9, restart from the snapshot: detected by the counters (the marker
-//      is in the snapshot); 150 reported, the 50 really missing, the 100 stored
+//      is in the snapshot); 150 reported, the 50 really missing, the 100 stored; acknowledged on the admin page
 declare(strict_types=1);
 require __DIR__ . '/lib.php';
 
@@ -157,7 +157,10 @@ $loss3 = $s10['losses'][0] ?? [];
 $notes['loss after an RDB restart'] = $loss3;
 $checks['RDB restart from an older snapshot: detected by the counters, 150 reported'] = ($s9['snapshot']['buffered'] ?? null) === 150
     && count($s10['losses']) === 1 && ($loss3['evidence'] ?? '') === 'counters' && ($loss3['cause'] ?? '') === 'restart' && ($loss3['buffered'] ?? null) === 150;
-wp_run($cli, ['reg-buffer', 'acknowledge-loss'], $log);
+[, $ackOut] = wp_run(__DIR__ . '/wp_watch.php', ['admin-ack'], $log);
+$adminAck = json_decode((string) end($ackOut), true);
+$checks['the admin page\'s Acknowledge (nonce) clears it and says so'] = is_array($adminAck) && $adminAck['losses'] === []
+    && str_contains((string) $adminAck['redirect'], 'page=reg-buffer') && ($adminAck['notice']['ok'] ?? false) === true;
 $notes['drain 4'] = drain_site($tmp, $log);
 $vRdb = verify('', ["$tmp/ledger.rdb"], '', "SELECT registration_id, JSON_UNQUOTE(JSON_EXTRACT(data, '$.ref')) FROM wp_reg_buffer_registrations");
 $checks['RDB: what is missing (the 50 after the snapshot) is within the reported figure'] = $vRdb['lost'] === 50 && $vRdb['lost'] <= ($loss3['buffered'] ?? 0);

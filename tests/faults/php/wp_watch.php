@@ -2,6 +2,7 @@
 // The plugin's side of s14 (WordPress loaded, STACK_WP_LOAD):
 //   php wp_watch.php push N REF_PREFIX LEDGER      N registrations through reg_buffer_register(); ledger lines
 //                                                  "ok|direct <id> <ref>" as the other scenarios write them
+//   php wp_watch.php admin-ack                     the admin page's Acknowledge button (nonce, administrator)
 //   php wp_watch.php status [no-phpredis]          one status check, printed as JSON: warning codes and texts, the
 //                                                  recorded losses, the watch's snapshot, Redis persistence, the
 //                                                  Site Health Redis test, and what the admin page shows
@@ -24,8 +25,36 @@ if ( 'push' === $cmd ) {
 	echo json_encode( $tally ), "\n";
 	exit( 0 );
 }
+if ( 'admin-ack' === $cmd ) {
+	// The admin page's Acknowledge button, as admin-post.php runs it: an administrator, the form's nonce.
+	wp_set_current_user( 1 );
+	$_POST['op']       = 'ack_loss';
+	$_POST['entry']    = '';
+	$_POST['_wpnonce'] = wp_create_nonce( 'reg-buffer-ack_loss|' );
+	$_REQUEST          = $_POST;
+	add_filter(
+		'wp_redirect',
+		static function ( $location ) {
+			throw new RuntimeException( (string) $location );
+		}
+	);
+	try {
+		Reg_Buffer_Admin::handle_action();
+		$redirect = null;
+	} catch ( RuntimeException $e ) {
+		$redirect = $e->getMessage();
+	}
+	echo json_encode(
+		array(
+			'redirect' => $redirect,
+			'notice'   => get_transient( 'reg_buffer_notice_1' ),
+			'losses'   => Reg_Buffer_Redis_Watch::incidents(),
+		)
+	), "\n";
+	exit( 0 );
+}
 if ( 'status' !== $cmd ) {
-	fwrite( STDERR, "usage: wp_watch.php push N PREFIX LEDGER | status [no-phpredis]\n" );
+	fwrite( STDERR, "usage: wp_watch.php push N PREFIX LEDGER | status [no-phpredis] | admin-ack\n" );
 	exit( 2 );
 }
 if ( 'no-phpredis' === ( $argv[2] ?? '' ) ) {
