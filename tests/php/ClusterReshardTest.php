@@ -24,6 +24,37 @@ final class ClusterReshardTest extends TestCase
         $this->cluster = null;
     }
 
+    /**
+     * One slot caught half-way through a move, step by step: the shard's batch key already on the target, its
+     * other keys still on the source. Redis redirects a command (-ASK, -TRYAGAIN) only by the keys it declares, so
+     * a script that builds key names itself would run on the source and find the batch missing.
+     *
+     * @test
+     */
+    public function an_ack_while_its_shards_slot_is_half_moved_still_acknowledges_the_batch(): void
+    {
+        $this->cluster = RedisCluster::start(3, 0);
+        $this->useServer($this->cluster);
+        $id = reg_buffer_push(1, ['half' => 'moved']);
+        $batch = reg_buffer_flush(10, 60);
+        self::assertSame([$id], self::ids($batch['rows']));
+        [$batchKey] = $this->shardKeys('batch:' . $batch['batch']);
+        $slot = (int) $this->cluster->masters()[0]->client()->rawCommand('CLUSTER', 'KEYSLOT', $batchKey);
+        $source = $this->cluster->masterOfSlot($slot);
+        $target = current(array_filter($this->cluster->masters(), fn ($m) => $m !== $source));
+        $target->client()->rawCommand('CLUSTER', 'SETSLOT', $slot, 'IMPORTING', $this->cluster->nodeId($source));
+        $source->client()->rawCommand('CLUSTER', 'SETSLOT', $slot, 'MIGRATING', $this->cluster->nodeId($target));
+        self::assertTrue($source->client()->rawCommand('MIGRATE', '127.0.0.1', $target->port, '', 0, 5000, 'KEYS', $batchKey));
+
+        self::assertSame(1, reg_buffer_ack($batch['batch']), 'the ack found its batch (on the target)');
+
+        // Finish the move; the registration is gone for good, not handed out again.
+        $this->cluster->cli(['--cluster', 'fix', '{node}', '--cluster-yes']);
+        $this->cluster->waitUntilHealthy();
+        self::assertSame([], reg_buffer_flush(10, 60)['rows']);
+        self::assertSame(0, reg_buffer_stats()['buffered']);
+    }
+
     /** @test */
     public function moving_slots_while_pushing_and_flushing_loses_and_doubles_nothing(): void
     {
