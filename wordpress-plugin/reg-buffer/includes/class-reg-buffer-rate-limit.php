@@ -109,7 +109,7 @@ final class Reg_Buffer_Rate_Limit {
 				if ( is_array( $replies ) && is_int( $replies[0] ?? null ) ) {
 					return $replies[0];
 				}
-			} catch ( \RuntimeException $e ) {
+			} catch ( \Throwable $e ) {
 				unset( $e ); // Redis cannot count now (registrations then fall back too): count in WordPress.
 			}
 		}

@@ -51,11 +51,12 @@ final class Reg_Buffer_Redis_Client {
 		if ( null !== self::$redis && self::$url === $url ) {
 			return self::$redis;
 		}
-		$target  = Reg_Buffer_Quarantine::parse_url( $url );
+		$target  = self::parse_url( $url );
 		$timeout = max( 0.1, (int) ini_get( 'reg_buffer.connect_timeout_ms' ) / 1000 );
 		$redis   = new \Redis();
 		try {
-			$context = $target['tls'] ? array( 'stream' => array( 'verify_peer' => true, 'verify_peer_name' => true ) ) : null;
+			$ca      = (string) ini_get( 'reg_buffer.tls_ca_file' ); // The extension's private CA, if it has one.
+			$context = $target['tls'] ? array( 'stream' => array( 'verify_peer' => true, 'verify_peer_name' => true ) + ( '' !== $ca ? array( 'cafile' => $ca ) : array() ) ) : null;
 			$ok      = null === $context
 				? $redis->connect( $target['host'], $target['port'], $timeout )
 				: $redis->connect( $target['host'], $target['port'], $timeout, null, 0, 0, $context );
@@ -76,6 +77,42 @@ final class Reg_Buffer_Redis_Client {
 		self::$redis = $redis;
 		self::$url   = $url;
 		return $redis;
+	}
+
+	/**
+	 * Splits a reg_buffer.redis_url (redis://, rediss://, redis+unix://) into what phpredis needs.
+	 *
+	 * @return array{host:string, port:int, tls:bool, user:?string, password:?string, db:int}
+	 */
+	public static function parse_url( string $url ): array {
+		if ( str_starts_with( $url, 'redis+unix://' ) ) {
+			$rest = substr( $url, strlen( 'redis+unix://' ) );
+			$q    = array();
+			if ( false !== strpos( $rest, '?' ) ) {
+				parse_str( substr( $rest, strpos( $rest, '?' ) + 1 ), $q );
+				$rest = substr( $rest, 0, strpos( $rest, '?' ) );
+			}
+			return array(
+				'host'     => $rest,
+				'port'     => 0,
+				'tls'      => false,
+				'user'     => null,
+				'password' => isset( $q['pass'] ) ? (string) $q['pass'] : null,
+				'db'       => (int) ( $q['db'] ?? 0 ),
+			);
+		}
+		$parts = wp_parse_url( $url );
+		$tls   = 'rediss' === ( $parts['scheme'] ?? '' );
+		$user  = isset( $parts['user'] ) && '' !== $parts['user'] ? rawurldecode( $parts['user'] ) : null;
+		$pass  = isset( $parts['pass'] ) ? rawurldecode( $parts['pass'] ) : null;
+		return array(
+			'host'     => ( $tls ? 'tls://' : '' ) . ( $parts['host'] ?? '127.0.0.1' ),
+			'port'     => (int) ( $parts['port'] ?? 6379 ),
+			'tls'      => $tls,
+			'user'     => null === $pass ? null : $user,
+			'password' => $pass ?? $user,
+			'db'       => (int) ltrim( (string) ( $parts['path'] ?? '' ), '/' ),
+		);
 	}
 
 	/**
