@@ -104,7 +104,9 @@ function reg_buffer_ack(string $batch): int {}
  * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered,
  * retried (quarantined entries buffered again) and lost (ids whose stored data had vanished, e.g. evicted under a
  * policy other than noeviction); last_ack_age
- * (seconds since any flusher last acknowledged a batch, or null); and `process`, this PHP process's own counters:
+ * (seconds since any flusher last acknowledged a batch, or null); `epoch`, a string naming the buffered data that
+ * changes exactly when Redis lost it (restarted without persistence, FLUSHALL): remember it to tell whether
+ * registrations may be gone; and `process`, this PHP process's own counters:
  * pushed, duplicates, claimed, acked, connection_failures, fast_failures (calls refused by the circuit breaker).
  *
  * @throws \RegBuffer\ConnectionException

@@ -72,6 +72,7 @@ on_both_topologies!(
     range_returns_an_events_registrations_in_a_time_window_oldest_first,
     many_events_are_flushed_exactly_once,
     a_use_limited_token_carries_its_uses_and_no_more,
+    the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -315,4 +316,19 @@ fn a_use_limited_token_carries_its_uses_and_no_more(cfg: Config) {
     let err = buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap_err();
     assert_eq!((err.kind, err.registration_id), (ErrorKind::Limit, None));
     assert_eq!(buffer.stats().unwrap().pending, 2);
+}
+
+fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let first = buffer.stats().unwrap().epoch;
+    assert!(!first.is_empty());
+    buffer.push(3, &json!({}), None).unwrap();
+    drain(&buffer);
+    assert_eq!(buffer.stats().unwrap().epoch, first, "pushes and flushes keep it");
+    // What a restart without persistence does to one shard's keys.
+    let mut con = raw_connection(&cfg);
+    redis::cmd("DEL").arg(keys_of(&cfg, 3).epoch()).query::<()>(&mut *con).unwrap();
+    let second = buffer.stats().unwrap().epoch;
+    assert_ne!(second, first, "a shard that lost its data changes the epoch");
+    assert_eq!(buffer.stats().unwrap().epoch, second);
 }

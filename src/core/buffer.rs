@@ -8,7 +8,7 @@ use crate::core::codec::{self, StoredRegistration};
 use crate::core::config::{Config, Durability, Topology, MAX_CLAIM};
 use crate::core::error::{Error, Result};
 use crate::core::id;
-use crate::core::keys::{member, Keys};
+use crate::core::keys::{digest_hex, member, Keys};
 use crate::core::metrics;
 use crate::core::pool::{with_connection, Link};
 
@@ -25,7 +25,8 @@ static RETRY: Lazy<Script> = Lazy::new(|| Script::new(concat!(include_str!("lua/
 static CLAIM: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/claim.lua")));
 static ACK: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/ack.lua")));
 static QUARANTINE: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/quarantine.lua")));
-static STATS: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("lua/stats.lua")));
+// Writes only the epoch, once: allowed at maxmemory.
+static STATS: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/stats.lua")));
 static RANGE: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("lua/range.lua")));
 static IMPORT: Lazy<Script> = Lazy::new(|| script(None, include_str!("lua/import.lua")));
 
@@ -71,6 +72,9 @@ pub struct Stats {
     pub last_ack_age: Option<f64>,
     /// Lifetime counters, shared by every process using this prefix: pushed, duplicates, claimed, acked, …
     pub counters: Vec<(String, i64)>,
+    /// Names the buffered data (of every shard): it changes exactly when Redis lost the data (restarted without
+    /// persistence, FLUSHALL), so a watcher that remembers it can tell that registrations may be gone.
+    pub epoch: String,
 }
 
 /// A registration the flush could not decode, set aside with the reason.
@@ -404,11 +408,15 @@ impl<'a> Buffer<'a> {
     pub fn stats(&self) -> Result<Stats> {
         let mut counters: Vec<(String, i64)> = Vec::new();
         let (mut events, mut oldest, mut quarantined, mut now_ms) = (0i64, None::<f64>, 0i64, 0f64);
+        let mut epochs: Vec<String> = Vec::new();
         for k in 0..self.cfg.shards() {
             let keys = self.shard(k);
             let (scope, sharded) = keys.script_args();
-            let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now): (Vec<(String, i64)>, i64, Option<f64>, i64, f64) =
-                with_connection(self.cfg, |c| STATS.key(keys.ready()).arg(scope).arg(sharded).invoke(c))?;
+            type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String);
+            let candidate = id::new_id(id::now_micros());
+            let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now, shard_epoch): ShardStats =
+                with_connection(self.cfg, |c| STATS.key(keys.ready()).arg(scope).arg(sharded).arg(&candidate).invoke(c))?;
+            epochs.push(shard_epoch);
             for (name, value) in shard_counters {
                 match counters.iter_mut().find(|(n, _)| *n == name) {
                     // last_ack_ms is a time, not a count: the latest one.
@@ -440,6 +448,8 @@ impl<'a> Buffer<'a> {
             maxmemory_policy: policy,
             last_ack_age: counters.iter().find(|(k, _)| k == "last_ack_ms").map(|(_, ms)| ((now_ms - *ms as f64) / 1000.0).max(0.0)),
             counters: COUNTERS.iter().map(|&n| (n.to_owned(), get(n))).collect(),
+            // One shard's epoch is the epoch; a cluster's shards' together, as one digest of fixed length.
+            epoch: if epochs.len() == 1 { epochs.remove(0) } else { digest_hex(epochs.join(",").as_bytes()) },
         })
     }
 

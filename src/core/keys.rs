@@ -16,6 +16,7 @@
 //! | `<p>batch:<b>`                      | list   | `<e>:<id>` of each registration in a claimed batch      |
 //! | `<p>quarantine`                     | hash   | `<e>:<id>` → reason + stored bytes that did not decode  |
 //! | `<p>stats`                          | hash   | counters: pushed, acked, in_flight, duplicates, …       |
+//! | `<p>epoch`                          | string | names the data; gone only with it (a loss detector)     |
 //!
 //! On a Redis Cluster a script may only touch keys of one hash slot, and the indexes are written by every push
 //! that makes an event ready. So the buffer is split into `CLUSTER_SHARDS` shards, each one slot with the hash tag
@@ -101,6 +102,9 @@ impl Keys {
     pub fn quarantine(&self) -> String {
         format!("{}quarantine", self.scope)
     }
+    pub fn epoch(&self) -> String {
+        format!("{}epoch", self.scope)
+    }
     pub fn stats(&self) -> String {
         format!("{}stats", self.scope)
     }
@@ -124,6 +128,7 @@ local K_OLDEST = P .. 'oldest'
 local K_LEASES = P .. 'leases'
 local K_QUARANTINE = P .. 'quarantine'
 local K_STATS = P .. 'stats'
+local K_EPOCH = P .. 'epoch'
 local function split_member(m)
   local i = string.find(m, ':', 1, true)
   return string.sub(m, 1, i - 1), string.sub(m, i + 1)
@@ -137,7 +142,7 @@ end
 }
 
 /// The first 16 bytes of a SHA-256 digest, in hex.
-fn digest_hex(bytes: &[u8]) -> String {
+pub fn digest_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 

@@ -192,6 +192,7 @@ extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
             None => lag.set_null(),
         }
         let _ = out.insert("last_ack_age", lag);
+        let _ = out.insert("epoch", bytes_zval(s.epoch.as_bytes()));
         let mut process = ZendHashTable::new();
         for (name, value) in crate::core::metrics::snapshot().named() {
             let _ = process.insert(name, long(value as i64));

@@ -13,7 +13,9 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * At every status check and flush run, compares what Redis holds now with what it held last time:
  *
- * - a marker key `<prefix>plugin:marker` (phpredis; no TTL): it vanishes with the rest of the data;
+ * - the extension's epoch (`reg_buffer_stats()['epoch']`, kept in `<prefix>epoch`, one per shard on a cluster), or
+ *   with an older extension a marker key `<prefix>plugin:marker` (phpredis; no TTL): either vanishes with the rest
+ *   of the data;
  * - the extension's lifetime counters (pushed, claimed, acked …, kept in `<prefix>stats`): they never go down
  *   unless that hash was lost too. This works without phpredis, and catches a loss unless more pushes arrived
  *   after it than in the site's whole history before.
@@ -163,6 +165,10 @@ final class Reg_Buffer_Redis_Watch {
 				$now['counters'][ $counter ] = $stats[ $counter ];
 			}
 		}
+		// The extension's epoch names the buffered data and goes only with it, on one server and on every shard of
+		// a cluster alike: the marker, where the extension gives one.
+		$epoch = isset( $stats['epoch'] ) && is_string( $stats['epoch'] ) && '' !== $stats['epoch'] ? 'epoch:' . $stats['epoch'] : null;
+		$now['marker'] = $epoch;
 		if ( ! Reg_Buffer_Redis_Client::is_usable() ) {
 			return $now;
 		}
@@ -171,7 +177,7 @@ final class Reg_Buffer_Redis_Watch {
 			$now = array_merge(
 				$now,
 				Reg_Buffer_Redis_Client::call(
-					static function ( \Redis $redis ) use ( $key ) {
+					static function ( \Redis $redis ) use ( $key, $epoch ) {
 						$marker = $redis->get( $key );
 						if ( ! is_string( $marker ) ) {
 							// NX: of two processes that find it missing, both end up with the same one.
@@ -180,7 +186,7 @@ final class Reg_Buffer_Redis_Watch {
 						}
 						$info = $redis->info();
 						return array(
-							'marker'      => is_string( $marker ) ? $marker : null,
+							'marker'      => $epoch ?? ( is_string( $marker ) ? $marker : null ),
 							'run_id'      => isset( $info['run_id'] ) ? (string) $info['run_id'] : null,
 							'uptime'      => isset( $info['uptime_in_seconds'] ) ? (int) $info['uptime_in_seconds'] : null,
 							'persistence' => self::persistence( $redis, is_array( $info ) ? $info : array() ),
