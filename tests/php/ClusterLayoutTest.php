@@ -45,7 +45,7 @@ final class ClusterLayoutTest extends TestCase
             if (preg_match('/:ev:(\d+):(q|d|t|u:[0-9a-f]+)$/', $key, $m)) {
                 $byEvent[(int) $m[1]][$m[2][0]] = $shard;
             } else {
-                self::assertMatchesRegularExpression('/\}:(ready|oldest|stats)$/', $key, 'a shard key');
+                self::assertMatchesRegularExpression('/\}:(ready|oldest|stats|epoch)$/', $key, 'a shard key');
             }
         }
         self::assertCount(48, $byEvent);
