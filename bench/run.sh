@@ -70,7 +70,7 @@ step "machine and stack"
 note mode "$([ $QUICK = 1 ] && echo quick || echo full)"
 note started "$(date -u '+%Y-%m-%d %H:%M UTC')"
 note machine "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average at start $(cut -d' ' -f1-3 /proc/loadavg), $(awk '/MemTotal/{printf "%.0f", $2 / 1048576}' /proc/meminfo) GB RAM"
-note versions "PHP $(php -r 'echo PHP_VERSION;'), reg_buffer $( [ $HAVE_EXT = 1 ] && php -r '$f = ini_get("extension_dir") . "/reg_buffer.so"; echo phpversion("reg_buffer"), " (.so of ", gmdate("Y-m-d H:i", (int)@filemtime($f)), " UTC)";' || echo 'not loaded'), phpredis $(php -r 'echo phpversion("redis");'), Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-), MariaDB $(mysql -V | grep -o '[0-9.]*-MariaDB' | head -1), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+note versions "PHP $(php -r 'echo PHP_VERSION;'), reg_buffer $( [ $HAVE_EXT = 1 ] && php -r '$f = ini_get("extension_dir") . "/reg_buffer.so"; echo phpversion("reg_buffer"), " (.so of ", gmdate("Y-m-d H:i", (int)@filemtime($f)), " UTC)";' || echo 'not loaded'), phpredis $(php -r 'echo phpversion("redis");'), Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-), MariaDB $(mysql -V | grep -o '[0-9.]*-MariaDB' | head -1), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock wordpress-plugin 2>/dev/null || echo ' with uncommitted changes in src/ or the plugin (the working tree was built)')"
 start_redis
 start_db
 echo "redis-server on 127.0.0.1:$REDIS_PORT, database $BENCH_DB, anchors in $BENCH_ANCHORS"
