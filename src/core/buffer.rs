@@ -22,6 +22,7 @@ fn script(flags: Option<&str>, body: &str) -> Script {
 // The hot path: no prelude, every key passed in KEYS.
 static PUSH: Lazy<Script> = Lazy::new(|| Script::new(concat!(include_str!("lua/enqueue.lua"), include_str!("lua/push.lua"))));
 static RETRY: Lazy<Script> = Lazy::new(|| Script::new(concat!(include_str!("lua/enqueue.lua"), include_str!("lua/retry.lua"))));
+static PLAN: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("lua/plan.lua")));
 static CLAIM: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/claim.lua")));
 static ACK: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/ack.lua")));
 static QUARANTINE: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("lua/quarantine.lua")));
@@ -348,9 +349,36 @@ impl<'a> Buffer<'a> {
             None => ulid,
         };
         let (scope, sharded) = keys.script_args();
-        let reply: Vec<Vec<u8>> = with_connection(self.cfg, |c| {
-            CLAIM.key(keys.ready()).arg(scope).arg(sharded).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).invoke(c)
-        })?;
+        // Two round trips: what the claim will touch, then the claim declaring every key of it (see plan.lua).
+        let (events, expired, expired_events): (Vec<String>, Vec<String>, Vec<String>) =
+            with_connection(self.cfg, |c| PLAN.key(keys.ready()).key(keys.leases()).arg(scope).arg(sharded).arg(limit).invoke(c))?;
+        if events.is_empty() && expired.is_empty() {
+            return Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined: 0 });
+        }
+        let mut involved: Vec<&str> = Vec::with_capacity(events.len() + expired_events.len());
+        for e in events.iter().chain(&expired_events) {
+            if !involved.contains(&e.as_str()) {
+                involved.push(e);
+            }
+        }
+        let mut call = CLAIM.prepare_invoke();
+        call.key(keys.ready()).key(keys.oldest()).key(keys.leases()).key(keys.stats()).key(keys.batch(&batch_id));
+        for old in &expired {
+            call.key(keys.batch(old));
+        }
+        for e in &involved {
+            let e: i64 = e.parse().unwrap_or(0);
+            call.key(keys.queue(e)).key(keys.data(e)).key(keys.time_index(e));
+        }
+        call.arg(scope).arg(sharded).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).arg(expired.len());
+        for old in &expired {
+            call.arg(old);
+        }
+        call.arg(involved.len());
+        for e in &involved {
+            call.arg(*e);
+        }
+        let reply: Vec<Vec<u8>> = with_connection(self.cfg, |c| call.invoke(c))?;
         let mut parts = reply.into_iter();
         let id = parts.next().map(lossy).unwrap_or_default();
         let mut batch = Batch { id, registrations: Vec::new(), quarantined: 0 };
@@ -376,7 +404,14 @@ impl<'a> Buffer<'a> {
     fn quarantine(&self, keys: &Keys, batch_id: &str, rejected: &[(String, String)]) -> Result<usize> {
         let mut call = QUARANTINE.prepare_invoke();
         let (scope, sharded) = keys.script_args();
-        call.key(keys.ready()).arg(scope).arg(sharded).arg(batch_id);
+        call.key(keys.batch(batch_id)).key(keys.quarantine()).key(keys.stats());
+        let mut events: Vec<i64> = rejected.iter().filter_map(|(m, _)| m.split(':').next()?.parse().ok()).collect();
+        events.sort_unstable();
+        events.dedup();
+        for e in events {
+            call.key(keys.data(e)).key(keys.time_index(e));
+        }
+        call.arg(scope).arg(sharded).arg(batch_id);
         for (m, reason) in rejected {
             call.arg(m).arg(reason);
         }
@@ -391,10 +426,34 @@ impl<'a> Buffer<'a> {
         }
         let Some(keys) = self.shard_of_batch(batch_id) else { return Ok(0) };
         let (scope, sharded) = keys.script_args();
+        let batch_key = keys.batch(batch_id);
+        // Two round trips: the batch's events, then the ack declaring every key it removes from (see plan.lua).
         let (removed, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
-            let removed: i64 = ACK.key(keys.ready()).arg(scope).arg(sharded).arg(batch_id).invoke(c)?;
-            let shortfall = if removed > 0 { self.replicate(c, &keys.ready())? } else { None };
-            Ok((removed, shortfall))
+            for _ in 0..3 {
+                let members: Vec<String> = redis::cmd("LRANGE").arg(&batch_key).arg(0).arg(-1).query(c)?;
+                if members.is_empty() {
+                    return Ok((0, None));
+                }
+                let mut events: Vec<&str> = members.iter().filter_map(|m| m.split(':').next()).collect();
+                events.sort_unstable();
+                events.dedup();
+                let mut call = ACK.prepare_invoke();
+                call.key(&batch_key).key(keys.leases()).key(keys.stats());
+                for e in &events {
+                    let e: i64 = e.parse().unwrap_or(0);
+                    call.key(keys.data(e)).key(keys.time_index(e));
+                }
+                call.arg(scope).arg(sharded).arg(batch_id);
+                for e in &events {
+                    call.arg(*e);
+                }
+                let removed: i64 = call.invoke(c)?;
+                if removed >= 0 {
+                    let shortfall = if removed > 0 { self.replicate(c, &batch_key)? } else { None };
+                    return Ok((removed, shortfall));
+                }
+            }
+            Err(redis::RedisError::from((redis::ErrorKind::Server(redis::ServerErrorKind::TryAgain), "the batch kept changing while it was acknowledged")))
         })?;
         metrics::count(|m| m.acked += removed.max(0) as u64);
         if let Some(e) = shortfall {
@@ -415,7 +474,18 @@ impl<'a> Buffer<'a> {
             type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String);
             let candidate = id::new_id(id::now_micros());
             let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now, shard_epoch): ShardStats =
-                with_connection(self.cfg, |c| STATS.key(keys.ready()).arg(scope).arg(sharded).arg(&candidate).invoke(c))?;
+                with_connection(self.cfg, |c| {
+                    STATS
+                        .key(keys.ready())
+                        .key(keys.oldest())
+                        .key(keys.stats())
+                        .key(keys.quarantine())
+                        .key(keys.epoch())
+                        .arg(scope)
+                        .arg(sharded)
+                        .arg(&candidate)
+                        .invoke(c)
+                })?;
             epochs.push(shard_epoch);
             for (name, value) in shard_counters {
                 match counters.iter_mut().find(|(n, _)| *n == name) {

@@ -1,7 +1,14 @@
--- Acknowledges a batch: its registrations leave Redis. KEYS: the shard's ready index (routes the call).
--- ARGV: scope, sharded flag, batch id. Returns how many were removed.
+-- Acknowledges a batch: its registrations leave Redis. KEYS: the batch, leases, stats, then data and time index of
+-- each event the caller read in the batch (every key is declared: see plan.lua). ARGV: scope, sharded flag, batch id,
+-- then those event ids. Returns how many were removed, or -1 when the batch holds an event not declared (it
+-- changed since it was read: the caller reads it again).
 local members = redis.call('LRANGE', k_batch(ARGV[3]), 0, -1)
 if #members == 0 then return 0 end
+local declared = {}
+for i = 4, #ARGV do declared[ARGV[i]] = true end
+for _, m in ipairs(members) do
+  if not declared[split_member(m)] then return -1 end
+end
 -- One HDEL and one ZREM per event (in chunks), not per registration.
 local ids_of, events = {}, {}
 for _, m in ipairs(members) do

@@ -1,34 +1,51 @@
--- Claims a batch from one shard. KEYS: the shard's ready index (routes the call on a cluster). ARGV: scope,
--- sharded flag, limit, lease ms, batch id. Returns {batch id, "e1:id1:entry1", "e2:id2:entry2", ...}: one reply item
--- per registration.
+-- Claims a batch from one shard, touching only the keys it declares (plan.lua said which). KEYS: ready, oldest,
+-- leases, stats, the new batch, the expired batches, then queue, data and time index of each event.
+-- ARGV: scope, sharded flag, limit, lease ms, batch id, n, n expired batch ids, m, m event ids.
+-- Returns {batch id, "e1:id1:entry1", "e2:id2:entry2", ...}: one reply item per registration.
 local limit = tonumber(ARGV[3])
 local batch = ARGV[5]
 local now = now_ms()
-
--- Batches whose lease ran out go back to the front of their events' queues, a few per call so one call stays
--- short however many flushers died.
-local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', string.format('%.0f', now), 'LIMIT', 0, 8)
-for _, old in ipairs(expired) do
-  local members = redis.call('LRANGE', k_batch(old), 0, -1)
-  local back = 0
-  for i = #members, 1, -1 do
-    local e, id = split_member(members[i])
-    if redis.call('HEXISTS', k_data(e), id) == 1 then
-      redis.call('LPUSH', k_queue(e), id)
-      redis.call('ZADD', K_READY, 'LT', 0, e)
-      local score = redis.call('ZSCORE', k_time(e), id)
-      if score then redis.call('ZADD', K_OLDEST, 'LT', score, e) end
-      back = back + 1
-    end
+local n_expired = tonumber(ARGV[6])
+local declared = {}
+for i = 8 + n_expired, 7 + n_expired + tonumber(ARGV[7 + n_expired]) do declared[ARGV[i]] = true end
+local function all_declared(members)
+  for _, m in ipairs(members) do
+    if not declared[split_member(m)] then return false end
   end
-  redis.call('DEL', k_batch(old))
-  redis.call('ZREM', K_LEASES, old)
-  redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
-  redis.call('HINCRBY', K_STATS, 'redelivered', back)
+  return true
 end
 
--- Round robin: the events served longest ago first, each a fair share, then what is left of the limit.
-local events = redis.call('ZRANGE', K_READY, 0, limit - 1)
+-- Batches whose lease ran out go back to the front of their events' queues, a few per call so one call stays
+-- short however many flushers died. One whose registrations changed since the plan waits for the next claim.
+for i = 7, 6 + n_expired do
+  local old = ARGV[i]
+  local deadline = redis.call('ZSCORE', K_LEASES, old)
+  local members = deadline and tonumber(deadline) <= now and redis.call('LRANGE', k_batch(old), 0, -1)
+  if members and all_declared(members) then
+    local back = 0
+    for j = #members, 1, -1 do
+      local e, id = split_member(members[j])
+      if redis.call('HEXISTS', k_data(e), id) == 1 then
+        redis.call('LPUSH', k_queue(e), id)
+        redis.call('ZADD', K_READY, 'LT', 0, e)
+        local score = redis.call('ZSCORE', k_time(e), id)
+        if score then redis.call('ZADD', K_OLDEST, 'LT', score, e) end
+        back = back + 1
+      end
+    end
+    redis.call('DEL', k_batch(old))
+    redis.call('ZREM', K_LEASES, old)
+    redis.call('HINCRBY', K_STATS, 'in_flight', 0 - #members)
+    redis.call('HINCRBY', K_STATS, 'redelivered', back)
+  end
+end
+
+-- Round robin: the events served longest ago first, each a fair share, then what is left of the limit. An event
+-- that became ready after the plan is served by the next claim.
+local events = {}
+for _, e in ipairs(redis.call('ZRANGE', K_READY, 0, limit - 1)) do
+  if declared[e] then events[#events + 1] = e end
+end
 local out = {batch}
 local members = {}
 local taken = 0

@@ -1,5 +1,5 @@
--- Moves claimed registrations that cannot be decoded out of the way. KEYS: the shard's ready index (routes the
--- call). ARGV: scope, sharded flag, batch id, then
+-- Moves claimed registrations that cannot be decoded out of the way. KEYS: the batch, quarantine, stats, then
+-- data and time index of each member's event (declared: see plan.lua). ARGV: scope, sharded flag, batch id, then
 -- (member, reason) pairs. Returns how many were quarantined.
 local moved = 0
 for i = 4, #ARGV, 2 do

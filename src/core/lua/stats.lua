@@ -1,4 +1,5 @@
--- Statistics of one shard. KEYS: the shard's ready index (routes the call). ARGV: scope, sharded flag, a new epoch.
+-- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch (every key it reads, declared: see
+-- plan.lua). ARGV: scope, sharded flag, a new epoch.
 -- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch}.
 -- The epoch names this shard's data: made by the first stats call and gone only with the data (a Redis restart
 -- without persistence, a FLUSHALL), so a caller that sees it change knows buffered registrations may be lost.

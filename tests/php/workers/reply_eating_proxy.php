@@ -1,6 +1,8 @@
 <?php
 // A TCP proxy in front of Redis that, while <flag file> exists, forwards commands but swallows the replies: the
-// commands run, the client never hears back. Args: redis port, flag file. Prints "port <n>" once listening.
+// commands run, the client never hears back. A number in the flag file lets that many replies through first (each
+// read from Redis counts as one: the small replies of a call that makes several round trips arrive one by one).
+// Args: redis port, flag file. Prints "port <n>" once listening.
 declare(strict_types=1);
 
 [, $redisPort, $flag] = $argv;
@@ -49,7 +51,11 @@ while (true) {
         // PHP caches the stat of an existing file: without this, removing the flag would not end the loss.
         clearstatcache(true, $flag);
         if (isset($fromRedis[(int) $socket]) && is_file($flag)) {
-            continue; // the reply is lost on the way back
+            $pass = (int) trim((string) @file_get_contents($flag));
+            if ($pass <= 0) {
+                continue; // the reply is lost on the way back
+            }
+            file_put_contents($flag, (string) ($pass - 1));
         }
         fwrite($other, $data);
     }

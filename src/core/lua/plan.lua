@@ -1,0 +1,17 @@
+-- What a claim of one shard will touch, read first so that the claim can declare every key: during a slot move
+-- Redis redirects a script (-ASK, -TRYAGAIN) only by the keys it declares, and a script that builds key names
+-- itself would find them missing on the source. KEYS: ready, leases. ARGV: scope, sharded flag, limit.
+-- Returns {events to serve, expired batches (a few), the events of their registrations}.
+local now = now_ms()
+local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', string.format('%.0f', now), 'LIMIT', 0, 8)
+local seen, expired_events = {}, {}
+for _, old in ipairs(expired) do
+  for _, m in ipairs(redis.call('LRANGE', k_batch(old), 0, -1)) do
+    local e = split_member(m)
+    if not seen[e] then
+      seen[e] = true
+      expired_events[#expired_events + 1] = e
+    end
+  end
+end
+return {redis.call('ZRANGE', K_READY, 0, tonumber(ARGV[3]) - 1), expired, expired_events}
