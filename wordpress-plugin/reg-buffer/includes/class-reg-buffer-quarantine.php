@@ -283,42 +283,6 @@ final class Reg_Buffer_Quarantine {
 		}
 	}
 
-	/**
-	 * Splits a reg_buffer.redis_url (redis://, rediss://, redis+unix://) into what phpredis needs.
-	 *
-	 * @return array{host:string, port:int, tls:bool, user:?string, password:?string, db:int}
-	 */
-	public static function parse_url( string $url ): array {
-		if ( str_starts_with( $url, 'redis+unix://' ) ) {
-			$rest = substr( $url, strlen( 'redis+unix://' ) );
-			$q    = array();
-			if ( false !== strpos( $rest, '?' ) ) {
-				parse_str( substr( $rest, strpos( $rest, '?' ) + 1 ), $q );
-				$rest = substr( $rest, 0, strpos( $rest, '?' ) );
-			}
-			return array(
-				'host'     => $rest,
-				'port'     => 0,
-				'tls'      => false,
-				'user'     => null,
-				'password' => isset( $q['pass'] ) ? (string) $q['pass'] : null,
-				'db'       => (int) ( $q['db'] ?? 0 ),
-			);
-		}
-		$parts = wp_parse_url( $url );
-		$tls   = 'rediss' === ( $parts['scheme'] ?? '' );
-		$user  = isset( $parts['user'] ) && '' !== $parts['user'] ? rawurldecode( $parts['user'] ) : null;
-		$pass  = isset( $parts['pass'] ) ? rawurldecode( $parts['pass'] ) : null;
-		return array(
-			'host'     => ( $tls ? 'tls://' : '' ) . ( $parts['host'] ?? '127.0.0.1' ),
-			'port'     => (int) ( $parts['port'] ?? 6379 ),
-			'tls'      => $tls,
-			'user'     => null === $pass ? null : $user,
-			'password' => $pass ?? $user,
-			'db'       => (int) ltrim( (string) ( $parts['path'] ?? '' ), '/' ),
-		);
-	}
-
 	private static function log( string $line ): void {
 		$user = function_exists( 'get_current_user_id' ) ? get_current_user_id() : 0;
 		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions

@@ -25,6 +25,10 @@ final class Reg_Buffer_Settings {
 		'REG_BUFFER_MAX_PAYLOAD_BYTES'  => 'reg_buffer.max_payload_bytes',
 		'REG_BUFFER_DEDUPE_TTL'         => 'reg_buffer.dedupe_ttl',
 		'REG_BUFFER_RETRY_INTERVAL_MS'  => 'reg_buffer.retry_interval_ms',
+		'REG_BUFFER_DURABILITY'         => 'reg_buffer.durability',
+		'REG_BUFFER_TLS_CA_FILE'        => 'reg_buffer.tls_ca_file',
+		'REG_BUFFER_TLS_CERT_FILE'      => 'reg_buffer.tls_cert_file',
+		'REG_BUFFER_TLS_KEY_FILE'       => 'reg_buffer.tls_key_file',
 	);
 
 	/**
