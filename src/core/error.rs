@@ -62,9 +62,17 @@ impl Error {
     pub fn from_redis(err: &redis::RedisError, server: &str) -> Self {
         let unavailable = matches!(
             err.kind(),
-            // A server that is still loading its data, or a replica cut off from its master, is unavailable.
+            // A server that is still loading its data, or a replica cut off from its master, is unavailable; so is a
+            // cluster in a failover or a slot move (down, redirects or TRYAGAIN past the client's few retries, a
+            // demoted master answering READONLY).
             redis::ErrorKind::Server(
-                redis::ServerErrorKind::BusyLoading | redis::ServerErrorKind::MasterDown | redis::ServerErrorKind::TryAgain
+                redis::ServerErrorKind::BusyLoading
+                    | redis::ServerErrorKind::MasterDown
+                    | redis::ServerErrorKind::TryAgain
+                    | redis::ServerErrorKind::ClusterDown
+                    | redis::ServerErrorKind::Moved
+                    | redis::ServerErrorKind::Ask
+                    | redis::ServerErrorKind::ReadOnly
             )
         );
         if err.code() == Some("OOM") {

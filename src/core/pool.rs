@@ -241,9 +241,17 @@ fn connect(cfg: &Config) -> redis::RedisResult<Link> {
             Ok(Link::Single(connection))
         }
         Topology::Cluster(nodes) => {
+            // redis-rs retries a redirect or TRYAGAIN up to 16 times with waits growing to minutes: a PHP request
+            // must fail within about its timeout instead (the plugin then writes directly), so 3 retries within a
+            // few hundred milliseconds — MOVED/ASK are answered at once, a slot move's TRYAGAIN usually is too.
+            let max_wait = (cfg.timeout.as_millis() as u64).clamp(20, 300);
             let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str))
                 .connection_timeout(cfg.connect_timeout)
-                .response_timeout(cfg.reply_timeout());
+                .response_timeout(cfg.reply_timeout())
+                .retries(3)
+                .min_retry_wait(10)
+                .max_retry_wait(max_wait)
+                .retry_wait_formula(10, 2);
             if let Some(certs) = certificates {
                 builder = builder.certs(certs);
             }
