@@ -186,7 +186,7 @@ impl<'a> Buffer<'a> {
         let id = id::new_id(micros);
         let entry = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
         let k = &self.shard_of_event(event_id);
-        let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats()];
+        let mut keys = k.enqueue_keys(event_id);
         if let Some(key) = unique_key {
             keys.push(k.unique_marker(event_id, key));
         }
@@ -286,7 +286,8 @@ impl<'a> Buffer<'a> {
         let new_id = id::new_id(micros);
         let stored = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
         let k = self.shard_of_event(event_id);
-        let mut keys = vec![k.queue(event_id), k.data(event_id), k.time_index(event_id), k.ready(), k.oldest(), k.stats(), k.quarantine()];
+        let mut keys = k.enqueue_keys(event_id);
+        keys.push(k.quarantine());
         if let Some(key) = unique_key {
             keys.push(k.unique_marker(event_id, key));
         }

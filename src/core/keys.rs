@@ -87,6 +87,11 @@ impl Keys {
     pub fn use_counter(&self, event_id: i64, token: &[u8]) -> String {
         self.event(event_id, &format!("n:{}", digest_hex(token)))
     }
+    /// The keys enqueue.lua writes one registration of an event to, in the order it takes them (KEYS[1..6] of the
+    /// push and retry scripts).
+    pub fn enqueue_keys(&self, event_id: i64) -> Vec<String> {
+        vec![self.queue(event_id), self.data(event_id), self.time_index(event_id), self.ready(), self.oldest(), self.stats()]
+    }
     pub fn ready(&self) -> String {
         format!("{}ready", self.scope)
     }
