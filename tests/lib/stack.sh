@@ -264,7 +264,9 @@ listen.mode = 0660
 pm = static
 pm.max_children = $workers
 catch_workers_output = yes
-php_admin_value[error_log] = $dir/web/php-error.log
+; php_value, not php_admin_value: WP_DEBUG_LOG must win, so that a site's requests through php-fpm (WP-Cron
+; spawned by a request, the admin page) log where its CLI processes do.
+php_value[error_log] = $dir/web/php-error.log
 php_admin_flag[log_errors] = on
 EOF
   touch "$dir/web/php-error.log" && chown www-data "$dir/web/php-error.log"

@@ -21,6 +21,13 @@ final class Reg_Buffer_Flusher {
 	const CRON_SCHEDULE = 'reg_buffer_every_minute';
 
 	/**
+	 * Errors held back while wpdb's connection is busy with an overlapped INSERT (see run()); null: report at once.
+	 *
+	 * @var array[]|null
+	 */
+	private static $held_reports = null;
+
+	/**
 	 * Adds the every-minute schedule.
 	 *
 	 * @param array $schedules WP-Cron schedules.
@@ -93,22 +100,64 @@ final class Reg_Buffer_Flusher {
 			return $summary;
 		}
 		try {
+			// Each batch is acked only after its COMMIT. While MariaDB works on one batch's INSERT, the flusher acks
+			// the batch before it and claims the next one (when Reg_Buffer_Store can send the INSERT without
+			// waiting), so Redis time and MySQL time overlap instead of adding up.
+			$next    = null; // A batch claimed ahead.
+			$unacked = null; // A committed batch not yet acked.
 			while ( true ) {
-				if ( microtime( true ) - $started >= $time || memory_get_usage() >= $memory ) {
-					$summary['outcome'] = 'budget';
+				if ( null === $next ) {
+					$stop = self::stop_reason( $started, $time, $memory, $limit, $summary );
+					if ( null !== $stop ) {
+						$summary['outcome'] = $stop;
+						break;
+					}
+					$next = self::claim_batch( $size, $lease, $limit, $summary );
+				}
+				if ( ! is_array( $next ) ) {
+					$summary['outcome'] = 0 === $next ? 'empty' : 'error';
 					break;
 				}
-				if ( $limit > 0 && $summary['claimed'] >= $limit ) {
-					$summary['outcome'] = 'limit';
+				$claim = $next;
+				$next  = null;
+				$rows  = self::screen( $claim );
+				if ( is_wp_error( $rows ) ) {
+					$summary['outcome'] = 'error';
 					break;
 				}
-				$claimed = self::flush_one_batch( $limit > 0 ? min( $size, $limit - $summary['claimed'] ) : $size, $lease, $lock, $summary );
-				if ( $claimed <= 0 ) {
-					$summary['outcome'] = 0 === $claimed ? 'empty' : 'error';
+				$insert = Reg_Buffer_Store::begin_insert( $rows, array( $lock, 'still_held' ) );
+				// While the INSERT runs, wpdb's connection is busy: errors are reported (reg_buffer_error, whose
+				// listeners may query) once it is done.
+				self::$held_reports = Reg_Buffer_Store::is_overlapped( $insert ) ? array() : null;
+				$acked              = null === $unacked || self::ack( $unacked, $summary );
+				$unacked            = null;
+				if ( $acked && Reg_Buffer_Store::is_overlapped( $insert ) && null === self::stop_reason( $started, $time, $memory, $limit, $summary ) ) {
+					$next = self::claim_batch( $size, $lease, $limit, $summary );
+				}
+				$inserted = Reg_Buffer_Store::finish_insert( $insert );
+				self::release_reports();
+				if ( ! self::store_batch( $claim, $rows, $inserted, $lock, $summary ) ) {
+					$summary['outcome'] = 'error';
 					break;
 				}
+				if ( ! $acked ) {
+					// Redis refused an ack: stop; the stored batches come back after their leases and insert nothing.
+					$summary['outcome'] = 'error';
+					break;
+				}
+				if ( Reg_Buffer_Store::is_overlapped( $insert ) ) {
+					$unacked = $claim['batch']; // Acked during the next INSERT, or below.
+				} elseif ( ! self::ack( $claim['batch'], $summary ) ) {
+					$summary['outcome'] = 'error';
+					break;
+				}
+				unset( $claim, $rows, $insert );
+			}
+			if ( null !== $unacked && ! self::ack( $unacked, $summary ) ) {
+				$summary['outcome'] = 'error';
 			}
 		} finally {
+			self::release_reports();
 			$lock->release();
 			$summary['seconds'] = round( microtime( true ) - $started, 3 );
 			Reg_Buffer_Status::record_flush( $summary );
@@ -177,31 +226,47 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
-	 * Claims, stores and acks one batch.
-	 *
-	 * @return int registrations claimed; 0 when the buffer is empty, -1 on an error (the batch stays un-acked and
-	 *             comes back after its lease).
+	 * Why the run stops before claiming another batch (budget, limit), or null.
 	 */
-	private static function flush_one_batch( int $size, int $lease, Reg_Buffer_Flush_Lock $lock, array &$summary ): int {
+	private static function stop_reason( float $started, float $time, int $memory, int $limit, array $summary ): ?string {
+		if ( microtime( true ) - $started >= $time || memory_get_usage() >= $memory ) {
+			return 'budget';
+		}
+		return $limit > 0 && $summary['claimed'] >= $limit ? 'limit' : null;
+	}
+
+	/**
+	 * Claims a batch.
+	 *
+	 * @return array|int the claim (batch id, rows), 0 when the buffer is empty, -1 on an error.
+	 */
+	private static function claim_batch( int $size, int $lease, int $limit, array &$summary ) {
 		$with_data = self::hooks_read_data();
 		try {
 			// The third argument asks for rows without `data` (see with_intake_data()).
-			$claim = Reg_Buffer_Bridge::claim( $size, $lease, $with_data );
+			$claim = Reg_Buffer_Bridge::claim( $limit > 0 ? min( $size, $limit - $summary['claimed'] ) : $size, $lease, $with_data );
 		} catch ( \Throwable $e ) {
-			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'claim' ) );
+			self::report( 'flush', $e, array( 'step' => 'claim' ) );
 			return -1;
 		}
 		$rows = $claim['rows'] ?? array();
 		if ( array() === $rows ) {
 			return 0;
 		}
-		if ( ! $with_data ) {
-			$rows = self::with_intake_data( $rows );
-		}
-		$batch               = (string) $claim['batch'];
-		$claimed             = count( $rows );
-		$count               = $claimed; // Less the rows MySQL refused, if any.
-		$summary['claimed'] += $claimed;
+		$summary['claimed'] += count( $rows );
+		return array(
+			'batch' => (string) $claim['batch'],
+			'rows'  => $with_data ? $rows : self::with_intake_data( $rows ),
+		);
+	}
+
+	/**
+	 * The rows of a claimed batch to store, after the `reg_buffer_flush_rows` filter; a WP_Error leaves the batch
+	 * un-acked until its lease ends.
+	 *
+	 * @return array|WP_Error
+	 */
+	private static function screen( array $claim ) {
 		/**
 		 * Filters a claimed batch before it is stored: return the rows to store (a callback that refuses rows sets
 		 * them aside itself, with their reason; they are acknowledged with the batch), or a WP_Error to leave the
@@ -210,16 +275,28 @@ final class Reg_Buffer_Flusher {
 		 * @param array  $rows  the batch's rows.
 		 * @param string $batch batch id.
 		 */
-		$rows = apply_filters( 'reg_buffer_flush_rows', $rows, $batch );
+		$rows = apply_filters( 'reg_buffer_flush_rows', $claim['rows'], $claim['batch'] );
 		if ( is_wp_error( $rows ) ) {
-			Reg_Buffer_Registrar::report_error( 'flush', null, array( 'step' => 'screen', 'batch' => $batch, 'error' => $rows->get_error_message() ) );
-			return -1;
+			Reg_Buffer_Registrar::report_error( 'flush', null, array( 'step' => 'screen', 'batch' => $claim['batch'], 'error' => $rows->get_error_message() ) );
 		}
-		$summary['rejected'] += $claimed - count( $rows );
-		$count                = count( $rows );
-		$inserted            = Reg_Buffer_Store::insert( $rows, array( $lock, 'still_held' ) );
+		return $rows;
+	}
+
+	/**
+	 * Accounts for a batch's insert (one bad row: stores the others and sets the bad ones aside rather than retry
+	 * forever) and fires `reg_buffer_batch_stored`.
+	 *
+	 * @param array         $claim    the claimed batch.
+	 * @param array         $rows     its screened rows.
+	 * @param int|WP_Error  $inserted what the multi-row insert gave.
+	 * @return bool whether the batch is stored (false: it stays un-acked and comes back after its lease).
+	 */
+	private static function store_batch( array $claim, array $rows, $inserted, Reg_Buffer_Flush_Lock $lock, array &$summary ): bool {
+		$batch                = $claim['batch'];
+		$claimed              = count( $claim['rows'] );
+		$count                = count( $rows ); // Less the rows MySQL refuses, if any.
+		$summary['rejected'] += $claimed - $count;
 		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
-			// Maybe one bad row: store the others and set the bad ones aside rather than retry forever.
 			$each = Reg_Buffer_Store::insert_each( $rows, array( $lock, 'still_held' ) );
 			if ( ! is_wp_error( $each ) ) {
 				if ( $each['rejected'] > 0 ) {
@@ -232,7 +309,7 @@ final class Reg_Buffer_Flusher {
 		}
 		if ( is_wp_error( $inserted ) ) {
 			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
-			return -1;
+			return false;
 		}
 		++$summary['batches'];
 		$summary['inserted']   += $inserted;
@@ -246,15 +323,43 @@ final class Reg_Buffer_Flusher {
 		 * @param int    $inserted registrations newly stored.
 		 */
 		do_action( 'reg_buffer_batch_stored', $batch, $claimed, $inserted );
-		unset( $rows, $claim );
+		return true;
+	}
 
+	/**
+	 * Acks a stored batch.
+	 *
+	 * @return bool false when the ack failed (the batch returns after its lease and inserts nothing then).
+	 */
+	private static function ack( string $batch, array &$summary ): bool {
 		try {
 			$summary['acked'] += Reg_Buffer_Bridge::ack( $batch );
+			return true;
 		} catch ( \Throwable $e ) {
-			// Stored but not acked: the batch returns after its lease and inserts nothing then.
-			Reg_Buffer_Registrar::report_error( 'flush', $e, array( 'step' => 'ack', 'batch' => $batch ) );
-			return -1;
+			self::report( 'flush', $e, array( 'step' => 'ack', 'batch' => $batch ) );
+			return false;
 		}
-		return $claimed;
+	}
+
+	/**
+	 * Reg_Buffer_Registrar::report_error(), or held back until release_reports() while an INSERT is overlapped.
+	 */
+	private static function report( string $code, ?\Throwable $cause, array $context ): void {
+		if ( null === self::$held_reports ) {
+			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
+		} else {
+			self::$held_reports[] = array( $code, $cause, $context );
+		}
+	}
+
+	/**
+	 * Reports what report() held back, and reports at once again.
+	 */
+	private static function release_reports(): void {
+		$held               = self::$held_reports ?? array();
+		self::$held_reports = null;
+		foreach ( $held as [ $code, $cause, $context ] ) {
+			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
+		}
 	}
 }

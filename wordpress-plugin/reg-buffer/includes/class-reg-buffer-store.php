@@ -156,6 +156,84 @@ final class Reg_Buffer_Store {
 	}
 
 	/**
+	 * insert() in two halves, so that the flusher can talk to Redis while MariaDB works on the batch:
+	 * begin_insert() opens the transaction and sends the batch's INSERT without waiting for it (MYSQLI_ASYNC on
+	 * wpdb's own mysqli connection); finish_insert() waits for it, fires reg_buffer_before_commit, asks
+	 * $may_commit and commits — the same steps and checks as insert(). In between, wpdb's connection is busy:
+	 * nothing may query the database until finish_insert() (a Redis call may run).
+	 *
+	 * When a batch cannot be sent that way (no rows, a db.php drop-in or another driver, the postmeta mirror, a
+	 * batch of more than one statement), begin_insert() runs the whole insert() and finish_insert() gives its
+	 * result; is_overlapped() tells the two apart.
+	 *
+	 * @param array         $rows       as for insert().
+	 * @param callable|null $may_commit as for insert().
+	 * @return array the insert in progress, for finish_insert().
+	 */
+	public static function begin_insert( array $rows, ?callable $may_commit = null ): array {
+		global $wpdb;
+		$statements = array() === $rows || Reg_Buffer_Settings::get( 'mirror_postmeta' ) || null === self::own_mysqli() ? array() : self::statements( $rows );
+		if ( 1 !== count( $statements ) ) {
+			return array( 'result' => self::insert( $rows, $may_commit ) );
+		}
+		self::strict_mode_on();
+		$connection = self::start_transaction();
+		if ( is_wp_error( $connection ) ) {
+			self::strict_mode_off();
+			return array( 'result' => $connection );
+		}
+		// Taken after the queries above: wpdb replaces its mysqli object when it reconnects.
+		$link = self::own_mysqli();
+		try {
+			$sent = null !== $link && false !== mysqli_query( $link, $statements[0], MYSQLI_ASYNC );
+		} catch ( mysqli_sql_exception $e ) {
+			$sent = false;
+		}
+		if ( $sent ) {
+			return compact( 'rows', 'may_commit', 'connection', 'link' );
+		}
+		$error = null === $link ? self::db_error( 'INSERT' ) : self::link_error( $link, 'INSERT' );
+		$wpdb->query( 'ROLLBACK' );
+		self::strict_mode_off();
+		return array( 'result' => $error );
+	}
+
+	/**
+	 * Whether begin_insert() left the INSERT running (and wpdb's connection busy) until finish_insert().
+	 *
+	 * @param array $insert what begin_insert() returned.
+	 */
+	public static function is_overlapped( array $insert ): bool {
+		return ! array_key_exists( 'result', $insert );
+	}
+
+	/**
+	 * Completes begin_insert(): how many rows were newly inserted, or a WP_Error (rolled back), as insert().
+	 *
+	 * @param array $insert what begin_insert() returned.
+	 * @return int|WP_Error
+	 */
+	public static function finish_insert( array $insert ) {
+		global $wpdb;
+		if ( ! self::is_overlapped( $insert ) ) {
+			return $insert['result'];
+		}
+		try {
+			$done = mysqli_reap_async_query( $insert['link'] );
+		} catch ( mysqli_sql_exception $e ) {
+			$done = false;
+		}
+		if ( false === $done ) {
+			$result = self::link_error( $insert['link'], 'INSERT' );
+			$wpdb->query( 'ROLLBACK' );
+		} else {
+			$result = self::commit( $insert['rows'], array( 'inserted' => (int) mysqli_affected_rows( $insert['link'] ) ), $insert['connection'], $insert['may_commit'] );
+		}
+		self::strict_mode_off();
+		return is_wp_error( $result ) ? $result : $result['inserted'];
+	}
+
+	/**
 	 * Runs $work inside START TRANSACTION … COMMIT.
 	 *
 	 * @param array         $rows       the rows $work writes (for the before-commit hook).
@@ -165,22 +243,43 @@ final class Reg_Buffer_Store {
 	 */
 	private static function in_transaction( array $rows, callable $work, ?callable $may_commit ) {
 		global $wpdb;
-		// WordPress takes STRICT_TRANS_TABLES out of the session's sql_mode, so MySQL would silently truncate an
-		// over-long value; for our rows a refusal is better than a changed registration.
-		$wpdb->query( "SET @reg_buffer_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_TRANS_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_TRANS_TABLES'))" );
+		self::strict_mode_on();
 		try {
-			return self::transaction( $rows, $work, $may_commit );
+			$connection = self::start_transaction();
+			if ( is_wp_error( $connection ) ) {
+				return $connection;
+			}
+			$result = $work();
+			if ( is_wp_error( $result ) ) {
+				$wpdb->query( 'ROLLBACK' );
+				return $result;
+			}
+			return self::commit( $rows, $result, $connection, $may_commit );
 		} finally {
-			$wpdb->query( 'SET SESSION sql_mode = @reg_buffer_sql_mode' );
+			self::strict_mode_off();
 		}
 	}
 
 	/**
-	 * START TRANSACTION … COMMIT around $work (see in_transaction()).
-	 *
-	 * @return array|WP_Error
+	 * WordPress takes STRICT_TRANS_TABLES out of the session's sql_mode, so MySQL would silently truncate an
+	 * over-long value; for our rows a refusal is better than a changed registration. strict_mode_off() restores.
 	 */
-	private static function transaction( array $rows, callable $work, ?callable $may_commit ) {
+	private static function strict_mode_on(): void {
+		global $wpdb;
+		$wpdb->query( "SET @reg_buffer_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_TRANS_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_TRANS_TABLES'))" );
+	}
+
+	private static function strict_mode_off(): void {
+		global $wpdb;
+		$wpdb->query( 'SET SESSION sql_mode = @reg_buffer_sql_mode' );
+	}
+
+	/**
+	 * START TRANSACTION; returns the connection's id, which commit() compares.
+	 *
+	 * @return string|WP_Error
+	 */
+	private static function start_transaction() {
 		global $wpdb;
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return self::db_error( 'START TRANSACTION' );
@@ -188,12 +287,20 @@ final class Reg_Buffer_Store {
 		// wpdb silently reconnects and re-sends a query when the server has gone away: a COMMIT re-sent on a
 		// new connection "succeeds" with nothing to commit. Comparing connection ids catches that case, so a
 		// batch is never acked on the strength of a commit that did not happen.
-		$connection = $wpdb->get_var( 'SELECT CONNECTION_ID()' );
-		$result     = $work();
-		if ( is_wp_error( $result ) ) {
-			$wpdb->query( 'ROLLBACK' );
-			return $result;
-		}
+		return (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' );
+	}
+
+	/**
+	 * The end of a transaction whose writes succeeded: the before-commit hook, $may_commit, COMMIT, and the check
+	 * that it was this connection's COMMIT.
+	 *
+	 * @param array  $rows       the batch.
+	 * @param array  $result     what the writes returned (array{inserted:int, …}).
+	 * @param string $connection start_transaction()'s connection id.
+	 * @return array|WP_Error $result, or why nothing was committed.
+	 */
+	private static function commit( array $rows, array $result, string $connection, ?callable $may_commit ) {
+		global $wpdb;
 		/**
 		 * Fires inside the transaction, before COMMIT: write your own tables here and they commit (or roll
 		 * back) together with the registrations.
@@ -209,7 +316,7 @@ final class Reg_Buffer_Store {
 		if ( false === $wpdb->query( 'COMMIT' ) ) {
 			return self::rollback( 'COMMIT' );
 		}
-		if ( $wpdb->get_var( 'SELECT CONNECTION_ID()' ) !== $connection ) {
+		if ( (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' ) !== $connection ) {
 			return new WP_Error( 'reg_buffer_db', __( 'The MySQL connection was replaced during the transaction; its outcome is unknown.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
 		return $result;
@@ -306,17 +413,27 @@ final class Reg_Buffer_Store {
 
 	/**
 	 * The string escaper for statements(): wpdb's own, $wpdb->_real_escape(), unless that is WordPress' mysqli
-	 * escaper (not overridden by a db.php drop-in, connection open), which is then called directly — the same
-	 * mysqli_real_escape_string() on the same connection, without _real_escape()'s placeholder bookkeeping per call
-	 * (it marks each % so that a later prepare() leaves it alone, and wpdb::query() unmarks it before sending).
+	 * escaper (see own_mysqli()), which is then called directly — the same mysqli_real_escape_string() on the same
+	 * connection, without _real_escape()'s placeholder bookkeeping per call (it marks each % so that a later
+	 * prepare() leaves it alone, and wpdb::query() unmarks it before sending).
 	 */
 	private static function escaper(): callable {
 		global $wpdb;
+		$link = self::own_mysqli();
+		return null === $link ? array( $wpdb, '_real_escape' ) : static fn( string $s ): string => mysqli_real_escape_string( $link, $s );
+	}
+
+	/**
+	 * wpdb's open mysqli connection when wpdb is WordPress' own (no db.php drop-in overrides how it escapes or
+	 * queries), so that the plugin may use it directly as wpdb would; otherwise null.
+	 */
+	private static function own_mysqli(): ?mysqli {
+		global $wpdb;
 		$link = isset( $wpdb->dbh ) ? $wpdb->dbh : null; // Protected; wpdb::__get() reads it.
-		if ( $link instanceof mysqli && 'wpdb' === ( new ReflectionMethod( $wpdb, '_real_escape' ) )->getDeclaringClass()->getName() ) {
-			return static fn( string $s ): string => mysqli_real_escape_string( $link, $s );
+		if ( ! $link instanceof mysqli || 'wpdb' !== get_class( $wpdb ) ) {
+			return null;
 		}
-		return array( $wpdb, '_real_escape' );
+		return $link;
 	}
 
 	/**
@@ -373,6 +490,13 @@ final class Reg_Buffer_Store {
 		$error = self::db_error( $step );
 		$wpdb->query( 'ROLLBACK' );
 		return $error;
+	}
+
+	/**
+	 * A failed query sent on the mysqli connection itself (wpdb's last_error does not have it).
+	 */
+	private static function link_error( mysqli $link, string $step ): WP_Error {
+		return new WP_Error( 'reg_buffer_db', sprintf( 'MySQL error during %s: %s', $step, mysqli_error( $link ) ), array( 'status' => 503 ) );
 	}
 
 	private static function db_error( string $step ): WP_Error {
