@@ -90,7 +90,13 @@ final class Reg_Buffer_Registration {
 			++$seconds;
 			$millis -= 1000;
 		}
-		return gmdate( 'Y-m-d H:i:s', $seconds ) . sprintf( '.%03d', $millis );
+		// A batch's registrations mostly share their second: format it once.
+		static $second = null, $formatted = '';
+		if ( $seconds !== $second ) {
+			$second    = $seconds;
+			$formatted = gmdate( 'Y-m-d H:i:s', $seconds );
+		}
+		return $formatted . '.' . str_pad( (string) $millis, 3, '0', STR_PAD_LEFT );
 	}
 
 	/**

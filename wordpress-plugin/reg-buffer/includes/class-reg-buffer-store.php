@@ -287,7 +287,17 @@ final class Reg_Buffer_Store {
 		// wpdb silently reconnects and re-sends a query when the server has gone away: a COMMIT re-sent on a
 		// new connection "succeeds" with nothing to commit. Comparing connection ids catches that case, so a
 		// batch is never acked on the strength of a commit that did not happen.
-		return (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' );
+		return self::connection_id();
+	}
+
+	/**
+	 * The id of wpdb's MySQL session: from the mysqli handshake without a round trip when wpdb is WordPress' own
+	 * (a reconnect makes a new mysqli object, with the new session's id), else by asking the server.
+	 */
+	private static function connection_id(): string {
+		global $wpdb;
+		$link = self::own_mysqli();
+		return null === $link ? (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' ) : (string) mysqli_thread_id( $link );
 	}
 
 	/**
@@ -316,7 +326,7 @@ final class Reg_Buffer_Store {
 		if ( false === $wpdb->query( 'COMMIT' ) ) {
 			return self::rollback( 'COMMIT' );
 		}
-		if ( (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' ) !== $connection ) {
+		if ( self::connection_id() !== $connection ) {
 			return new WP_Error( 'reg_buffer_db', __( 'The MySQL connection was replaced during the transaction; its outcome is unknown.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
 		return $result;
