@@ -89,6 +89,19 @@ stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook() 
   wp_php "$E2E_PHP/verify.php"
 }
 
+the_flush_claims_the_next_batch_while_mysql_inserts_one() {
+  # Redis time and MySQL time overlap: when a batch commits, the next one is already claimed and the one before
+  # it already acked (its ack went out during this batch's INSERT), so two batches are in flight, never three.
+  wp_php "$E2E_PHP/push.php" function 200 0 730000 buffered || return 1
+  FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" overlap 50) || return 1
+  echo "  registrations in flight at each COMMIT: $(total_of at_commit)"
+  expect "in flight at each COMMIT (the batch + the next one claimed ahead)" '[100,100,100,50]' "$(total_of at_commit)" || return 1
+  expect "outcome" '"empty"' "$(total_of outcome)" || return 1
+  expect "acked" 200 "$(total_of acked)" || return 1
+  expect "in flight after the run" 0 "$(status_of buffer.in_flight)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 registrations_arriving_while_flushes_run_are_all_stored_once() {
   # Producers (function calls and REST over HTTP) and flushers at the same time, as on a live site.
   wp_php "$E2E_PHP/push.php" function 3000 10 710000 buffered > "$WORK/concurrent-push.log" 2>&1 &
@@ -323,6 +336,7 @@ uninstalling_removes_the_table_options_and_schedule() {
 }
 
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
+the_flush_claims_the_next_batch_while_mysql_inserts_one
 registrations_arriving_while_flushes_run_are_all_stored_once
 a_logged_in_form_needs_the_rest_nonce
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again

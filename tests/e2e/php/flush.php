@@ -6,6 +6,8 @@
 //   php flush.php no-time             one flush run with a time budget of 0 s; prints its summary
 //   php flush.php lose-connection     one flush (2 s lease) whose MySQL session is killed inside the
 //                                     transaction, before COMMIT; prints its summary and error codes
+//   php flush.php overlap BATCH       one flush run in batches of BATCH; prints its summary and, per batch, the
+//                                     registrations in flight when it commits (reg_buffer_before_commit)
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
 //                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
@@ -46,6 +48,19 @@ if ( 'once' === $mode || 'lose-connection' === $mode ) {
 	$lease             = 'lose-connection' === $mode ? 2 : (int) ( $argv[2] ?? 0 );
 	$summary           = reg_buffer_flush_now( $lease > 0 ? array( 'lease_seconds' => $lease ) : array() );
 	$summary['errors'] = $errors;
+	echo json_encode( $summary ), "\n";
+	e2e_exit( 0 );
+}
+if ( 'overlap' === $mode ) {
+	$at_commit = array();
+	add_action(
+		'reg_buffer_before_commit',
+		static function () use ( &$at_commit ) {
+			$at_commit[] = reg_buffer_stats()['in_flight'];
+		}
+	);
+	$summary              = reg_buffer_flush_now( array( 'batch_size' => (int) $argv[2] ) );
+	$summary['at_commit'] = $at_commit;
 	echo json_encode( $summary ), "\n";
 	e2e_exit( 0 );
 }
