@@ -31,7 +31,7 @@ fn random80() -> u128 {
 /// A new id for time `micros`, greater than every id this process made before.
 pub fn new_id(micros: u64) -> String {
     let ms = micros / 1000;
-    let pid = std::process::id();
+    let pid = crate::core::process::id();
     let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
     let (ms, random) = if last.pid == pid && ms <= last.ms {
         // Same millisecond (or the clock went back): count up from the last id.
