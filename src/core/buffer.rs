@@ -192,12 +192,8 @@ impl<'a> Buffer<'a> {
         let micros = id::now_micros();
         let id = id::new_id(micros);
         codec::check_size(json, self.cfg.max_payload_bytes)?;
-        let mut header = Vec::with_capacity(48 + unique_key.map_or(0, <[u8]>::len));
-        codec::write_header(&mut header, micros, unique_key);
         let k = &self.shard_of_event(event_id);
         let keys = ENQUEUE_KEYS.len() + usize::from(unique_key.is_some()) + usize::from(limit.is_some());
-        let mut score = String::with_capacity(24);
-        push_score_ms(&mut score, micros);
         // On a cluster each shard holds its share of the cap.
         let max_pending = self.cfg.max_pending.div_ceil(self.cfg.shards() as u64);
         let mut attempt = 0;
@@ -216,8 +212,11 @@ impl<'a> Buffer<'a> {
                     p.arg_text(|s| k.push_key(s, event_id, EventKey::UseCounter(l.token)));
                 }
                 p.arg(id.as_bytes())
-                    .arg_parts(&[&header, json])
-                    .arg(score.as_bytes())
+                    .arg_bytes(|entry| {
+                        codec::write_header(entry, micros, unique_key);
+                        entry.extend_from_slice(json);
+                    })
+                    .arg_text(|score| push_score_ms(score, micros))
                     .arg_int(event_id)
                     .arg_int(max_pending)
                     .arg(if attempt > 1 { b"1" } else { b"0" })

@@ -46,7 +46,12 @@ pub fn new_id(micros: u64) -> String {
 
 fn encode(ms: u64, random: u128) -> String {
     let value: u128 = ((ms as u128 & ((1u128 << 48) - 1)) << 80) | random;
-    (0..26).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
+    let mut text = [0u8; 26];
+    for (i, c) in text.iter_mut().rev().enumerate() {
+        *c = ALPHABET[((value >> (i * 5)) & 31) as usize];
+    }
+    // Every byte is from ALPHABET: ASCII, so the fallback is never taken.
+    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 /// The millisecond timestamp inside an id, or None for something that is not an id.

@@ -7,17 +7,19 @@ pub struct Packed {
     bytes: Vec<u8>,
     /// Where a key is assembled before it is written with its length.
     scratch: String,
+    /// Where a binary argument is assembled before it is written with its length.
+    scratch_bytes: Vec<u8>,
 }
 
 thread_local! {
-    static PACKED: RefCell<Packed> = const { RefCell::new(Packed { bytes: Vec::new(), scratch: String::new() }) };
+    static PACKED: RefCell<Packed> = const { RefCell::new(Packed { bytes: Vec::new(), scratch: String::new(), scratch_bytes: Vec::new() }) };
 }
 
 /// Runs `f` with this thread's buffer, emptied; a nested call (none today) gets a buffer of its own.
 pub fn with_packed<T>(f: impl FnOnce(&mut Packed) -> T) -> T {
     PACKED.with(|p| match p.try_borrow_mut() {
         Ok(mut packed) => f(&mut packed),
-        Err(_) => f(&mut Packed { bytes: Vec::new(), scratch: String::new() }),
+        Err(_) => f(&mut Packed { bytes: Vec::new(), scratch: String::new(), scratch_bytes: Vec::new() }),
     })
 }
 
@@ -36,8 +38,14 @@ impl Packed {
     }
 
     fn header(&mut self, len: usize) {
-        self.bytes.push(b'$');
-        self.number(len);
+        // `$<len>\r\n` assembled on the stack and appended in one copy.
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(len).as_bytes();
+        let mut line = [0u8; 24];
+        line[0] = b'$';
+        line[1..1 + digits.len()].copy_from_slice(digits);
+        line[1 + digits.len()..3 + digits.len()].copy_from_slice(b"\r\n");
+        self.bytes.extend_from_slice(&line[..3 + digits.len()]);
     }
 
     pub fn arg(&mut self, arg: &[u8]) -> &mut Self {
@@ -46,11 +54,14 @@ impl Packed {
 
     /// One argument made of `parts` one after the other.
     pub fn arg_parts(&mut self, parts: &[&[u8]]) -> &mut Self {
-        self.header(parts.iter().map(|p| p.len()).sum());
+        let len = parts.iter().map(|p| p.len()).sum();
+        self.bytes.reserve(len + 26);
+        self.header(len);
         for p in parts {
             self.bytes.extend_from_slice(p);
         }
-        self.bytes.extend_from_slice(b"\r\n");
+        self.bytes.push(b'\r');
+        self.bytes.push(b'\n');
         self
     }
 
@@ -65,6 +76,16 @@ impl Packed {
         build(&mut text);
         self.arg(text.as_bytes());
         self.scratch = text;
+        self
+    }
+
+    /// One argument that `build` writes as bytes (a stored entry).
+    pub fn arg_bytes(&mut self, build: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
+        let mut bytes = std::mem::take(&mut self.scratch_bytes);
+        bytes.clear();
+        build(&mut bytes);
+        self.arg(&bytes);
+        self.scratch_bytes = bytes;
         self
     }
 
@@ -97,7 +118,7 @@ mod tests {
 
     #[test]
     fn packs_a_command_as_redis_rs_does() {
-        let mut p = Packed { bytes: Vec::new(), scratch: String::new() };
+        let mut p = Packed { bytes: Vec::new(), scratch: String::new(), scratch_bytes: Vec::new() };
         p.begin(5).arg(b"EVALSHA").arg_int(-42).arg_text(|s| s.push_str("k:{1}")).arg_parts(&[b"a\r\n", b"", b"b"]).arg(b"");
         let expected = redis::cmd("EVALSHA").arg(-42).arg("k:{1}").arg(&b"a\r\nb"[..]).arg("").get_packed_command();
         assert_eq!(p.bytes(), &expected[..]);

@@ -130,6 +130,10 @@ impl MadeFor {
     fn of(cfg: &Config) -> Self {
         MadeFor { url: cfg.redis_url.clone(), connect_timeout: cfg.connect_timeout, reply_timeout: cfg.reply_timeout(), tls: cfg.tls.clone() }
     }
+    /// `*self == MadeFor::of(cfg)`, without copying the settings (every call asks).
+    fn is_for(&self, cfg: &Config) -> bool {
+        self.url == cfg.redis_url && self.connect_timeout == cfg.connect_timeout && self.reply_timeout == cfg.reply_timeout() && self.tls == cfg.tls
+    }
 }
 
 struct Pooled {
@@ -187,7 +191,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
         if p.pid != pid {
             // Inherited from the parent across a fork: the socket is the parent's. Forget it without a goodbye.
             std::mem::forget(pooled.take());
-        } else if p.made_for != MadeFor::of(cfg) {
+        } else if !p.made_for.is_for(cfg) {
             pooled = None;
         }
     }
