@@ -41,25 +41,24 @@ fn write_array(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>) -> bool {
 /// None: written as a list, a key was not the list's next position.
 fn write_entries(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>, list: bool) -> Option<bool> {
     out.push(if list { b'[' } else { b'{' });
-    let mut iter = ht.iter();
     let mut position: i64 = 0;
-    while let Some((key, value)) = iter.next_zval() {
+    for (key, value) in entries(ht) {
         if position > 0 {
             out.push(b',');
         }
         if list {
-            if key.long() != Some(position) {
+            if key != Key::Index(position) {
                 return None;
             }
         } else {
-            match key.long() {
-                Some(i) => {
+            match key {
+                Key::Index(i) => {
                     out.push(b'"');
                     out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
                     out.push(b'"');
                 }
-                None => {
-                    let Some(text) = key.zend_str().and_then(|k| std::str::from_utf8(k.as_bytes()).ok()) else { return Some(false) };
+                Key::Name(name) => {
+                    let Ok(text) = std::str::from_utf8(name.as_bytes()) else { return Some(false) };
                     if php_integer_key(text).is_some() || serde_json::to_writer(&mut *out, text).is_err() {
                         return Some(false);
                     }
@@ -74,6 +73,38 @@ fn write_entries(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>, list: bool
     }
     out.push(if list { b']' } else { b'}' });
     Some(true)
+}
+
+#[derive(PartialEq)]
+enum Key<'a> {
+    Index(i64),
+    Name(&'a ZendStr),
+}
+
+/// A PHP 8.2 array's elements in order, read from its storage (a packed array keeps bare values, a hash keeps
+/// buckets) instead of through four engine calls and a key copy per element.
+fn entries(ht: &ZendHashTable) -> impl Iterator<Item = (Key<'_>, &Zval)> {
+    const HASH_FLAG_PACKED: u32 = 1 << 2;
+    // SAFETY: the engine's layout of an array (Zend/zend_types.h, PHP >= 8.2): slots 0..nNumUsed of arPacked
+    // (packed) or arData (hash) are initialised, deleted ones are IS_UNDEF; the array is not changed while the
+    // borrow lasts.
+    let packed = unsafe { ht.u.flags } & HASH_FLAG_PACKED != 0;
+    (0..ht.nNumUsed as usize).filter_map(move |i| unsafe {
+        if packed {
+            let value: &Zval = &*ht.__bindgen_anon_1.arPacked.add(i);
+            (value.get_type() != DataType::Undef).then_some((Key::Index(i as i64), value))
+        } else {
+            let bucket = &*ht.__bindgen_anon_1.arData.add(i);
+            if bucket.val.get_type() == DataType::Undef {
+                return None;
+            }
+            let key = match bucket.key.as_ref() {
+                Some(name) => Key::Name(name),
+                None => Key::Index(bucket.h as i64),
+            };
+            Some((key, &bucket.val))
+        }
+    })
 }
 
 fn write_value(zv: &Zval, depth: usize, out: &mut Vec<u8>) -> bool {
