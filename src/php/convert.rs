@@ -41,13 +41,12 @@ fn write_array(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>) -> bool {
 /// None: written as a list, a key was not the list's next position.
 fn write_entries(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>, list: bool) -> Option<bool> {
     out.push(if list { b'[' } else { b'{' });
-    let mut position: i64 = 0;
-    for (key, value) in entries(ht) {
+    for (position, (key, value)) in entries(ht).enumerate() {
         if position > 0 {
             out.push(b',');
         }
         if list {
-            if key != Key::Index(position) {
+            if key != Key::Index(position as i64) {
                 return None;
             }
         } else {
@@ -69,7 +68,6 @@ fn write_entries(ht: &ZendHashTable, depth: usize, out: &mut Vec<u8>, list: bool
         if !write_value(value, depth, out) {
             return Some(false);
         }
-        position += 1;
     }
     out.push(if list { b']' } else { b'}' });
     Some(true)

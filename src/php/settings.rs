@@ -73,17 +73,18 @@ pub fn raw(name: &CStr) -> Option<String> {
 }
 
 const COUNT: usize = SETTINGS.len();
+type Entries = [*const zend_ini_entry; COUNT];
 
 thread_local! {
     static CACHE: RefCell<Option<(Vec<Option<Vec<u8>>>, Rc<Config>)>> = const { RefCell::new(None) };
     /// The engine's entries of our settings, by their table: found by name once, then read by pointer (a lookup by
     /// name of each of the 12 settings on every call was a tenth of a push's client instructions).
-    static ENTRIES: Cell<Option<(*const HashTable, [*const zend_ini_entry; COUNT])>> = const { Cell::new(None) };
+    static ENTRIES: Cell<Option<(*const HashTable, Entries)>> = const { Cell::new(None) };
 }
 
 /// Our settings' entries in the engine's table of settings (each thread's own under ZTS), or None if one is
 /// missing there.
-fn entries() -> Option<[*const zend_ini_entry; COUNT]> {
+fn entries() -> Option<Entries> {
     let table: *const HashTable = ExecutorGlobals::get().ini_directives;
     if let Some((known, entries)) = ENTRIES.with(Cell::get) {
         if known == table {
