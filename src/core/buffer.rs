@@ -8,7 +8,8 @@ use crate::core::codec::{self, StoredRegistration};
 use crate::core::config::{Config, Durability, Topology, MAX_CLAIM};
 use crate::core::error::{Error, Result};
 use crate::core::id;
-use crate::core::keys::{digest_hex, member, Keys};
+use crate::core::keys::{digest_hex, member, EventKey, Keys, ENQUEUE_KEYS};
+use crate::core::packed::with_packed;
 use crate::core::metrics;
 use crate::core::pool::{with_connection, Link};
 
@@ -175,6 +176,12 @@ impl<'a> Buffer<'a> {
     /// Buffers one registration, counting it against `limit` in the same step: once the token carried
     /// `limit.uses` registrations, the push is refused with a Limit error and nothing is written.
     pub fn push_limited(&self, event_id: i64, data: &Value, unique_key: Option<&[u8]>, limit: Option<&UseLimit>) -> Result<PushOutcome> {
+        self.push_json(event_id, &codec::to_json(data)?, unique_key, limit)
+    }
+
+    /// `push_limited` for a registration already encoded: `json` is the JSON text of an array or object, as
+    /// `codec::to_json` writes it (the binding writes it straight from the PHP array).
+    pub fn push_json(&self, event_id: i64, json: &[u8], unique_key: Option<&[u8]>, limit: Option<&UseLimit>) -> Result<PushOutcome> {
         check_event(event_id)?;
         if let Some(k) = unique_key {
             codec::check_unique_key(k)?;
@@ -184,38 +191,46 @@ impl<'a> Buffer<'a> {
         }
         let micros = id::now_micros();
         let id = id::new_id(micros);
-        let entry = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
+        codec::check_size(json, self.cfg.max_payload_bytes)?;
         let k = &self.shard_of_event(event_id);
-        let mut keys = k.enqueue_keys(event_id);
-        if let Some(key) = unique_key {
-            keys.push(k.unique_marker(event_id, key));
-        }
-        if let Some(l) = limit {
-            keys.push(k.use_counter(event_id, l.token));
-        }
-        let score = score_ms(micros);
+        let keys = ENQUEUE_KEYS.len() + usize::from(unique_key.is_some()) + usize::from(limit.is_some());
         // On a cluster each shard holds its share of the cap.
         let max_pending = self.cfg.max_pending.div_ceil(self.cfg.shards() as u64);
         let mut attempt = 0;
         let (reply, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
             attempt += 1;
-            let mut call = PUSH.prepare_invoke();
-            for key in &keys {
-                call.key(key);
-            }
-            call.arg(k.script_args().0)
-                .arg(&id)
-                .arg(&entry)
-                .arg(&score)
-                .arg(event_id)
-                .arg(max_pending)
-                .arg(self.cfg.dedupe_ttl)
-                .arg(if attempt > 1 { "1" } else { "0" })
-                .arg(if unique_key.is_some() { "1" } else { "0" })
-                .arg(limit.map_or(0, |l| l.uses))
-                .arg(limit.map_or(0, |l| l.expires_at));
-            let reply: i64 = call.invoke(c)?;
-            let shortfall = if reply == 1 { self.replicate(c, &keys[0])? } else { None };
+            let reply: i64 = with_packed(|p| {
+                // push.lua's arguments: the use limit's two only with a limit (see its header).
+                p.begin(3 + keys + if limit.is_some() { 9 } else { 7 }).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
+                for which in ENQUEUE_KEYS {
+                    p.arg_text(|s| k.push_key(s, event_id, which));
+                }
+                if let Some(key) = unique_key {
+                    p.arg_text(|s| k.push_key(s, event_id, EventKey::UniqueMarker(key)));
+                }
+                if let Some(l) = limit {
+                    p.arg_text(|s| k.push_key(s, event_id, EventKey::UseCounter(l.token)));
+                }
+                p.arg(id.as_bytes())
+                    .arg_bytes(|entry| {
+                        codec::write_header(entry, micros, unique_key);
+                        entry.extend_from_slice(json);
+                    })
+                    .arg_text(|score| push_score_ms(score, micros))
+                    .arg_int(event_id)
+                    .arg_int(max_pending)
+                    .arg(if attempt > 1 { b"1" } else { b"0" })
+                    .arg_int(self.cfg.dedupe_ttl);
+                if let Some(l) = limit {
+                    p.arg_int(l.uses).arg_int(l.expires_at);
+                }
+                Ok::<i64, redis::RedisError>(redis::from_redis_value(c.eval_packed(&PUSH, p)?)?)
+            })?;
+            // WAIT is routed by the event's queue key; made only when durability asks for replicas.
+            let shortfall = match (reply, self.cfg.durability) {
+                (1, Durability::Replica { .. }) => self.replicate(c, &k.queue(event_id))?,
+                _ => None,
+            };
             Ok((reply, shortfall))
         })
         .map_err(|e| e.with_registration_id(&id))?;
@@ -672,7 +687,19 @@ fn check_event(event_id: i64) -> Result<()> {
 
 /// A registration's time as the index's score: milliseconds with microsecond decimals.
 fn score_ms(micros: u64) -> String {
-    format!("{}.{:03}", micros / 1000, micros % 1000)
+    let mut score = String::with_capacity(24);
+    push_score_ms(&mut score, micros);
+    score
+}
+
+/// Appends `score_ms(micros)`.
+fn push_score_ms(out: &mut String, micros: u64) {
+    out.push_str(itoa::Buffer::new().format(micros / 1000));
+    let fraction = micros % 1000;
+    out.push('.');
+    out.push(char::from(b'0' + (fraction / 100) as u8));
+    out.push(char::from(b'0' + (fraction / 10 % 10) as u8));
+    out.push(char::from(b'0' + (fraction % 10) as u8));
 }
 
 fn lossy(bytes: Vec<u8>) -> String {

@@ -55,24 +55,44 @@ pub fn check_unique_key(key: &[u8]) -> Result<()> {
 
 /// Encodes a registration for storage, refusing one over `max_bytes`.
 pub fn encode(data: &Value, registered_at_micros: u64, unique_key: Option<&[u8]>, max_bytes: usize) -> Result<Vec<u8>> {
-    let json = serde_json::to_vec(data).map_err(|e| Error::invalid(format!("registration cannot be encoded: {e}")))?;
+    let json = to_json(data)?;
+    check_size(&json, max_bytes)?;
+    let mut out = Vec::with_capacity(json.len() + 40 + unique_key.map_or(0, <[u8]>::len));
+    write_header(&mut out, registered_at_micros, unique_key);
+    out.extend_from_slice(&json);
+    Ok(out)
+}
+
+/// A registration as the JSON text a stored entry carries.
+pub fn to_json(data: &Value) -> Result<Vec<u8>> {
+    serde_json::to_vec(data).map_err(|e| Error::invalid(format!("registration cannot be encoded: {e}")))
+}
+
+/// Refuses encoded data over `max_bytes` (reg_buffer.max_payload_bytes).
+pub fn check_size(json: &[u8], max_bytes: usize) -> Result<()> {
     if json.len() > max_bytes {
         return Err(Error::invalid(format!(
             "registration is {} bytes encoded, over reg_buffer.max_payload_bytes ({max_bytes})",
             json.len()
         )));
     }
-    let mut out = Vec::with_capacity(json.len() + 40 + unique_key.map_or(0, <[u8]>::len));
-    out.extend_from_slice(format!("1:{registered_at_micros}:").as_bytes());
+    Ok(())
+}
+
+/// Appends what a stored entry holds before its JSON: `1:<registered_at µs>:<unique key length or ->:<key>`.
+pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Option<&[u8]>) {
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(b"1:");
+    out.extend_from_slice(digits.format(registered_at_micros).as_bytes());
+    out.push(b':');
     match unique_key {
         Some(k) => {
-            out.extend_from_slice(format!("{}:", k.len()).as_bytes());
+            out.extend_from_slice(digits.format(k.len()).as_bytes());
+            out.push(b':');
             out.extend_from_slice(k);
         }
         None => out.extend_from_slice(b"-:"),
     }
-    out.extend_from_slice(&json);
-    Ok(out)
 }
 
 /// Decodes a stored entry; an error here sends the entry to quarantine.

@@ -19,19 +19,44 @@ pub fn now_micros() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
+/// Random bytes from the OS, fetched 24 ids' worth at a time (a getrandom() system call on every new millisecond
+/// was a quarter of all pushes'), and thrown away in a forked child, which must not use its parent's.
+struct Pool {
+    pid: u32,
+    bytes: [u8; 240],
+    used: usize,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool { pid: 0, bytes: [0; 240], used: 240 });
+
 fn random80() -> u128 {
-    let mut bytes = [0u8; 16];
-    // getrandom only fails when the OS has no entropy source at all; the clock still keeps ids apart then.
-    if getrandom::getrandom(&mut bytes[6..]).is_err() {
-        bytes[6..14].copy_from_slice(&now_micros().to_le_bytes());
+    POOL.lock().unwrap_or_else(|p| p.into_inner()).take(crate::core::process::id())
+}
+
+impl Pool {
+    /// 80 random bits for process `pid`.
+    fn take(&mut self, pid: u32) -> u128 {
+        let mut out = [0u8; 16];
+        if self.pid != pid || self.used + 10 > self.bytes.len() {
+            self.used = self.bytes.len();
+            // getrandom only fails when the OS has no entropy source at all; the clock still keeps ids apart then.
+            if getrandom::getrandom(&mut self.bytes).is_err() {
+                out[6..14].copy_from_slice(&now_micros().to_le_bytes());
+                return u128::from_be_bytes(out);
+            }
+            self.pid = pid;
+            self.used = 0;
+        }
+        out[6..].copy_from_slice(&self.bytes[self.used..self.used + 10]);
+        self.used += 10;
+        u128::from_be_bytes(out)
     }
-    u128::from_be_bytes(bytes)
 }
 
 /// A new id for time `micros`, greater than every id this process made before.
 pub fn new_id(micros: u64) -> String {
     let ms = micros / 1000;
-    let pid = std::process::id();
+    let pid = crate::core::process::id();
     let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
     let (ms, random) = if last.pid == pid && ms <= last.ms {
         // Same millisecond (or the clock went back): count up from the last id.
@@ -46,7 +71,12 @@ pub fn new_id(micros: u64) -> String {
 
 fn encode(ms: u64, random: u128) -> String {
     let value: u128 = ((ms as u128 & ((1u128 << 48) - 1)) << 80) | random;
-    (0..26).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
+    let mut text = [0u8; 26];
+    for (i, c) in text.iter_mut().rev().enumerate() {
+        *c = ALPHABET[((value >> (i * 5)) & 31) as usize];
+    }
+    // Every byte is from ALPHABET: ASCII, so the fallback is never taken.
+    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 /// The millisecond timestamp inside an id, or None for something that is not an id.
@@ -77,6 +107,16 @@ mod tests {
         assert_eq!(ids.len(), 10_000);
         let later = new_id(t + 5_000);
         assert!(later > sorted[9_999]);
+    }
+
+    #[test]
+    fn a_forked_child_does_not_reuse_its_parents_random_bytes() {
+        // A child starts with a copy of its parent's pool; its own pid makes it fetch fresh bytes.
+        let mut parent = Pool { pid: 0, bytes: [0; 240], used: 240 };
+        parent.take(100);
+        let mut child = Pool { pid: parent.pid, bytes: parent.bytes, used: parent.used };
+        assert_ne!(child.take(101), parent.take(100));
+        assert_eq!(child.pid, 101);
     }
 
     #[test]

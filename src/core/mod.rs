@@ -6,4 +6,6 @@ pub mod error;
 pub mod id;
 pub mod keys;
 pub mod metrics;
+pub mod packed;
 pub mod pool;
+pub mod process;

@@ -13,6 +13,7 @@ use redis::{Cmd, Connection, ConnectionLike, RedisResult, TlsCertificates, Value
 use crate::core::config::{Config, TlsFiles, Topology};
 use crate::core::error::{connection_is_unusable, Error, Result};
 use crate::core::metrics;
+use crate::core::packed::Packed;
 
 /// A connection to one server or to a cluster: what every operation runs on.
 pub enum Link {
@@ -49,6 +50,32 @@ impl Link {
                 .and_then(|v| Ok(redis::from_redis_value(v)?)),
         };
         pair.ok().and_then(|p| p.into_iter().nth(1))
+    }
+
+    /// Runs a script by the EVALSHA packed in `command`, loading the script first where Redis does not know it yet
+    /// (a new server, SCRIPT FLUSH). Redis's error replies come back as errors.
+    pub fn eval_packed(&mut self, script: &redis::Script, command: &Packed) -> RedisResult<Value> {
+        let mut reply = self.send_packed(command);
+        if matches!(&reply, Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)) {
+            script.load(self)?;
+            reply = self.send_packed(command);
+        }
+        reply
+    }
+
+    fn send_packed(&mut self, command: &Packed) -> RedisResult<Value> {
+        match self {
+            Link::Single(c) => c.req_packed_command(command.bytes())?.extract_error(),
+            Link::Cluster(c) => {
+                // The cluster client routes a command by its keys: it must see the arguments, not their bytes.
+                let mut args = command.args();
+                let mut cmd = redis::cmd(std::str::from_utf8(args.next().unwrap_or_default()).unwrap_or_default());
+                for arg in args {
+                    cmd.arg(arg);
+                }
+                cmd.query(c)
+            }
+        }
     }
 
     fn inner(&mut self) -> &mut dyn ConnectionLike {
@@ -103,6 +130,10 @@ impl MadeFor {
     fn of(cfg: &Config) -> Self {
         MadeFor { url: cfg.redis_url.clone(), connect_timeout: cfg.connect_timeout, reply_timeout: cfg.reply_timeout(), tls: cfg.tls.clone() }
     }
+    /// `*self == MadeFor::of(cfg)`, without copying the settings (every call asks).
+    fn is_for(&self, cfg: &Config) -> bool {
+        self.url == cfg.redis_url && self.connect_timeout == cfg.connect_timeout && self.reply_timeout == cfg.reply_timeout() && self.tls == cfg.tls
+    }
 }
 
 struct Pooled {
@@ -138,7 +169,7 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
     if let Some(f) = open_breaker(cfg, now) {
         return ConnectionState::BackingOff((f.at + cfg.retry_interval - now).as_millis() as u64);
     }
-    let pid = std::process::id();
+    let pid = crate::core::process::id();
     CONNECTION.with(|c| match &*c.borrow() {
         Some(p) if p.pid == pid && p.made_for.url == cfg.redis_url => ConnectionState::Connected,
         _ => ConnectionState::NotConnected,
@@ -153,14 +184,14 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
 /// retried, so a stalled Redis costs one timeout, not two.
 pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::RedisResult<T>) -> Result<T> {
     let server = || cfg.redacted_url();
-    let pid = std::process::id();
+    let pid = crate::core::process::id();
 
     let mut pooled = CONNECTION.with(|c| c.borrow_mut().take());
     if let Some(p) = &pooled {
         if p.pid != pid {
             // Inherited from the parent across a fork: the socket is the parent's. Forget it without a goodbye.
             std::mem::forget(pooled.take());
-        } else if p.made_for != MadeFor::of(cfg) {
+        } else if !p.made_for.is_for(cfg) {
             pooled = None;
         }
     }

@@ -8,6 +8,7 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ExecuteData};
 
 use crate::core::buffer::{Buffer, PushOutcome, UseLimit};
+use crate::core::codec;
 use crate::core::error::Error;
 use crate::php::args::{ArgError, Args};
 use crate::php::{convert, exceptions, settings};
@@ -81,9 +82,13 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
         let unique_key = args.bytes(2, true)?;
         let limit = args.nullable_array(3)?.map(use_limit).transpose()?;
         let limit = limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at });
-        let registration = convert::registration(args.array(1)?)?;
+        let registration = args.array(1)?;
+        let mut json = Vec::with_capacity(256);
+        if !convert::registration_json(registration, &mut json) {
+            json = codec::to_json(&convert::registration(registration)?)?;
+        }
         let cfg = settings::config()?;
-        Ok(match Buffer::new(&cfg).push_limited(event_id, &registration, unique_key.as_deref(), limit.as_ref())? {
+        Ok(match Buffer::new(&cfg).push_json(event_id, &json, unique_key.as_deref(), limit.as_ref())? {
             PushOutcome::Buffered(id) => {
                 let mut zv = Zval::new();
                 convert::set_bytes(&mut zv, id.as_bytes());
