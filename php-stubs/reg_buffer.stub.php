@@ -151,7 +151,8 @@ function reg_buffer_purge_quarantined(string $entry): bool {}
 
 /**
  * The still-buffered (pending or in flight) registrations of one event pushed between $from and $to (Unix seconds,
- * inclusive), oldest first, at most $limit; same row shape as reg_buffer_flush().
+ * inclusive, to the microsecond), oldest first (within one millisecond, in id order), at most $limit; same row shape
+ * as reg_buffer_flush().
  *
  * @throws \ValueError $event_id <= 0, $limit <= 0, or a NAN bound
  * @throws \RegBuffer\ConnectionException

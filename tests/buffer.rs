@@ -70,6 +70,7 @@ on_both_topologies!(
     an_undecodable_entry_is_quarantined_and_blocks_nothing,
     at_capacity_a_push_is_refused_with_its_id,
     range_returns_an_events_registrations_in_a_time_window_oldest_first,
+    range_bounds_are_exact_to_the_microsecond_within_one_millisecond,
     many_events_are_flushed_exactly_once,
     a_use_limited_token_carries_its_uses_and_no_more,
     the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost,
@@ -232,6 +233,27 @@ fn range_returns_an_events_registrations_in_a_time_window_oldest_first(cfg: Conf
     let got = buffer.range(4, before - 1.0, before + 60.0, 3).unwrap();
     assert_eq!(got.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), ids[..3].to_vec());
     assert!(buffer.range(4, before - 100.0, before - 50.0, 10).unwrap().is_empty());
+}
+
+fn range_bounds_are_exact_to_the_microsecond_within_one_millisecond(cfg: Config) {
+    // The time index scores whole milliseconds; range() must still tell apart two registrations of one millisecond.
+    let buffer = Buffer::new(&cfg);
+    let micros = |b: &Buffer| b.range(6, f64::NEG_INFINITY, f64::INFINITY, 1000).unwrap().iter().map(|r| (r.id.clone(), r.stored.registered_at_micros)).collect::<Vec<_>>();
+    let pair = (0..2000)
+        .find_map(|_| {
+            buffer.push(6, &json!({}), None).unwrap();
+            let all = micros(&buffer);
+            let (a, b) = (&all[all.len().saturating_sub(2)], all.last().unwrap());
+            (all.len() >= 2 && a.1 / 1000 == b.1 / 1000 && a.1 < b.1).then(|| (a.clone(), b.clone()))
+        })
+        .expect("two pushes within one millisecond");
+    let ((first, t1), (second, t2)) = pair;
+    let ids = |from: f64, to: f64| buffer.range(6, from, to, 1000).unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(t2 as f64 / 1e6, t2 as f64 / 1e6), vec![second.clone()]);
+    assert_eq!(ids(t1 as f64 / 1e6, t1 as f64 / 1e6), vec![first.clone()]);
+    assert!(!ids(t2 as f64 / 1e6, f64::INFINITY).contains(&first));
+    assert!(!ids(f64::NEG_INFINITY, t1 as f64 / 1e6).contains(&second));
+    assert_eq!(ids(t1 as f64 / 1e6, t2 as f64 / 1e6), vec![first, second]);
 }
 
 fn many_events_are_flushed_exactly_once(cfg: Config) {
