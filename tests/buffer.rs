@@ -74,6 +74,8 @@ on_both_topologies!(
     many_events_are_flushed_exactly_once,
     a_use_limited_token_carries_its_uses_and_no_more,
     the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost,
+    the_oldest_pending_age_follows_claims_redeliveries_and_drains,
+    the_oldest_pending_age_is_right_after_a_claim_served_many_events,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -353,4 +355,75 @@ fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config)
     let second = buffer.stats().unwrap().epoch;
     assert_ne!(second, first, "a shard that lost its data changes the epoch");
     assert_eq!(buffer.stats().unwrap().epoch, second);
+}
+
+/// Two events whose keys live in the same shard (any two on a single server).
+fn two_events_of_one_shard(cfg: &Config) -> (i64, i64) {
+    let first = 1;
+    let second = (2..).find(|&e| keys_of(cfg, e) == keys_of(cfg, first)).unwrap();
+    (first, second)
+}
+
+fn oldest_age(buffer: &Buffer) -> f64 {
+    buffer.stats().unwrap().oldest_pending_age.expect("registrations are pending")
+}
+
+fn the_oldest_pending_age_follows_claims_redeliveries_and_drains(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let (a, b) = two_events_of_one_shard(&cfg);
+    let started = std::time::Instant::now();
+    let r1 = id_of(buffer.push(a, &json!({"r": 1}), None).unwrap());
+    let r1b = id_of(buffer.push(a, &json!({"r": 2}), None).unwrap());
+    std::thread::sleep(Duration::from_millis(400));
+    buffer.push(a, &json!({"r": 3}), None).unwrap();
+    let r3 = id_of(buffer.push(b, &json!({"r": 4}), None).unwrap());
+    assert!(oldest_age(&buffer) >= 0.39, "the first push is the oldest");
+
+    // a served twice (its share, then what is left of the limit), b drained: a's entry in the index is now behind
+    // its new head, and stats must not report the claimed registrations' age.
+    let first = buffer.claim(3, 1).unwrap();
+    let mut taken: Vec<String> = first.registrations.iter().map(|r| r.id.clone()).collect();
+    taken.sort();
+    let mut expected = vec![r1.clone(), r1b.clone(), r3];
+    expected.sort();
+    assert_eq!(taken, expected);
+    let age = oldest_age(&buffer);
+    assert!(age < 0.3, "only the third push is pending, pushed just now, yet the oldest age is {age}");
+    assert_eq!(buffer.stats().unwrap().events, 1);
+
+    // The lease runs out: the batch comes back, and a claim of one leaves a registration of the first push pending.
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = buffer.claim(1, 60).unwrap();
+    assert_eq!(second.registrations.len(), 1);
+    let age = oldest_age(&buffer);
+    let first_push_age = started.elapsed().as_secs_f64();
+    assert!(age >= 1.45 && age <= first_push_age + 0.05, "a redelivered registration of the first push is pending: {age} (first push {first_push_age} s ago)");
+
+    buffer.ack(&second.id).unwrap();
+    drain(&buffer);
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, stats.events, stats.oldest_pending_age), (0, 0, None));
+}
+
+fn the_oldest_pending_age_is_right_after_a_claim_served_many_events(cfg: Config) {
+    // More events in one shard than one stats call corrects: the claim leaves every served event's entry behind.
+    let buffer = Buffer::new(&cfg);
+    let events: Vec<i64> = (1..).filter(|&e| keys_of(&cfg, e) == keys_of(&cfg, 1)).take(300).collect();
+    for &e in &events {
+        buffer.push(e, &json!({"first": true}), None).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    for &e in &events {
+        buffer.push(e, &json!({"first": false}), None).unwrap();
+    }
+    // Its fair share of one registration from each event: every first push.
+    let batch = buffer.claim(300, 60).unwrap();
+    assert_eq!(batch.registrations.len(), 300);
+    assert!(batch.registrations.iter().all(|r| r.stored.data() == &json!({"first": true})));
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, stats.events), (300, 300));
+    let age = stats.oldest_pending_age.unwrap();
+    assert!(age < 0.35, "the first pushes are in flight; the oldest pending is a second push, yet the age is {age}");
+    drain(&buffer);
+    assert_eq!(buffer.stats().unwrap().oldest_pending_age, None);
 }

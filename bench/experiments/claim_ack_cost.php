@@ -5,8 +5,10 @@
 //     Redis' own time (INFO commandstats: the EVALSHA, and the commands the script ran, which Redis 7 counts too);
 //  2. through the same claim/ack Lua (src/core/lua + the key prelude) and variants of it, run with EVAL by phpredis,
 //     to price what a different script would save.
-// usage: php claim_ack_cost.php REDIS_PORT [N=10000] [BATCH=1000] [ROUNDS=5]   (a private redis-server: it FLUSHALLs)
+// usage: php claim_ack_cost.php REDIS_PORT [N=10000] [BATCH=1000] [ROUNDS=5] [extension]   (a private redis-server: it
+// FLUSHALLs; "extension" runs part 1 only, as claim_ack_ab.sh does to compare two builds)
 $port = (int) $argv[1]; $n = (int) ($argv[2] ?? 10000); $batch = (int) ($argv[3] ?? 1000); $rounds = (int) ($argv[4] ?? 5);
+$only_extension = ($argv[5] ?? '') === 'extension';
 ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
 $r = new Redis(); $r->connect('127.0.0.1', $port);
 $reg = ['email' => 'someone@example.com', 'name' => 'Ada Lovelace', 'ticket' => 'GA', 'qty' => 2, 'ip' => '203.0.113.7'];
@@ -59,6 +61,7 @@ echo json_encode(['what' => 'extension, us per registration (median of rounds)',
   'claim_redis_by_command' => $per_cmd($res['claim_cmds']),
   'ack_wall' => round($median($res['ack_wall_us']), 2), 'ack_redis' => round($median($res['ack_redis_us']), 2),
   'ack_redis_by_command' => $per_cmd($res['ack_cmds'])], JSON_PRETTY_PRINT), "\n";
+if ($only_extension) exit(0);
 
 // 2. The scripts by EVAL, and variants. Prelude and bodies as the extension builds them (single server).
 $lua = dirname(__DIR__, 2) . '/src/core/lua';

@@ -115,6 +115,10 @@ impl UseLimit<'_> {
     }
 }
 
+/// How many times stats() calls stats.lua on one shard at most while it corrects the shard's `oldest` index
+/// (each call corrects up to 256 events for good: the claims left them behind; this covers ~100k events).
+const STATS_CALLS_PER_SHARD: usize = 400;
+
 pub const COUNTERS: [&str; 7] = ["pushed", "duplicates", "claimed", "acked", "redelivered", "lost", "retried"];
 
 pub struct Buffer<'a> {
@@ -399,15 +403,17 @@ impl<'a> Buffer<'a> {
         let id = parts.next().map(lossy).unwrap_or_default();
         let mut batch = Batch { id, registrations: Vec::new(), quarantined: 0 };
         let mut rejected: Vec<(String, String)> = Vec::new();
-        for item in parts {
-            // `<event>:<id>:<entry>`: neither the event nor the id holds a colon.
-            let mut fields = item.splitn(3, |&b| b == b':');
-            let (Some(event), Some(reg_id), Some(entry)) = (fields.next(), fields.next(), fields.next()) else { continue };
-            let event_id: i64 = std::str::from_utf8(event).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
-            let reg_id = String::from_utf8_lossy(reg_id).into_owned();
-            match codec::decode(entry) {
-                Ok(stored) => batch.registrations.push(BufferedRegistration { id: reg_id, event_id, stored }),
-                Err(e) => rejected.push((member(event_id, &reg_id), e.message)),
+        // Runs of one event's registrations: event id, count, then count × (registration id, entry).
+        let number = |bytes: Option<Vec<u8>>| -> Option<i64> { std::str::from_utf8(&bytes?).ok()?.parse().ok() };
+        batch.registrations.reserve(parts.len() / 2);
+        while let (Some(event_id), Some(count)) = (number(parts.next()), number(parts.next())) {
+            for _ in 0..count {
+                let (Some(reg_id), Some(entry)) = (parts.next(), parts.next()) else { break };
+                let reg_id = lossy(reg_id);
+                match codec::decode(&entry) {
+                    Ok(stored) => batch.registrations.push(BufferedRegistration { id: reg_id, event_id, stored }),
+                    Err(e) => rejected.push((member(event_id, &reg_id), e.message)),
+                }
             }
         }
         if !rejected.is_empty() {
@@ -487,21 +493,37 @@ impl<'a> Buffer<'a> {
         for k in 0..self.cfg.shards() {
             let keys = self.shard(k);
             let (scope, sharded) = keys.script_args();
-            type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String);
+            type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String, Vec<String>);
             let candidate = id::new_id(id::now_micros());
-            let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now, shard_epoch): ShardStats =
-                with_connection(self.cfg, |c| {
-                    STATS
-                        .key(keys.ready())
-                        .key(keys.oldest())
-                        .key(keys.stats())
-                        .key(keys.quarantine())
-                        .key(keys.epoch())
-                        .arg(scope)
-                        .arg(sharded)
-                        .arg(&candidate)
-                        .invoke(c)
+            // The shard's `oldest` index is corrected from its top by stats.lua itself, which may only read the
+            // events it declares: it names the ones it needs, and is called again declaring them, until it settles
+            // (one call on an empty shard, usually two otherwise). Each call corrects for good what it read, so the
+            // walk ends; the cap only bounds a shard whose indexes keep changing under it, and then its oldest is
+            // a bound at or before the real one.
+            let mut declare: Vec<String> = Vec::new();
+            let mut shard: ShardStats;
+            let mut calls = 0;
+            loop {
+                shard = with_connection(self.cfg, |c| {
+                    let mut call = STATS.prepare_invoke();
+                    call.key(keys.ready()).key(keys.oldest()).key(keys.stats()).key(keys.quarantine()).key(keys.epoch());
+                    for e in &declare {
+                        let e: i64 = e.parse().unwrap_or(0);
+                        call.key(keys.queue(e)).key(keys.time_index(e));
+                    }
+                    call.arg(scope).arg(sharded).arg(&candidate);
+                    for e in &declare {
+                        call.arg(e);
+                    }
+                    call.invoke(c)
                 })?;
+                calls += 1;
+                if shard.6.is_empty() || calls >= STATS_CALLS_PER_SHARD {
+                    break;
+                }
+                declare = std::mem::take(&mut shard.6);
+            }
+            let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now, shard_epoch, _) = shard;
             epochs.push(shard_epoch);
             for (name, value) in shard_counters {
                 match counters.iter_mut().find(|(n, _)| *n == name) {

@@ -11,7 +11,8 @@
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
-//! | `<p>oldest`                         | zset   | events with pending data, by their oldest pending (ms)   |
+//! | `<p>oldest`                         | zset   | events with pending data, by a bound at or below their   |
+//! |                                     |        | oldest pending (ms): claims leave it behind, stats fixes |
 //! | `<p>leases`                         | zset   | batch id by lease deadline (ms, Redis clock)            |
 //! | `<p>batch:<b>`                      | list   | `<e>:<id>` of each registration in a claimed batch      |
 //! | `<p>quarantine`                     | hash   | `<e>:<id>` → reason + stored bytes that did not decode  |

@@ -4,12 +4,7 @@
 -- changed since it was read: the caller reads it again).
 local members = redis.call('LRANGE', k_batch(ARGV[3]), 0, -1)
 if #members == 0 then return 0 end
-local declared = {}
-for i = 4, #ARGV do declared[ARGV[i]] = true end
-for _, m in ipairs(members) do
-  if not declared[split_member(m)] then return -1 end
-end
--- One HDEL and one ZREM per event (in chunks), not per registration.
+-- One HDEL and one ZREM per event (in chunks), not per registration; each member is split once.
 local ids_of, events = {}, {}
 for _, m in ipairs(members) do
   local e, id = split_member(m)
@@ -20,6 +15,11 @@ for _, m in ipairs(members) do
     events[#events + 1] = e
   end
   ids[#ids + 1] = id
+end
+local declared = {}
+for i = 4, #ARGV do declared[ARGV[i]] = true end
+for _, e in ipairs(events) do
+  if not declared[e] then return -1 end
 end
 local removed = 0
 for _, e in ipairs(events) do

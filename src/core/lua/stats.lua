@@ -1,15 +1,58 @@
--- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch (every key it reads, declared: see
--- plan.lua). ARGV: scope, sharded flag, a new epoch.
--- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch}.
+-- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, then queue and time index of each event
+-- the caller declares (every key it reads, declared: see plan.lua). ARGV: scope, sharded flag, a new epoch, then
+-- those event ids.
+-- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch, events to declare}.
 -- The epoch names this shard's data: made by the first stats call and gone only with the data (a Redis restart
 -- without persistence, a FLUSHALL), so a caller that sees it change knows buffered registrations may be lost.
+-- `oldest` holds, for each event with pending registrations, a bound at or below the time of its queue's head: a
+-- push sets it exactly, a redelivery lowers it, a claim leaves it behind the new head (re-scoring it there cost a
+-- quarter of the claim). So its first entries are corrected here, from the top, until the least corrected score
+-- is at or below the next uncorrected bound: then it is the oldest pending registration's time. Only declared
+-- events can be corrected; when the walk needs more, the last item names the events to declare in the next call
+-- (and the oldest score is still a bound: at or before the real one).
+local WALK = 256
 redis.call('SET', K_EPOCH, ARGV[3], 'NX')
-local oldest = redis.call('ZRANGE', K_OLDEST, 0, 0, 'WITHSCORES')
+local declared = {}
+for i = 4, #ARGV do declared[ARGV[i]] = true end
+
+local top = redis.call('ZRANGE', K_OLDEST, 0, WALK, 'WITHSCORES')
+local least, bound, fixes, gone = nil, nil, {}, {}
+for i = 1, #top, 2 do
+  local e, stored = top[i], top[i + 1]
+  if not declared[e] or i > 2 * WALK then
+    bound = stored
+    break
+  end
+  local head = redis.call('LINDEX', k_queue(e), 0)
+  if head then
+    -- A queued id always has its time; should one not, its age counts from now rather than blocking the walk.
+    local score = redis.call('ZSCORE', k_time(e), head) or string.format('%.0f', now_ms())
+    if score ~= stored then
+      fixes[#fixes + 1] = score
+      fixes[#fixes + 1] = e
+    end
+    if not least or tonumber(score) < tonumber(least) then least = score end
+  else
+    gone[#gone + 1] = e
+  end
+end
+if #fixes > 0 then redis.call('ZADD', K_OLDEST, 'XX', unpack(fixes)) end
+if #gone > 0 then redis.call('ZREM', K_OLDEST, unpack(gone)) end
+
+local oldest, more = false, {}
+if least and (not bound or tonumber(least) <= tonumber(bound)) then
+  oldest = least
+elseif bound then
+  -- Not settled: the bound below everything not yet corrected, and the entries to correct next.
+  oldest = (least and tonumber(least) < tonumber(bound)) and least or bound
+  more = redis.call('ZRANGE', K_OLDEST, 0, WALK - 1)
+end
 return {
   redis.call('HGETALL', K_STATS),
   redis.call('ZCARD', K_READY),
-  oldest[2] or false,
+  oldest,
   redis.call('HLEN', K_QUARANTINE),
   now_ms(),
   redis.call('GET', K_EPOCH),
+  more,
 }
