@@ -398,17 +398,25 @@ impl<'a> Buffer<'a> {
         for e in &involved {
             call.arg(*e);
         }
-        let reply: Vec<Vec<u8>> = with_connection(self.cfg, |c| call.invoke(c))?;
+        let reply: Vec<redis::Value> = with_connection(self.cfg, |c| call.invoke(c))?;
         let mut parts = reply.into_iter();
-        let id = parts.next().map(lossy).unwrap_or_default();
+        let bytes = |item: Option<redis::Value>| match item {
+            Some(redis::Value::BulkString(b)) => Some(b),
+            _ => None,
+        };
+        let number = |item: Option<redis::Value>| match item {
+            Some(redis::Value::Int(n)) => Some(n),
+            Some(redis::Value::BulkString(b)) => std::str::from_utf8(&b).ok()?.parse().ok(),
+            _ => None,
+        };
+        let id = bytes(parts.next()).map(lossy).unwrap_or_default();
         let mut batch = Batch { id, registrations: Vec::new(), quarantined: 0 };
         let mut rejected: Vec<(String, String)> = Vec::new();
         // Runs of one event's registrations: event id, count, then count × (registration id, entry).
-        let number = |bytes: Option<Vec<u8>>| -> Option<i64> { std::str::from_utf8(&bytes?).ok()?.parse().ok() };
         batch.registrations.reserve(parts.len() / 2);
         while let (Some(event_id), Some(count)) = (number(parts.next()), number(parts.next())) {
             for _ in 0..count {
-                let (Some(reg_id), Some(entry)) = (parts.next(), parts.next()) else { break };
+                let (Some(reg_id), Some(entry)) = (bytes(parts.next()), bytes(parts.next())) else { break };
                 let reg_id = lossy(reg_id);
                 match codec::decode(&entry) {
                     Ok(stored) => batch.registrations.push(BufferedRegistration { id: reg_id, event_id, stored }),
