@@ -76,6 +76,7 @@ on_both_topologies!(
     the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost,
     the_oldest_pending_age_follows_claims_redeliveries_and_drains,
     the_oldest_pending_age_is_right_after_a_claim_served_many_events,
+    an_id_whose_data_vanished_is_counted_lost_and_the_rest_is_delivered,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -426,4 +427,20 @@ fn the_oldest_pending_age_is_right_after_a_claim_served_many_events(cfg: Config)
     assert!(age < 0.35, "the first pushes are in flight; the oldest pending is a second push, yet the age is {age}");
     drain(&buffer);
     assert_eq!(buffer.stats().unwrap().oldest_pending_age, None);
+}
+
+fn an_id_whose_data_vanished_is_counted_lost_and_the_rest_is_delivered(cfg: Config) {
+    // A whole event's run comes back empty (as after an eviction under another maxmemory policy) beside another's.
+    let buffer = Buffer::new(&cfg);
+    let (a, b) = two_events_of_one_shard(&cfg);
+    let gone: Vec<String> = (0..2).map(|i| id_of(buffer.push(a, &json!({"i": i}), None).unwrap())).collect();
+    let kept = id_of(buffer.push(b, &json!({"kept": true}), None).unwrap());
+    let mut con = raw_connection(&cfg);
+    redis::cmd("HDEL").arg(keys_of(&cfg, a).data(a)).arg(&gone).query::<()>(&mut *con).unwrap();
+    let batch = buffer.claim(10, 60).unwrap();
+    assert_eq!(batch.registrations.iter().map(|r| (r.event_id, r.id.clone())).collect::<Vec<_>>(), vec![(b, kept)]);
+    assert_eq!(buffer.ack(&batch.id).unwrap(), 1);
+    let stats = buffer.stats().unwrap();
+    assert_eq!(stats.counters.iter().find(|(k, _)| k == "lost").unwrap().1, 2);
+    assert_eq!((stats.pending, stats.in_flight, stats.events, stats.oldest_pending_age), (0, 0, 0, None));
 }
