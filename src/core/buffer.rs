@@ -457,25 +457,35 @@ impl<'a> Buffer<'a> {
         let Some(keys) = self.shard_of_batch(batch_id) else { return Ok(0) };
         let (scope, sharded) = keys.script_args();
         let batch_key = keys.batch(batch_id);
-        // Two round trips: the batch's events, then the ack declaring every key it removes from (see plan.lua).
+        // Two round trips: the batch, then the ack declaring every key it removes from (see plan.lua) and the ids.
         let (removed, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
             for _ in 0..3 {
                 let members: Vec<String> = redis::cmd("LRANGE").arg(&batch_key).arg(0).arg(-1).query(c)?;
                 if members.is_empty() {
                     return Ok((0, None));
                 }
-                let mut events: Vec<&str> = members.iter().filter_map(|m| m.split(':').next()).collect();
-                events.sort_unstable();
-                events.dedup();
+                // The batch's registration ids by event (`<event>:<id>`), handed to the script as read.
+                let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
+                let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+                for (e, reg_id) in members.iter().filter_map(|m| m.split_once(':')) {
+                    let at = *position.entry(e).or_insert_with(|| {
+                        events.push((e, Vec::new()));
+                        events.len() - 1
+                    });
+                    events[at].1.push(reg_id);
+                }
                 let mut call = ACK.prepare_invoke();
                 call.key(&batch_key).key(keys.leases()).key(keys.stats());
-                for e in &events {
+                for (e, _) in &events {
                     let e: i64 = e.parse().unwrap_or(0);
                     call.key(keys.data(e)).key(keys.time_index(e));
                 }
-                call.arg(scope).arg(sharded).arg(batch_id);
-                for e in &events {
-                    call.arg(*e);
+                call.arg(scope).arg(sharded).arg(batch_id).arg(members.len());
+                for (e, ids) in &events {
+                    call.arg(*e).arg(ids.len());
+                    for reg_id in ids {
+                        call.arg(*reg_id);
+                    }
                 }
                 let removed: i64 = call.invoke(c)?;
                 if removed >= 0 {
