@@ -15,18 +15,22 @@ redis.call('SET', K_EPOCH, ARGV[3], 'NX')
 local declared = {}
 for i = 4, #ARGV do declared[ARGV[i]] = true end
 
-local top = redis.call('ZRANGE', K_OLDEST, 0, WALK, 'WITHSCORES')
+-- Walks from the top, and stops as soon as the least corrected score is at or below the next entry's bound (every
+-- entry further down is at or after that bound): when nothing is behind, that is after the first entry.
+local span = math.min(#ARGV - 3, WALK)
+local top = redis.call('ZRANGE', K_OLDEST, 0, span, 'WITHSCORES')
 local least, bound, fixes, gone = nil, nil, {}, {}
 for i = 1, #top, 2 do
   local e, stored = top[i], top[i + 1]
-  if not declared[e] or i > 2 * WALK then
+  if least and tonumber(least) <= tonumber(stored) then break end
+  if not declared[e] or i > 2 * span then
     bound = stored
     break
   end
-  local head = redis.call('LINDEX', k_queue(e), 0)
+  local head = redis.call('LINDEX', k_queue(e), '0')
   if head then
     -- A queued id always has its time; should one not, its age counts from now rather than blocking the walk.
-    local score = redis.call('ZSCORE', k_time(e), head) or string.format('%.0f', now_ms())
+    local score = redis.call('ZSCORE', k_time(e), head) or string.format('%d', now_ms())
     if score ~= stored then
       fixes[#fixes + 1] = score
       fixes[#fixes + 1] = e
@@ -40,12 +44,13 @@ if #fixes > 0 then redis.call('ZADD', K_OLDEST, 'XX', unpack(fixes)) end
 if #gone > 0 then redis.call('ZREM', K_OLDEST, unpack(gone)) end
 
 local oldest, more = false, {}
-if least and (not bound or tonumber(least) <= tonumber(bound)) then
-  oldest = least
-elseif bound then
-  -- Not settled: the bound below everything not yet corrected, and the entries to correct next.
+if not bound then
+  oldest = least or false
+else
+  -- Not settled: the bound below everything not yet corrected, and the entries to correct next (a few at first:
+  -- usually the first one is all it takes).
   oldest = (least and tonumber(least) < tonumber(bound)) and least or bound
-  more = redis.call('ZRANGE', K_OLDEST, 0, WALK - 1)
+  more = redis.call('ZRANGE', K_OLDEST, 0, (#ARGV > 3 and WALK or 16) - 1)
 end
 return {
   redis.call('HGETALL', K_STATS),
