@@ -120,12 +120,13 @@ final class Reg_Buffer_Flusher {
 				}
 				$claim = $next;
 				$next  = null;
-				$rows  = self::screen( $claim );
+				// A batch prepared during the INSERT before it was screened then (see below).
+				$rows = isset( $claim['statements'] ) ? $claim['rows'] : self::screen( $claim );
 				if ( is_wp_error( $rows ) ) {
 					$summary['outcome'] = 'error';
 					break;
 				}
-				$insert = Reg_Buffer_Store::begin_insert( $rows, array( $lock, 'still_held' ) );
+				$insert = Reg_Buffer_Store::begin_insert( $rows, array( $lock, 'still_held' ), $claim['statements'] ?? null );
 				// While the INSERT runs, wpdb's connection is busy: errors are reported (reg_buffer_error, whose
 				// listeners may query) once it is done.
 				self::$held_reports = Reg_Buffer_Store::is_overlapped( $insert ) ? array() : null;
@@ -133,6 +134,13 @@ final class Reg_Buffer_Flusher {
 				$unacked            = null;
 				if ( $acked && Reg_Buffer_Store::is_overlapped( $insert ) && null === self::stop_reason( $started, $time, $memory, $limit, $summary ) ) {
 					$next = self::claim_batch( $size, $lease, $limit, $summary );
+					if ( is_array( $next ) && self::screen_is_a_no_op( $next ) ) {
+						// Its screen has nothing to do (and no need of the busy connection): build its INSERT now.
+						$next['statements'] = Reg_Buffer_Store::overlap_statements( $next['rows'] );
+						if ( null === $next['statements'] ) {
+							unset( $next['statements'] );
+						}
+					}
 				}
 				$inserted = Reg_Buffer_Store::finish_insert( $insert );
 				self::release_reports();
@@ -185,9 +193,34 @@ final class Reg_Buffer_Flusher {
 	 * the JSON text — and the extension builds no PHP array per registration.
 	 */
 	private static function hooks_read_data(): bool {
+		return self::others_hook( array( 'reg_buffer_flush_rows', 'reg_buffer_before_commit' ) );
+	}
+
+	/**
+	 * Whether screen() would change nothing: no callback on `reg_buffer_flush_rows` but the fast intake's, and no
+	 * row it screens (with_intake_data() gave `data` to those only).
+	 */
+	private static function screen_is_a_no_op( array $claim ): bool {
+		if ( self::others_hook( array( 'reg_buffer_flush_rows' ) ) ) {
+			return false;
+		}
+		foreach ( $claim['rows'] as $row ) {
+			if ( isset( $row['data'] ) ) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Whether a callback other than the fast intake's screen is on one of $hooks.
+	 *
+	 * @param string[] $hooks hook names.
+	 */
+	private static function others_hook( array $hooks ): bool {
 		global $wp_filter;
 		$own = array( 'Reg_Buffer_Intake', 'screen_rows' );
-		foreach ( array( 'reg_buffer_flush_rows', 'reg_buffer_before_commit' ) as $hook ) {
+		foreach ( $hooks as $hook ) {
 			if ( ! isset( $wp_filter[ $hook ] ) ) {
 				continue;
 			}

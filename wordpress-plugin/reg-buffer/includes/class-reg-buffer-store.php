@@ -168,12 +168,13 @@ final class Reg_Buffer_Store {
 	 *
 	 * @param array         $rows       as for insert().
 	 * @param callable|null $may_commit as for insert().
+	 * @param string[]|null $statements overlap_statements( $rows ), when the caller made them already.
 	 * @return array the insert in progress, for finish_insert().
 	 */
-	public static function begin_insert( array $rows, ?callable $may_commit = null ): array {
+	public static function begin_insert( array $rows, ?callable $may_commit = null, ?array $statements = null ): array {
 		global $wpdb;
-		$statements = array() === $rows || Reg_Buffer_Settings::get( 'mirror_postmeta' ) || null === self::own_mysqli() ? array() : self::statements( $rows );
-		if ( 1 !== count( $statements ) ) {
+		$statements = $statements ?? self::overlap_statements( $rows );
+		if ( null === $statements ) {
 			return array( 'result' => self::insert( $rows, $may_commit ) );
 		}
 		self::strict_mode_on();
@@ -196,6 +197,21 @@ final class Reg_Buffer_Store {
 		$wpdb->query( 'ROLLBACK' );
 		self::strict_mode_off();
 		return array( 'result' => $error );
+	}
+
+	/**
+	 * The one INSERT statement begin_insert() sends for $rows without waiting, or null when the batch takes
+	 * insert()'s path (no rows, a db.php drop-in or another driver, the postmeta mirror, more than one statement).
+	 * Makes no query (strings are escaped by the client library), so it may run while an INSERT is in flight.
+	 *
+	 * @return string[]|null
+	 */
+	public static function overlap_statements( array $rows ): ?array {
+		if ( array() === $rows || Reg_Buffer_Settings::get( 'mirror_postmeta' ) || null === self::own_mysqli() ) {
+			return null;
+		}
+		$statements = self::statements( $rows );
+		return 1 === count( $statements ) ? $statements : null;
 	}
 
 	/**
