@@ -120,7 +120,7 @@ final class Reg_Buffer_Flusher {
 				}
 				$claim = $next;
 				$next  = null;
-				// A batch prepared during the INSERT before it was screened then (see below).
+				// A batch whose INSERT was built during the one before needed no screening (see below).
 				$rows = isset( $claim['statements'] ) ? $claim['rows'] : self::screen( $claim );
 				if ( is_wp_error( $rows ) ) {
 					$summary['outcome'] = 'error';
@@ -136,9 +136,9 @@ final class Reg_Buffer_Flusher {
 					$next = self::claim_batch( $size, $lease, $limit, $summary );
 					if ( is_array( $next ) && self::screen_is_a_no_op( $next ) ) {
 						// Its screen has nothing to do (and no need of the busy connection): build its INSERT now.
-						$next['statements'] = Reg_Buffer_Store::overlap_statements( $next['rows'] );
-						if ( null === $next['statements'] ) {
-							unset( $next['statements'] );
+						$statements = Reg_Buffer_Store::overlap_statements( $next['rows'] );
+						if ( null !== $statements ) {
+							$next['statements'] = $statements;
 						}
 					}
 				}
