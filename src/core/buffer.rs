@@ -8,7 +8,7 @@ use crate::core::codec::{self, StoredRegistration};
 use crate::core::config::{Config, Durability, Topology, MAX_CLAIM};
 use crate::core::error::{Error, Result};
 use crate::core::id;
-use crate::core::keys::{digest_hex, member, EventKey, Keys, ENQUEUE_KEYS};
+use crate::core::keys::{digest_hex, member, member_parts, EventKey, Keys, ENQUEUE_KEYS};
 use crate::core::packed::with_packed;
 use crate::core::metrics;
 use crate::core::pool::{with_connection, Link};
@@ -435,7 +435,7 @@ impl<'a> Buffer<'a> {
         let mut call = QUARANTINE.prepare_invoke();
         let (scope, sharded) = keys.script_args();
         call.key(keys.batch(batch_id)).key(keys.quarantine()).key(keys.stats());
-        let mut events: Vec<i64> = rejected.iter().filter_map(|(m, _)| m.split(':').next()?.parse().ok()).collect();
+        let mut events: Vec<i64> = rejected.iter().filter_map(|(m, _)| member_parts(m)?.0.parse().ok()).collect();
         events.sort_unstable();
         events.dedup();
         for e in events {
@@ -467,7 +467,7 @@ impl<'a> Buffer<'a> {
                 // The batch's registration ids by event (`<event>:<id>`), handed to the script as read.
                 let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
                 let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-                for (e, reg_id) in members.iter().filter_map(|m| m.split_once(':')) {
+                for (e, reg_id) in members.iter().filter_map(|m| member_parts(m)) {
                     let at = *position.entry(e).or_insert_with(|| {
                         events.push((e, Vec::new()));
                         events.len() - 1
@@ -712,7 +712,7 @@ fn legacy_registration(element: &[u8]) -> Result<(u64, Value)> {
 
 /// `<event id>:<registration id>` → its parts.
 fn parse_entry(entry: &str) -> Result<(i64, &str)> {
-    let parsed = entry.split_once(':').and_then(|(e, id)| Some((e.parse::<i64>().ok().filter(|&e| e > 0)?, id)));
+    let parsed = member_parts(entry).and_then(|(e, id)| Some((e.parse::<i64>().ok().filter(|&e| e > 0)?, id)));
     match parsed {
         Some((e, id)) if !id.is_empty() => Ok((e, id)),
         _ => Err(Error::invalid(format!("\"{entry}\" names no quarantined entry (<event id>:<registration id>)"))),
@@ -721,7 +721,7 @@ fn parse_entry(entry: &str) -> Result<(i64, &str)> {
 
 /// A quarantine hash field and value (`<reason>\n<stored bytes>`) → the entry.
 fn quarantined_entry(entry: String, value: Vec<u8>) -> QuarantinedEntry {
-    let (event_id, id) = match entry.split_once(':') {
+    let (event_id, id) = match member_parts(&entry) {
         Some((e, id)) => (e.parse().unwrap_or(0), id.to_owned()),
         None => (0, String::new()),
     };

@@ -237,6 +237,11 @@ pub fn member(event_id: i64, id: &str) -> String {
     format!("{event_id}:{id}")
 }
 
+/// A `member()`'s parts as written: the event id and the registration id (neither holds a colon).
+pub fn member_parts(member: &str) -> Option<(&str, &str)> {
+    member.split_once(':')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
