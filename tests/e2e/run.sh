@@ -102,6 +102,25 @@ the_flush_claims_the_next_batch_while_mysql_inserts_one() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_batch_is_one_statement_unless_a_listener_needs_the_transaction() {
+  # Nothing listens to reg_buffer_before_commit: each batch is one INSERT in autocommit, carrying its strict
+  # sql_mode (SET STATEMENT … FOR), the lock checked by connection id — no START, COMMIT or SET per batch.
+  wp_php "$E2E_PHP/push.php" function 150 0 735000 buffered || return 1
+  FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" statements 50) || return 1
+  echo "  statements of a flush of 3 batches: $(total_of statements)"
+  expect "same MySQL session throughout" true "$(total_of same_session)" || return 1
+  expect "batches" 3 "$(total_of batches)" || return 1
+  expect "acked" 150 "$(total_of acked)" || return 1
+  expect "START TRANSACTION / COMMIT / SET per batch" '[0,0,0]' "$(total_of statements | php -r '$s = json_decode(stream_get_contents(STDIN), true); echo json_encode([$s["begin"], $s["commit"], $s["set_option"]]);')" || return 1
+  # A listener writes its own tables in the batch's transaction: then START TRANSACTION and COMMIT, still no SET.
+  wp_php "$E2E_PHP/push.php" function 100 0 736000 buffered || return 1
+  FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" statements 50 hooked) || return 1
+  echo "  the same with a reg_buffer_before_commit listener: $(total_of statements)"
+  expect "START TRANSACTION / COMMIT / SET, 2 batches" '[2,2,0]' "$(total_of statements | php -r '$s = json_decode(stream_get_contents(STDIN), true); echo json_encode([$s["begin"], $s["commit"], $s["set_option"]]);')" || return 1
+  expect "acked" 100 "$(total_of acked)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 registrations_arriving_while_flushes_run_are_all_stored_once() {
   # Producers (function calls and REST over HTTP) and flushers at the same time, as on a live site.
   wp_php "$E2E_PHP/push.php" function 3000 10 710000 buffered > "$WORK/concurrent-push.log" 2>&1 &
@@ -337,6 +356,7 @@ uninstalling_removes_the_table_options_and_schedule() {
 
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 the_flush_claims_the_next_batch_while_mysql_inserts_one
+a_batch_is_one_statement_unless_a_listener_needs_the_transaction
 registrations_arriving_while_flushes_run_are_all_stored_once
 a_logged_in_form_needs_the_rest_nonce
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again

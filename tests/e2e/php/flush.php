@@ -8,6 +8,10 @@
 //                                     transaction, before COMMIT; prints its summary and error codes
 //   php flush.php overlap BATCH       one flush run in batches of BATCH; prints its summary and, per batch, the
 //                                     registrations in flight when it commits (reg_buffer_before_commit)
+//   php flush.php statements BATCH [hooked]
+//                                     one flush run in batches of BATCH; prints its summary and the statements
+//                                     its MySQL session ran, by kind (session Com_* counters); "hooked" adds a
+//                                     reg_buffer_before_commit listener
 //   php flush.php crash MARKER_FILE   one flush that, after its first batch is committed and before the ack,
 //                                     writes MARKER_FILE and waits to be killed (SIGKILL by the test)
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
@@ -61,6 +65,28 @@ if ( 'overlap' === $mode ) {
 	);
 	$summary              = reg_buffer_flush_now( array( 'batch_size' => (int) $argv[2] ) );
 	$summary['at_commit'] = $at_commit;
+	echo json_encode( $summary ), "\n";
+	e2e_exit( 0 );
+}
+if ( 'statements' === $mode ) {
+	global $wpdb;
+	$count = static function () use ( $wpdb ): array {
+		$kinds = array( 'Com_begin', 'Com_commit', 'Com_rollback', 'Com_set_option', 'Com_insert', 'Com_select' );
+		$rows  = $wpdb->get_results( "SHOW SESSION STATUS WHERE Variable_name IN ('" . implode( "','", $kinds ) . "')", ARRAY_N );
+		return array_column( $rows, 1, 0 );
+	};
+	if ( 'hooked' === ( $argv[3] ?? '' ) ) {
+		add_action( 'reg_buffer_before_commit', static function () {} );
+	}
+	$session = $wpdb->get_var( 'SELECT CONNECTION_ID()' );
+	$before  = $count();
+	$summary = reg_buffer_flush_now( array( 'batch_size' => (int) $argv[2] ) );
+	$after   = $count();
+	foreach ( $after as $kind => $n ) {
+		$summary['statements'][ strtolower( substr( $kind, 4 ) ) ] = (int) $n - (int) ( $before[ $kind ] ?? 0 );
+	}
+	// The SHOW STATUS above and the SELECT CONNECTION_ID() below are this script's, not the flush's.
+	$summary['same_session'] = $session === $wpdb->get_var( 'SELECT CONNECTION_ID()' );
 	echo json_encode( $summary ), "\n";
 	e2e_exit( 0 );
 }

@@ -17,6 +17,10 @@ if ( ! defined( 'ABSPATH' ) ) {
  * cannot be evicted, and is released by the server the moment the holder's session ends, so a killed flusher
  * never leaves it stuck. The one way to lose it — the session dropping and $wpdb silently reconnecting — is
  * checked right before every COMMIT (still_held()), and the batch rolls back if it happened.
+ *
+ * Only the session that took a named lock can release it, and it keeps it until it ends: while wpdb still talks
+ * to that session (same connection id, known from the mysqli handshake), the lock is still ours — no query needed.
+ * A session killed under a live mysqli object fails the next statement, which then commits nothing.
  */
 final class Reg_Buffer_Flush_Lock {
 
@@ -25,6 +29,9 @@ final class Reg_Buffer_Flush_Lock {
 
 	/** @var bool */
 	private $held = false;
+
+	/** @var string|null the connection id of the session that took the lock, when known without a query */
+	private $session = null;
 
 	public function __construct() {
 		global $wpdb;
@@ -37,7 +44,8 @@ final class Reg_Buffer_Flush_Lock {
 	 */
 	public function acquire(): bool {
 		global $wpdb;
-		$this->held = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $this->name ) );
+		$this->held    = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $this->name ) );
+		$this->session = $this->held ? Reg_Buffer_Store::known_connection_id() : null;
 		return $this->held;
 	}
 
@@ -46,7 +54,14 @@ final class Reg_Buffer_Flush_Lock {
 	 */
 	public function still_held(): bool {
 		global $wpdb;
-		return $this->held && '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT IS_USED_LOCK(%s) = CONNECTION_ID()', $this->name ) );
+		if ( ! $this->held ) {
+			return false;
+		}
+		$session = null === $this->session ? null : Reg_Buffer_Store::known_connection_id();
+		if ( null !== $session ) {
+			return $session === $this->session;
+		}
+		return '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT IS_USED_LOCK(%s) = CONNECTION_ID()', $this->name ) );
 	}
 
 	/**

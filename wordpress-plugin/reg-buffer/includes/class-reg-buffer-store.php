@@ -157,10 +157,15 @@ final class Reg_Buffer_Store {
 
 	/**
 	 * insert() in two halves, so that the flusher can talk to Redis while MariaDB works on the batch:
-	 * begin_insert() opens the transaction and sends the batch's INSERT without waiting for it (MYSQLI_ASYNC on
-	 * wpdb's own mysqli connection); finish_insert() waits for it, fires reg_buffer_before_commit, asks
-	 * $may_commit and commits — the same steps and checks as insert(). In between, wpdb's connection is busy:
-	 * nothing may query the database until finish_insert() (a Redis call may run).
+	 * begin_insert() sends the batch's INSERT without waiting for it (MYSQLI_ASYNC on wpdb's own mysqli
+	 * connection); finish_insert() waits for it. In between, wpdb's connection is busy: nothing may query the
+	 * database until finish_insert() (a Redis call may run).
+	 *
+	 * The batch is one statement, atomic on its own. When nothing listens to reg_buffer_before_commit and the
+	 * statement can carry its strict sql_mode itself (MariaDB's SET STATEMENT … FOR), it runs alone in
+	 * autocommit: $may_commit is asked before it is sent (the flush lock's check needs no query: see
+	 * Reg_Buffer_Flush_Lock::still_held()) and no other round trip is made. Otherwise it runs as insert() does:
+	 * START TRANSACTION, the INSERT, then in finish_insert() the before-commit hook, $may_commit and COMMIT.
 	 *
 	 * When a batch cannot be sent that way (no rows, a db.php drop-in or another driver, the postmeta mirror, a
 	 * batch of more than one statement), begin_insert() runs the whole insert() and finish_insert() gives its
@@ -174,28 +179,47 @@ final class Reg_Buffer_Store {
 	public static function begin_insert( array $rows, ?callable $may_commit = null, ?array $statements = null ): array {
 		global $wpdb;
 		$statements = $statements ?? self::overlap_statements( $rows );
-		if ( null === $statements ) {
+		$link       = self::own_mysqli();
+		if ( null === $statements || null === $link ) {
 			return array( 'result' => self::insert( $rows, $may_commit ) );
 		}
-		self::strict_mode_on();
-		$connection = self::start_transaction();
-		if ( is_wp_error( $connection ) ) {
-			self::strict_mode_off();
-			return array( 'result' => $connection );
+		$statement  = self::with_strict_mode( $link, $statements[0] );
+		$autocommit = null !== $statement && ! has_action( 'reg_buffer_before_commit' );
+		if ( $autocommit ) {
+			if ( null !== $may_commit && ! $may_commit() ) {
+				return array( 'result' => self::lock_lost() );
+			}
+			$connection = self::connection_id();
+		} else {
+			if ( null === $statement ) {
+				self::strict_mode_on();
+			}
+			$connection = self::start_transaction();
+			// Taken after the queries above: wpdb replaces its mysqli object when it reconnects.
+			$link = self::own_mysqli();
+			if ( is_wp_error( $connection ) || null === $link ) {
+				if ( null === $statement ) {
+					self::strict_mode_off();
+				}
+				return array( 'result' => is_wp_error( $connection ) ? $connection : self::db_error( 'INSERT' ) );
+			}
 		}
-		// Taken after the queries above: wpdb replaces its mysqli object when it reconnects.
-		$link = self::own_mysqli();
+		$strict_set = null === $statement;
 		try {
-			$sent = null !== $link && false !== mysqli_query( $link, $statements[0], MYSQLI_ASYNC );
+			$sent = false !== mysqli_query( $link, $statement ?? $statements[0], MYSQLI_ASYNC );
 		} catch ( mysqli_sql_exception $e ) {
 			$sent = false;
 		}
 		if ( $sent ) {
-			return compact( 'rows', 'may_commit', 'connection', 'link' );
+			return compact( 'rows', 'may_commit', 'connection', 'link', 'autocommit', 'strict_set' );
 		}
-		$error = null === $link ? self::db_error( 'INSERT' ) : self::link_error( $link, 'INSERT' );
-		$wpdb->query( 'ROLLBACK' );
-		self::strict_mode_off();
+		$error = self::link_error( $link, 'INSERT' );
+		if ( ! $autocommit ) {
+			$wpdb->query( 'ROLLBACK' );
+		}
+		if ( $strict_set ) {
+			self::strict_mode_off();
+		}
 		return array( 'result' => $error );
 	}
 
@@ -240,12 +264,20 @@ final class Reg_Buffer_Store {
 			$done = false;
 		}
 		if ( false === $done ) {
+			// A statement that fails in autocommit leaves nothing behind; inside the transaction, roll it back.
 			$result = self::link_error( $insert['link'], 'INSERT' );
-			$wpdb->query( 'ROLLBACK' );
+			if ( ! $insert['autocommit'] ) {
+				$wpdb->query( 'ROLLBACK' );
+			}
+		} elseif ( $insert['autocommit'] ) {
+			// Committed with the statement, on the connection it was sent on (nothing could replace it meanwhile).
+			$result = array( 'inserted' => (int) mysqli_affected_rows( $insert['link'] ) );
 		} else {
 			$result = self::commit( $insert['rows'], array( 'inserted' => (int) mysqli_affected_rows( $insert['link'] ) ), $insert['connection'], $insert['may_commit'] );
 		}
-		self::strict_mode_off();
+		if ( $insert['strict_set'] ) {
+			self::strict_mode_off();
+		}
 		return is_wp_error( $result ) ? $result : $result['inserted'];
 	}
 
@@ -285,6 +317,33 @@ final class Reg_Buffer_Store {
 		$wpdb->query( "SET @reg_buffer_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_TRANS_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_TRANS_TABLES'))" );
 	}
 
+	/**
+	 * $statement carrying the strict sql_mode itself, so that it needs no SET before and after: MariaDB's
+	 * `SET STATEMENT sql_mode = '…' FOR …` (10.1.2+), with the session's own modes plus STRICT_TRANS_TABLES. The
+	 * session's sql_mode is read once per connection (one query, the first time). Null on another server (then
+	 * strict_mode_on() / strict_mode_off() set it around the transaction).
+	 */
+	private static function with_strict_mode( mysqli $link, string $statement ): ?string {
+		static $modes = array(); // Connection id => the strict sql_mode, or false where SET STATEMENT cannot carry it.
+		$connection = (string) mysqli_thread_id( $link );
+		if ( ! isset( $modes[ $connection ] ) ) {
+			$modes[ $connection ] = false;
+			if ( 1 === preg_match( '/(\d+)\.(\d+)\.\d+-MariaDB/', (string) mysqli_get_server_info( $link ), $v ) && ( (int) $v[1] > 10 || ( 10 === (int) $v[1] && (int) $v[2] >= 2 ) ) ) {
+				try {
+					$read = mysqli_query( $link, 'SELECT @@SESSION.sql_mode' );
+					$mode = false === $read ? null : (string) mysqli_fetch_row( $read )[0];
+				} catch ( mysqli_sql_exception $e ) {
+					$mode = null;
+				}
+				if ( null !== $mode && 1 === preg_match( '/^[A-Z_,]*$/D', $mode ) ) {
+					$strict               = in_array( 'STRICT_TRANS_TABLES', explode( ',', $mode ), true ) ? $mode : ltrim( $mode . ',STRICT_TRANS_TABLES', ',' );
+					$modes[ $connection ] = "SET STATEMENT sql_mode = '{$strict}' FOR ";
+				}
+			}
+		}
+		return false === $modes[ $connection ] ? null : $modes[ $connection ] . $statement;
+	}
+
 	private static function strict_mode_off(): void {
 		global $wpdb;
 		$wpdb->query( 'SET SESSION sql_mode = @reg_buffer_sql_mode' );
@@ -310,10 +369,17 @@ final class Reg_Buffer_Store {
 	 * The id of wpdb's MySQL session: from the mysqli handshake without a round trip when wpdb is WordPress' own
 	 * (a reconnect makes a new mysqli object, with the new session's id), else by asking the server.
 	 */
-	private static function connection_id(): string {
+	public static function connection_id(): string {
 		global $wpdb;
+		return self::known_connection_id() ?? (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' );
+	}
+
+	/**
+	 * connection_id() when it is known without a query (wpdb is WordPress' own), else null.
+	 */
+	public static function known_connection_id(): ?string {
 		$link = self::own_mysqli();
-		return null === $link ? (string) $wpdb->get_var( 'SELECT CONNECTION_ID()' ) : (string) mysqli_thread_id( $link );
+		return null === $link ? null : (string) mysqli_thread_id( $link );
 	}
 
 	/**
@@ -337,7 +403,7 @@ final class Reg_Buffer_Store {
 		do_action( 'reg_buffer_before_commit', $rows, $result['inserted'] );
 		if ( null !== $may_commit && ! $may_commit() ) {
 			$wpdb->query( 'ROLLBACK' );
-			return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
+			return self::lock_lost();
 		}
 		if ( false === $wpdb->query( 'COMMIT' ) ) {
 			return self::rollback( 'COMMIT' );
@@ -509,6 +575,10 @@ final class Reg_Buffer_Store {
 			wp_cache_delete( $event_id, 'post_meta' );
 		}
 		return $ok;
+	}
+
+	private static function lock_lost(): WP_Error {
+		return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
 	}
 
 	private static function rollback( string $step ): WP_Error {
