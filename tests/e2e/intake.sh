@@ -141,6 +141,16 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_check "reserved field" 422 "$INTAKE_CODE"
   intake_post "$b" "$t3" "{\"registration\":{\"ref\":\"intake-long-key\"},\"unique_key\":\"$(printf 'k%.0s' {1..192})\"}"
   intake_check "unique key over 191 bytes" 422 "$INTAKE_CODE"
+  # Not UTF-8: a JSON body is refused by its decoder, a form's fields and key one by one.
+  INTAKE_CODE=$(printf '{"token":"%s","registration":{"ref":"caf\xe9"}}' "$t3" | curl -s -o "$WORK/intake.body" -w '%{http_code}' \
+    -H "Host: $HOST" -H 'Content-Type: application/json' --data-binary @- "$INTAKE_URL?event=$b")
+  intake_check "JSON body not UTF-8" 422 "$INTAKE_CODE"
+  intake_form "$b" "$t3" --data 'registration[ref]=caf%E9'
+  intake_check "form field not UTF-8" "422 reg_buffer_invalid" "$INTAKE_CODE $(json_get code)"
+  intake_form "$b" "$t3" --data 'registration[caf%E9]=x'
+  intake_check "form field name not UTF-8" 422 "$INTAKE_CODE"
+  intake_form "$b" "$t3" --data 'registration[ref]=x' --data 'unique_key=caf%E9'
+  intake_check "form unique key not UTF-8" 422 "$INTAKE_CODE"
   intake_post "$b" "$t3" '{"registration":{"ref":"intake-after-422","seat":"B7"},"unique_key":"dup-intake@example.test"}'
   intake_check "the token still works after 422s" 201 "$INTAKE_CODE"
   intake_ledger "$b" dup-intake@example.test '{"ref":"intake-after-422","seat":"B7"}'

@@ -65,9 +65,10 @@ function reg_buffer_intake_unavailable( string $why ): void {
 }
 
 /**
- * The first size/shape problem of a registration, or null. Only shape: WordPress sanitises at flush.
+ * The first size/shape problem of a registration, or null. Only shape: WordPress sanitises at flush. $check_utf8
+ * is false for a JSON body: json_decode() has refused any string, key or value, that is not UTF-8.
  */
-function reg_buffer_intake_shape_problem( array $fields, int $depth, int &$count ): ?string {
+function reg_buffer_intake_shape_problem( array $fields, int $depth, int &$count, bool $check_utf8 ): ?string {
 	if ( $depth > REG_BUFFER_INTAKE_MAX_DEPTH ) {
 		return 'The registration is nested too deeply.';
 	}
@@ -75,16 +76,16 @@ function reg_buffer_intake_shape_problem( array $fields, int $depth, int &$count
 		if ( ++$count > REG_BUFFER_INTAKE_MAX_FIELDS ) {
 			return 'The registration has too many fields.';
 		}
-		if ( is_string( $key ) && ( strlen( $key ) > REG_BUFFER_INTAKE_MAX_KEY || 1 !== preg_match( '//u', $key ) ) ) {
+		if ( is_string( $key ) && ( strlen( $key ) > REG_BUFFER_INTAKE_MAX_KEY || ( $check_utf8 && 1 !== preg_match( '//u', $key ) ) ) ) {
 			return 'A field name is too long or not UTF-8.';
 		}
 		if ( is_array( $value ) ) {
-			$problem = reg_buffer_intake_shape_problem( $value, $depth + 1, $count );
+			$problem = reg_buffer_intake_shape_problem( $value, $depth + 1, $count, $check_utf8 );
 			if ( null !== $problem ) {
 				return $problem;
 			}
 		} elseif ( is_string( $value ) ) {
-			if ( 1 !== preg_match( '//u', $value ) ) {
+			if ( $check_utf8 && 1 !== preg_match( '//u', $value ) ) {
 				return 'A field is not valid UTF-8.';
 			}
 		} elseif ( ! is_int( $value ) && ! is_bool( $value ) && null !== $value && ! ( is_float( $value ) && is_finite( $value ) ) ) {
@@ -152,7 +153,7 @@ if ( ! is_array( $reg_buffer_reg ) || array() === $reg_buffer_reg ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body must have a "registration" object with fields.' );
 }
 $reg_buffer_fields = 0;
-$reg_buffer_shape  = array_key_exists( REG_BUFFER_INTAKE_MARKER, $reg_buffer_reg ) ? 'The field ' . REG_BUFFER_INTAKE_MARKER . ' is reserved.' : reg_buffer_intake_shape_problem( $reg_buffer_reg, 1, $reg_buffer_fields );
+$reg_buffer_shape  = array_key_exists( REG_BUFFER_INTAKE_MARKER, $reg_buffer_reg ) ? 'The field ' . REG_BUFFER_INTAKE_MARKER . ' is reserved.' : reg_buffer_intake_shape_problem( $reg_buffer_reg, 1, $reg_buffer_fields, ! $reg_buffer_is_json );
 if ( null !== $reg_buffer_shape ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $reg_buffer_shape );
 }
@@ -160,7 +161,7 @@ $reg_buffer_key = $reg_buffer_body['unique_key'] ?? null;
 if ( '' === $reg_buffer_key && ! $reg_buffer_is_json ) {
 	$reg_buffer_key = null; // An empty form field means "no key".
 }
-if ( null !== $reg_buffer_key && ( ! is_string( $reg_buffer_key ) || '' === $reg_buffer_key || strlen( $reg_buffer_key ) > 191 || 1 !== preg_match( '//u', $reg_buffer_key ) ) ) {
+if ( null !== $reg_buffer_key && ( ! is_string( $reg_buffer_key ) || '' === $reg_buffer_key || strlen( $reg_buffer_key ) > 191 || ( ! $reg_buffer_is_json && 1 !== preg_match( '//u', $reg_buffer_key ) ) ) ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The unique key must be a non-empty string of at most 191 bytes.' );
 }
 

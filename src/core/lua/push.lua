@@ -20,7 +20,8 @@ if marker then
   end
 end
 local refused
-if counter and tonumber(redis.call('GET', counter) or '0') >= tonumber(ARGV[8]) then
+local used = counter and tonumber(redis.call('GET', counter) or '0')
+if counter and used >= tonumber(ARGV[8]) then
   refused = -2
 else
   local max = tonumber(ARGV[5])
@@ -37,9 +38,13 @@ if refused then
   return refused
 end
 if counter then
-  -- Counted only when the registration is taken: a duplicate, a full buffer or a failed call uses nothing.
-  redis.call('INCR', counter)
-  redis.call('EXPIREAT', counter, ARGV[9])
+  -- Counted only when the registration is taken: a duplicate, a full buffer or a failed call uses nothing. The
+  -- first use sets the counter's expiry (the token's own, the same on every use).
+  if used == 0 then
+    redis.call('SET', counter, 1, 'EXAT', ARGV[9])
+  else
+    redis.call('INCR', counter)
+  end
 end
 enqueue(KEYS, id, ARGV[2], ARGV[3], ARGV[4])
 return 1

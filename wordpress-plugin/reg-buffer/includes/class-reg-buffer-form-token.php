@@ -110,21 +110,23 @@ final class Reg_Buffer_Form_Token {
 	}
 
 	/**
-	 * The token's seven parts when each has its shape, else null.
+	 * The token's seven parts when each has its shape, else null: one anchored pattern (no part holds a '.'),
+	 * and the last token's parts are kept, since the intake asks for its site and then verifies it.
 	 *
 	 * @return string[]|null
 	 */
 	private static function split( string $token ): ?array {
-		if ( strlen( $token ) > self::MAX_LEN ) {
-			return null;
+		static $last = array( '', null );
+		if ( $last[0] === $token ) {
+			return $last[1];
 		}
-		$parts = explode( '.', $token );
-		if ( 7 !== count( $parts ) || self::VERSION !== $parts[0] || ! self::is_site_id( $parts[1] )
-			|| 1 !== preg_match( '/^[1-9][0-9]{0,18}$/D', $parts[2] ) || 1 !== preg_match( '/^[1-9][0-9]{0,11}$/D', $parts[3] )
-			|| 1 !== preg_match( '/^[1-9][0-9]{0,3}$/D', $parts[4] ) || (int) $parts[4] > self::MAX_USES
-			|| 1 !== preg_match( '/^[A-Za-z0-9_-]{22}$/D', $parts[5] ) || 1 !== preg_match( '/^[A-Za-z0-9_-]{43}$/D', $parts[6] ) ) {
-			return null;
+		$parts = null;
+		if ( strlen( $token ) <= self::MAX_LEN
+			&& 1 === preg_match( '/^(' . self::VERSION . ')\.([0-9a-f]{16})\.([1-9][0-9]{0,18})\.([1-9][0-9]{0,11})\.([1-9][0-9]{0,3})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/D', $token, $m )
+			&& (int) $m[5] <= self::MAX_USES ) {
+			$parts = array_slice( $m, 1 );
 		}
+		$last = array( $token, $parts );
 		return $parts;
 	}
 
