@@ -11,10 +11,6 @@ WP_READY=0
 
 INTAKE_CONFIG=""
 wp_teardown() {
-  # the plugin writes its intake config (named by the site's id) whenever WordPress boots: remove this site's
-  local site
-  site=$(mysql -uroot -N -B -e "SELECT option_value FROM \`$WP_DB\`.wp_options WHERE option_name = 'reg_buffer_intake_site'" 2>/dev/null || true)
-  if [[ "$site" =~ ^[0-9a-f]{16}$ ]]; then rm -f "${STACK_WP_CONTENT:-/var/lib/wordpress/wp-content}/reg-buffer-intake/$site.php"; fi
   [ -z "$INTAKE_CONFIG" ] || rm -f "$INTAKE_CONFIG"
   stack_plugin_remove "reg-buffer-bench-$$" 2>/dev/null || true
   stack_plugin_remove "reg-buffer-bench-routes-$$" 2>/dev/null || true

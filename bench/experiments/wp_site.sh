@@ -14,10 +14,6 @@ export BENCH_ANCHORS=${BENCH_ANCHORS:-$(cd "$ROOT/.." && pwd)/shared/anchors}
 WP_HOST="rb-exp-$$.test"; WP_DB="rb_exp_wp_$$"; WP_USER="rbexp_$$"; WP_PASS="pw$RANDOM$RANDOM$$"
 PLUGIN_NAME="reg-buffer-exp-$$"
 teardown() {
-  # the plugin writes its intake config (named by the site's id) when WordPress boots or mints a form token
-  local site
-  site=$(mysql -uroot -N -B -e "SELECT option_value FROM \`$WP_DB\`.wp_options WHERE option_name = 'reg_buffer_intake_site'" 2>/dev/null || true)
-  if [[ "$site" =~ ^[0-9a-f]{16}$ ]]; then rm -f "$STACK_WP_CONTENT/reg-buffer-intake/$site.php"; fi
   rm -f "$STACK_WP_CONTENT/plugins/$PLUGIN_NAME"
   stack_wp_remove_config "$WP_HOST" 2>/dev/null || true
   stack_db_drop "$WP_DB" "$WP_USER" >/dev/null 2>&1 || true

@@ -159,7 +159,11 @@ stack_db_create() {
 }
 
 stack_db_drop() {
-  local db=$1 user=$2
+  local db=$1 user=$2 site
+  # A site with the plugin wrote its fast-intake config (named by the site's id, kept in its options) outside
+  # the database: it goes with the database.
+  site=$(mysql -uroot -N -B -e "SELECT option_value FROM \`$db\`.wp_options WHERE option_name = 'reg_buffer_intake_site'" 2>/dev/null || true)
+  if [[ "$site" =~ ^[0-9a-f]{16}$ ]]; then rm -f "$STACK_WP_CONTENT/reg-buffer-intake/$site.php"; fi
   mysql -uroot -e "DROP DATABASE IF EXISTS \`$db\`; DROP USER IF EXISTS '$user'@'localhost';" || true
   stack_log "database $db dropped"
 }
