@@ -1,7 +1,8 @@
 <?php
 // Fault class 1 through the WordPress plugin's real flush path (reg_buffer_flush_now: flush lock, claim, one
-// transaction, ack): the flusher SIGKILLed N times (WordPress loaded before the flush; mid-transaction after the
-// INSERT, before COMMIT; after COMMIT before the ack; at a random moment) while two pushers register through
+// INSERT per batch — in autocommit, or in a transaction when reg_buffer_before_commit has a listener — ack): the
+// flusher SIGKILLed N times (WordPress loaded before the flush; mid-transaction after the INSERT, before COMMIT,
+// with a listener; after the commit before the ack; at a random moment) while two pushers register through
 // reg_buffer_register(). A final drain must store every accepted registration exactly once.
 // Run by run.sh after it set up a site (FAULTS_WP_HOST, FAULTS_DB = the site's database).
 declare(strict_types=1);

@@ -2,7 +2,9 @@
 // The plugin's real flush (reg_buffer_flush_now, lease 2 s), optionally held at a point for the harness to SIGKILL:
 //   php wp_flush.php MARKER_DIR run                 one flush run
 //   php wp_flush.php MARKER_DIR stop:before_flush   WordPress loaded, about to flush
-//   php wp_flush.php MARKER_DIR stop:before_commit  a batch claimed and INSERTed, inside the transaction
+//   php wp_flush.php MARKER_DIR stop:before_commit  a batch claimed and INSERTed, inside the transaction (only this
+//                                                   mode listens to reg_buffer_before_commit: the others flush as a
+//                                                   site without listeners does, each batch one INSERT in autocommit)
 //   php wp_flush.php MARKER_DIR stop:after_commit   a batch committed, not acked (reg_buffer_batch_stored)
 //   php wp_flush.php MARKER_DIR drain               flush runs until the buffer is empty (bounded); prints totals
 require getenv( 'STACK_WP_LOAD' );
@@ -14,7 +16,9 @@ $hold = static function ( string $stage ) use ( $markers, $mode ) {
 		exit( 3 );
 	}
 };
-add_action( 'reg_buffer_before_commit', static function () use ( $hold ) { $hold( 'before_commit' ); } );
+if ( 'stop:before_commit' === $mode ) {
+	add_action( 'reg_buffer_before_commit', static function () use ( $hold ) { $hold( 'before_commit' ); } );
+}
 add_action( 'reg_buffer_batch_stored', static function () use ( $hold ) { $hold( 'after_commit' ); } );
 $budget = array( 'lease_seconds' => 2, 'batch_size' => 200 );
 if ( 'drain' === $mode ) {
