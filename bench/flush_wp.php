@@ -1,6 +1,6 @@
 <?php
-// Flush through the plugin's real insert path: Reg_Buffer_Flusher::run() (claim -> Reg_Buffer_Store's INSERT in one
-// transaction -> ack, under its flush lock, Redis overlapped with MySQL), WordPress loaded (run by stack_wp_php), batches of BATCH.
+// Flush through the plugin's real insert path: Reg_Buffer_Flusher::run() (claim -> Reg_Buffer_Store's one INSERT a
+// batch, in autocommit when nothing listens to reg_buffer_before_commit -> ack, under its flush lock, Redis overlapped with MySQL), WordPress loaded (run by stack_wp_php), batches of BATCH.
 // Prints one JSON line: registrations/s, peak memory (with and without WordPress's own), rows in the table.
 // usage: php -d memory_limit=128M flush_wp.php EXPECTED [BATCH=1000]
 require getenv( 'STACK_WP_LOAD' );

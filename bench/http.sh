@@ -99,7 +99,7 @@ http_section() {
     done
     # The REST route's own cost, in-process (a fraction of a millisecond that HTTP medians over the floor blur).
     case " $routes " in *" rest "*)
-      record http_cost rest_cost "$run" stack_wp_php "$WP_HOST" "$BENCH/http/rest_cost.php" "$([ "$QUICK" = 1 ] && echo 200 || echo 2000)" ;;
+      record http_cost rest_cost "$run" env STACK_WP_HOST="$WP_HOST" STACK_WP_LOAD="$(stack_wp_loader)" STACK_WP_ROOT="$STACK_WP_ROOT" php "$BENCH/http/rest_cost.php" "$([ "$QUICK" = 1 ] && echo 200 || echo 2000)" ;;
     esac
   done
   [ $ok = 1 ]

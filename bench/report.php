@@ -128,7 +128,7 @@ foreach (array_keys($procs) as $p) {
 $md[] = '';
 
 // --------------------------------------------------------------------------------------------------- flush
-$md[] = '## 3. Flush into MariaDB (batches of 1,000, one transaction each)';
+$md[] = '## 3. Flush into MariaDB (batches of 1,000, one INSERT each)';
 $md[] = '';
 $md[] = 'reg_buffer: ' . (isset($meta['flush_path']) ? $meta['flush_path'][0] : 'reg_buffer_flush(1000) → one multi-row INSERT IGNORE per batch in a transaction → reg_buffer_ack (`bench/flush.php`, insert_limit.php\'s table shape)') . '. '
   . 'Physical limit: `insert_limit.php` at 1,000 rows a statement (the 1M row: its loop copied for that batch size only, `bench/insert_limit_at.php`). '

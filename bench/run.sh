@@ -57,7 +57,7 @@ record() {
   fi
   echo "$line" >> "$RES"
   printf '  %s/%s #%s: %s\n' "$section" "$cell" "$run" \
-    "$(php -r '$r = json_decode($argv[1], true); foreach (["rate","p50_us","p99_us","peak_mb","lost","rps"] as $k) if (isset($r[$k])) printf("%s=%.6g ", $k, $r[$k]);' "$line")"
+    "$(php -r '$r = json_decode($argv[1], true); foreach (["rate","p50_us","p99_us","peak_mb","lost","rps","own_us"] as $k) if (isset($r[$k])) printf("%s=%.6g ", $k, $r[$k]);' "$line")"
 }
 
 # note KEY VALUE: a fact about this run for the report (machine, versions, what is missing).
@@ -80,7 +80,7 @@ wp_setup || { echo "  ! WordPress site setup failed: see bench/out/stderr.log"; 
 FLUSH_PATH=faithful
 if [ $HAVE_EXT = 1 ] && [ $HAVE_PLUGIN = 1 ] && [ $WP_READY = 1 ]; then
   FLUSH_PATH=plugin
-  note flush_path "the plugin's real insert path, Reg_Buffer_Flusher::run() (claim -> Reg_Buffer_Store's INSERT in one transaction -> ack, flush lock held; while MariaDB inserts one batch the flusher acks the one before and claims the next), WordPress loaded, memory_limit=128M (\`bench/flush_wp.php\`); peak memory includes WordPress's own"
+  note flush_path "the plugin's real insert path, Reg_Buffer_Flusher::run() (claim -> Reg_Buffer_Store's one INSERT a batch, in autocommit unless reg_buffer_before_commit has listeners -> ack, flush lock held; while MariaDB inserts one batch the flusher acks the one before and claims the next), WordPress loaded, memory_limit=128M (\`bench/flush_wp.php\`); peak memory includes WordPress's own"
 fi
 [ $HAVE_EXT = 1 ] || { echo "reg_buffer is not loaded (php -m): its cells are 'not yet'"; note missing "reg_buffer extension not loaded"; }
 
