@@ -275,6 +275,26 @@ a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_flusher_whose_session_was_replaced_stops_before_its_next_batch() {
+  # The flush lock is checked by connection id before each batch's INSERT: after wpdb reconnected (a new session,
+  # without the lock), the batch claimed ahead is not inserted; the committed one is acked, the rest comes back.
+  wp_php "$E2E_PHP/push.php" function 100 0 665000 buffered || return 1
+  local before
+  before=$(rows_in_table)
+  FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" lose-lock)
+  echo "  flush whose session was replaced after its first batch: $FLUSH_TOTALS"
+  expect "outcome" '"error"' "$(total_of outcome)" || return 1
+  expect "inserted (the first batch)" 50 "$(total_of inserted)" || return 1
+  expect "acked (the first batch, committed)" 50 "$(total_of acked)" || return 1
+  expect "the error" '["mysql: The flush lock was lost before commit; the batch was rolled back."]' "$(total_of errors)" || return 1
+  expect "rows after the flush" $((before + 50)) "$(rows_in_table)" || return 1
+  expect "registrations still in flight (un-acked)" 50 "$(status_of buffer.in_flight)" || return 1
+  sleep 3
+  flush_until_empty || return 1
+  expect "rows the next flush inserted" 50 "$(total_of inserted)" || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook() {
   wp_php "$E2E_PHP/source-hooks.php" 690000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -357,6 +377,7 @@ uninstalling_removes_the_table_options_and_schedule() {
 ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 the_flush_claims_the_next_batch_while_mysql_inserts_one
 a_batch_is_one_statement_unless_a_listener_needs_the_transaction
+a_flusher_whose_session_was_replaced_stops_before_its_next_batch
 registrations_arriving_while_flushes_run_are_all_stored_once
 a_logged_in_form_needs_the_rest_nonce
 a_batch_stored_but_not_acked_before_a_crash_is_not_stored_again

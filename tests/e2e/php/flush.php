@@ -6,6 +6,9 @@
 //   php flush.php no-time             one flush run with a time budget of 0 s; prints its summary
 //   php flush.php lose-connection     one flush (2 s lease) whose MySQL session is killed inside the
 //                                     transaction, before COMMIT; prints its summary and error codes
+//   php flush.php lose-lock           one flush (batches of 50, 2 s lease) whose MySQL session is killed after its
+//                                     first batch is committed, and wpdb reconnected (a new session, without the
+//                                     flush lock); prints its summary and error codes
 //   php flush.php overlap BATCH       one flush run in batches of BATCH; prints its summary and, per batch, the
 //                                     registrations in flight when it commits (reg_buffer_before_commit)
 //   php flush.php statements BATCH [hooked]
@@ -39,7 +42,23 @@ if ( 'lose-connection' === $mode ) {
 		}
 	);
 }
-if ( 'once' === $mode || 'lose-connection' === $mode ) {
+if ( 'lose-lock' === $mode ) {
+	add_action(
+		'reg_buffer_batch_stored',
+		static function () {
+			static $done = false;
+			if ( ! $done ) {
+				$done = true;
+				global $wpdb;
+				$wpdb->suppress_errors( true );
+				$wpdb->query( 'KILL CONNECTION_ID()' );
+				$wpdb->check_connection( false );
+				$wpdb->suppress_errors( false );
+			}
+		}
+	);
+}
+if ( 'once' === $mode || 'lose-connection' === $mode || 'lose-lock' === $mode ) {
 	$errors = array();
 	add_action(
 		'reg_buffer_error',
@@ -49,8 +68,9 @@ if ( 'once' === $mode || 'lose-connection' === $mode ) {
 		10,
 		3
 	);
-	$lease             = 'lose-connection' === $mode ? 2 : (int) ( $argv[2] ?? 0 );
-	$summary           = reg_buffer_flush_now( $lease > 0 ? array( 'lease_seconds' => $lease ) : array() );
+	$lease             = 'once' === $mode ? (int) ( $argv[2] ?? 0 ) : 2;
+	$budget            = $lease > 0 ? array( 'lease_seconds' => $lease ) : array();
+	$summary           = reg_buffer_flush_now( 'lose-lock' === $mode ? $budget + array( 'batch_size' => 50 ) : $budget );
 	$summary['errors'] = $errors;
 	echo json_encode( $summary ), "\n";
 	e2e_exit( 0 );
