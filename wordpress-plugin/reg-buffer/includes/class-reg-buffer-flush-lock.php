@@ -16,7 +16,8 @@ if ( ! defined( 'ABSPATH' ) ) {
  * flusher in (its issue #32), and an evicting maxmemory policy can drop the key (#28). A named lock has no TTL,
  * cannot be evicted, and is released by the server the moment the holder's session ends, so a killed flusher
  * never leaves it stuck. The one way to lose it — the session dropping and $wpdb silently reconnecting — is
- * checked right before every COMMIT (still_held()), and the batch rolls back if it happened.
+ * checked right before every COMMIT, or before a batch's INSERT that commits itself is sent (still_held()), and
+ * the batch rolls back (or is not sent) if it happened.
  *
  * Only the session that took a named lock can release it, and it keeps it until it ends: while wpdb still talks
  * to that session (same connection id, known from the mysqli handshake), the lock is still ours — no query needed.

@@ -189,7 +189,7 @@ final class Reg_Buffer_Store {
 			if ( null !== $may_commit && ! $may_commit() ) {
 				return array( 'result' => self::lock_lost() );
 			}
-			$connection = self::connection_id();
+			$connection = ''; // Not compared: the statement commits itself, on the connection it is sent on.
 		} else {
 			if ( null === $statement ) {
 				self::strict_mode_on();
@@ -319,7 +319,7 @@ final class Reg_Buffer_Store {
 
 	/**
 	 * $statement carrying the strict sql_mode itself, so that it needs no SET before and after: MariaDB's
-	 * `SET STATEMENT sql_mode = '…' FOR …` (10.1.2+), with the session's own modes plus STRICT_TRANS_TABLES. The
+	 * `SET STATEMENT sql_mode = '…' FOR …` (taken from 10.2 on), with the session's own modes plus STRICT_TRANS_TABLES. The
 	 * session's sql_mode is read once per connection (one query, the first time). Null on another server (then
 	 * strict_mode_on() / strict_mode_off() set it around the transaction).
 	 */
