@@ -25,34 +25,23 @@ if ( 'no-time' === $mode ) {
 	echo json_encode( reg_buffer_flush_now( array( 'time' => 0 ) ) ), "\n";
 	e2e_exit( 0 );
 }
-if ( 'lose-connection' === $mode ) {
-	// Kill our own session once: wpdb reconnects silently on the next query, the named lock and the open
-	// transaction are gone with the old session.
+if ( 'lose-connection' === $mode || 'lose-lock' === $mode ) {
+	// Kill our own session once, the named lock (and an open transaction) with it. lose-connection: inside the
+	// batch's transaction, and wpdb reconnects silently on the next query; lose-lock: after the first batch is
+	// committed, and wpdb reconnects at once (a new session, without the lock).
+	$reconnect = 'lose-lock' === $mode;
 	add_action(
-		'reg_buffer_before_commit',
-		static function () {
+		$reconnect ? 'reg_buffer_batch_stored' : 'reg_buffer_before_commit',
+		static function () use ( $reconnect ) {
 			static $done = false;
 			if ( ! $done ) {
 				$done = true;
 				global $wpdb;
 				$wpdb->suppress_errors( true );
 				$wpdb->query( 'KILL CONNECTION_ID()' );
-				$wpdb->suppress_errors( false );
-			}
-		}
-	);
-}
-if ( 'lose-lock' === $mode ) {
-	add_action(
-		'reg_buffer_batch_stored',
-		static function () {
-			static $done = false;
-			if ( ! $done ) {
-				$done = true;
-				global $wpdb;
-				$wpdb->suppress_errors( true );
-				$wpdb->query( 'KILL CONNECTION_ID()' );
-				$wpdb->check_connection( false );
+				if ( $reconnect ) {
+					$wpdb->check_connection( false );
+				}
 				$wpdb->suppress_errors( false );
 			}
 		}
