@@ -1,6 +1,6 @@
 <?php
 /**
- * Owns the flush: claim a batch from Redis, store it in one transaction, ack it; on WP-Cron every minute.
+ * Owns the flush: claim a batch from Redis, store it with one INSERT (atomic), ack it; on WP-Cron every minute.
  *
  * @package RegBuffer
  */
@@ -13,7 +13,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  * Moves buffered registrations into the table within a time and memory budget.
  *
  * At-least-once delivery from Redis plus an idempotent insert gives exactly-once rows: a batch whose ack was
- * lost (crash after COMMIT, before ack) is handed out again after its lease and inserts nothing the second time.
+ * lost (crash after the commit, before the ack) is handed out again after its lease and inserts nothing the second time.
  */
 final class Reg_Buffer_Flusher {
 
@@ -100,7 +100,7 @@ final class Reg_Buffer_Flusher {
 			return $summary;
 		}
 		try {
-			// Each batch is acked only after its COMMIT. While MariaDB works on one batch's INSERT, the flusher acks
+			// Each batch is acked only after it is committed. While MariaDB works on one batch's INSERT, the flusher acks
 			// the batch before it and claims the next one (when Reg_Buffer_Store can send the INSERT without
 			// waiting), so Redis time and MySQL time overlap instead of adding up.
 			$next    = null; // A batch claimed ahead.
