@@ -13,7 +13,8 @@ if ( ! defined( 'ABSPATH' ) ) {
  * Moves buffered registrations into the table within a time and memory budget.
  *
  * At-least-once delivery from Redis plus an idempotent insert gives exactly-once rows: a batch whose ack was
- * lost (crash after the commit, before the ack) is handed out again after its lease and inserts nothing the second time.
+ * lost (crash after the commit, before the ack) is handed out again after its lease and inserts nothing the
+ * second time.
  */
 final class Reg_Buffer_Flusher {
 
