@@ -102,6 +102,9 @@ the_flush_claims_the_next_batch_while_mysql_inserts_one() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+# begin_commit_set: [START TRANSACTION, COMMIT, SET] counts of the flush.php statements run in FLUSH_TOTALS
+begin_commit_set() { total_of statements | php -r '$s = json_decode(stream_get_contents(STDIN), true); echo json_encode([$s["begin"], $s["commit"], $s["set_option"]]);'; }
+
 a_batch_is_one_statement_unless_a_listener_needs_the_transaction() {
   # Nothing listens to reg_buffer_before_commit: each batch is one INSERT in autocommit, carrying its strict
   # sql_mode (SET STATEMENT … FOR), the lock checked by connection id — no START, COMMIT or SET per batch.
@@ -111,12 +114,12 @@ a_batch_is_one_statement_unless_a_listener_needs_the_transaction() {
   expect "same MySQL session throughout" true "$(total_of same_session)" || return 1
   expect "batches" 3 "$(total_of batches)" || return 1
   expect "acked" 150 "$(total_of acked)" || return 1
-  expect "START TRANSACTION / COMMIT / SET per batch" '[0,0,0]' "$(total_of statements | php -r '$s = json_decode(stream_get_contents(STDIN), true); echo json_encode([$s["begin"], $s["commit"], $s["set_option"]]);')" || return 1
+  expect "START TRANSACTION / COMMIT / SET per batch" '[0,0,0]' "$(begin_commit_set)" || return 1
   # A listener writes its own tables in the batch's transaction: then START TRANSACTION and COMMIT, still no SET.
   wp_php "$E2E_PHP/push.php" function 100 0 736000 buffered || return 1
   FLUSH_TOTALS=$(wp_php "$E2E_PHP/flush.php" statements 50 hooked) || return 1
   echo "  the same with a reg_buffer_before_commit listener: $(total_of statements)"
-  expect "START TRANSACTION / COMMIT / SET, 2 batches" '[2,2,0]' "$(total_of statements | php -r '$s = json_decode(stream_get_contents(STDIN), true); echo json_encode([$s["begin"], $s["commit"], $s["set_option"]]);')" || return 1
+  expect "START TRANSACTION / COMMIT / SET, 2 batches" '[2,2,0]' "$(begin_commit_set)" || return 1
   expect "acked" 100 "$(total_of acked)" || return 1
   wp_php "$E2E_PHP/verify.php"
 }
