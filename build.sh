@@ -31,11 +31,17 @@ build() {
   install -m 0644 target/release/libreg_buffer.so "$dir/reg_buffer.so"
   printf '; priority=20\nextension=reg_buffer.so\n' > /etc/php/8.2/mods-available/reg_buffer.ini
   phpenmod -v 8.2 -s ALL reg_buffer 2>/dev/null || phpenmod reg_buffer
-  php -m | grep -qx reg_buffer || { echo "reg_buffer is not listed by php -m" >&2; exit 1; }
+  php -m | grep -x reg_buffer >/dev/null || { echo "reg_buffer is not listed by php -m" >&2; exit 1; }
   step "installed $dir/reg_buffer.so ($(php -r 'echo phpversion("reg_buffer");'))"
 }
 
+lint() {
+  step "lint: shell scripts"
+  tests/lint/shell.sh
+}
+
 run_tests() {
+  lint
   build
   step "cargo test (pure-Rust core)"
   cargo test --release --quiet
@@ -80,9 +86,10 @@ cmd=${1:-build}; shift || true
 case "$cmd" in
   deps) deps ;;
   build) build ;;
+  lint) lint ;;
   test) run_tests ;;
   demo) demo "$@" ;;
   bench) bench "$@" ;;
   soak) soak "$@" ;;
-  *) echo "usage: ./build.sh [deps|build|test|demo|bench [--quick]|soak]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [deps|build|lint|test|demo|bench [--quick]|soak]" >&2; exit 2 ;;
 esac

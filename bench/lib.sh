@@ -30,7 +30,7 @@ start_redis() {
     --maxmemory-policy noeviction --logfile "$OUT/redis/redis.log" --daemonize no >/dev/null 2>&1 &
   BENCH_PIDS+=($!)
   for _ in $(seq 1 100); do
-    redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
+    redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep PONG >/dev/null && return 0
     sleep 0.1
   done
   echo "redis-server did not start on port $REDIS_PORT (see $OUT/redis/redis.log)" >&2

@@ -63,7 +63,7 @@ record() {
 # note KEY VALUE: a fact about this run for the report (machine, versions, what is missing).
 note() { php -r 'echo json_encode(["section" => "meta", "key" => $argv[1], "value" => $argv[2]]), "\n";' "$1" "$2" >> "$RES"; }
 
-HAVE_EXT=0; php -m | grep -qx reg_buffer && HAVE_EXT=1
+HAVE_EXT=0; php -m | grep -x reg_buffer >/dev/null && HAVE_EXT=1
 HAVE_PREDIS=0; [ -f /usr/share/php/Predis/Autoloader.php ] && HAVE_PREDIS=1
 
 step "machine and stack"

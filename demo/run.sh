@@ -44,7 +44,7 @@ step() { printf '\n==> %s\n' "$*"; }
 field() { php -r '$j = json_decode($argv[1], true); echo $j[$argv[2]] ?? "";' "$1" "$2"; }
 
 step "stack: MariaDB database $DB, WordPress for $HOST"
-php -m | grep -qx reg_buffer || echo "note: the reg_buffer extension is not loaded: the plugin will write directly to MySQL"
+php -m | grep -x reg_buffer >/dev/null || echo "note: the reg_buffer extension is not loaded: the plugin will write directly to MySQL"
 stack_mariadb_ensure
 if [ -z "${REG_BUFFER_REDIS_URL:-}" ]; then
   OWN_REDIS=1

@@ -413,7 +413,7 @@ a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run"
 # ------------------------------------------------------------------------------------------------------ stack
 
 step "stack: MariaDB database $DB, private Redis, WordPress for $HOST, nginx + php-fpm"
-if php -m | grep -qx reg_buffer; then
+if php -m | grep -x reg_buffer >/dev/null; then
   echo "reg_buffer $(php -r 'echo phpversion("reg_buffer");') is loaded"
 else
   echo "WARNING: the reg_buffer extension is not loaded: every test that needs Redis buffering will fail" >&2

@@ -107,7 +107,7 @@ stack_redis_cluster_start() {
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes > "$dir/cluster/create.log" 2>&1 \
     || { cat "$dir/cluster/create.log" >&2; return 1; }
   for port in "${ports[@]}"; do
-    stack_wait_for 600 bash -c "redis-cli -p $port cluster info | grep -q cluster_state:ok" \
+    stack_wait_for 600 bash -c "redis-cli -p $port cluster info | grep cluster_state:ok >/dev/null" \
       || { stack_log "cluster node $port never saw cluster_state:ok"; return 1; }
   done
   STACK_REDIS_PORT=${ports[0]}
