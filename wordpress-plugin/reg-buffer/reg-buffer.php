@@ -25,6 +25,7 @@ require_once __DIR__ . '/includes/class-reg-buffer-settings.php';
 require_once __DIR__ . '/includes/class-reg-buffer-bridge.php';
 require_once __DIR__ . '/includes/class-reg-buffer-registration.php';
 require_once __DIR__ . '/includes/class-reg-buffer-outcome.php';
+require_once __DIR__ . '/includes/class-reg-buffer-set-aside.php';
 require_once __DIR__ . '/includes/class-reg-buffer-store.php';
 require_once __DIR__ . '/includes/class-reg-buffer-status.php';
 require_once __DIR__ . '/includes/class-reg-buffer-history.php';

@@ -11,6 +11,7 @@ if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
 }
 
 require_once __DIR__ . '/includes/class-reg-buffer-settings.php';
+require_once __DIR__ . '/includes/class-reg-buffer-set-aside.php';
 require_once __DIR__ . '/includes/class-reg-buffer-store.php';
 require_once __DIR__ . '/includes/class-reg-buffer-status.php';
 require_once __DIR__ . '/includes/class-reg-buffer-history.php';

@@ -23,13 +23,13 @@ e2e_same( 11, $summary['claimed'], 'claimed' );
 e2e_same( 10, $summary['inserted'], 'inserted' );
 e2e_same( 1, $summary['rejected'], 'set aside' );
 e2e_same( 11, $summary['acked'], 'acked (the bad row does not come back)' );
-$set_aside = Reg_Buffer_Store::rejected();
+$set_aside = Reg_Buffer_Set_Aside::rows();
 e2e_same( $bad_id, $set_aside[0]['id'] ?? null, 'the set-aside registration' );
 e2e_same( $bad_key, $set_aside[0]['unique_key'] ?? null, 'its unique key, untruncated' );
 e2e_same( '{"ref":"poison-bad"}', $set_aside[0]['json'] ?? null, 'its data' );
 e2e_check( str_contains( (string) ( $set_aside[0]['error'] ?? '' ), 'too long' ), 'its error: ' . ( $set_aside[0]['error'] ?? '' ) );
 e2e_same( 1, reg_buffer_status()['set_aside'], 'status: set aside' );
 // An operator has dealt with it; later tests expect a site without warnings.
-delete_option( Reg_Buffer_Store::REJECTED_OPTION );
+e2e_check( Reg_Buffer_Set_Aside::purge( $bad_id )['ok'], 'purged' );
 echo "  10 stored, 1 set aside ({$set_aside[0]['error']}), batch acked\n";
 e2e_done();

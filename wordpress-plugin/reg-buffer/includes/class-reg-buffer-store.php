@@ -15,9 +15,9 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Store {
 
-	const SCHEMA_VERSION = '1';
+	const SCHEMA_VERSION  = '2'; // 2: the set-aside table (Reg_Buffer_Set_Aside) replaces the reg_buffer_rejected option.
 	const SCHEMA_OPTION   = 'reg_buffer_schema_version';
-	const REJECTED_OPTION = 'reg_buffer_rejected';
+	const REJECTED_OPTION = Reg_Buffer_Set_Aside::LEGACY_OPTION; // Only read by the migration now.
 
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
 	const MAX_STATEMENT_BYTES = 4 * MB_IN_BYTES;
@@ -64,6 +64,7 @@ final class Reg_Buffer_Store {
   KEY event_registered_at (event_id,registered_at)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
+		Reg_Buffer_Set_Aside::install();
 		update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true );
 	}
 
@@ -74,7 +75,7 @@ final class Reg_Buffer_Store {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
 		delete_option( self::SCHEMA_OPTION );
-		delete_option( self::REJECTED_OPTION );
+		Reg_Buffer_Set_Aside::uninstall();
 	}
 
 	/**
@@ -96,9 +97,10 @@ final class Reg_Buffer_Store {
 
 	/**
 	 * Like insert(), one row at a time, for a batch whose multi-row INSERT failed: rows MySQL refuses on their
-	 * own are set aside in the `reg_buffer_rejected` option (same transaction) instead of blocking every later
-	 * flush (one bad item at the head blocked Matomo QueuedTracking's queue, its #211). If MySQL itself is the
-	 * problem (the table cannot even be read), nothing is set aside and the batch fails as a whole.
+	 * own are set aside in the set-aside table (Reg_Buffer_Set_Aside, same transaction) instead of blocking every
+	 * later flush (one bad item at the head blocked Matomo QueuedTracking's queue, its #211). If MySQL itself is
+	 * the problem (the table cannot even be read), or a row cannot be set aside either, the batch fails as a
+	 * whole (rolled back, not acked): each row of an acked batch is in the table or set aside.
 	 *
 	 * @return array{inserted:int, rejected:int}|WP_Error
 	 */
@@ -136,7 +138,9 @@ final class Reg_Buffer_Store {
 				if ( false === $wpdb->query( "SELECT 1 FROM {$table} LIMIT 0" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 					return self::db_error( 'probe' );
 				}
-				update_option( self::REJECTED_OPTION, array_merge( (array) get_option( self::REJECTED_OPTION, array() ), $rejected ), false );
+				if ( ! Reg_Buffer_Set_Aside::add( $rejected ) ) {
+					return self::db_error( 'set-aside' );
+				}
 			}
 			return array(
 				'inserted' => $inserted,
@@ -147,12 +151,13 @@ final class Reg_Buffer_Store {
 	}
 
 	/**
-	 * Registrations MySQL refused, kept for an operator (see insert_each()).
+	 * Set-aside registrations (MySQL or the intake's screen refused them), kept for an operator: see
+	 * Reg_Buffer_Set_Aside, which this reads.
 	 *
 	 * @return array<int,array>
 	 */
 	public static function rejected(): array {
-		return (array) get_option( self::REJECTED_OPTION, array() );
+		return Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED );
 	}
 
 	/**

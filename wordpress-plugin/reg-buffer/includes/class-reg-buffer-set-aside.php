@@ -1,0 +1,358 @@
+<?php
+/**
+ * Owns the set-aside store: registrations that were claimed from the buffer but cannot be stored (MySQL refused
+ * the row, or the fast intake's flush-time screen refused it), one row each in {$wpdb->prefix}reg_buffer_set_aside,
+ * listed, retried and purged by an operator.
+ *
+ * @package RegBuffer
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * A batch may be acknowledged only when each of its rows is in the registrations table or here: add() says
+ * whether every row it was given is durably here. The bytes of the unique key and the data are kept as they came
+ * (binary columns, sent as hex literals): a row MySQL refused for its bytes must not be refused again here.
+ */
+final class Reg_Buffer_Set_Aside {
+
+	/** The option that held set-aside rows before this table (migrated into it, then deleted). */
+	const LEGACY_OPTION = 'reg_buffer_rejected';
+
+	/** The longest error message kept (the column is TEXT). */
+	const MAX_ERROR_CHARS = 2000;
+
+	/** How many rows list() returns at most. */
+	const MAX_LISTED = 10000;
+
+	/**
+	 * The current site's table name.
+	 */
+	public static function table(): string {
+		global $wpdb;
+		return $wpdb->prefix . 'reg_buffer_set_aside';
+	}
+
+	/**
+	 * Creates or upgrades the table (called from Reg_Buffer_Store::install()), then moves the rows of the old
+	 * `reg_buffer_rejected` option into it.
+	 */
+	public static function install(): void {
+		global $wpdb;
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$table = self::table();
+		dbDelta(
+			"CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  registration_id varbinary(191) NOT NULL,
+  event_id bigint(20) unsigned NOT NULL,
+  registered_at datetime(3) NOT NULL,
+  unique_key blob DEFAULT NULL,
+  data longblob NOT NULL,
+  error text NOT NULL,
+  set_aside_at datetime(3) NOT NULL,
+  PRIMARY KEY  (id),
+  UNIQUE KEY registration_id (registration_id),
+  KEY event_id (event_id)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+		);
+		self::migrate_option();
+	}
+
+	/**
+	 * Moves the rows of the `reg_buffer_rejected` option (plugin versions before this table) into the table, and
+	 * deletes the option only when every one of them is there.
+	 */
+	public static function migrate_option(): bool {
+		global $wpdb;
+		$raw = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::LEGACY_OPTION ) );
+		if ( null === $raw ) {
+			return true;
+		}
+		$rows = maybe_unserialize( (string) $raw );
+		$rows = is_array( $rows ) ? array_values( array_filter( $rows, 'is_array' ) ) : array();
+		if ( array() !== $rows && ! self::add( $rows ) ) {
+			error_log( 'reg_buffer: the reg_buffer_rejected option could not be moved into ' . self::table() . '; it is kept and tried again' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			return false;
+		}
+		delete_option( self::LEGACY_OPTION );
+		return true;
+	}
+
+	/**
+	 * Drops the current site's table (uninstall), and the old option if it is still there.
+	 */
+	public static function uninstall(): void {
+		global $wpdb;
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		delete_option( self::LEGACY_OPTION );
+	}
+
+	/**
+	 * Sets rows aside: one table row each, once per registration id (a redelivered batch adds nothing).
+	 *
+	 * Runs in the caller's transaction when there is one (the flush's insert_each(): then the rows are durable
+	 * with its COMMIT, which the flush checks), else each INSERT commits itself (the fast intake's screen).
+	 *
+	 * @param array $rows each: id, event_id, registered_at (Unix seconds), unique_key (string|null), json, error.
+	 * @return bool true only when every row is in the table (as this session sees it); false on any failure.
+	 */
+	public static function add( array $rows ): bool {
+		global $wpdb;
+		if ( array() === $rows ) {
+			return true;
+		}
+		$table = self::table();
+		$ids   = array();
+		foreach ( $rows as $row ) {
+			if ( ! is_array( $row ) || ! isset( $row['id'] ) || '' === (string) $row['id'] ) {
+				return false; // Nothing to find it by: it cannot be set aside, so its batch must not be acked.
+			}
+			$id          = (string) $row['id'];
+			$ids[ $id ]  = true;
+			$key         = $row['unique_key'] ?? null;
+			$error       = self::text( (string) ( $row['error'] ?? '' ) );
+			// Every value is ASCII (hex literals, digits, a datetime made here), so wpdb sends the statement as
+			// it is: no charset check can strip or refuse bytes the registration had.
+			$statement = "INSERT INTO {$table} (registration_id, event_id, registered_at, unique_key, data, error, set_aside_at) VALUES ("
+				. self::hex( $id ) . ', '
+				. max( 0, (int) ( $row['event_id'] ?? 0 ) ) . ", '"
+				. Reg_Buffer_Registration::to_datetime( (float) ( $row['registered_at'] ?? 0 ) ) . "', "
+				. ( null === $key ? 'NULL' : self::hex( (string) $key ) ) . ', '
+				. self::hex( (string) ( $row['json'] ?? '' ) ) . ', '
+				. self::hex( $error ) . ', UTC_TIMESTAMP(3)) ON DUPLICATE KEY UPDATE id = id';
+			if ( false === $wpdb->query( $statement ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- only hex literals and numbers.
+				return false;
+			}
+		}
+		// Read back: true only when this session sees every id (inside a transaction: its own writes).
+		$found = 0;
+		foreach ( array_chunk( array_keys( $ids ), 500 ) as $chunk ) {
+			$in    = implode( ',', array_map( array( __CLASS__, 'hex' ), array_map( 'strval', $chunk ) ) );
+			$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE registration_id IN ({$in})" ); // phpcs:ignore WordPress.DB.PreparedSQL
+			if ( null === $count ) {
+				return false;
+			}
+			$found += (int) $count;
+		}
+		return count( $ids ) === $found;
+	}
+
+	/**
+	 * How many rows are set aside (null when the table cannot be read).
+	 */
+	public static function count(): ?int {
+		global $wpdb;
+		$table = self::table();
+		$wpdb->suppress_errors( true );
+		$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$wpdb->suppress_errors( false );
+		return null === $count ? null : (int) $count;
+	}
+
+	/**
+	 * Set-aside rows, oldest first: id (the registration id, its name for retry and purge), event_id,
+	 * registered_at, unique_key, json, error, set_aside_at.
+	 *
+	 * @param int $limit at most this many (and MAX_LISTED).
+	 * @return array<int,array{id:string,event_id:int,registered_at:string,unique_key:?string,json:string,error:string,set_aside_at:string}>
+	 */
+	public static function rows( int $limit = 200 ): array {
+		global $wpdb;
+		$table = self::table();
+		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} ORDER BY id LIMIT %d", max( 1, min( $limit, self::MAX_LISTED ) ) ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return array_map( array( __CLASS__, 'shape' ), (array) $rows );
+	}
+
+	/**
+	 * One set-aside row by registration id, or null.
+	 */
+	public static function get( string $id ): ?array {
+		global $wpdb;
+		$table = self::table();
+		$row   = $wpdb->get_row( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} WHERE registration_id = " . self::hex( $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return is_array( $row ) ? self::shape( $row ) : null;
+	}
+
+	/**
+	 * What a row is, for the list: the stored fields plus a printable preview and whether a retry can work.
+	 */
+	public static function describe( array $row ): array {
+		$problem = self::retry_problem( $row );
+		return array(
+			'id'            => $row['id'],
+			'event'         => $row['event_id'],
+			'registered_at' => $row['registered_at'],
+			'unique_key'    => null === $row['unique_key'] ? '' : self::printable( $row['unique_key'], 120 ),
+			'error'         => $row['error'],
+			'set_aside_at'  => $row['set_aside_at'],
+			'retryable'     => null === $problem ? 'yes' : 'no: ' . $problem,
+			'preview'       => self::printable( $row['json'], 300 ),
+		);
+	}
+
+	/**
+	 * Registers a set-aside row again through the registrar (validated as any registration is; buffered or
+	 * written directly), then removes it. A named MySQL lock keeps two operators from registering it twice.
+	 *
+	 * @return array{ok:bool, message:string, id:?string}
+	 */
+	public static function retry( string $id ): array {
+		return self::locked(
+			$id,
+			static function () use ( $id ) {
+				$row = self::get( $id );
+				if ( null === $row ) {
+					return self::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
+				}
+				$problem = self::retry_problem( $row );
+				if ( null !== $problem ) {
+					/* translators: %s: why */
+					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $problem ) );
+				}
+				$data    = json_decode( $row['json'], true, 64 );
+				$outcome = Reg_Buffer_Registrar::register( $row['event_id'], $data, $row['unique_key'] );
+				if ( is_wp_error( $outcome ) ) {
+					/* translators: %s: error message */
+					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $outcome->get_error_message() ) );
+				}
+				if ( Reg_Buffer_Outcome::DUPLICATE === $outcome->status ) {
+					return self::result( false, __( 'Another registration with the same unique key is already taken for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
+				}
+				if ( ! self::delete( $id ) ) {
+					/* translators: %s: new registration id */
+					return self::result( false, sprintf( __( 'Registered again as %s, but the set-aside row could not be removed: purge it (do not retry it).', 'reg-buffer' ), (string) $outcome->registration_id ) );
+				}
+				self::log( sprintf( 'set-aside registration %s retried: %s as %s', $id, $outcome->status, (string) $outcome->registration_id ) );
+				/* translators: 1: set-aside registration id, 2: new registration id, 3: buffered|stored */
+				return self::result( true, sprintf( __( 'Set-aside registration %1$s was registered again as %2$s (%3$s).', 'reg-buffer' ), $id, (string) $outcome->registration_id, $outcome->status ), $outcome->registration_id );
+			}
+		);
+	}
+
+	/**
+	 * Deletes a set-aside row for good.
+	 *
+	 * @return array{ok:bool, message:string, id:?string}
+	 */
+	public static function purge( string $id ): array {
+		return self::locked(
+			$id,
+			static function () use ( $id ) {
+				if ( null === self::get( $id ) ) {
+					return self::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
+				}
+				if ( ! self::delete( $id ) ) {
+					return self::result( false, __( 'MySQL refused to delete it; try again.', 'reg-buffer' ) );
+				}
+				self::log( sprintf( 'set-aside registration %s purged', $id ) );
+				/* translators: %s: registration id */
+				return self::result( true, sprintf( __( 'Set-aside registration %s was purged.', 'reg-buffer' ), $id ) );
+			}
+		);
+	}
+
+	/**
+	 * Why a retry cannot work (the data is not JSON of an array, or not UTF-8), or null.
+	 */
+	private static function retry_problem( array $row ): ?string {
+		if ( $row['event_id'] <= 0 ) {
+			return __( 'it names no event', 'reg-buffer' );
+		}
+		if ( ! self::is_utf8( $row['json'] ) ) {
+			return __( 'the data is not valid UTF-8', 'reg-buffer' );
+		}
+		if ( ! is_array( json_decode( $row['json'], true, 64 ) ) ) {
+			return __( 'the data is not JSON of an array', 'reg-buffer' );
+		}
+		if ( null !== $row['unique_key'] && ! self::is_utf8( $row['unique_key'] ) ) {
+			return __( 'the unique key is not valid UTF-8', 'reg-buffer' );
+		}
+		return null;
+	}
+
+	private static function delete( string $id ): bool {
+		global $wpdb;
+		$table = self::table();
+		return false !== $wpdb->query( "DELETE FROM {$table} WHERE registration_id = " . self::hex( $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+	}
+
+	/**
+	 * A database row as add() was given it.
+	 */
+	private static function shape( array $row ): array {
+		return array(
+			'id'            => (string) $row['registration_id'],
+			'event_id'      => (int) $row['event_id'],
+			'registered_at' => (string) $row['registered_at'],
+			'unique_key'    => null === $row['unique_key'] ? null : (string) $row['unique_key'],
+			'json'          => (string) $row['data'],
+			'error'         => (string) $row['error'],
+			'set_aside_at'  => (string) $row['set_aside_at'],
+		);
+	}
+
+	/**
+	 * A MySQL hex literal of $bytes (X'' for the empty string).
+	 */
+	private static function hex( string $bytes ): string {
+		return "X'" . bin2hex( $bytes ) . "'";
+	}
+
+	/**
+	 * An error message as valid UTF-8 of at most MAX_ERROR_CHARS characters (it may quote the refused bytes).
+	 */
+	private static function text( string $message ): string {
+		$message = mb_scrub( $message, 'UTF-8' );
+		return mb_strlen( $message, 'UTF-8' ) > self::MAX_ERROR_CHARS ? mb_substr( $message, 0, self::MAX_ERROR_CHARS, 'UTF-8' ) . '…' : $message;
+	}
+
+	/**
+	 * The start of $bytes as printable text (invalid UTF-8 and control characters shown as \xNN).
+	 */
+	private static function printable( string $bytes, int $chars ): string {
+		$cut     = strlen( $bytes ) > $chars;
+		$utf8    = self::is_utf8( $bytes );
+		$s       = $utf8 ? mb_substr( $bytes, 0, $chars, 'UTF-8' ) : substr( $bytes, 0, $chars );
+		$pattern = $utf8 ? '/[\x00-\x08\x0b-\x1f\x7f]/' : '/[\x00-\x08\x0b-\x1f\x7f-\xff]/';
+		return (string) preg_replace_callback( $pattern, static fn( $m ) => sprintf( '\\x%02x', ord( $m[0] ) ), $s ) . ( $cut ? '…' : '' );
+	}
+
+	private static function is_utf8( string $s ): bool {
+		return 1 === preg_match( '//u', $s );
+	}
+
+	private static function result( bool $ok, string $message, ?string $id = null ): array {
+		return array(
+			'ok'      => $ok,
+			'message' => $message,
+			'id'      => $id,
+		);
+	}
+
+	/**
+	 * Runs $work holding a MySQL named lock for this row, so a double click never registers it twice.
+	 */
+	private static function locked( string $id, callable $work ): array {
+		global $wpdb;
+		if ( '' === $id ) {
+			return self::result( false, __( 'Name a set-aside registration by its id (see the list).', 'reg-buffer' ) );
+		}
+		$lock = 'reg_buffer_sa:' . md5( DB_NAME . '|' . self::table() . '|' . $id );
+		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 5)', $lock ) ) ) {
+			return self::result( false, __( 'Someone else is acting on this registration right now; try again.', 'reg-buffer' ) );
+		}
+		try {
+			return $work();
+		} finally {
+			$wpdb->query( $wpdb->prepare( 'DO RELEASE_LOCK(%s)', $lock ) );
+		}
+	}
+
+	private static function log( string $line ): void {
+		$user = function_exists( 'get_current_user_id' ) ? get_current_user_id() : 0;
+		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	}
+}
