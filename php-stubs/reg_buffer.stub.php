@@ -55,18 +55,29 @@ namespace {
  * @param array|null  $use_limit    ['token' => string, 'uses' => int, 'expires_at' => int]: the token (a signed
  *                                  form's nonce) may carry at most `uses` registrations of this event, counted in
  *                                  the same round trip (only registrations actually buffered count) and kept until
- *                                  expires_at (Unix seconds); past it the push throws LimitException
+ *                                  expires_at (Unix seconds); past it (Redis's clock) the token counts as used up
+ * @param array|null  $rate_limit   ['client' => string, 'limit' => int, 'window' => int]: the client (1 to 256
+ *                                  bytes, e.g. an IP address or a /64; only a digest of it is stored) may push at
+ *                                  most `limit` times per fixed window of `window` seconds (1 to 86400, aligned on
+ *                                  Redis's clock), counted in the same round trip whatever the answer (buffered,
+ *                                  duplicate, refused); a push repeated on a new connection is not counted again.
+ *                                  On a Redis Cluster the count is per client per shard (the event's).
  * @return string|false the registration id (26 characters, unique, ordered by time), or false for a duplicate
  * @throws \ValueError                  event id <= 0, INF/NAN, too deep, over max_payload_bytes, invalid UTF-8,
- *                                      an empty unique key or one over 1024 bytes
+ *                                      an empty unique key, one over 1024 bytes or one that is not valid UTF-8,
+ *                                      a malformed $use_limit or $rate_limit
  * @throws \TypeError                   objects, resources or closures inside the registration
  * @throws \RegBuffer\ConnectionException Redis unreachable, timed out or the connection broke; getRegistrationId()
  *                                      tells the id that was tried (the write may or may not have happened)
  * @throws \RegBuffer\CapacityException   the buffer holds reg_buffer.max_pending registrations, or Redis is at its
  *                                      maxmemory (with noeviction); flush and ack still run then, to drain it
- * @throws \RegBuffer\LimitException      the $use_limit token already carried its `uses` registrations
+ * @throws \RegBuffer\LimitException      the $use_limit token already carried its `uses` registrations, or its
+ *                                      expires_at is past; checked before the unique key, so it never tells
+ *                                      whether a key is registered
+ * @throws \RegBuffer\RateLimitException  the $rate_limit client made its `limit` pushes in this window; nothing
+ *                                      was written; getRetryAfter() tells the seconds until the window ends
  */
-function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null, ?array $use_limit = null): string|false {}
+function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null, ?array $use_limit = null, ?array $rate_limit = null): string|false {}
 
 /**
  * Claims up to $limit buffered registrations for $lease_seconds (one round trip).
@@ -189,5 +200,12 @@ class CapacityException extends Exception {}
 
 /** A use limit the caller set (reg_buffer_push()'s $use_limit) is used up; nothing was written. */
 class LimitException extends Exception {}
+
+/** A client's rate limit (reg_buffer_push()'s $rate_limit) is reached for this window; nothing was written. */
+class RateLimitException extends Exception
+{
+    /** Seconds until the client's window ends (by Redis's clock): when a push may be tried again. */
+    public function getRetryAfter(): int {}
+}
 
 }

@@ -115,6 +115,45 @@ impl UseLimit<'_> {
     }
 }
 
+/// A client (an IP address, a /64 bucket) may push at most `limit` times per `window` seconds: counted in the
+/// push's own script, per shard on a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit<'c> {
+    pub client: &'c [u8],
+    pub limit: u32,
+    pub window: u32,
+}
+
+/// Longest client name a rate limit takes, in bytes (an IPv6 address is 45).
+pub const MAX_RATE_CLIENT_BYTES: usize = 256;
+/// Longest rate-limit window: a day.
+pub const MAX_RATE_WINDOW: u32 = 86_400;
+
+impl RateLimit<'_> {
+    fn check(&self) -> Result<()> {
+        if self.client.is_empty() || self.client.len() > MAX_RATE_CLIENT_BYTES {
+            return Err(Error::invalid(format!(
+                "a rate limit's client must be 1 to {MAX_RATE_CLIENT_BYTES} bytes, got {}",
+                self.client.len()
+            )));
+        }
+        if self.limit == 0 {
+            return Err(Error::invalid("a rate limit's limit must be at least 1"));
+        }
+        if !(1..=MAX_RATE_WINDOW).contains(&self.window) {
+            return Err(Error::invalid(format!("a rate limit's window must be 1 to {MAX_RATE_WINDOW} seconds, got {}", self.window)));
+        }
+        Ok(())
+    }
+}
+
+/// The limits one push is counted against, each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushLimits<'a> {
+    pub uses: Option<UseLimit<'a>>,
+    pub rate: Option<RateLimit<'a>>,
+}
+
 /// How many times stats() calls stats.lua on one shard at most while it corrects the shard's `oldest` index
 /// (each call corrects up to 256 events for good: the claims left them behind; this covers ~100k events).
 const STATS_CALLS_PER_SHARD: usize = 400;
@@ -180,32 +219,37 @@ impl<'a> Buffer<'a> {
     /// Buffers one registration, counting it against `limit` in the same step: once the token carried
     /// `limit.uses` registrations, the push is refused with a Limit error and nothing is written.
     pub fn push_limited(&self, event_id: i64, data: &Value, unique_key: Option<&[u8]>, limit: Option<&UseLimit>) -> Result<PushOutcome> {
-        self.push_json(event_id, &codec::to_json(data)?, unique_key, limit)
+        let limits = PushLimits { uses: limit.cloned(), rate: None };
+        self.push_json(event_id, &codec::to_json(data)?, unique_key, &limits)
     }
 
-    /// `push_limited` for a registration already encoded: `json` is the JSON text of an array or object, as
-    /// `codec::to_json` writes it (the binding writes it straight from the PHP array).
-    pub fn push_json(&self, event_id: i64, json: &[u8], unique_key: Option<&[u8]>, limit: Option<&UseLimit>) -> Result<PushOutcome> {
+    /// `push_limited` for a registration already encoded, with every limit: `json` is the JSON text of an array
+    /// or object, as `codec::to_json` writes it (the binding writes it straight from the PHP array).
+    pub fn push_json(&self, event_id: i64, json: &[u8], unique_key: Option<&[u8]>, limits: &PushLimits) -> Result<PushOutcome> {
         check_event(event_id)?;
         if let Some(k) = unique_key {
             codec::check_unique_key(k)?;
         }
+        let (limit, rate) = (limits.uses.as_ref(), limits.rate.as_ref());
         if let Some(l) = limit {
             l.check()?;
+        }
+        if let Some(r) = rate {
+            r.check()?;
         }
         let micros = id::now_micros();
         let id = id::new_id(micros);
         codec::check_size(json, self.cfg.max_payload_bytes)?;
         let k = &self.shard_of_event(event_id);
-        let keys = ENQUEUE_KEYS.len() + usize::from(unique_key.is_some()) + usize::from(limit.is_some());
-        // On a cluster each shard holds its share of the cap.
-        let max_pending = self.cfg.max_pending.div_ceil(self.cfg.shards() as u64);
+        let keys = ENQUEUE_KEYS.len() + usize::from(unique_key.is_some()) + usize::from(limit.is_some()) + usize::from(rate.is_some());
+        // On a cluster each shard enforces the whole cap, so one event (one shard) can use all of it.
+        let max_pending = self.cfg.max_pending;
         let mut attempt = 0;
-        let (reply, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
+        let (reply, shortfall): (redis::Value, Option<Error>) = with_connection(self.cfg, |c| {
             attempt += 1;
-            let reply: i64 = with_packed(|p| {
-                // push.lua's arguments: the use limit's two only with a limit (see its header).
-                p.begin(3 + keys + if limit.is_some() { 9 } else { 7 }).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
+            let reply = with_packed(|p| {
+                // push.lua's arguments: the limits' four are empty when not set (see its header).
+                p.begin(3 + keys + 11).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
                 for which in ENQUEUE_KEYS {
                     p.arg_text(|s| k.push_key(s, event_id, which));
                 }
@@ -214,6 +258,9 @@ impl<'a> Buffer<'a> {
                 }
                 if let Some(l) = limit {
                     p.arg_text(|s| k.push_key(s, event_id, EventKey::UseCounter(l.token)));
+                }
+                if let Some(r) = rate {
+                    p.arg_text(|s| k.push_key(s, event_id, EventKey::RateCounter(r.client)));
                 }
                 p.arg(id.as_bytes())
                     .arg_bytes(|entry| {
@@ -225,14 +272,19 @@ impl<'a> Buffer<'a> {
                     .arg_int(max_pending)
                     .arg(if attempt > 1 { b"1" } else { b"0" })
                     .arg_int(self.cfg.dedupe_ttl);
-                if let Some(l) = limit {
-                    p.arg_int(l.uses).arg_int(l.expires_at);
-                }
-                Ok::<i64, redis::RedisError>(redis::from_redis_value(c.eval_packed(&PUSH, p)?)?)
+                match limit {
+                    Some(l) => p.arg_int(l.uses).arg_int(l.expires_at),
+                    None => p.arg(b"").arg(b""),
+                };
+                match rate {
+                    Some(r) => p.arg_int(r.limit).arg_int(r.window),
+                    None => p.arg(b"").arg(b""),
+                };
+                c.eval_packed(&PUSH, p)
             })?;
             // WAIT is routed by the event's queue key; made only when durability asks for replicas.
-            let shortfall = match (reply, self.cfg.durability) {
-                (1, Durability::Replica { .. }) => self.replicate(c, &k.queue(event_id))?,
+            let shortfall = match (&reply, self.cfg.durability) {
+                (redis::Value::Int(1), Durability::Replica { .. }) => self.replicate(c, &k.queue(event_id))?,
                 _ => None,
             };
             Ok((reply, shortfall))
@@ -242,24 +294,39 @@ impl<'a> Buffer<'a> {
             return Err(e.with_registration_id(&id));
         }
         match reply {
-            1 => {
+            redis::Value::Int(1) => {
                 metrics::count(|m| m.pushed += 1);
                 Ok(PushOutcome::Buffered(id))
             }
-            0 => {
+            redis::Value::Int(0) => {
                 metrics::count(|m| m.duplicates += 1);
                 Ok(PushOutcome::Duplicate)
             }
-            -2 => Err(Error::limit(format!(
-                "this token already carried the {} registration(s) it allows",
+            redis::Value::Int(-2) => Err(Error::limit(format!(
+                "this token already carried the {} registration(s) it allows, or it has expired",
                 limit.map_or(0, |l| l.uses)
             ))),
-            _ => Err(Error::capacity(format!(
+            redis::Value::Int(-1) => Err(Error::capacity(format!(
                 "the buffer holds reg_buffer.max_pending ({}) registrations{}",
                 self.cfg.max_pending,
-                if self.cfg.shards() > 1 { format!(" (its share: {max_pending} in this event's shard)") } else { String::new() }
+                if self.cfg.shards() > 1 { " in this event's shard" } else { "" }
             ))
             .with_registration_id(&id)),
+            redis::Value::Array(parts) if parts.first() == Some(&redis::Value::Int(-3)) => {
+                let retry_after = match parts.get(1) {
+                    Some(redis::Value::Int(n)) => u64::try_from(*n).unwrap_or(0),
+                    _ => 0,
+                };
+                Err(Error::rate_limit(
+                    format!(
+                        "this client already made the {} push(es) its rate limit allows in {} s; retry after {retry_after} s",
+                        rate.map_or(0, |r| r.limit),
+                        rate.map_or(0, |r| r.window)
+                    ),
+                    retry_after,
+                ))
+            }
+            other => Err(Error::server(format!("push.lua answered {other:?}")).with_registration_id(&id)),
         }
     }
 

@@ -50,6 +50,10 @@ pub fn check_unique_key(key: &[u8]) -> Result<()> {
     if key.len() > MAX_UNIQUE_KEY_BYTES {
         return Err(Error::invalid(format!("unique key is longer than {MAX_UNIQUE_KEY_BYTES} bytes")));
     }
+    // The flush stores the key in a utf8mb4 column, which refuses anything else: refused here, before it is accepted.
+    if std::str::from_utf8(key).is_err() {
+        return Err(Error::invalid("unique key must be valid UTF-8"));
+    }
     Ok(())
 }
 

@@ -13,6 +13,9 @@ pub enum ErrorKind {
     Capacity,
     /// A use limit the caller set (a form token's) is used up (RegBuffer\LimitException).
     Limit,
+    /// A client's rate limit (reg_buffer_push()'s $rate_limit) is reached for this window
+    /// (RegBuffer\RateLimitException).
+    RateLimit,
     /// Redis answered with an error, or a setting is unusable (RegBuffer\Exception).
     Server,
 }
@@ -23,13 +26,15 @@ pub struct Error {
     pub message: String,
     /// The id a failed push tried: the caller can store the registration elsewhere under the same id.
     pub registration_id: Option<String>,
+    /// A RateLimit error's seconds until the client's window ends (Redis's clock).
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), registration_id: None }
+        Error { kind, message: message.into(), registration_id: None, retry_after: None }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Invalid, message)
@@ -45,6 +50,9 @@ impl Error {
     }
     pub fn limit(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Limit, message)
+    }
+    pub fn rate_limit(message: impl Into<String>, retry_after: u64) -> Self {
+        Error { retry_after: Some(retry_after), ..Self::new(ErrorKind::RateLimit, message) }
     }
     pub fn server(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Server, message)

@@ -10,6 +10,8 @@
 //! | `<p>ev:{<e>}:t`                     | zset   | id by registered_at (ms): the time-range index          |
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
+//! | `<p>rate:<sha256(client)>`          | string | pushes one client (an IP, a /64) made in the current     |
+//! |                                     |        | fixed window; expires when the window ends              |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
 //! | `<p>oldest`                         | zset   | events with pending data, by a bound at or below their   |
 //! |                                     |        | oldest pending (ms): claims leave it behind, stats fixes |
@@ -23,8 +25,9 @@
 //! that makes an event ready. So the buffer is split into `CLUSTER_SHARDS` shards, each one slot with the hash tag
 //! `{s<k>}`: event e lives in shard `shard_of(e)`, and a shard holds its events' keys and its own copy of every
 //! index (`<p>{s<k>}:ev:<e>:q`, `<p>{s<k>}:ready`, `<p>{s<k>}:stats`, …). A push and a claim each touch one shard;
-//! a flush walks the shards; stats add them up. One busy event still lives in one slot: its registrations must be
-//! claimed in order and atomically with its indexes.
+//! a flush walks the shards; stats add them up. A client's rate counter lives in the shard of the event it pushes
+//! to (`<p>{s<k>}:rate:…`: the push's own slot), so on a cluster a client is counted per shard. One busy event
+//! still lives in one slot: its registrations must be claimed in order and atomically with its indexes.
 use sha2::{Digest, Sha256};
 
 /// The keys a push names, by what they hold (see the table above).
@@ -38,6 +41,8 @@ pub enum EventKey<'a> {
     Stats,
     UniqueMarker(&'a [u8]),
     UseCounter(&'a [u8]),
+    /// A client's push counter for the rate limit (per shard on a cluster), named by a digest of the client.
+    RateCounter(&'a [u8]),
 }
 
 /// KEYS[1..6] of enqueue.lua.
@@ -113,6 +118,12 @@ impl Keys {
         self.push_key(&mut key, event_id, EventKey::UseCounter(token));
         key
     }
+    /// How many pushes one client made in the current rate-limit window: a digest, never the address itself.
+    pub fn rate_counter(&self, client: &[u8]) -> String {
+        let mut key = String::new();
+        self.push_key(&mut key, 0, EventKey::RateCounter(client));
+        key
+    }
     /// The keys enqueue.lua writes one registration of an event to, in the order it takes them (KEYS[1..6] of the
     /// push and retry scripts).
     pub fn enqueue_keys(&self, event_id: i64) -> Vec<String> {
@@ -134,6 +145,12 @@ impl Keys {
             EventKey::TimeIndex => "t",
             EventKey::UniqueMarker(_) => "u:",
             EventKey::UseCounter(_) => "n:",
+            EventKey::RateCounter(client) => {
+                out.push_str(&self.scope);
+                out.push_str("rate:");
+                push_digest_hex(out, client);
+                return;
+            }
             EventKey::Ready | EventKey::Oldest | EventKey::Stats => {
                 out.push_str(&self.scope);
                 out.push_str(match which {
@@ -262,6 +279,7 @@ mod tests {
         assert_eq!(marker, k.unique_marker(1, b"ada@example.com"));
         assert_ne!(marker, k.unique_marker(2, b"ada@example.com"));
         assert_ne!(marker, k.unique_marker(1, b"bob@example.com"));
+        assert!(!k.rate_counter(b"203.0.113.7").contains("203.0"), "a rate counter never names the client");
     }
 
     #[test]
@@ -275,6 +293,7 @@ mod tests {
         }
         assert_eq!(Keys::new("p:").use_counter(4, b"t"), format!("p:ev:{{4}}:n:{}", digest_hex(b"t")));
         assert_eq!(Keys::new("p:").stats(), "p:stats");
+        assert_eq!(Keys::new("p:").rate_counter(b"203.0.113.7"), format!("p:rate:{}", digest_hex(b"203.0.113.7")));
     }
 
     #[test]
@@ -311,7 +330,7 @@ mod tests {
     #[test]
     fn on_a_cluster_every_key_of_a_shard_shares_its_hash_tag() {
         let s = Keys::shard("site1:", 5);
-        for key in [s.queue(42), s.data(42), s.time_index(42), s.unique_marker(42, b"x"), s.ready(), s.oldest(), s.leases(), s.stats(), s.quarantine(), s.batch("b")] {
+        for key in [s.queue(42), s.data(42), s.time_index(42), s.unique_marker(42, b"x"), s.rate_counter(b"::1"), s.ready(), s.oldest(), s.leases(), s.stats(), s.quarantine(), s.batch("b")] {
             assert!(key.starts_with("site1:{s5}:"), "{key}");
         }
     }

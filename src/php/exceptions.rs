@@ -22,8 +22,10 @@ static EXCEPTION: OnceLock<Class> = OnceLock::new();
 static CONNECTION: OnceLock<Class> = OnceLock::new();
 static CAPACITY: OnceLock<Class> = OnceLock::new();
 static LIMIT: OnceLock<Class> = OnceLock::new();
+static RATE_LIMIT: OnceLock<Class> = OnceLock::new();
 
 const REGISTRATION_ID: &str = "registrationId";
+const RETRY_AFTER: &str = "retryAfter";
 
 extern "C" {
     /// SPL's \RuntimeException, exported by PHP itself (SPL is always built in and starts before extensions).
@@ -56,6 +58,9 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     }
     fn keep_limit(ce: &'static mut ClassEntry, _: ArgInfoTables) {
         keep(&LIMIT)(ce)
+    }
+    fn keep_rate_limit(ce: &'static mut ClassEntry, _: ArgInfoTables) {
+        keep(&RATE_LIMIT)(ce)
     }
     ClassBuilder::new("RegBuffer\\Exception")
         .extends((runtime_exception, "\\RuntimeException"))
@@ -91,6 +96,25 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .extends((base_exception, "\\RegBuffer\\Exception"))
         .registration(keep_limit)
         .register()?;
+    ClassBuilder::new("RegBuffer\\RateLimitException")
+        .extends((base_exception, "\\RegBuffer\\Exception"))
+        .property(ClassProperty {
+            name: RETRY_AFTER.to_owned(),
+            flags: PropertyFlags::Protected,
+            default: Some(Box::new(|| {
+                let mut z = Zval::new();
+                z.set_long(0);
+                Ok(z)
+            })),
+            docs: &[],
+            ty: None,
+            nullable: false,
+            readonly: false,
+            default_stub: Some("0".to_owned()),
+        })
+        .method(FunctionBuilder::new("getRetryAfter", get_retry_after).returns(DataType::Long, false, false), MethodFlags::Public)
+        .registration(keep_rate_limit)
+        .register()?;
     Ok(())
 }
 
@@ -106,7 +130,21 @@ extern "C" fn get_registration_id(ex: &mut ExecuteData, retval: &mut Zval) {
     }));
 }
 
+extern "C" fn get_retry_after(ex: &mut ExecuteData, retval: &mut Zval) {
+    run_handler(AssertUnwindSafe(|| {
+        let seconds = ex.get_self().and_then(|this| this.get_property::<i64>(RETRY_AFTER).ok()).unwrap_or(0);
+        retval.set_long(seconds);
+    }));
+}
+
 extern "C" {
+    fn zend_update_property_long(
+        scope: *mut ext_php_rs::ffi::zend_class_entry,
+        object: *mut ext_php_rs::ffi::zend_object,
+        name: *const std::ffi::c_char,
+        name_length: usize,
+        value: ext_php_rs::ffi::zend_long,
+    );
     fn zend_update_property_stringl(
         scope: *mut ext_php_rs::ffi::zend_class_entry,
         object: *mut ext_php_rs::ffi::zend_object,
@@ -132,6 +170,20 @@ fn set_string_property(scope: &ClassEntry, object: &mut ext_php_rs::types::ZendO
     }
 }
 
+/// Writes a (possibly protected) int property as code of class `scope` would.
+fn set_long_property(scope: &ClassEntry, object: &mut ext_php_rs::types::ZendObject, name: &str, value: i64) {
+    // SAFETY: scope and object are live; the engine copies the name.
+    unsafe {
+        zend_update_property_long(
+            std::ptr::from_ref(scope).cast_mut().cast(),
+            std::ptr::from_mut(object).cast(),
+            name.as_ptr().cast(),
+            name.len(),
+            value,
+        );
+    }
+}
+
 /// Throws the PHP exception for a core error: ValueError, TypeError, or a RegBuffer exception carrying the
 /// registration id a failed push tried.
 pub fn throw(err: Error) {
@@ -141,15 +193,21 @@ pub fn throw(err: Error) {
         ErrorKind::Connection => CONNECTION.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Capacity => CAPACITY.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Limit => LIMIT.get().map_or_else(base_exception, |c| c.0),
+        ErrorKind::RateLimit => RATE_LIMIT.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Server => base_exception(),
     };
     let message = err.message.replace('\0', "\\0");
     let mut exception = PhpException::new(message.clone(), 0, class);
-    if let Some(id) = &err.registration_id {
-        // Build the object first so the id is on it when PHP sees it.
+    if err.registration_id.is_some() || err.retry_after.is_some() {
+        // Build the object first so the id (or the seconds to wait) is on it when PHP sees it.
         let mut object = ext_php_rs::types::ZendObject::new(class);
         set_string_property(ce::exception(), &mut object, "message", message.as_bytes());
-        set_string_property(base_exception(), &mut object, REGISTRATION_ID, id.as_bytes());
+        if let Some(id) = &err.registration_id {
+            set_string_property(base_exception(), &mut object, REGISTRATION_ID, id.as_bytes());
+        }
+        if let Some(seconds) = err.retry_after {
+            set_long_property(class, &mut object, RETRY_AFTER, i64::try_from(seconds).unwrap_or(i64::MAX));
+        }
         if let Ok(zv) = object.into_zval(false) {
             exception.set_object(Some(zv));
         }

@@ -7,7 +7,7 @@ use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ExecuteData};
 
-use crate::core::buffer::{Buffer, PushOutcome, UseLimit};
+use crate::core::buffer::{Buffer, PushLimits, PushOutcome, RateLimit, UseLimit, MAX_RATE_WINDOW};
 use crate::core::codec;
 use crate::core::error::Error;
 use crate::php::args::{ArgError, Args};
@@ -74,21 +74,51 @@ fn use_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u64), Error> {
     }
 }
 
-const PUSH_PARAMS: &[&str] = &["event_id", "registration", "unique_key", "use_limit"];
+/// `['client' => string, 'limit' => int, 'window' => int]` → (client, limit, window).
+fn rate_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u32), Error> {
+    let bad = |why: &str| Error::invalid(format!("reg_buffer_push(): Argument #5 ($rate_limit) {why}"));
+    let mut client = None;
+    let (mut limit, mut window) = (None, None);
+    for (key, value) in ht.iter() {
+        let number = || value.long().or_else(|| value.str().and_then(|s| s.trim().parse().ok()));
+        match key.to_string().as_str() {
+            "client" => client = Some(value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("client must be a string"))?),
+            "limit" => limit = Some(number().filter(|&n| (1..=i64::from(u32::MAX)).contains(&n)).ok_or_else(|| bad("limit must be an int >= 1"))?),
+            "window" => {
+                window = Some(
+                    number()
+                        .filter(|&n| (1..=i64::from(MAX_RATE_WINDOW)).contains(&n))
+                        .ok_or_else(|| bad(&format!("window must be an int of seconds from 1 to {MAX_RATE_WINDOW}")))?,
+                )
+            }
+            other => return Err(bad(&format!("has an unknown key \"{other}\" (client, limit, window)"))),
+        }
+    }
+    match (client, limit, window) {
+        (Some(c), Some(l), Some(w)) => Ok((c, l as u32, w as u32)),
+        _ => Err(bad("needs client, limit and window")),
+    }
+}
+
+const PUSH_PARAMS: &[&str] = &["event_id", "registration", "unique_key", "use_limit", "rate_limit"];
 extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
     call(ex, retval, |ex| {
         let mut args = Args::new(ex, "reg_buffer_push", PUSH_PARAMS, 2)?;
         let event_id = args.long(0, 0)?;
         let unique_key = args.bytes(2, true)?;
         let limit = args.nullable_array(3)?.map(use_limit).transpose()?;
-        let limit = limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at });
+        let rate = args.nullable_array(4)?.map(rate_limit).transpose()?;
+        let limits = PushLimits {
+            uses: limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at }),
+            rate: rate.as_ref().map(|(client, limit, window)| RateLimit { client, limit: *limit, window: *window }),
+        };
         let registration = args.array(1)?;
         let mut json = Vec::with_capacity(256);
         if !convert::registration_json(registration, &mut json) {
             json = codec::to_json(&convert::registration(registration)?)?;
         }
         let cfg = settings::config()?;
-        Ok(match Buffer::new(&cfg).push_json(event_id, &json, unique_key.as_deref(), limit.as_ref())? {
+        Ok(match Buffer::new(&cfg).push_json(event_id, &json, unique_key.as_deref(), &limits)? {
             PushOutcome::Buffered(id) => {
                 let mut zv = Zval::new();
                 convert::set_bytes(&mut zv, id.as_bytes());
@@ -313,6 +343,7 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .not_required()
                 .arg(Arg::new("unique_key", DataType::String).allow_null().default("null"))
                 .arg(Arg::new("use_limit", DataType::Array).allow_null().default("null"))
+                .arg(Arg::new("rate_limit", DataType::Array).allow_null().default("null"))
                 .returns(DataType::String, false, false),
         )
         .function(

@@ -153,7 +153,7 @@ final class BadInputTest extends TestCase
     {
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push());
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push(1));
-        self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push(1, [], null, null, 'extra'));
+        self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_push(1, [], null, null, null, 'extra'));
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_flush(1, 2, true, 4));
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_ack());
         self::assertThrows(\ArgumentCountError::class, fn () => reg_buffer_stats(1));

@@ -52,6 +52,26 @@ final class UseLimitTest extends TestCase
     }
 
     /** @test */
+    public function a_used_up_token_never_tells_whether_a_key_is_registered(): void
+    {
+        self::assertRegistrationId(reg_buffer_push(5, [], 'ada@example.com', self::limit('nonce-d', 1)));
+        $registered = self::assertThrows(LimitException::class, fn () => reg_buffer_push(5, [], 'ada@example.com', self::limit('nonce-d', 1)));
+        $unknown = self::assertThrows(LimitException::class, fn () => reg_buffer_push(5, [], 'bob@example.com', self::limit('nonce-d', 1)));
+        self::assertSame($registered->getMessage(), $unknown->getMessage());
+        self::assertRegistrationId(reg_buffer_push(5, [], 'bob@example.com'), 'the refused push took no marker');
+    }
+
+    /** @test */
+    public function a_token_whose_expiry_is_past_is_used_up(): void
+    {
+        $now = time();
+        foreach ([$now - 3600, $now - 1, $now] as $expires) {
+            self::assertThrows(LimitException::class, fn () => reg_buffer_push(6, [], 'ada@example.com', ['token' => 'old', 'uses' => 5, 'expires_at' => $expires]), "expires_at $expires");
+        }
+        $this->assertNothingWritten();
+    }
+
+    /** @test */
     public function the_count_lives_until_the_token_expires_and_the_token_itself_is_not_stored(): void
     {
         $expires = time() + 600;
