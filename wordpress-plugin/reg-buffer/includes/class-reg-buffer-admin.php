@@ -1,7 +1,7 @@
 <?php
 /**
  * Owns the admin page Tools > Registration buffer: status at a glance, counts, history chart, last flush,
- * quarantine with retry/purge, "flush now". Capability manage_options; every action nonce-protected.
+ * quarantine and set-aside registrations with retry/purge, "flush now". Capability manage_options; every action nonce-protected.
  *
  * @package RegBuffer
  */
@@ -85,6 +85,12 @@ final class Reg_Buffer_Admin {
 				break;
 			case 'purge':
 				$result = Reg_Buffer_Quarantine::purge( $field );
+				break;
+			case 'set_aside_retry':
+				$result = Reg_Buffer_Set_Aside::retry( $field );
+				break;
+			case 'set_aside_purge':
+				$result = Reg_Buffer_Set_Aside::purge( $field );
 				break;
 			case 'ack_loss':
 				$removed = Reg_Buffer_Redis_Watch::acknowledge( '' === $field ? null : $field );
@@ -270,7 +276,7 @@ final class Reg_Buffer_Admin {
 			self::fact( 'last_flush', __( 'Last flush', 'reg-buffer' ), __( 'never', 'reg-buffer' ) );
 		}
 		echo '</tbody></table>';
-		if ( 'buffer' === $status['mode'] ) {
+		if ( $status['extension_loaded'] ) { // Also when disabled: what Redis holds is still flushed.
 			echo '<p>' . self::button( 'flush', '', __( 'Flush now', 'reg-buffer' ), 'button-secondary' ) . '</p>'; // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
 		}
 		echo '</div></div>';
@@ -308,7 +314,7 @@ final class Reg_Buffer_Admin {
 		$plugin_stats = array(
 			'fallbacks' => array( $status['fallbacks'], __( 'written directly to MySQL because Redis or the extension could not take them', 'reg-buffer' ) ),
 			'stored'    => array( $status['stored'], __( 'rows in the registrations table', 'reg-buffer' ) ),
-			'set_aside' => array( $status['set_aside'], __( 'refused by MySQL, kept in the reg_buffer_rejected option', 'reg-buffer' ) ),
+			'set_aside' => array( $status['set_aside'], __( 'set aside: refused by MySQL or the fast intake\'s checks (see below)', 'reg-buffer' ) ),
 		);
 		foreach ( $plugin_stats as $key => $s ) {
 			self::stat( 'plugin.' . $key, $s[0], number_format_i18n( (int) $s[0] ), $s[1], 'set_aside' === $key && $s[0] > 0 );
@@ -338,10 +344,11 @@ final class Reg_Buffer_Admin {
 		echo '</p><div class="reg-buffer-charts">' . Reg_Buffer_History::svg( $hours * HOUR_IN_SECONDS ) . '</div>'; // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
 
 		self::render_quarantine( $buffer );
+		self::render_set_aside( (int) $status['set_aside'] );
 
 		// Help.
 		echo '<h2>' . esc_html__( 'From the command line', 'reg-buffer' ) . '</h2>';
-		echo '<p>' . esc_html__( 'The same status and actions: wp reg-buffer status | flush [--limit=N] [--until-empty] | drain | import-legacy | quarantine list|retry|purge. On busy sites, disable WP-Cron and flush from system cron every minute:', 'reg-buffer' ) . '</p>';
+		echo '<p>' . esc_html__( 'The same status and actions: wp reg-buffer status | flush [--limit=N] [--until-empty] | drain | import-legacy | quarantine list|retry|purge | set-aside list|retry|purge. On busy sites, disable WP-Cron and flush from system cron every minute:', 'reg-buffer' ) . '</p>';
 		echo '<pre class="reg-buffer-cron">* * * * * www-data wp --path=' . esc_html( untrailingslashit( ABSPATH ) ) . ' --url=' . esc_html( home_url() ) . ' reg-buffer flush --quiet</pre>';
 		echo '</div>';
 	}
@@ -388,6 +395,43 @@ final class Reg_Buffer_Admin {
 				echo self::button( 'retry', $e['field'], __( 'Retry', 'reg-buffer' ), 'button-primary' ); // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
 			}
 			echo self::button( 'purge', $e['field'], __( 'Purge', 'reg-buffer' ), 'button-link-delete', __( 'Delete this entry for good?', 'reg-buffer' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
+			echo '</td></tr>';
+		}
+		echo '</tbody></table>';
+	}
+
+	/**
+	 * The set-aside registrations (Reg_Buffer_Set_Aside), with retry and purge.
+	 */
+	private static function render_set_aside( int $count ): void {
+		echo '<h2 id="set-aside">' . esc_html__( 'Set aside', 'reg-buffer' ) . '</h2>';
+		echo '<p>' . esc_html__( 'Registrations a flush could not store (MySQL refused the row, or the fast intake\'s checks refused it) are kept here with the error, so they cannot block the others. Retry registers one again (validated like any registration); purge deletes it for good.', 'reg-buffer' ) . '</p>';
+		if ( 0 === $count ) {
+			echo '<p class="reg-buffer-empty-set-aside">' . esc_html__( 'Nothing is set aside.', 'reg-buffer' ) . '</p>';
+			return;
+		}
+		$rows = Reg_Buffer_Set_Aside::rows( 200 );
+		if ( $count > count( $rows ) ) {
+			/* translators: 1: shown, 2: total */
+			echo '<p>' . esc_html( sprintf( __( 'Showing %1$d of %2$d; use `wp reg-buffer set-aside list` for all.', 'reg-buffer' ), count( $rows ), $count ) ) . '</p>';
+		}
+		echo '<table class="widefat striped reg-buffer-set-aside"><thead><tr>';
+		foreach ( array( __( 'Event', 'reg-buffer' ), __( 'Registration', 'reg-buffer' ), __( 'Why', 'reg-buffer' ), __( 'Content (start)', 'reg-buffer' ), __( 'Action', 'reg-buffer' ) ) as $h ) {
+			echo '<th>' . esc_html( $h ) . '</th>';
+		}
+		echo '</tr></thead><tbody>';
+		foreach ( $rows as $row ) {
+			$e = Reg_Buffer_Set_Aside::describe( $row );
+			echo '<tr data-set-aside="' . esc_attr( $e['id'] ) . '">';
+			echo '<td>' . esc_html( (string) $e['event'] ) . '</td>';
+			echo '<td><code>' . esc_html( $e['id'] ) . '</code><br>' . esc_html( $e['registered_at'] ) . ( '' === $e['unique_key'] ? '' : '<br><code>' . esc_html( $e['unique_key'] ) . '</code>' ) . '</td>';
+			echo '<td>' . esc_html( $e['error'] ) . ( 'yes' === $e['retryable'] ? '' : '<br><em>' . esc_html( $e['retryable'] ) . '</em>' ) . '</td>';
+			echo '<td><code class="reg-buffer-preview">' . esc_html( $e['preview'] ) . '</code></td>';
+			echo '<td class="reg-buffer-actions">';
+			if ( 'yes' === $e['retryable'] ) {
+				echo self::button( 'set_aside_retry', $e['id'], __( 'Retry', 'reg-buffer' ), 'button-primary' ); // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
+			}
+			echo self::button( 'set_aside_purge', $e['id'], __( 'Purge', 'reg-buffer' ), 'button-link-delete', __( 'Delete this registration for good?', 'reg-buffer' ) ); // phpcs:ignore WordPress.Security.EscapeOutput -- built escaped.
 			echo '</td></tr>';
 		}
 		echo '</tbody></table>';

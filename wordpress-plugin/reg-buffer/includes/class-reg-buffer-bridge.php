@@ -28,7 +28,9 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
-	 * Whether registrations should go through Redis (extension loaded and not disabled by setting).
+	 * Whether new registrations should go through Redis (extension loaded and not disabled by setting).
+	 * REG_BUFFER_DISABLED stops new pushes only: the flush and `wp reg-buffer drain` keep moving what Redis holds,
+	 * for which is_loaded() is enough.
 	 */
 	public static function is_available(): bool {
 		return self::is_loaded() && ! Reg_Buffer_Settings::get( 'disabled' );
@@ -126,6 +128,22 @@ final class Reg_Buffer_Bridge {
 	public static function redis_url(): string {
 		self::configure();
 		return (string) ini_get( 'reg_buffer.redis_url' );
+	}
+
+	/**
+	 * Runs $work with the extension set to the keys under $prefix instead of the site's own (an upgraded
+	 * install's legacy prefix), then sets the site's own back.
+	 *
+	 * @return mixed what $work returns.
+	 */
+	public static function with_key_prefix( string $prefix, callable $work ) {
+		self::configure();
+		ini_set( 'reg_buffer.key_prefix', $prefix ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+		try {
+			return $work();
+		} finally {
+			ini_set( 'reg_buffer.key_prefix', Reg_Buffer_Settings::site_key_prefix() ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+		}
 	}
 
 	/**

@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns the WP-CLI commands (loaded only under WP-CLI): `wp reg-buffer …` and `wp reg-buffer quarantine …`.
+ * Owns the WP-CLI commands (loaded only under WP-CLI): `wp reg-buffer …`, `wp reg-buffer quarantine …` and
+ * `wp reg-buffer set-aside …`.
  *
  * @package RegBuffer
  */
@@ -161,7 +162,7 @@ final class Reg_Buffer_CLI {
 	 * @param array $assoc_args options.
 	 */
 	public function flush( $args, $assoc_args ): void {
-		self::require_buffer();
+		self::require_extension(); // Also under REG_BUFFER_DISABLED: what Redis holds must still reach MySQL.
 		$limit = isset( $assoc_args['limit'] ) ? (int) $assoc_args['limit'] : 0;
 		if ( isset( $assoc_args['limit'] ) && $limit <= 0 ) {
 			WP_CLI::error( '--limit must be a positive number' );
@@ -222,8 +223,8 @@ final class Reg_Buffer_CLI {
 	 * Empties the buffer before a deploy or a Redis maintenance: flushes until nothing is pending, then waits
 	 * for batches other flushers still hold (in flight) to be acknowledged or to come back.
 	 *
-	 * New registrations keep arriving meanwhile; to stop them first, define REG_BUFFER_DISABLED (they are then
-	 * written straight to MySQL).
+	 * New registrations keep arriving meanwhile; to stop them, define REG_BUFFER_DISABLED first (they are then
+	 * written straight to MySQL, and the fast intake answers 503), then drain: drain works while disabled.
 	 *
 	 * ## OPTIONS
 	 *
@@ -235,14 +236,14 @@ final class Reg_Buffer_CLI {
 	 *
 	 * ## EXAMPLES
 	 *
-	 *     # Before `systemctl restart redis-server`.
+	 *     # Before `systemctl restart redis-server` (REG_BUFFER_DISABLED defined in wp-config.php first).
 	 *     $ wp reg-buffer drain && systemctl restart redis-server
 	 *
 	 * @param array $args       positional.
 	 * @param array $assoc_args options.
 	 */
 	public function drain( $args, $assoc_args ): void {
-		self::require_buffer();
+		self::require_extension(); // Works while REG_BUFFER_DISABLED: that is the documented order.
 		$deadline = time() + max( 1, (int) ( $assoc_args['timeout'] ?? 600 ) );
 		$stored   = 0;
 		while ( true ) {
@@ -253,7 +254,11 @@ final class Reg_Buffer_CLI {
 			if ( 'error' === $summary['outcome'] ) {
 				WP_CLI::error( 'A flush failed while draining; see the PHP error log. Nothing was lost: run drain again.' );
 			}
-			$stats = Reg_Buffer_Bridge::stats();
+			try {
+				$stats = Reg_Buffer_Flusher::buffered(); // An upgraded install's legacy prefix included.
+			} catch ( \Throwable $e ) {
+				WP_CLI::error( 'Redis cannot be asked what it holds: ' . $e->getMessage() );
+			}
 			if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
 				break;
 			}
@@ -303,7 +308,7 @@ final class Reg_Buffer_CLI {
 	 */
 	private static function waiting(): int {
 		try {
-			$stats = Reg_Buffer_Bridge::stats();
+			$stats = Reg_Buffer_Flusher::buffered();
 			return (int) $stats['pending'] + (int) $stats['in_flight'];
 		} catch ( \Throwable $e ) {
 			return 0;
@@ -311,14 +316,21 @@ final class Reg_Buffer_CLI {
 	}
 
 	/**
-	 * Stops with an error unless the buffer is in use.
+	 * Stops with an error unless new registrations may be buffered (extension loaded, not REG_BUFFER_DISABLED).
 	 */
 	public static function require_buffer(): void {
-		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
-			WP_CLI::error( 'The reg_buffer extension is not loaded in this PHP (php -m). WP-CLI may use another php.ini than the web server: check `wp --info`.' );
-		}
+		self::require_extension();
 		if ( ! Reg_Buffer_Bridge::is_available() ) {
 			WP_CLI::error( 'Buffering is disabled on this site (REG_BUFFER_DISABLED).' );
+		}
+	}
+
+	/**
+	 * Stops with an error unless the extension is loaded (enough to move or manage what Redis already holds).
+	 */
+	public static function require_extension(): void {
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
+			WP_CLI::error( 'The reg_buffer extension is not loaded in this PHP (php -m). WP-CLI may use another php.ini than the web server: check `wp --info`.' );
 		}
 	}
 
@@ -480,7 +492,7 @@ final class Reg_Buffer_Quarantine_CLI {
 	}
 
 	private static function entries(): array {
-		Reg_Buffer_CLI::require_buffer();
+		Reg_Buffer_CLI::require_extension();
 		$reason = Reg_Buffer_Quarantine::unavailable_reason();
 		if ( null !== $reason ) {
 			WP_CLI::error( $reason );
@@ -493,3 +505,135 @@ final class Reg_Buffer_Quarantine_CLI {
 		return array();
 	}
 }
+
+/**
+ * Lists, retries and purges set-aside registrations: rows a flush could not store (MySQL refused them, or the
+ * fast intake's flush-time checks did), kept in their own table with the error.
+ *
+ * ## EXAMPLES
+ *
+ *     $ wp reg-buffer set-aside list
+ *     $ wp reg-buffer set-aside retry 01JD3Z7W3M6Y8QK2T5V9XN4B1C
+ *     $ wp reg-buffer set-aside purge --all --yes
+ */
+final class Reg_Buffer_Set_Aside_CLI {
+
+	/**
+	 * Lists the set-aside registrations: event, when, unique key, why, whether a retry can work, the data's start.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [--format=<format>]
+	 * : Output format.
+	 * ---
+	 * default: table
+	 * options:
+	 *   - table
+	 *   - json
+	 *   - csv
+	 *   - yaml
+	 *   - count
+	 * ---
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     $ wp reg-buffer set-aside list
+	 *     $ wp reg-buffer set-aside list --format=json
+	 *
+	 * @subcommand list
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function list_( $args, $assoc_args ): void {
+		$rows = array_map( array( 'Reg_Buffer_Set_Aside', 'describe' ), Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ) );
+		WP_CLI\Utils\format_items( (string) ( $assoc_args['format'] ?? 'table' ), $rows, array( 'id', 'event', 'registered_at', 'unique_key', 'error', 'retryable', 'preview' ) );
+	}
+
+	/**
+	 * Registers set-aside registrations again (validated like any registration: buffered, or written directly),
+	 * then removes them. One that is refused again stays, with the reason shown.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<id>...]
+	 * : Registration ids as shown by `list`.
+	 *
+	 * [--all]
+	 * : Every one that can be retried.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     $ wp reg-buffer set-aside retry 01JD3Z7W3M6Y8QK2T5V9XN4B1C
+	 *     $ wp reg-buffer set-aside retry --all
+	 *
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function retry( $args, $assoc_args ): void {
+		$ids = ! empty( $assoc_args['all'] )
+			? array_column( array_filter( array_map( array( 'Reg_Buffer_Set_Aside', 'describe' ), Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ) ), static fn( $e ) => 'yes' === $e['retryable'] ), 'id' )
+			: $args;
+		self::act( 'retry', $ids, ! empty( $assoc_args['all'] ) );
+	}
+
+	/**
+	 * Deletes set-aside registrations for good (after you have kept what you need from `list`).
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<id>...]
+	 * : Registration ids as shown by `list`.
+	 *
+	 * [--all]
+	 * : Every one.
+	 *
+	 * [--yes]
+	 * : Do not ask for confirmation with --all.
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     $ wp reg-buffer set-aside purge 01JD3Z7W3M6Y8QK2T5V9XN4B1C
+	 *     $ wp reg-buffer set-aside purge --all --yes
+	 *
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function purge( $args, $assoc_args ): void {
+		if ( ! empty( $assoc_args['all'] ) ) {
+			WP_CLI::confirm( 'Delete every set-aside registration for good?', $assoc_args );
+			$args = array_column( Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ), 'id' );
+		}
+		self::act( 'purge', $args, ! empty( $assoc_args['all'] ) );
+	}
+
+	/**
+	 * Retries or purges $ids; with --all, none is nothing to do (success).
+	 */
+	private static function act( string $what, array $ids, bool $all ): void {
+		if ( array() === $ids ) {
+			if ( $all ) {
+				WP_CLI::success( 'retry' === $what ? 'Nothing to retry.' : 'Nothing to purge.' );
+				return;
+			}
+			WP_CLI::error( 'Name registrations (see `wp reg-buffer set-aside list`) or use --all.' );
+		}
+		$failed = 0;
+		foreach ( $ids as $id ) {
+			$result = 'retry' === $what ? Reg_Buffer_Set_Aside::retry( (string) $id ) : Reg_Buffer_Set_Aside::purge( (string) $id );
+			if ( $result['ok'] ) {
+				WP_CLI::log( $result['message'] );
+			} else {
+				++$failed;
+				WP_CLI::warning( "{$id}: {$result['message']}" );
+			}
+		}
+		if ( $failed > 0 ) {
+			WP_CLI::error( sprintf( '%d of %d set-aside registrations could not be %s.', $failed, count( $ids ), 'retry' === $what ? 'retried' : 'purged' ) );
+		}
+		WP_CLI::success( sprintf( '%d set-aside registrations %s.', count( $ids ), 'retry' === $what ? 'retried' : 'purged' ) );
+	}
+}
+
+// Registered here rather than in the main file (which registers `reg-buffer` itself): WP-CLI defers a
+// subcommand until its parent exists.
+WP_CLI::add_command( 'reg-buffer set-aside', 'Reg_Buffer_Set_Aside_CLI' );

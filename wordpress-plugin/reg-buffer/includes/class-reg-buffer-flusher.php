@@ -21,6 +21,9 @@ final class Reg_Buffer_Flusher {
 	const CRON_HOOK     = 'reg_buffer_flush';
 	const CRON_SCHEDULE = 'reg_buffer_every_minute';
 
+	/** The legacy key prefix an upgraded install still drains (see legacy_prefix()). */
+	const LEGACY_PREFIX_OPTION = 'reg_buffer_legacy_key_prefix';
+
 	/**
 	 * Errors held back while wpdb's connection is busy with an overlapped INSERT (see run()); null: report at once.
 	 *
@@ -74,11 +77,14 @@ final class Reg_Buffer_Flusher {
 	 */
 	public static function run( array $budget = array() ): array {
 		$started = microtime( true );
-		$time    = min( (float) ( $budget['time'] ?? Reg_Buffer_Settings::get( 'flush_time_budget' ) ), self::time_left_in_request() );
-		$memory  = (int) ( $budget['memory'] ?? Reg_Buffer_Settings::get( 'flush_memory_budget' ) );
-		$size    = (int) ( $budget['batch_size'] ?? Reg_Buffer_Settings::get( 'batch_size' ) );
-		$lease   = (int) ( $budget['lease_seconds'] ?? Reg_Buffer_Settings::get( 'lease_seconds' ) );
-		$limit   = max( 0, (int) ( $budget['limit'] ?? 0 ) );
+		$limits  = array(
+			'started' => $started,
+			'time'    => min( (float) ( $budget['time'] ?? Reg_Buffer_Settings::get( 'flush_time_budget' ) ), self::time_left_in_request() ),
+			'memory'  => (int) ( $budget['memory'] ?? Reg_Buffer_Settings::get( 'flush_memory_budget' ) ),
+			'size'    => (int) ( $budget['batch_size'] ?? Reg_Buffer_Settings::get( 'batch_size' ) ),
+			'lease'   => (int) ( $budget['lease_seconds'] ?? Reg_Buffer_Settings::get( 'lease_seconds' ) ),
+			'limit'   => max( 0, (int) ( $budget['limit'] ?? 0 ) ),
+		);
 		$summary = array(
 			'outcome'    => 'empty',
 			'batches'    => 0,
@@ -90,7 +96,8 @@ final class Reg_Buffer_Flusher {
 			'started_at' => time(),
 			'seconds'    => 0.0,
 		);
-		if ( ! Reg_Buffer_Bridge::is_available() ) {
+		// REG_BUFFER_DISABLED stops new pushes only: what Redis already holds is still flushed.
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
 			// Direct mode: every registration is already in the table.
 			$summary['outcome'] = 'direct';
 			return $summary;
@@ -101,11 +108,99 @@ final class Reg_Buffer_Flusher {
 			return $summary;
 		}
 		try {
-			// Each batch is acked only after it is committed. While MariaDB works on one batch's INSERT, the flusher acks
-			// the batch before it and claims the next one (when Reg_Buffer_Store can send the INSERT without
-			// waiting), so Redis time and MySQL time overlap instead of adding up.
-			$next    = null; // A batch claimed ahead.
-			$unacked = null; // A committed batch not yet acked.
+			// An upgraded install's registrations under the old shared prefix first (they are the oldest).
+			$legacy = self::legacy_prefix();
+			if ( null !== $legacy ) {
+				Reg_Buffer_Bridge::with_key_prefix(
+					$legacy,
+					static function () use ( $limits, $lock, &$summary, $legacy ) {
+						self::flush_buffer( $limits, $lock, $summary );
+						if ( 'empty' === $summary['outcome'] ) {
+							self::forget_legacy_prefix_when_empty( $legacy );
+						}
+					}
+				);
+			}
+			if ( 'empty' === $summary['outcome'] ) {
+				self::flush_buffer( $limits, $lock, $summary );
+			}
+		} finally {
+			self::release_reports();
+			$lock->release();
+			$summary['seconds'] = round( microtime( true ) - $started, 3 );
+			Reg_Buffer_Status::record_flush( $summary );
+		}
+		return $summary;
+	}
+
+	/**
+	 * The key prefix an upgraded install still drains (its registrations buffered under the old shared default,
+	 * `regbuf:`), or null: none, or it was found empty.
+	 */
+	public static function legacy_prefix(): ?string {
+		$prefix = get_option( self::LEGACY_PREFIX_OPTION );
+		return is_string( $prefix ) && '' !== $prefix && $prefix !== Reg_Buffer_Settings::site_key_prefix() ? $prefix : null;
+	}
+
+	/**
+	 * Marks $prefix as holding this site's registrations from before the upgrade: the flush drains it.
+	 */
+	public static function add_legacy_prefix( string $prefix ): void {
+		update_option( self::LEGACY_PREFIX_OPTION, $prefix, true );
+	}
+
+	/**
+	 * Stops looking at the legacy prefix once nothing is pending or in flight there.
+	 */
+	private static function forget_legacy_prefix_when_empty( string $legacy ): void {
+		try {
+			$stats = Reg_Buffer_Bridge::stats();
+		} catch ( \Throwable $e ) {
+			return; // Asked again next run.
+		}
+		if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
+			delete_option( self::LEGACY_PREFIX_OPTION );
+			error_log( sprintf( 'reg_buffer: nothing is left under the legacy key prefix %s; the flush no longer looks there', $legacy ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		}
+	}
+
+	/**
+	 * What Redis holds for this site: pending, in_flight and quarantined, the legacy prefix's included.
+	 *
+	 * @return array{pending:int, in_flight:int, quarantined:int}
+	 * @throws \RegBuffer\Exception when Redis cannot be reached.
+	 */
+	public static function buffered(): array {
+		$all    = array( 'pending' => 0, 'in_flight' => 0, 'quarantined' => 0 );
+		$add    = static function () use ( &$all ) {
+			$stats = Reg_Buffer_Bridge::stats();
+			foreach ( $all as $k => $v ) {
+				$all[ $k ] = $v + (int) ( $stats[ $k ] ?? 0 );
+			}
+		};
+		$add();
+		$legacy = self::legacy_prefix();
+		if ( null !== $legacy ) {
+			Reg_Buffer_Bridge::with_key_prefix( $legacy, $add );
+		}
+		return $all;
+	}
+
+	/**
+	 * The claim, store, ack loop over the buffer the extension is set to, until it is empty or a limit is hit;
+	 * adds to $summary and sets its outcome.
+	 *
+	 * @param array $limits started, time, memory, size, lease, limit (see run()).
+	 */
+	private static function flush_buffer( array $limits, Reg_Buffer_Flush_Lock $lock, array &$summary ): void {
+		[ 'started' => $started, 'time' => $time, 'memory' => $memory, 'size' => $size, 'lease' => $lease, 'limit' => $limit ] = $limits;
+		$summary['outcome'] = 'empty';
+		// Each batch is acked only after it is committed. While MariaDB works on one batch's INSERT, the flusher acks
+		// the batch before it and claims the next one (when Reg_Buffer_Store can send the INSERT without
+		// waiting), so Redis time and MySQL time overlap instead of adding up.
+		$next    = null; // A batch claimed ahead.
+		$unacked = null; // A committed batch not yet acked.
+		try {
 			while ( true ) {
 				if ( null === $next ) {
 					$stop = self::stop_reason( $started, $time, $memory, $limit, $summary );
@@ -167,11 +262,7 @@ final class Reg_Buffer_Flusher {
 			}
 		} finally {
 			self::release_reports();
-			$lock->release();
-			$summary['seconds'] = round( microtime( true ) - $started, 3 );
-			Reg_Buffer_Status::record_flush( $summary );
 		}
-		return $summary;
 	}
 
 	/**

@@ -70,7 +70,8 @@ final class Reg_Buffer_Plugin {
 	 */
 	public function maintain_site(): void {
 		Reg_Buffer_Store::maybe_install();
-		if ( Reg_Buffer_Bridge::is_available() ) {
+		// Also when REG_BUFFER_DISABLED: it stops new pushes, never the flush of what Redis already holds.
+		if ( Reg_Buffer_Bridge::is_loaded() ) {
 			Reg_Buffer_Flusher::schedule();
 		}
 	}

@@ -29,18 +29,19 @@ final class Reg_Buffer_Quarantine {
 	const MAX_LISTED = 10000;
 
 	/**
-	 * Whether the quarantine can be managed here: the extension is available.
+	 * Whether the quarantine can be managed here: the extension is loaded (also under REG_BUFFER_DISABLED: a
+	 * retried entry is flushed like the rest of what Redis holds).
 	 */
 	public static function is_manageable(): bool {
-		return Reg_Buffer_Bridge::is_available();
+		return Reg_Buffer_Bridge::is_loaded();
 	}
 
 	/**
 	 * Why it cannot be managed, in words (null when it can).
 	 */
 	public static function unavailable_reason(): ?string {
-		if ( ! Reg_Buffer_Bridge::is_available() ) {
-			return __( 'The reg_buffer extension is not in use on this site.', 'reg-buffer' );
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
+			return __( 'The reg_buffer extension is not loaded on this site.', 'reg-buffer' );
 		}
 		return null;
 	}

@@ -35,7 +35,7 @@ final class Reg_Buffer_Settings {
 	 * Plugin settings and their defaults (constant name without the REG_BUFFER_ prefix, lower-cased).
 	 */
 	const DEFAULTS = array(
-		'key_prefix'           => 'regbuf:',
+		'key_prefix'           => '',     // Empty: this install's own prefix, made once (see install_key_prefix()).
 		'disabled'             => false,  // Force direct MySQL writes even when the extension is loaded.
 		'batch_size'           => 500,    // Registrations per claimed batch = per multi-row INSERT.
 		'lease_seconds'        => 300,    // A claimed batch returns to the buffer if not acked within this.
@@ -48,8 +48,17 @@ final class Reg_Buffer_Settings {
 		'max_payload_bytes'    => 65536,  // Mirrors reg_buffer.max_payload_bytes for direct writes.
 	);
 
+	/** The option holding this install's own key prefix (a network option on multisite). */
+	const KEY_PREFIX_OPTION = 'reg_buffer_key_prefix';
+
+	/** The prefix every install used before it had its own: the legacy prefix an upgraded install drains. */
+	const LEGACY_KEY_PREFIX = 'regbuf:';
+
 	/** @var array<string,mixed>|null */
 	private static $values = null;
+
+	/** @var string|null this install's own prefix when load() used it (no constant set one). */
+	private static $own_prefix = null;
 
 	/**
 	 * One setting's value.
@@ -75,11 +84,59 @@ final class Reg_Buffer_Settings {
 	 * The Redis key prefix of the current site: multisite sites never share keys.
 	 */
 	public static function site_key_prefix(): string {
-		$prefix = (string) self::get( 'key_prefix' );
+		return self::with_site_suffix( (string) self::get( 'key_prefix' ) );
+	}
+
+	/**
+	 * The current site's keys under $prefix (multisite: `site<id>:` appended).
+	 */
+	public static function with_site_suffix( string $prefix ): string {
 		if ( is_multisite() ) {
 			$prefix .= 'site' . get_current_blog_id() . ':';
 		}
 		return $prefix;
+	}
+
+	/**
+	 * Whether REG_BUFFER_KEY_PREFIX (or the reg_buffer_settings filter) chose the prefix, rather than the install.
+	 */
+	public static function key_prefix_is_configured(): bool {
+		$prefix = (string) self::get( 'key_prefix' );
+		return null === self::$own_prefix || $prefix !== self::$own_prefix;
+	}
+
+	/**
+	 * This install's own key prefix, `regbuf:<8 hex>:`, made once and kept (autoloaded; on multisite one for the
+	 * network, each site adding its suffix): two sites on one Redis never share keys unless told to.
+	 */
+	public static function install_key_prefix(): string {
+		$multisite = is_multisite();
+		$prefix    = $multisite ? get_site_option( self::KEY_PREFIX_OPTION ) : get_option( self::KEY_PREFIX_OPTION );
+		if ( is_string( $prefix ) && 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', $prefix ) ) {
+			return $prefix;
+		}
+		$made  = 'regbuf:' . bin2hex( random_bytes( 4 ) ) . ':';
+		$added = $multisite ? add_site_option( self::KEY_PREFIX_OPTION, $made ) : add_option( self::KEY_PREFIX_OPTION, $made, '', 'yes' );
+		if ( $added ) {
+			return $made;
+		}
+		// Another process made it first (or the option holds junk): read what the database holds.
+		global $wpdb;
+		$stored = $multisite
+			? $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->sitemeta} WHERE meta_key = %s AND site_id = %d", self::KEY_PREFIX_OPTION, get_current_network_id() ) )
+			: $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::KEY_PREFIX_OPTION ) );
+		if ( is_string( $stored ) && 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', $stored ) ) {
+			wp_cache_delete( $multisite ? get_current_network_id() . ':' . self::KEY_PREFIX_OPTION : self::KEY_PREFIX_OPTION, $multisite ? 'site-options' : 'options' );
+			wp_cache_delete( 'alloptions', 'options' );
+			return $stored;
+		}
+		// Junk under the option's name: replace it (nothing can have been buffered under a prefix never returned).
+		if ( $multisite ) {
+			update_site_option( self::KEY_PREFIX_OPTION, $made );
+		} else {
+			update_option( self::KEY_PREFIX_OPTION, $made, true );
+		}
+		return $made;
 	}
 
 	/**
@@ -116,6 +173,11 @@ final class Reg_Buffer_Settings {
 				$value = (string) $value;
 			}
 			$values[ $name ] = $value;
+		}
+		self::$own_prefix = null;
+		if ( '' === $values['key_prefix'] ) {
+			self::$own_prefix     = self::install_key_prefix();
+			$values['key_prefix'] = self::$own_prefix;
 		}
 		if ( 0 >= $values['flush_memory_budget'] ) {
 			$limit                         = wp_convert_hr_to_bytes( (string) ini_get( 'memory_limit' ) );

@@ -96,10 +96,11 @@ final class Reg_Buffer_Status {
 					? __( 'Buffering is disabled by setting: registrations are written directly to MySQL.', 'reg-buffer' )
 					: __( 'The reg_buffer extension is not loaded: registrations are written directly to MySQL.', 'reg-buffer' ) ),
 			'key_prefix'        => Reg_Buffer_Settings::site_key_prefix(),
+			'legacy_key_prefix' => Reg_Buffer_Flusher::legacy_prefix(), // An upgraded install's old keys, drained by the flush.
 			'fallbacks'         => self::fallbacks(),
 			'last_fallback'     => get_option( self::LAST_FALLBACK_OPTION, null ),
 			'stored'            => $full ? Reg_Buffer_Store::count() : null,
-			'set_aside'         => count( Reg_Buffer_Store::rejected() ),
+			'set_aside'         => (int) Reg_Buffer_Set_Aside::count(),
 			'table'             => Reg_Buffer_Store::table(),
 			'schema_version'    => get_option( Reg_Buffer_Store::SCHEMA_OPTION, null ),
 			'wp_cron_disabled'  => defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON,
@@ -121,6 +122,14 @@ final class Reg_Buffer_Status {
 			}
 			$watch                       = Reg_Buffer_Redis_Watch::snapshot();
 			$status['redis_persistence'] = $watch['persistence'] ?? null;
+		}
+		if ( 'direct' === $mode && $loaded ) {
+			// REG_BUFFER_DISABLED: nothing new is pushed, but what Redis still holds is flushed; say how much.
+			try {
+				$status['buffer'] = Reg_Buffer_Flusher::buffered();
+			} catch ( \Throwable $e ) {
+				unset( $e ); // Disabled, perhaps because Redis is gone: not a warning of its own.
+			}
 		}
 		// Also in direct mode: a loss noticed before buffering was turned off stays until acknowledged.
 		$status['redis_losses'] = Reg_Buffer_Redis_Watch::incidents();
@@ -191,9 +200,13 @@ final class Reg_Buffer_Status {
 			/* translators: %d: number of registrations */
 			$warnings['quarantine'] = sprintf( __( '%d buffered registrations could not be decoded and are quarantined in Redis: retry or purge them on Tools > Registration buffer.', 'reg-buffer' ), (int) $buffer['quarantined'] );
 		}
+		if ( 'direct' === $status['mode'] && ( (int) ( $buffer['pending'] ?? 0 ) + (int) ( $buffer['in_flight'] ?? 0 ) ) > 0 ) {
+			/* translators: %d: number of registrations */
+			$warnings['disabled_backlog'] = sprintf( __( 'Buffering is disabled (REG_BUFFER_DISABLED), and %d registrations are still in Redis: the flush moves them (WP-Cron, or `wp reg-buffer drain` now).', 'reg-buffer' ), (int) $buffer['pending'] + (int) $buffer['in_flight'] );
+		}
 		if ( $status['set_aside'] > 0 ) {
 			/* translators: %d: number of registrations */
-			$warnings['set_aside'] = sprintf( __( '%d registrations were refused by MySQL and set aside in the reg_buffer_rejected option; see its error messages.', 'reg-buffer' ), (int) $status['set_aside'] );
+			$warnings['set_aside'] = sprintf( __( '%d registrations were set aside (refused by MySQL or by the fast intake\'s checks): retry or purge them on Tools > Registration buffer or with `wp reg-buffer set-aside`.', 'reg-buffer' ), (int) $status['set_aside'] );
 		}
 		return $warnings;
 	}

@@ -45,6 +45,12 @@ final class Reg_Buffer_Store {
 	public static function install(): void {
 		global $wpdb;
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$previous = get_option( self::SCHEMA_OPTION );
+		if ( '1' === $previous && ! Reg_Buffer_Settings::key_prefix_is_configured() ) {
+			// Schema 1 buffered under the shared default prefix `regbuf:`: flush what is left there (a fresh
+			// install never looks there: it would take another site's registrations).
+			Reg_Buffer_Flusher::add_legacy_prefix( Reg_Buffer_Settings::with_site_suffix( Reg_Buffer_Settings::LEGACY_KEY_PREFIX ) );
+		}
 		$table = self::table();
 		// utf8mb4_bin throughout: unique keys compare byte for byte, as Redis deduplicates them, and it is one of
 		// the collations wpdb trusts, so it does not re-scan every multi-row INSERT for "invalid" text (which with
@@ -546,8 +552,21 @@ final class Reg_Buffer_Store {
 		return $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL
 	}
 
+	/** Every mirrored field's meta key starts with this: a registrant never names a key of WordPress or a plugin. */
+	const MIRROR_META_PREFIX = 'reg_buffer_';
+
 	/**
-	 * Copies the fields of newly inserted registrations into their event's postmeta, as the seed snippet did.
+	 * The postmeta key a registration field is mirrored under: `reg_buffer_` + the field as sanitize_key() makes it,
+	 * at most 255 characters. It never starts with `_`, so protected meta (`_thumbnail_id`, `_wp_page_template`,
+	 * page-builder data) cannot be written by a registrant.
+	 */
+	public static function mirror_meta_key( $field ): string {
+		return substr( self::MIRROR_META_PREFIX . sanitize_key( (string) $field ), 0, 255 );
+	}
+
+	/**
+	 * Copies the fields of newly inserted registrations into their event's postmeta, as the seed snippet did, each
+	 * under mirror_meta_key() (`email` → `reg_buffer_email`).
 	 * Scalars are stored as text, arrays as JSON, each through maybe_serialize() as add_post_meta() stores them: a
 	 * value that merely looks serialized (`O:8:"stdClass":…`, posted by anyone) is serialized once more, so
 	 * get_post_meta() gives the string back instead of unserializing an attacker's object.
@@ -569,7 +588,7 @@ final class Reg_Buffer_Store {
 			$tuples[]            = $wpdb->prepare( '(%d, %s, %s)', $event_id, '_reg_buffer_registration_id', $row['id'] );
 			foreach ( (array) $data as $field => $value ) {
 				$meta_value = is_array( $value ) ? wp_json_encode( $value ) : ( is_bool( $value ) ? ( $value ? '1' : '0' ) : (string) $value );
-				$tuples[]   = $wpdb->prepare( '(%d, %s, %s)', $event_id, sanitize_key( (string) $field ), maybe_serialize( $meta_value ) );
+				$tuples[]   = $wpdb->prepare( '(%d, %s, %s)', $event_id, self::mirror_meta_key( $field ), maybe_serialize( $meta_value ) );
 			}
 		}
 		if ( array() === $tuples ) {
