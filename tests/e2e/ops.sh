@@ -3,6 +3,15 @@
 # Uses run.sh's helpers: wp_php, status_of, expect, flush_until_empty, $HOST, $WORK, $E2E_PHP, $STACK_*.
 
 ops_wp() { wp_php "$E2E_PHP/wp-cli.php" "$@"; }
+# The real WP-CLI where ../shared/tools/wp-cli exists (see its README), else the stand-in above.
+OPS_WP_CLI_BOOT="$ROOT/../shared/tools/wp-cli/vendor/wp-cli/wp-cli/php/boot-fs.php"
+if [ -f "$OPS_WP_CLI_BOOT" ]; then OPS_WP_CLI="WP-CLI 2.12"; else OPS_WP_CLI="the WP-CLI stand-in"; fi
+ops_real_wp() {
+  if [ ! -f "$OPS_WP_CLI_BOOT" ]; then ops_wp "$@"; return; fi
+  mkdir -p "$WORK/wp-cli-cache"
+  WP_CLI_CACHE_DIR="$WORK/wp-cli-cache" php -d error_reporting=24575 "$OPS_WP_CLI_BOOT" --allow-root --path="$STACK_WP_ROOT" \
+    --url="http://$HOST:$STACK_WEB_PORT/" "$@"
+}
 ops_json() { php -r '$v = json_decode($argv[1], true); foreach (explode(".", $argv[2]) as $k) { $v = is_array($v) ? ($v[$k] ?? null) : null; } echo json_encode($v);' "$1" "$2"; }
 
 the_wp_cli_commands_show_flush_drain_and_fix_the_quarantine() {

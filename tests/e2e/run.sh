@@ -33,6 +33,8 @@ cleanup() {
   stack_plugin_remove "$PLUGIN"
   stack_wp_remove_config "$HOST"
   if [ -n "${MS_HOST:-}" ]; then stack_wp_remove_config "$MS_HOST"; stack_db_drop "$MS_DB" "$MS_DB"; fi
+  local other
+  for other in ${OTHER_SITES:-}; do stack_wp_remove_config "$other.test"; stack_db_drop "${other//-/_}" "${other//-/_}"; done
   stack_db_drop "$DB" "$DB_USER"
   if [ -n "${E2E_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -300,6 +302,117 @@ a_flusher_whose_session_was_replaced_stops_before_its_next_batch() {
   the_rest_is_stored_after_the_lease 50
 }
 
+a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked() {
+  # A key that is not UTF-8 (buffered by an older extension): MySQL refuses its row, and an option (the old
+  # set-aside store) refuses its bytes as well — the table keeps them. And when a refused row cannot be set aside
+  # at all, the batch stays un-acked until it can.
+  E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/set-aside.php" bad-bytes 681000 || return 1
+  wp_php "$E2E_PHP/set-aside.php" unsettable 682000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli() {
+  local out rc id
+  echo "  commands run by $OPS_WP_CLI"
+  wp_php "$E2E_PHP/set-aside.php" many 683000 || return 1
+  out=$(ops_real_wp reg-buffer set-aside list --format=count) || { echo "  FAIL: set-aside list: $out" >&2; return 1; }
+  expect "set-aside list --format=count ($OPS_WP_CLI)" "$(wp_php "$E2E_PHP/set-aside.php" count)" "$(tail -n1 <<< "$out")" || return 1
+  ops_real_wp reg-buffer set-aside purge --all < /dev/null >/dev/null 2>&1 || true # No terminal to say yes: nothing purged.
+  expect "set aside after purge --all without --yes" "$(tail -n1 <<< "$out")" "$(wp_php "$E2E_PHP/set-aside.php" count)" || return 1
+  out=$(ops_real_wp reg-buffer set-aside purge --all --yes) || { echo "  FAIL: purge --all --yes: $out" >&2; return 1; }
+  echo "  $(grep Success <<< "$out")"
+  expect "set aside after purge --all" 0 "$(wp_php "$E2E_PHP/set-aside.php" count)" || return 1
+  out=$(ops_real_wp reg-buffer set-aside purge --all --yes) || { echo "  FAIL: purge --all with nothing to purge: $out" >&2; return 1; }
+  out=$(ops_real_wp reg-buffer set-aside retry --all) || { echo "  FAIL: retry --all with nothing to retry: $out" >&2; return 1; }
+  # An install of schema 1 kept its set-aside rows in the reg_buffer_rejected option: the upgrade moves them.
+  id=$(wp_php "$E2E_PHP/set-aside.php" legacy-option 684000) || return 1
+  expect "schema after the next request" '"2"' "$(status_of schema_version)" || return 1
+  expect "the reg_buffer_rejected option after the upgrade" 0 \
+    "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_options WHERE option_name = 'reg_buffer_rejected'")" || return 1
+  out=$(ops_real_wp reg-buffer set-aside list --format=json) || return 1
+  expect "migrated rows: id and whether each can be retried" "[\"$id:yes\",\"LEGACYBAD684000:no\"]" \
+    "$(php -r 'echo json_encode(array_map(fn($e) => $e["id"] . ":" . substr($e["retryable"], 0, strpos($e["retryable"] . ":", ":")), json_decode($argv[1], true)));' "$out")" || return 1
+  rc=0; out=$(ops_real_wp reg-buffer set-aside retry LEGACYBAD684000 2>&1) || rc=$?
+  expect "retry of a row whose data is not JSON exits" 1 "$rc" || return 1
+  out=$(ops_real_wp reg-buffer set-aside retry "$id") || { echo "  FAIL: retry $id: $out" >&2; return 1; }
+  echo "  $(grep Success <<< "$out")"
+  rc=0; ops_real_wp reg-buffer set-aside retry "$id" >/dev/null 2>&1 || rc=$?
+  expect "retrying it again exits (it is gone)" 1 "$rc" || return 1
+  ops_real_wp reg-buffer set-aside purge LEGACYBAD684000 >/dev/null || return 1
+  expect "set aside at the end" 0 "$(wp_php "$E2E_PHP/set-aside.php" count)" || return 1
+  flush_until_empty || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
+what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
+  # REG_BUFFER_DISABLED stops new pushes (they go straight to MySQL) but never the flush: WP-Cron and
+  # `wp reg-buffer drain` move what Redis already holds, each registration stored once.
+  local config="$STACK_WP_ETC/config-$HOST.php" out
+  disable() { echo "define( 'REG_BUFFER_DISABLED', true ); // e2e-disabled" >> "$config"; sleep 3; } # php-fpm's opcache revalidates
+  enable() { sed -i '/e2e-disabled/d' "$config"; sleep 3; }
+  wp_php "$E2E_PHP/push.php" function 200 0 910000 buffered || return 1
+  disable
+  wp_php "$E2E_PHP/push.php" function 50 0 911000 stored || { enable; return 1; }
+  expect "status: mode while disabled" '"direct"' "$(status_of mode)" || { enable; return 1; }
+  expect "status: still in Redis while disabled" 200 "$(status_of buffer.pending)" || { enable; return 1; }
+  wp_php "$E2E_PHP/cron-due.php" || { enable; return 1; }
+  curl -s -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$STACK_WEB_PORT/wp-cron.php" || { enable; return 1; }
+  stack_wait_for 600 bash -c "[ \"\$(STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) php $E2E_PHP/status.php last_flush.outcome)\" != null ]"
+  expect "the cron flush's outcome while disabled" '"empty"' "$(status_of last_flush.outcome)" || { enable; return 1; }
+  expect "registrations the cron flush stored while disabled" 200 "$(status_of last_flush.inserted)" || { enable; return 1; }
+  expect "the flush is still scheduled while disabled" true "$(status_of next_flush | php -r 'echo json_encode(is_int(json_decode(stream_get_contents(STDIN))));')" || { enable; return 1; }
+  enable
+  wp_php "$E2E_PHP/push.php" function 150 0 912000 buffered || return 1
+  disable
+  out=$(ops_real_wp reg-buffer drain --timeout=60) || { enable; echo "  FAIL: drain while disabled: $out" >&2; return 1; }
+  echo "  $(grep Success <<< "$out")"
+  expect "pending after drain while disabled" 0 "$(status_of buffer.pending)" || { enable; return 1; }
+  enable
+  wp_php "$E2E_PHP/verify.php"
+}
+
+two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations() {
+  # Two installs, one Redis, no REG_BUFFER_KEY_PREFIX: each has its own prefix, made once, and flushes only its own
+  # registrations; neither touches the old shared `regbuf:` (another install's). Then the first one is upgraded
+  # from a version that used `regbuf:`: what is there is its own, and the flush drains it until it is empty.
+  local name db host ledger prefix_a prefix_b
+  for name in "rb-e2e-a-$ID" "rb-e2e-b-$ID"; do
+    db=${name//-/_}; host="$name.test"
+    OTHER_SITES="${OTHER_SITES:-} $name"
+    stack_db_create "$db" "$db" "$DB_PASS" >/dev/null 2>&1 || return 1
+    stack_wp_config "$host" "$db" "$db" "$DB_PASS" "define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );" 2>/dev/null || return 1
+    stack_wp_install "$host" "http://$host:$STACK_WEB_PORT" >/dev/null 2>&1 || return 1
+    stack_wp_php "$host" "$E2E_PHP/setup-site.php" >/dev/null || return 1
+    : > "$WORK/ledger-$name.jsonl"
+  done
+  local site_a="rb-e2e-a-$ID" site_b="rb-e2e-b-$ID"
+  on() { local site=$1; shift; E2E_LEDGER="$WORK/ledger-$site.jsonl" stack_wp_php "$site.test" "$@"; }
+  : > "$WORK/ledger-old.jsonl"
+  E2E_LEDGER="$WORK/ledger-old.jsonl" php "$E2E_PHP/legacy-prefix.php" push "$STACK_REDIS_URL" 30 920000 || return 1
+  on "$site_a" "$E2E_PHP/push.php" function 120 0 921000 buffered || return 1
+  on "$site_b" "$E2E_PHP/push.php" function 80 0 922000 buffered || return 1
+  prefix_a=$(on "$site_a" "$E2E_PHP/status.php" key_prefix); prefix_b=$(on "$site_b" "$E2E_PHP/status.php" key_prefix)
+  echo "  key prefixes: $prefix_a and $prefix_b"
+  [[ "$prefix_a" =~ ^\"regbuf:[0-9a-f]{8}:\"$ ]] || { echo "  FAIL: site A's prefix $prefix_a" >&2; return 1; }
+  [ "$prefix_a" != "$prefix_b" ] || { echo "  FAIL: both sites have the prefix $prefix_a" >&2; return 1; }
+  expect "site A's prefix on the next request (kept)" "$prefix_a" "$(on "$site_a" "$E2E_PHP/status.php" key_prefix)" || return 1
+  on "$site_a" "$E2E_PHP/flush.php" until-empty >/dev/null || return 1
+  on "$site_b" "$E2E_PHP/flush.php" until-empty >/dev/null || return 1
+  on "$site_a" "$E2E_PHP/verify.php" || return 1
+  on "$site_b" "$E2E_PHP/verify.php" || return 1
+  expect "registrations left under regbuf: (neither fresh install touched them)" 30 "$(php "$E2E_PHP/legacy-prefix.php" held "$STACK_REDIS_URL")" || return 1
+  # Site A as an install upgraded from schema 1, which buffered under regbuf: and had no prefix of its own.
+  stack_sql "${site_a//-/_}" "UPDATE wp_options SET option_value = '1' WHERE option_name = 'reg_buffer_schema_version'; DELETE FROM wp_options WHERE option_name = 'reg_buffer_key_prefix'"
+  cat "$WORK/ledger-old.jsonl" >> "$WORK/ledger-$site_a.jsonl"
+  on "$site_a" "$E2E_PHP/push.php" function 20 0 923000 buffered || return 1
+  expect "site A's legacy prefix after the upgrade" '"regbuf:"' "$(on "$site_a" "$E2E_PHP/status.php" legacy_key_prefix)" || return 1
+  on "$site_a" "$E2E_PHP/flush.php" until-empty >/dev/null || return 1
+  expect "registrations left under regbuf: after the upgraded site's flush" 0 "$(php "$E2E_PHP/legacy-prefix.php" held "$STACK_REDIS_URL")" || return 1
+  expect "site A's legacy prefix once it is empty (no longer checked)" null "$(on "$site_a" "$E2E_PHP/status.php" legacy_key_prefix)" || return 1
+  on "$site_a" "$E2E_PHP/verify.php" || return 1
+  on "$site_b" "$E2E_PHP/verify.php"
+}
+
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook() {
   wp_php "$E2E_PHP/source-hooks.php" 690000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -348,7 +461,7 @@ define( 'REG_BUFFER_REST_PUBLIC', true );"
   local code
   code=$(curl -s -o "$WORK/ms-rest.json" -w '%{http_code}' -H "Host: $host" -H 'Content-Type: application/json' \
     --data '{"registration":{"ref":"ms-public","name":"Zoë"},"unique_key":"zoe@example.test"}' \
-    "http://127.0.0.1:$STACK_WEB_PORT/second/wp-json/reg-buffer/v1/events/3/registrations")
+    "http://127.0.0.1:$STACK_WEB_PORT/second/wp-json/reg-buffer/v1/events/1/registrations")
   expect "anonymous POST on the public second site" 201 "$code" || { cat "$WORK/ms-rest.json"; return 1; }
   STACK_WP_PATH=/second/ stack_wp_php "$host" "$E2E_PHP/flush.php" until-empty > /dev/null || return 1
   expect "rows in the second site's table" 31 "$(stack_sql "$db" "SELECT COUNT(*) FROM wp_2_reg_buffer_registrations")" || return 1
@@ -392,6 +505,10 @@ a_push_that_timed_out_after_reaching_redis_is_stored_once
 a_batch_whose_insert_fails_is_not_acked_and_is_stored_later
 a_flusher_that_lost_its_lock_rolls_back_and_does_not_ack
 a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch
+a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked
+set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli
+what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled
+two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook
 a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps
@@ -437,6 +554,7 @@ stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$PLUGIN"
 stack_web_start "$WORK" 4
 stack_wp_install "$HOST" "http://$HOST:$STACK_WEB_PORT"
 APP_PASSWORD=$(wp_php "$E2E_PHP/setup-site.php")
+wp_php "$E2E_PHP/intake.php" open-events 1 100 # the REST route takes published events only: the tests post to 1..100
 : > "$E2E_LEDGER"
 
 passed=0

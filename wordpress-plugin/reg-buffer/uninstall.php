@@ -24,6 +24,9 @@ $reg_buffer_uninstall_site = static function () {
 	Reg_Buffer_Store::uninstall();
 	Reg_Buffer_Status::uninstall();
 	Reg_Buffer_Intake::uninstall(); // The fast intake's config file and options.
+	// Last: the steps above may read the settings, which would make the prefix again.
+	delete_option( Reg_Buffer_Flusher::LEGACY_PREFIX_OPTION );
+	delete_option( Reg_Buffer_Settings::KEY_PREFIX_OPTION );
 };
 
 if ( is_multisite() ) {
@@ -32,6 +35,7 @@ if ( is_multisite() ) {
 		$reg_buffer_uninstall_site();
 		restore_current_blog();
 	}
+	delete_site_option( Reg_Buffer_Settings::KEY_PREFIX_OPTION );
 } else {
 	$reg_buffer_uninstall_site();
 }
