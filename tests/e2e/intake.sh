@@ -2,22 +2,52 @@
 # End-to-end test of the fast intake (wordpress-plugin/reg-buffer/intake.php), over real HTTP through the stack's
 # nginx + php-fpm, with the stack's Redis and MariaDB; no mocks.
 #
-#   tests/e2e/intake.sh            runs tests/e2e/run.sh with only this test (the stack is set up as for all)
-#   sourced by tests/e2e/run.sh    adds fast_intake_takes_signed_registrations_without_wordpress to its tests
+#   tests/e2e/intake.sh            runs tests/e2e/run.sh with only these tests (the stack is set up as for all)
+#   sourced by tests/e2e/run.sh    adds INTAKE_TESTS before the uninstall test, and INTAKE_AFTER_UNINSTALL after it
 #
 # The intake is served at its own file's path: a symlink in the stack's document root points at the installed
 # plugin's intake.php (Debian's WordPress keeps wp-content outside the document root), like the readme's
 # `location = /reg-buffer-intake` does. Prints "intake: N passed, M failed".
 
+INTAKE_TESTS="fast_intake_takes_signed_registrations_without_wordpress
+every_entry_refuses_up_front_or_stores_the_same_tricky_registrations
+the_rest_route_and_the_intake_take_only_open_events
+the_intake_answers_503_and_writes_nothing_while_the_site_will_not_flush
+the_intake_rate_limits_each_client_inside_the_push
+the_intake_finds_its_config_through_a_symlinked_plugin_and_never_serves_it"
+INTAKE_AFTER_UNINSTALL="an_uninstalled_site_intake_never_accepts"
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
-  E2E_TESTS=fast_intake_takes_signed_registrations_without_wordpress exec "$(cd "$(dirname "$0")" && pwd)/run.sh"
+  E2E_TESTS=$(echo $INTAKE_TESTS) exec "$(cd "$(dirname "$0")" && pwd)/run.sh"
 fi
 
-ALL_TESTS="${ALL_TESTS/uninstalling_removes_the_table_options_and_schedule/fast_intake_takes_signed_registrations_without_wordpress
-uninstalling_removes_the_table_options_and_schedule}"
+ALL_TESTS="${ALL_TESTS/uninstalling_removes_the_table_options_and_schedule/$INTAKE_TESTS
+uninstalling_removes_the_table_options_and_schedule
+$INTAKE_AFTER_UNINSTALL}"
 
 intake_php() { wp_php "$E2E_PHP/intake.php" "$@"; }
+
+# The intake served at its own file's path, through a symlink in the document root (see the header).
+intake_link() {
+  INTAKE_LINK="$STACK_WP_ROOT/reg-buffer-intake-$ID.php"
+  ln -sfn "$STACK_WP_CONTENT/plugins/$PLUGIN/intake.php" "$INTAKE_LINK" || return 1
+  INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/reg-buffer-intake-$ID.php"
+}
+
+# site_define NAME VALUE / site_undefine NAME: a constant in the site's wp-config (then a WordPress load, whose
+# `init` rewrites the intake's config file). The tests here lift the intake's rate limit (one address, many posts)
+# unless they test it.
+site_define() {
+  echo "define( '$1', $2 ); // intake-test" >> "$STACK_WP_ETC/config-$HOST.php"
+  intake_php init
+}
+site_undefine() {
+  sed -i "/^define( '$1', .*\/\/ intake-test\$/d" "$STACK_WP_ETC/config-$HOST.php"
+  intake_php init
+}
+
+redis_keys() { stack_redis_cli DBSIZE; }
 
 # intake_check WHAT EXPECTED ACTUAL: one counted check.
 intake_check() {
@@ -57,14 +87,15 @@ intake_ledger() {
 
 fast_intake_takes_signed_registrations_without_wordpress() {
   INTAKE_PASSED=0 INTAKE_FAILED=0
-  local link="$STACK_WP_ROOT/reg-buffer-intake-$ID.php" setup a b draft token t2 t3 reg id
-  ln -sfn "$STACK_WP_CONTENT/plugins/$PLUGIN/intake.php" "$link" || return 1
-  INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/reg-buffer-intake-$ID.php"
+  local setup a b draft closing token t2 t3 reg id
+  intake_link || return 1
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 100000
 
-  setup=$(intake_php setup) || { rm -f "$link"; return 1; }
+  setup=$(intake_php setup) || return 1
   a=$(php -r 'echo json_decode($argv[1], true)["a"];' "$setup")
   b=$(php -r 'echo json_decode($argv[1], true)["b"];' "$setup")
   draft=$(php -r 'echo json_decode($argv[1], true)["draft"];' "$setup")
+  closing=$(php -r 'echo json_decode($argv[1], true)["closing"];' "$setup")
   echo "  events: a=$a b=$b draft=$draft; config $(php -r '$s = json_decode($argv[1], true); echo $s["file"], " ", $s["mode"], " group ", $s["group"];' "$setup")"
   intake_check "no config file before the site's first form" true "$(php -r 'var_export(json_decode($argv[1], true)["no_file_before_a_form"]);' "$setup")"
   intake_check "config file mode" 0640 "$(php -r 'echo json_decode($argv[1], true)["mode"];' "$setup")"
@@ -130,6 +161,25 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_check "token of event a posted for event b" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
   intake_post "$a" "" '{"registration":{"ref":"intake-no-token"}}'
   intake_check "no token" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  # The token is verified before the body is parsed: a forged token with a body that is not even JSON is a 403,
+  # not a 422 (the decoder never ran); a "token" that is not the body's own (inside the registration) is refused.
+  INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+    -H "X-Reg-Buffer-Token: $tampered" --data-binary '{"registration": {"ref": "not json' "$INTAKE_URL?event=$a")
+  INTAKE_BODY=$(cat "$WORK/intake.body")
+  intake_check "forged token, body not JSON: refused before decoding" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+    --data-binary "{\"registration\":{\"token\":\"$token\",\"ref\":\"intake-nested-token\"}}" "$INTAKE_URL?event=$a")
+  INTAKE_BODY=$(cat "$WORK/intake.body")
+  intake_check "a token inside the registration is not the body's token" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  # The token in the X-Reg-Buffer-Token header or in ?token=, the JSON body without one; the event from the token.
+  INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+    -H "X-Reg-Buffer-Token: $(intake_php mint "$a" 1)" --data-binary '{"registration":{"ref":"intake-header-token"}}' "$INTAKE_URL?event=$a")
+  intake_check "token in X-Reg-Buffer-Token" 201 "$INTAKE_CODE"
+  intake_ledger "$a" - '{"ref":"intake-header-token"}'
+  INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+    --data-binary '{"registration":{"ref":"intake-query-token"}}' "$INTAKE_URL?token=$(intake_php mint "$a" 1)")
+  intake_check "token in ?token=, no ?event= (the token's event)" 201 "$INTAKE_CODE"
+  intake_ledger "$a" - '{"ref":"intake-query-token"}'
   INTAKE_CODE=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $HOST" "$INTAKE_URL?event=$a")
   intake_check "GET" 405 "$INTAKE_CODE"
 
@@ -159,9 +209,13 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_post "$b" "$(intake_php mint "$b" 1)" '{"registration":{"ref":"intake-dup"},"unique_key":"dup-intake@example.test"}'
   intake_check "duplicate unique key" "409 reg_buffer_duplicate" "$INTAKE_CODE $(json_get code)"
 
-  # A valid token for an event WordPress will not take (a draft): accepted now, set aside at flush with its reason.
-  intake_post "$draft" "$(intake_php mint "$draft" 1)" '{"registration":{"ref":"intake-draft-event"}}'
-  intake_check "registration for a draft event, at the intake" 201 "$INTAKE_CODE"
+  # No token for an event that takes no registrations (a draft); an event closed after its token was minted: accepted
+  # by the intake (it cannot ask WordPress), set aside at flush with its reason.
+  intake_check "a token for a draft event" "" "$(intake_php mint "$draft" 1)"
+  token=$(intake_php mint "$closing" 1)
+  intake_php close-event "$closing"
+  intake_post "$closing" "$token" '{"registration":{"ref":"intake-closed-event"}}'
+  intake_check "registration for an event closed since its token, at the intake" 201 "$INTAKE_CODE"
   local draft_id
   draft_id=$(json_get id)
 
@@ -202,13 +256,228 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   echo "  flush: $FLUSH_TOTALS"
   local aside
   aside=$(intake_php set-aside "$draft_id")
-  intake_check "draft event's registration set aside at flush" "intake: The event is not open for registrations (not a published post)." \
+  intake_check "closed event's registration set aside at flush" "intake: The event is not open for registrations." \
     "$(php -r 'echo json_decode($argv[1], true)["error"] ?? "none";' "$aside")"
-  intake_check "draft event's registration not stored" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE registration_id = '$draft_id'")"
+  intake_check "closed event's registration not stored" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE registration_id = '$draft_id'")"
   intake_check "intake marker stripped" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE data LIKE '%_reg_buffer_intake%'")"
   if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
 
-  rm -f "$link"
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  intake_done
+}
+
+intake_done() {
+  rm -f "$INTAKE_LINK"
   echo "intake: $INTAKE_PASSED passed, $INTAKE_FAILED failed"
   [ "$INTAKE_FAILED" -eq 0 ]
+}
+
+every_entry_refuses_up_front_or_stores_the_same_tricky_registrations() {
+  # Issue 13 item 3: one set of rules (Reg_Buffer_Registration_Rules) for the action, the function, the seed's hook,
+  # REST, the intake (JSON and form), and the direct write (buffering disabled, Redis down). Each input is refused
+  # up front or accepted and then stored: after the flush the table holds exactly the accepted ones and nothing was
+  # set aside (a trailing-space key used to be accepted by the intake and merged away by the table's PAD SPACE index).
+  intake_link || return 1
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 100000
+  local ok=0 aside_before mode
+  aside_before=$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_set_aside")
+  export E2E_WEB="http://127.0.0.1:$STACK_WEB_PORT" E2E_HOST=$HOST E2E_APP_PASSWORD=$APP_PASSWORD E2E_INTAKE_URL=$INTAKE_URL
+  for mode in up disabled down; do
+    [ "$mode" = down ] && stack_redis_stop "$WORK"
+    wp_php "$E2E_PHP/rules.php" "$mode" || ok=1
+  done
+  stack_redis_restart "$WORK"
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  rm -f "$INTAKE_LINK"
+  sleep 1.2 # the circuit breaker of the processes that saw Redis down
+  flush_until_empty || return 1
+  echo "  flush: $FLUSH_TOTALS"
+  expect "registrations set aside at flush (accepted, then not stored)" "$aside_before" "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_set_aside")" || ok=1
+  wp_php "$E2E_PHP/verify.php" || ok=1
+  return $ok
+}
+
+the_rest_route_and_the_intake_take_only_open_events() {
+  # Issue 13 item 8: a published post of an allowed type (filter reg_buffer_event_open / reg_buffer_event_post_types).
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  intake_link || return 1
+  local events draft block code
+  events=$(intake_php gate-events) || return 1
+  draft=$(php -r 'echo json_decode($argv[1], true)["draft"];' "$events")
+  block=$(php -r 'echo json_decode($argv[1], true)["block"];' "$events")
+  for spec in "$draft:404 reg_buffer_event_not_found:a draft" "999999:404 reg_buffer_event_not_found:no such post" \
+    "$block:422 reg_buffer_event_closed:a published wp_block (not an event type)" "1:201 :a published post"; do
+    IFS=: read -r event want what <<< "$spec"
+    code=$(curl -s -o "$WORK/gate.body" -w '%{http_code}' -u "admin:$APP_PASSWORD" -H "Host: $HOST" -H 'Content-Type: application/json' \
+      --data "{\"registration\":{\"ref\":\"gate-$event\"}}" "http://127.0.0.1:$STACK_WEB_PORT/wp-json/reg-buffer/v1/events/$event/registrations")
+    INTAKE_BODY=$(cat "$WORK/gate.body")
+    intake_check "REST, $what" "$want" "$code $( [ "$code" = 201 ] || json_get code)"
+    [ "$code" = 201 ] && intake_ledger "$event" - "{\"ref\":\"gate-$event\"}"
+  done
+  intake_check "no token for a draft" "" "$(intake_php mint "$draft" 1)"
+  intake_check "no token for a wp_block" "" "$(intake_php mint "$block" 1)"
+  intake_check "no shortcode field for a draft" "" "$(intake_php shortcode "$draft")"
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  # Item 12: the shortcode's caps for authors who cannot manage_options.
+  if intake_php shortcode-limits 1; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  intake_done
+}
+
+the_intake_answers_503_and_writes_nothing_while_the_site_will_not_flush() {
+  # Issue 13 item 1: REG_BUFFER_DISABLED, the plugin deactivated (then the uninstalled case, after the uninstall test).
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  intake_link || return 1
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 100000
+  local event token n keys
+  event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
+  token=$(intake_php mint "$event" 20)
+  for n in 1 2 3; do
+    intake_post "$event" "$token" "{\"registration\":{\"ref\":\"paused-before-$n\"}}"
+    intake_check "before: registration $n" 201 "$INTAKE_CODE"
+    intake_ledger "$event" - "{\"ref\":\"paused-before-$n\"}"
+  done
+
+  site_define REG_BUFFER_DISABLED true
+  keys=$(redis_keys)
+  intake_post "$event" "$token" '{"registration":{"ref":"paused-disabled"}}'
+  intake_check "REG_BUFFER_DISABLED: intake" "503 reg_buffer_unavailable" "$INTAKE_CODE $(json_get code)"
+  intake_check "REG_BUFFER_DISABLED: Retry-After" 1 "$(grep -ci '^Retry-After: [0-9]' "$WORK/intake.headers")"
+  intake_check "REG_BUFFER_DISABLED: Redis keys unchanged" "$keys" "$(redis_keys)"
+  site_undefine REG_BUFFER_DISABLED
+  intake_post "$event" "$token" '{"registration":{"ref":"paused-enabled-again"}}'
+  intake_check "REG_BUFFER_DISABLED removed: intake" 201 "$INTAKE_CODE"
+  intake_ledger "$event" - '{"ref":"paused-enabled-again"}'
+
+  # The plugins screen warns before deactivating while registrations are buffered: a row notice, a confirm on the link.
+  local jar="$WORK/cookies-paused" base="http://127.0.0.1:$STACK_WEB_PORT" page
+  curl -s -o /dev/null -c "$jar" -b 'wordpress_test_cookie=WP%20Cookie%20check' -H "Host: $HOST" \
+    --data-urlencode log=admin --data-urlencode "pwd=$E2E_ADMIN_PASSWORD" --data testcookie=1 "$base/wp-login.php"
+  page=$(curl -s -b "$jar" -H "Host: $HOST" "$base/wp-admin/plugins.php")
+  intake_check "plugins screen: row notice with the count" 1 "$(grep -c '<p>4 registrations are buffered in Redis and not stored yet' <<< "$page")"
+  intake_check "plugins screen: the Deactivate link asks first" 1 "$(grep -c 'onclick="return window.confirm(&quot;4 registrations are buffered' <<< "$page")"
+
+  # Deactivated (through the real WP-CLI when it is here: it warns with the count): 503, nothing written.
+  local cli=/work/shared/tools/wp-cli/vendor/wp-cli/wp-cli/php/boot-fs.php out
+  if [ -f "$cli" ]; then
+    out=$(WP_CLI_CACHE_DIR=$WORK/wp-cli-cache php -d error_reporting=24575 "$cli" --allow-root --path="$STACK_WP_ROOT" --url="http://$HOST/" plugin deactivate "$PLUGIN" 2>&1)
+    intake_check "wp plugin deactivate warns with the count" 1 "$(grep -c 'Warning: 4 registrations are buffered in Redis' <<< "$out")"
+  else
+    echo "  (no WP-CLI in /work/shared/tools: deactivating through WordPress)"
+    intake_php deactivate
+  fi
+  keys=$(redis_keys)
+  intake_post "$event" "$token" '{"registration":{"ref":"paused-deactivated"}}'
+  intake_check "deactivated: intake" "503 reg_buffer_unavailable" "$INTAKE_CODE $(json_get code)"
+  INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -w '%{http_code}' -H "Host: $HOST" --data-urlencode "reg_buffer_token=$token" \
+    --data-urlencode 'registration[ref]=paused-deactivated-form' "$INTAKE_URL?event=$event")
+  intake_check "deactivated: form post" 503 "$INTAKE_CODE"
+  intake_check "deactivated: Redis keys unchanged" "$keys" "$(redis_keys)"
+  intake_check "deactivated: still buffered" 4 "$(intake_php buffered)"
+
+  # Reactivated: the intake takes registrations again, and the flush stores every one once.
+  intake_php activate
+  intake_post "$event" "$token" '{"registration":{"ref":"paused-reactivated"}}'
+  intake_check "reactivated: intake" 201 "$INTAKE_CODE"
+  intake_ledger "$event" - '{"ref":"paused-reactivated"}'
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  echo "  flush after reactivation: $FLUSH_TOTALS"
+  intake_check "stored by the flush after reactivation" 5 "$(total_of inserted)"
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  # Kept for the test after the uninstall: a token of this site, and the config file's path.
+  intake_php mint "$event" 5 > "$WORK/uninstalled.token"
+  echo "$event" > "$WORK/uninstalled.event"
+  intake_done
+}
+
+an_uninstalled_site_intake_never_accepts() {
+  # After the uninstall test: the config file is gone; a well-formed token of the site gets 403 (never 201), and
+  # nothing reaches Redis.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  [ -s "$WORK/uninstalled.token" ] || { echo "  FAIL: run the_intake_answers_503_and_writes_nothing_while_the_site_will_not_flush first" >&2; return 1; }
+  intake_link || return 1
+  local keys
+  keys=$(redis_keys)
+  intake_post "$(cat "$WORK/uninstalled.event")" "$(cat "$WORK/uninstalled.token")" '{"registration":{"ref":"after-uninstall"}}'
+  intake_check "uninstalled: intake" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  intake_check "uninstalled: Redis keys unchanged" "$keys" "$(redis_keys)"
+  intake_done
+}
+
+the_intake_rate_limits_each_client_inside_the_push() {
+  # Issue 13 items 6 and 11: per client address (behind a trusted proxy: X-Forwarded-For, as for REST), counted by
+  # the push itself; an IPv4-mapped IPv6 client is its IPv4 address.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  intake_link || return 1
+  intake_check "default rate limit in the config" '{"limit":60,"window":60}' "$(php -r 'echo json_encode(json_decode($argv[1], true)["rate_limit"]);' "$(intake_php config)")"
+  echo "define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' ); // intake-test" >> "$STACK_WP_ETC/config-$HOST.php"
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 3
+  local event token n codes="" keys
+  event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
+  token=$(intake_php mint "$event" 50)
+  while [ $(( $(date +%s) % 60 )) -ge 55 ]; do sleep 1; done # all in one fixed window
+  rate_post() { # XFF REF
+    INTAKE_CODE=$(curl -s -o "$WORK/intake.body" -D "$WORK/intake.headers" -w '%{http_code}' -H "Host: $HOST" -H 'Content-Type: application/json' \
+      -H "X-Forwarded-For: $1" -H "X-Reg-Buffer-Token: $token" --data-binary "{\"registration\":{\"ref\":\"$2\"},\"unique_key\":\"$2@example.test\"}" "$INTAKE_URL?event=$event")
+    INTAKE_BODY=$(cat "$WORK/intake.body")
+  }
+  for n in 1 2; do
+    rate_post 203.0.113.7 "rate-$n"; codes+="$INTAKE_CODE "
+    intake_ledger "$event" "rate-$n@example.test" "{\"ref\":\"rate-$n\"}"
+  done
+  rate_post 203.0.113.7 rate-1; codes+="$INTAKE_CODE " # a duplicate counts too
+  keys=$(redis_keys)
+  rate_post '::ffff:203.0.113.7' rate-4; codes+="$INTAKE_CODE $(json_get code) "
+  intake_check "3 per window from 203.0.113.7, then as ::ffff:203.0.113.7" "201 201 409 429 reg_buffer_rate_limited " "$codes"
+  intake_check "429: Retry-After within the window" 1 "$(grep -ciE '^Retry-After: ([1-9]|[1-5][0-9]|60)\s*$' "$WORK/intake.headers")"
+  intake_check "429: nothing buffered" "$keys" "$(redis_keys)"
+  rate_post '6.6.6.6, 203.0.113.8' rate-5
+  intake_check "another client (forged entries left of it ignored)" 201 "$INTAKE_CODE"
+  intake_ledger "$event" "rate-5@example.test" '{"ref":"rate-5"}'
+  sed -i "/REG_BUFFER_REST_TRUSTED_PROXIES.*intake-test/d" "$STACK_WP_ETC/config-$HOST.php"
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  if intake_php client-ip; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  intake_done
+}
+
+the_intake_finds_its_config_through_a_symlinked_plugin_and_never_serves_it() {
+  # Issue 13 item 13. wp-content served under the document root (a symlink to it), with the plugin's folder a
+  # symlink to a copy elsewhere: PHP resolves __DIR__ through the symlink, yet the intake finds the site's config.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  local served="$STACK_WP_ROOT/rb-wp-content-$ID" elsewhere="$WORK/elsewhere/reg-buffer" linked="$PLUGIN-linked" event token cfg secret temp
+  mkdir -p "$WORK/elsewhere" && cp -r "$STACK_WP_CONTENT/plugins/$PLUGIN" "$elsewhere" && chmod -R a+rX "$WORK/elsewhere" && chmod o+x "$WORK"
+  ln -sfn "$elsewhere" "$STACK_WP_CONTENT/plugins/$linked"
+  ln -sfn "$STACK_WP_CONTENT" "$served"
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 100000
+  event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
+  token=$(intake_php mint "$event" 1)
+  INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/rb-wp-content-$ID/plugins/$linked/intake.php"
+  intake_post "$event" "$token" '{"registration":{"ref":"symlinked-plugin"}}'
+  intake_check "POST to a symlinked plugin folder's intake.php" 201 "$INTAKE_CODE"
+  [ "$INTAKE_CODE" = 201 ] && intake_ledger "$event" - '{"ref":"symlinked-plugin"}'
+
+  # Whatever the plugin writes there, fetched from a web server that serves the directory, shows no secret: the
+  # config (PHP that exits), a temp file a crash left (named *.tmp.php: run, not shown), the guards.
+  cfg=$(intake_php config)
+  secret=$(php -r 'echo json_decode($argv[1], true)["secret"];' "$cfg")
+  temp=$(intake_php crash-temp)
+  local base="http://127.0.0.1:$STACK_WEB_PORT/rb-wp-content-$ID/reg-buffer-intake" f leaked=0 listed
+  listed=$(ls -A "$(php -r 'echo json_decode($argv[1], true)["dir"];' "$cfg")")
+  for f in $listed; do
+    curl -s -H "Host: $HOST" "$base/$f" > "$WORK/served"
+    if grep -qF "$secret" "$WORK/served"; then leaked=$((leaked + 1)); echo "  served with the secret: $f" >&2; fi
+  done
+  intake_check "the config dir holds the site's config, the crash's temp file, the guards" "1 1 1 1" \
+    "$(for f in "$(php -r 'echo json_decode($argv[1], true)["site"];' "$cfg").php" "$(basename "$temp")" index.php .htaccess; do grep -cxF "$f" <<< "$listed"; done | tr '\n' ' ' | sed 's/ $//')"
+  intake_check "files served with the secret" 0 "$leaked"
+  intake_check "the crash's temp file ends in .php" 1 "$(grep -c '\.php$' <<< "$temp")"
+  rm -f "$temp" "$served" "$STACK_WP_CONTENT/plugins/$linked"
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  INTAKE_LINK=/nonexistent
+  intake_done
 }

@@ -3,20 +3,23 @@
  * reg_buffer fast intake: takes one registration from a public form WITHOUT booting WordPress.
  *
  * Served by php-fpm directly (see readme.txt, "Fast intake", for the nginx location). Per request it:
- *   1. reads the site's intake config (written by the plugin into wp-content/reg-buffer-intake/<site>.php),
- *   2. verifies the form token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token(),
- *   3. checks the fields' size and shape only,
- *   4. calls reg_buffer_push() with the token's use limit: the use is counted in the push's own round trip (only a
- *      registration actually buffered uses the token), and a replay past the limit is refused (403).
- * Full sanitising and the checks that need WordPress (is the event published? …) run at flush time
+ *   1. finds the form token (X-Reg-Buffer-Token, ?token=, the form's reg_buffer_token, or a bounded scan of a JSON
+ *      body for its top-level "token" — the body is not decoded yet),
+ *   2. reads the site's intake config (written by the plugin, found by Reg_Buffer_Intake_Config) and answers 503
+ *      while the site does not accept (REG_BUFFER_DISABLED, plugin deactivated: nothing would flush),
+ *   3. verifies the token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token() — before the body is parsed,
+ *   4. checks the registration against Reg_Buffer_Registration_Rules, the rules every entry applies,
+ *   5. calls reg_buffer_push() with the token's use limit and the client's rate limit, both counted in the push's own
+ *      round trip: a replay past the token's uses is refused (403), a client past its rate 429 (Retry-After).
+ * Sanitising and the checks that need WordPress (is the event still open? …) run again at flush time
  * (Reg_Buffer_Intake::screen_rows()); a registration refused there is set aside with its reason.
  *
- * POST ?event=<id> with either JSON {"token": "...", "registration": {...}, "unique_key": "..."} or a form
- * (reg_buffer_token=…&registration[field]=…&unique_key=…); the token may also come in X-Reg-Buffer-Token.
+ * POST ?event=<id> with either JSON {"registration": {...}, "unique_key": "..."} (token in X-Reg-Buffer-Token, in
+ * ?token= or as the body's "token") or a form (reg_buffer_token=…&registration[field]=…&unique_key=…).
  * Answers like POST /wp-json/reg-buffer/v1/events/{id}/registrations: 201 {"status":"buffered","id":…},
- * 409 duplicate, 422 invalid, 503 (+ Retry-After) when Redis cannot take it — there is no MySQL fallback without
- * WordPress, so nothing is ever dropped silently: the form hears 503 and retries. Token problems are 403
- * (reg_buffer_token_invalid | reg_buffer_token_expired | reg_buffer_token_used).
+ * 409 duplicate, 422 invalid, 429 rate limited, 503 (+ Retry-After) when Redis cannot take it or the site does not
+ * accept now — there is no MySQL fallback without WordPress, so nothing is ever dropped silently: the form hears 503
+ * and retries. Token problems are 403 (reg_buffer_token_invalid | reg_buffer_token_expired | reg_buffer_token_used).
  *
  * @package RegBuffer
  */
@@ -24,13 +27,15 @@
 define( 'REG_BUFFER_INTAKE', true );
 
 require __DIR__ . '/includes/class-reg-buffer-form-token.php';
+require __DIR__ . '/includes/class-reg-buffer-registration-rules.php';
+require __DIR__ . '/includes/class-reg-buffer-intake-config.php';
+require __DIR__ . '/includes/class-reg-buffer-client-address.php';
 
-/** The reserved field the intake adds to mark a registration for the flush's checks (stripped before storing). */
-const REG_BUFFER_INTAKE_MARKER = '_reg_buffer_intake';
-const REG_BUFFER_INTAKE_MAX_FIELDS = 200;
-const REG_BUFFER_INTAKE_MAX_DEPTH  = 8;
-const REG_BUFFER_INTAKE_MAX_KEY    = 128;
-const REG_BUFFER_INTAKE_RETRY_AFTER = 5;
+/** The field the intake adds to mark a registration for the flush's checks (stripped before storing; reserved). */
+const REG_BUFFER_INTAKE_MARKER       = '_reg_buffer_intake';
+const REG_BUFFER_INTAKE_MAX_BODY     = 262144;
+const REG_BUFFER_INTAKE_RETRY_AFTER  = 5;
+const REG_BUFFER_INTAKE_CLOSED_RETRY = 60;
 
 /**
  * Sends the answer and ends the request. Error bodies have the REST API's shape: {code, message, data: {status}}.
@@ -65,32 +70,21 @@ function reg_buffer_intake_unavailable( string $why ): void {
 }
 
 /**
- * The first size/shape problem of a registration, or null. Only shape: WordPress sanitises at flush. $check_utf8
- * is false for a JSON body: json_decode() has refused any string, key or value, that is not UTF-8.
+ * The top-level "token" of a JSON body, found without decoding it: each `"token"` occurrence is tried (at most 8,
+ * each an anchored match of bounded length), so the cost is linear in the body whatever it holds. The decoded body
+ * must then carry the same token at its top level, or the request is refused.
  */
-function reg_buffer_intake_shape_problem( array $fields, int $depth, int &$count, bool $check_utf8 ): ?string {
-	if ( $depth > REG_BUFFER_INTAKE_MAX_DEPTH ) {
-		return 'The registration is nested too deeply.';
-	}
-	foreach ( $fields as $key => $value ) {
-		if ( ++$count > REG_BUFFER_INTAKE_MAX_FIELDS ) {
-			return 'The registration has too many fields.';
+function reg_buffer_intake_scan_token( string $body ): ?string {
+	$offset = 0;
+	for ( $tries = 0; $tries < 8; $tries++ ) {
+		$at = strpos( $body, '"token"', $offset );
+		if ( false === $at ) {
+			return null;
 		}
-		if ( is_string( $key ) && ( strlen( $key ) > REG_BUFFER_INTAKE_MAX_KEY || ( $check_utf8 && 1 !== preg_match( '//u', $key ) ) ) ) {
-			return 'A field name is too long or not UTF-8.';
+		if ( 1 === preg_match( '/\G"token"[ \t\r\n]{0,16}:[ \t\r\n]{0,16}"([0-9A-Za-z._-]{1,' . Reg_Buffer_Form_Token::MAX_LEN . '})"/', $body, $m, 0, $at ) ) {
+			return $m[1];
 		}
-		if ( is_array( $value ) ) {
-			$problem = reg_buffer_intake_shape_problem( $value, $depth + 1, $count, $check_utf8 );
-			if ( null !== $problem ) {
-				return $problem;
-			}
-		} elseif ( is_string( $value ) ) {
-			if ( $check_utf8 && 1 !== preg_match( '//u', $value ) ) {
-				return 'A field is not valid UTF-8.';
-			}
-		} elseif ( ! is_int( $value ) && ! is_bool( $value ) && null !== $value && ! ( is_float( $value ) && is_finite( $value ) ) ) {
-			return 'A field has a type a registration cannot hold.';
-		}
+		$offset = $at + 7;
 	}
 	return null;
 }
@@ -104,36 +98,45 @@ if ( ! function_exists( 'reg_buffer_push' ) ) {
 	// Without the extension there is nowhere to put it (the REST route would write to MySQL; this cannot).
 	reg_buffer_intake_unavailable( 'the reg_buffer extension is not loaded in this PHP' );
 }
-
-$reg_buffer_max_body = 262144;
-if ( (int) ( $_SERVER['CONTENT_LENGTH'] ?? 0 ) > $reg_buffer_max_body ) {
+if ( (int) ( $_SERVER['CONTENT_LENGTH'] ?? 0 ) > REG_BUFFER_INTAKE_MAX_BODY ) {
 	reg_buffer_intake_error( 413, 'reg_buffer_invalid', 'The request is too large.' );
 }
-$reg_buffer_is_json = str_starts_with( strtolower( (string) ( $_SERVER['CONTENT_TYPE'] ?? '' ) ), 'application/json' );
-if ( $reg_buffer_is_json ) {
-	try {
-		$reg_buffer_body = json_decode( (string) file_get_contents( 'php://input', false, null, 0, $reg_buffer_max_body + 1 ), true, REG_BUFFER_INTAKE_MAX_DEPTH + 2, JSON_THROW_ON_ERROR );
-	} catch ( JsonException $e ) {
-		reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body must be JSON with a "registration" object.' );
-	}
-	$reg_buffer_body = is_array( $reg_buffer_body ) ? $reg_buffer_body : array();
-	$reg_buffer_tok  = $reg_buffer_body['token'] ?? null;
-} else {
-	$reg_buffer_body = $_POST; // phpcs:ignore WordPress.Security.NonceVerification -- the signed token is the check.
-	$reg_buffer_tok  = $reg_buffer_body['reg_buffer_token'] ?? null;
-}
-$reg_buffer_tok = $_SERVER['HTTP_X_REG_BUFFER_TOKEN'] ?? $reg_buffer_tok;
-$reg_buffer_evt = $_GET['event'] ?? ( $reg_buffer_body['event_id'] ?? null ); // phpcs:ignore WordPress.Security.NonceVerification
 
-// The token: its site names the config (secret, Redis, prefix) — only a well-formed site id picks a file.
-if ( ! is_string( $reg_buffer_tok ) ) {
+// 1. The token, before anything is parsed: a header, the query, the form's field (PHP parsed the form already),
+// or a bounded scan of the JSON body (read, not decoded).
+$reg_buffer_is_json = str_starts_with( strtolower( (string) ( $_SERVER['CONTENT_TYPE'] ?? '' ) ), 'application/json' );
+$reg_buffer_raw     = $reg_buffer_is_json ? (string) file_get_contents( 'php://input', false, null, 0, REG_BUFFER_INTAKE_MAX_BODY + 1 ) : '';
+$reg_buffer_tok     = $_SERVER['HTTP_X_REG_BUFFER_TOKEN'] ?? $_GET['token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification -- the signed token is the check.
+$reg_buffer_scanned = false;
+if ( null === $reg_buffer_tok ) {
+	if ( $reg_buffer_is_json ) {
+		$reg_buffer_tok     = reg_buffer_intake_scan_token( $reg_buffer_raw );
+		$reg_buffer_scanned = true;
+	} else {
+		$reg_buffer_tok = $_POST['reg_buffer_token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification
+	}
+}
+$reg_buffer_site = is_string( $reg_buffer_tok ) ? Reg_Buffer_Form_Token::site_of( $reg_buffer_tok ) : null;
+if ( null === $reg_buffer_site ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 }
-$reg_buffer_site = Reg_Buffer_Form_Token::site_of( $reg_buffer_tok );
-$reg_buffer_dir  = (string) ( $_SERVER['REG_BUFFER_INTAKE_CONFIG_DIR'] ?? getenv( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) ?: dirname( __DIR__, 2 ) . '/reg-buffer-intake' );
-$reg_buffer_cfg  = null === $reg_buffer_site ? false : @include $reg_buffer_dir . '/' . $reg_buffer_site . '.php'; // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing file is an invalid token.
+
+// 2. The site's config (secret, Redis, prefix, limits): only a well-formed site id picks a file. No file (never
+// written, or the plugin was uninstalled): the token is worth nothing.
+$reg_buffer_file = Reg_Buffer_Intake_Config::find( $_SERVER, __FILE__, $reg_buffer_site );
+$reg_buffer_cfg  = null === $reg_buffer_file ? false : @include $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing file is an invalid token.
 if ( ! is_array( $reg_buffer_cfg ) || ! is_string( $reg_buffer_cfg['secret'] ?? null ) ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
+}
+if ( true !== ( $reg_buffer_cfg['accepting'] ?? false ) ) {
+	// REG_BUFFER_DISABLED or the plugin deactivated: nothing would flush it, so nothing is taken.
+	reg_buffer_intake_error( 503, 'reg_buffer_unavailable', 'Registrations are not being taken right now; please try again later.', array( 'Retry-After' => (string) REG_BUFFER_INTAKE_CLOSED_RETRY ) );
+}
+
+// 3. The token: signature, expiry, event (the query's, the form's, else the token's own).
+$reg_buffer_evt = $_GET['event'] ?? ( $reg_buffer_is_json ? null : ( $_POST['event_id'] ?? null ) ); // phpcs:ignore WordPress.Security.NonceVerification
+if ( null === $reg_buffer_evt ) {
+	$reg_buffer_evt = Reg_Buffer_Form_Token::event_of( $reg_buffer_tok );
 }
 if ( ! is_int( $reg_buffer_evt ) && ! ( is_string( $reg_buffer_evt ) && 1 === preg_match( '/^[1-9][0-9]{0,18}$/D', $reg_buffer_evt ) ) ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The event id must be a positive integer.' );
@@ -147,22 +150,47 @@ if ( ! $reg_buffer_check['ok'] ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 }
 
-// Size and shape, the same limits the REST route's registrar applies (422).
-$reg_buffer_reg = $reg_buffer_body['registration'] ?? null;
-if ( ! is_array( $reg_buffer_reg ) || array() === $reg_buffer_reg ) {
-	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body must have a "registration" object with fields.' );
+// 4. Only now the body, and the rules every entry applies (422).
+if ( $reg_buffer_is_json ) {
+	try {
+		$reg_buffer_body = json_decode( $reg_buffer_raw, true, Reg_Buffer_Registration_Rules::MAX_DEPTH + 2, JSON_THROW_ON_ERROR );
+	} catch ( JsonException $e ) {
+		reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body must be JSON with a "registration" object.' );
+	}
+	$reg_buffer_body = is_array( $reg_buffer_body ) ? $reg_buffer_body : array();
+	if ( $reg_buffer_scanned && ( $reg_buffer_body['token'] ?? null ) !== $reg_buffer_tok ) {
+		// The scan found a "token" that is not the body's own: refuse rather than guess.
+		reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
+	}
+	if ( isset( $reg_buffer_body['event_id'] ) && (string) $reg_buffer_body['event_id'] !== (string) $reg_buffer_evt ) {
+		reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body\'s event_id is not the event of the request.' );
+	}
+} else {
+	$reg_buffer_body = $_POST; // phpcs:ignore WordPress.Security.NonceVerification -- the signed token is the check.
+	// PHP drops form fields past max_input_vars without failing the request: refuse a form that may have lost some.
+	$reg_buffer_vars = 0;
+	array_walk_recursive(
+		$reg_buffer_body,
+		static function () use ( &$reg_buffer_vars ) {
+			++$reg_buffer_vars;
+		}
+	);
+	if ( $reg_buffer_vars >= (int) ini_get( 'max_input_vars' ) ) {
+		reg_buffer_intake_error( 422, 'reg_buffer_invalid', Reg_Buffer_Registration_Rules::message( 'too_many' ) );
+	}
 }
-$reg_buffer_fields = 0;
-$reg_buffer_shape  = array_key_exists( REG_BUFFER_INTAKE_MARKER, $reg_buffer_reg ) ? 'The field ' . REG_BUFFER_INTAKE_MARKER . ' is reserved.' : reg_buffer_intake_shape_problem( $reg_buffer_reg, 1, $reg_buffer_fields, ! $reg_buffer_is_json );
-if ( null !== $reg_buffer_shape ) {
-	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $reg_buffer_shape );
+$reg_buffer_reg     = $reg_buffer_body['registration'] ?? null;
+$reg_buffer_problem = Reg_Buffer_Registration_Rules::registration_problem( $reg_buffer_reg, ! $reg_buffer_is_json ); // json_decode refused non-UTF-8.
+if ( null !== $reg_buffer_problem ) {
+	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'not_array' === $reg_buffer_problem ? 'The body must have a "registration" object.' : Reg_Buffer_Registration_Rules::message( $reg_buffer_problem ) );
 }
 $reg_buffer_key = $reg_buffer_body['unique_key'] ?? null;
 if ( '' === $reg_buffer_key && ! $reg_buffer_is_json ) {
 	$reg_buffer_key = null; // An empty form field means "no key".
 }
-if ( null !== $reg_buffer_key && ( ! is_string( $reg_buffer_key ) || '' === $reg_buffer_key || strlen( $reg_buffer_key ) > 191 || ( ! $reg_buffer_is_json && 1 !== preg_match( '//u', $reg_buffer_key ) ) ) ) {
-	reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The unique key must be a non-empty string of at most 191 bytes.' );
+$reg_buffer_problem = Reg_Buffer_Registration_Rules::unique_key_problem( $reg_buffer_key );
+if ( null !== $reg_buffer_problem ) {
+	reg_buffer_intake_error( 422, 'reg_buffer_invalid', Reg_Buffer_Registration_Rules::message( $reg_buffer_problem ) );
 }
 
 // The extension's settings for this site (ini values from wp-config, the site's key prefix).
@@ -172,18 +200,29 @@ foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting =
 	}
 }
 
-// One round trip: the push counts the token's use (per event and token, until the token expires) and is refused
-// with LimitException once the token carried its uses; a duplicate, a full buffer or a failed call uses nothing.
+// 5. One round trip: the push counts the client's request against its rate limit (whatever the answer) and the
+// token's use (per event and token, until the token expires; only a registration actually buffered uses it).
 $reg_buffer_reg[ REG_BUFFER_INTAKE_MARKER ] = array( 'nonce' => $reg_buffer_check['nonce'] );
-$reg_buffer_use = array(
+$reg_buffer_use  = array(
 	'token'      => $reg_buffer_check['nonce'],
 	'uses'       => $reg_buffer_check['uses'],
 	'expires_at' => $reg_buffer_check['expires'] + 60,
 );
+$reg_buffer_rate = null;
+$reg_buffer_lim  = (array) ( $reg_buffer_cfg['rate_limit'] ?? array() );
+if ( (int) ( $reg_buffer_lim['limit'] ?? 0 ) > 0 ) {
+	$reg_buffer_rate = array(
+		'client' => Reg_Buffer_Client_Address::bucket( Reg_Buffer_Client_Address::of( $_SERVER, (string) ( $reg_buffer_cfg['trusted_proxies'] ?? '' ) ) ),
+		'limit'  => (int) $reg_buffer_lim['limit'],
+		'window' => max( 1, (int) ( $reg_buffer_lim['window'] ?? 60 ) ),
+	);
+}
 try {
-	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key, $reg_buffer_use );
+	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key, $reg_buffer_use, $reg_buffer_rate );
 } catch ( ValueError | TypeError $e ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $e->getMessage() );
+} catch ( RegBuffer\RateLimitException $e ) {
+	reg_buffer_intake_error( 429, 'reg_buffer_rate_limited', 'Too many registrations from this address; please try again later.', array( 'Retry-After' => (string) max( 1, (int) $e->getRetryAfter() ) ) );
 } catch ( RegBuffer\LimitException $e ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
 } catch ( RegBuffer\Exception $e ) {

@@ -64,6 +64,15 @@ final class Reg_Buffer_Form_Token {
 	}
 
 	/**
+	 * The event id a token names (unverified), or null when the token is not shaped like one: the event of a request
+	 * that names none, which verify() then checks with the signature.
+	 */
+	public static function event_of( string $token ): ?string {
+		$parts = self::split( $token );
+		return null === $parts ? null : $parts[2];
+	}
+
+	/**
 	 * Checks a token for one event.
 	 *
 	 * @param string $token    the token as posted.

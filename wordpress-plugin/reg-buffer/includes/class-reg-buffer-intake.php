@@ -12,17 +12,31 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 /**
  * intake.php does not load WordPress, so the plugin hands it what it needs in a generated PHP file:
- * `<config dir>/<site id>.php` (default wp-content/reg-buffer-intake/, constant REG_BUFFER_INTAKE_CONFIG_DIR; the
- * intake reads the same place from the fastcgi_param / env REG_BUFFER_INTAKE_CONFIG_DIR), mode 0640, group of
- * wp-content (or REG_BUFFER_INTAKE_FILE_GROUP) so php-fpm can read it whoever wrote it. It holds the site's
- * intake secret, the extension's ini values (Redis URL, key prefix, timeouts, limits) and is rewritten whenever
- * they change (checked on `init`), e.g. after wp-config.php changed. Each site of a network has its own file.
+ * `<config dir>/<site id>.php` (where: Reg_Buffer_Intake_Config; default wp-content/reg-buffer-intake/, constant
+ * REG_BUFFER_INTAKE_CONFIG_DIR with the same fastcgi_param / env for the intake), mode 0640, group of its parent
+ * (or REG_BUFFER_INTAKE_FILE_GROUP) so php-fpm can read it whoever wrote it. It holds the site's intake secret, the
+ * extension's ini values (Redis URL, key prefix, timeouts, limits), the intake's rate limit and trusted proxies,
+ * and whether the site accepts registrations now (`accepting`: false while REG_BUFFER_DISABLED is set or the plugin
+ * is deactivated — nothing would flush them — so the intake answers 503). It is rewritten whenever any of that
+ * changes (checked on `init`, on activation and deactivation). Each site of a network has its own file.
  */
 final class Reg_Buffer_Intake {
 
 	const SITE_OPTION   = 'reg_buffer_intake_site';
 	const CONFIG_OPTION = 'reg_buffer_intake_config';
 	const DEFAULT_TTL   = 2 * HOUR_IN_SECONDS;
+
+	/**
+	 * Intake requests per client address (IPv4, or IPv6 /64) and window: REG_BUFFER_INTAKE_RATE_LIMIT (0 = none).
+	 * 60 a minute: one person needs one to three; 60 lets a room behind one NAT register in the same minute, and
+	 * holds a single address to one guess a second against the unique keys (see readme.txt, Fast intake).
+	 */
+	const DEFAULT_RATE_LIMIT  = 60;
+	const DEFAULT_RATE_WINDOW = 60;
+
+	/** What the shortcode may mint for a post whose author cannot manage_options (filter reg_buffer_shortcode_token_limits). */
+	const AUTHOR_MAX_USES = 10;
+	const AUTHOR_MAX_TTL  = DAY_IN_SECONDS;
 
 	/**
 	 * Hooks: keep the config file current, the shortcode, the flush-time checks.
@@ -62,7 +76,7 @@ final class Reg_Buffer_Intake {
 	}
 
 	public static function config_dir(): string {
-		return defined( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) ? rtrim( (string) REG_BUFFER_INTAKE_CONFIG_DIR, '/' ) : WP_CONTENT_DIR . '/reg-buffer-intake';
+		return Reg_Buffer_Intake_Config::dir( WP_PLUGIN_DIR, defined( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) ? (string) REG_BUFFER_INTAKE_CONFIG_DIR : null );
 	}
 
 	public static function config_file(): string {
@@ -71,19 +85,28 @@ final class Reg_Buffer_Intake {
 
 	/**
 	 * What intake.php needs for this site.
+	 *
+	 * @param bool $active false while the plugin is being deactivated.
 	 */
-	public static function config(): array {
+	public static function config( bool $active = true ): array {
 		$ini = Reg_Buffer_Settings::ini_values();
 		if ( ! isset( $ini['reg_buffer.max_payload_bytes'] ) ) {
 			$ini['reg_buffer.max_payload_bytes'] = (string) Reg_Buffer_Settings::get( 'max_payload_bytes' );
 		}
 		ksort( $ini );
 		return array(
-			'version' => 1,
-			'site'    => self::site_id(),
-			'blog_id' => get_current_blog_id(),
-			'secret'  => self::secret(),
-			'ini'     => $ini,
+			'version'         => Reg_Buffer_Intake_Config::VERSION,
+			'site'            => self::site_id(),
+			'blog_id'         => get_current_blog_id(),
+			'secret'          => self::secret(),
+			// Only while something will flush what the intake takes.
+			'accepting'       => $active && ! Reg_Buffer_Settings::get( 'disabled' ),
+			'rate_limit'      => array(
+				'limit'  => max( 0, (int) ( defined( 'REG_BUFFER_INTAKE_RATE_LIMIT' ) ? REG_BUFFER_INTAKE_RATE_LIMIT : self::DEFAULT_RATE_LIMIT ) ),
+				'window' => max( 1, min( 86400, (int) ( defined( 'REG_BUFFER_INTAKE_RATE_WINDOW' ) ? REG_BUFFER_INTAKE_RATE_WINDOW : self::DEFAULT_RATE_WINDOW ) ) ),
+			),
+			'trusted_proxies' => (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ),
+			'ini'             => $ini,
 		);
 	}
 
@@ -99,8 +122,10 @@ final class Reg_Buffer_Intake {
 
 	/**
 	 * Writes the config file when it is missing or out of date, removes it when the intake is off.
+	 *
+	 * @param bool $active false while the plugin is being deactivated: the intake then answers 503.
 	 */
-	public static function maintain_config(): void {
+	public static function maintain_config( bool $active = true ): void {
 		if ( ! self::is_enabled() ) {
 			if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
 				wp_delete_file( self::config_file() );
@@ -108,13 +133,32 @@ final class Reg_Buffer_Intake {
 			}
 			return;
 		}
-		$config = self::config();
+		$config = self::config( $active );
 		$hash   = hash( 'sha256', serialize( $config ) . '|' . self::config_file() ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
 		if ( get_option( self::CONFIG_OPTION ) === $hash && is_readable( self::config_file() ) ) {
 			return;
 		}
 		if ( self::write_config( $config ) ) {
 			update_option( self::CONFIG_OPTION, $hash, true );
+		}
+	}
+
+	/**
+	 * Activation, per site: a site that used the intake accepts again.
+	 */
+	public static function open(): void {
+		if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
+			self::maintain_config( true );
+		}
+	}
+
+	/**
+	 * Deactivation, per site: the intake stops accepting (503) while nothing flushes; the secret stays, so tokens
+	 * minted before work again once the plugin is back.
+	 */
+	public static function close(): void {
+		if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
+			self::maintain_config( false );
 		}
 	}
 
@@ -143,17 +187,15 @@ final class Reg_Buffer_Intake {
 		chmod( $dir, 0750 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		@chgrp( $dir, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only root or a member may; then the group is already ours.
 		// Guards in case the directory is web-served: nothing to list, nothing to read.
-		foreach ( array( 'index.php' => "<?php\n// Silence is golden.\n", '.htaccess' => "Require all denied\nDeny from all\n" ) as $name => $text ) {
+		foreach ( Reg_Buffer_Intake_Config::guards() as $name => $text ) {
 			if ( ! file_exists( "{$dir}/{$name}" ) ) {
 				file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 			}
 		}
 		$file = $dir . '/' . $config['site'] . '.php';
-		$text = "<?php\n// Written by the reg_buffer plugin for intake.php (see readme.txt, Fast intake). Do not edit: it is rewritten.\n"
-			. "defined( 'REG_BUFFER_INTAKE' ) || exit;\nreturn " . var_export( $config, true ) . ";\n"; // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-		$temp = $file . '.' . bin2hex( random_bytes( 4 ) ) . '.tmp';
+		$temp = Reg_Buffer_Intake_Config::temp_path( $file );
 		$old  = umask( 0027 );
-		$ok   = false !== file_put_contents( $temp, $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$ok   = false !== file_put_contents( $temp, Reg_Buffer_Intake_Config::file_text( $config ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		umask( $old );
 		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		if ( $ok ) {
@@ -172,7 +214,8 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * A token for a form of event $event_id.
+	 * A token for a form of event $event_id, or '' when the event takes no registrations (Reg_Buffer_Events: the
+	 * intake cannot ask WordPress, so a closed event gets no token; one closed later is caught at flush).
 	 *
 	 * @param int   $event_id the event.
 	 * @param array $args     ttl (seconds, default 2 h), uses (default 1).
@@ -181,6 +224,9 @@ final class Reg_Buffer_Intake {
 		$ttl  = max( 1, min( Reg_Buffer_Form_Token::MAX_TTL, (int) ( $args['ttl'] ?? self::DEFAULT_TTL ) ) );
 		$uses = max( 1, min( Reg_Buffer_Form_Token::MAX_USES, (int) ( $args['uses'] ?? 1 ) ) );
 		self::maintain_config(); // The intake must know the secret before the form is posted.
+		if ( ! Reg_Buffer_Events::is_open( $event_id, 'intake_token' ) ) {
+			return '';
+		}
 		return Reg_Buffer_Form_Token::mint( self::secret(), self::site_id(), $event_id, time() + $ttl, $uses );
 	}
 
@@ -195,7 +241,9 @@ final class Reg_Buffer_Intake {
 
 	/**
 	 * [reg_buffer_form_token event="123" uses="1" ttl="7200"]: the hidden token field of a form posting to
-	 * reg_buffer_intake_url( 123 ).
+	 * reg_buffer_intake_url( 123 ); nothing for an event that takes no registrations. Anyone who can write a post
+	 * can write the shortcode: unless the post's author can manage_options, uses and ttl are capped
+	 * (AUTHOR_MAX_USES, AUTHOR_MAX_TTL; filter `reg_buffer_shortcode_token_limits`).
 	 *
 	 * @param array|string $atts shortcode attributes.
 	 */
@@ -213,16 +261,52 @@ final class Reg_Buffer_Intake {
 		if ( $event <= 0 ) {
 			return '';
 		}
-		$token = self::mint( $event, array( 'uses' => $atts['uses'], 'ttl' => $atts['ttl'] ) );
+		$limits = self::shortcode_limits( get_post() );
+		$token  = self::mint(
+			$event,
+			array(
+				'uses' => min( (int) $atts['uses'], $limits['uses'] ),
+				'ttl'  => min( (int) $atts['ttl'], $limits['ttl'] ),
+			)
+		);
+		if ( '' === $token ) {
+			return '';
+		}
 		return '<input type="hidden" name="reg_buffer_token" value="' . esc_attr( $token ) . '" />';
+	}
+
+	/**
+	 * The most uses and seconds a shortcode in $post may give a token: the token's own maximum when the post's
+	 * author can manage_options, else AUTHOR_MAX_USES and AUTHOR_MAX_TTL (also outside a post: nobody vouches).
+	 *
+	 * @param WP_Post|null $post the post being rendered.
+	 * @return array{uses:int, ttl:int}
+	 */
+	public static function shortcode_limits( $post ): array {
+		$trusted = $post instanceof WP_Post && (int) $post->post_author > 0 && user_can( (int) $post->post_author, 'manage_options' );
+		$limits  = $trusted
+			? array( 'uses' => Reg_Buffer_Form_Token::MAX_USES, 'ttl' => Reg_Buffer_Form_Token::MAX_TTL )
+			: array( 'uses' => self::AUTHOR_MAX_USES, 'ttl' => self::AUTHOR_MAX_TTL );
+		/**
+		 * Filters the most uses and lifetime (seconds) the [reg_buffer_form_token] shortcode gives a token.
+		 *
+		 * @param array{uses:int, ttl:int} $limits  default: capped unless the post's author can manage_options.
+		 * @param WP_Post|null             $post    the post being rendered.
+		 * @param bool                     $trusted whether its author can manage_options.
+		 */
+		$limits = (array) apply_filters( 'reg_buffer_shortcode_token_limits', $limits, $post, $trusted );
+		return array(
+			'uses' => max( 1, (int) ( $limits['uses'] ?? 1 ) ),
+			'ttl'  => max( 1, (int) ( $limits['ttl'] ?? self::DEFAULT_TTL ) ),
+		);
 	}
 
 	/**
 	 * `reg_buffer_flush_rows`: registrations that came through the intake get WordPress's checks here, before
 	 * they are stored. Their intake marker is removed; string fields are sanitised (sanitize_textarea_field);
-	 * the event must be a published post (filter `reg_buffer_intake_event_open`); the filter
+	 * the event must still take registrations (Reg_Buffer_Events, then the filter `reg_buffer_intake_event_open`); the filter
 	 * `reg_buffer_intake_registration` may change the fields or return a WP_Error to refuse them. Refused rows
-	 * are set aside in the reg_buffer_rejected option with their reason (like rows MySQL refuses) and are not
+	 * are set aside (Reg_Buffer_Set_Aside) with their reason (like rows MySQL refuses) and are not
 	 * stored; the batch is acknowledged. Other rows pass untouched.
 	 *
 	 * @param array  $rows  the claimed batch.
@@ -243,7 +327,7 @@ final class Reg_Buffer_Intake {
 			unset( $data['_reg_buffer_intake'] );
 			$data = self::sanitize( $data );
 			if ( ! self::event_is_open( (int) $row['event_id'] ) ) {
-				$data = new WP_Error( 'reg_buffer_intake_event', __( 'The event is not open for registrations (not a published post).', 'reg-buffer' ) );
+				$data = new WP_Error( 'reg_buffer_intake_event', __( 'The event is not open for registrations.', 'reg-buffer' ) );
 			}
 			if ( ! is_wp_error( $data ) ) {
 				/**
@@ -282,16 +366,16 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * Whether the event takes registrations: a published post, unless the filter says otherwise.
+	 * Whether the event still takes registrations at flush (it may have closed since the token was minted).
 	 */
 	private static function event_is_open( int $event_id ): bool {
 		/**
 		 * Filters whether event $event_id takes registrations from the fast intake (checked at flush).
 		 *
-		 * @param bool $open     default: the event is a published post.
+		 * @param bool $open     default: Reg_Buffer_Events::is_open() (filter reg_buffer_event_open).
 		 * @param int  $event_id the event.
 		 */
-		return (bool) apply_filters( 'reg_buffer_intake_event_open', 'publish' === get_post_status( $event_id ), $event_id );
+		return (bool) apply_filters( 'reg_buffer_intake_event_open', Reg_Buffer_Events::is_open( $event_id, 'intake_flush' ), $event_id );
 	}
 
 	/**
@@ -309,27 +393,10 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * Adds rows to the reg_buffer_rejected option (once per id: a redelivered batch adds nothing) and checks that
-	 * the database holds them before the batch may be acknowledged.
+	 * Sets rows aside in their table; true only when every one is durably there (else the batch is not acked).
 	 */
 	private static function set_aside( array $rejected ): bool {
-		global $wpdb;
-		$list = Reg_Buffer_Store::rejected();
-		$ids  = array_flip( array_map( static fn( $r ) => (string) ( $r['id'] ?? '' ), $list ) );
-		foreach ( $rejected as $row ) {
-			if ( ! isset( $ids[ $row['id'] ] ) ) {
-				$list[] = $row;
-			}
-		}
-		update_option( Reg_Buffer_Store::REJECTED_OPTION, $list, false );
-		$stored = maybe_unserialize( (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Reg_Buffer_Store::REJECTED_OPTION ) ) );
-		$saved  = is_array( $stored ) ? array_flip( array_map( static fn( $r ) => (string) ( $r['id'] ?? '' ), $stored ) ) : array();
-		foreach ( $rejected as $row ) {
-			if ( ! isset( $saved[ $row['id'] ] ) ) {
-				return false;
-			}
-		}
-		return true;
+		return Reg_Buffer_Set_Aside::add( $rejected );
 	}
 
 	private static function log( string $message ): void {

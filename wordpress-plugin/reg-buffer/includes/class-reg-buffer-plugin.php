@@ -33,6 +33,10 @@ final class Reg_Buffer_Plugin {
 		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_History', 'maybe_sample' ), 20 );
 		if ( is_admin() ) {
 			Reg_Buffer_Admin::register();
+			$basename = plugin_basename( REG_BUFFER_PLUGIN_FILE );
+			add_filter( 'plugin_action_links_' . $basename, array( $this, 'confirm_deactivation' ) );
+			add_filter( 'network_admin_plugin_action_links_' . $basename, array( $this, 'confirm_deactivation' ) );
+			add_action( 'after_plugin_row_' . $basename, array( $this, 'buffered_row_notice' ), 10, 0 );
 		}
 		add_action( 'reg_buffer_register', array( $this, 'on_register_action' ), 10, 3 );
 		add_action( 'rest_api_init', array( $this, 'register_rest_routes' ) );
@@ -151,17 +155,90 @@ final class Reg_Buffer_Plugin {
 	}
 
 	/**
-	 * Deactivation: stop flushing; buffered registrations stay in Redis for when the plugin returns.
+	 * Deactivation: stop flushing and close the fast intake (it answers 503: nothing would flush what it took);
+	 * buffered registrations stay in Redis and are flushed when the plugin returns. Through WP-CLI, says how many.
 	 *
 	 * @param bool $network_wide network deactivation.
 	 */
 	public static function deactivate( $network_wide = false ): void {
-		self::for_each_site( (bool) $network_wide, array( 'Reg_Buffer_Flusher', 'unschedule' ) );
+		self::for_each_site(
+			(bool) $network_wide,
+			static function () {
+				Reg_Buffer_Flusher::unschedule();
+				Reg_Buffer_Intake::close();
+				$buffered = self::buffered_count();
+				if ( $buffered > 0 && defined( 'WP_CLI' ) && WP_CLI ) {
+					WP_CLI::warning( self::buffered_message( $buffered ) );
+				}
+			}
+		);
 	}
 
 	public static function activate_site(): void {
 		Reg_Buffer_Store::install();
 		Reg_Buffer_Flusher::schedule();
+		Reg_Buffer_Intake::open();
+	}
+
+	/**
+	 * Registrations of the current site still in Redis (waiting or being flushed), or 0 when that cannot be known.
+	 */
+	public static function buffered_count(): int {
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
+			return 0;
+		}
+		try {
+			$stats = Reg_Buffer_Bridge::stats();
+		} catch ( \Throwable $e ) {
+			return 0;
+		}
+		return max( 0, (int) ( $stats['pending'] ?? 0 ) + (int) ( $stats['in_flight'] ?? 0 ) );
+	}
+
+	/**
+	 * What deactivating means for $buffered registrations.
+	 */
+	private static function buffered_message( int $buffered ): string {
+		return sprintf(
+			/* translators: %s: number of registrations. */
+			_n(
+				'%s registration is buffered in Redis and not stored yet. Deactivating stops the flush (and the fast intake) until the plugin is activated again; the registration stays in Redis and is stored then.',
+				'%s registrations are buffered in Redis and not stored yet. Deactivating stops the flush (and the fast intake) until the plugin is activated again; they stay in Redis and are stored then.',
+				$buffered,
+				'reg-buffer'
+			),
+			number_format_i18n( $buffered )
+		);
+	}
+
+	/**
+	 * Plugins screen: the Deactivate link asks first while registrations are buffered.
+	 *
+	 * @param array $links action links.
+	 */
+	public function confirm_deactivation( $links ): array {
+		$links    = (array) $links;
+		$buffered = isset( $links['deactivate'] ) ? self::buffered_count() : 0;
+		if ( $buffered > 0 ) {
+			$confirm             = 'return window.confirm(' . wp_json_encode( self::buffered_message( $buffered ) ) . ');';
+			$links['deactivate'] = preg_replace( '/^<a /', '<a onclick="' . esc_attr( $confirm ) . '" ', (string) $links['deactivate'], 1 );
+		}
+		return $links;
+	}
+
+	/**
+	 * Plugins screen: a notice under the plugin's row while registrations are buffered.
+	 */
+	public function buffered_row_notice(): void {
+		$buffered = self::buffered_count();
+		if ( $buffered <= 0 ) {
+			return;
+		}
+		printf(
+			'<tr class="plugin-update-tr active reg-buffer-buffered"><td colspan="%d" class="plugin-update colspanchange"><div class="notice inline notice-warning notice-alt"><p>%s</p></div></td></tr>',
+			(int) ( is_network_admin() ? 3 : 4 ),
+			esc_html( self::buffered_message( $buffered ) )
+		);
 	}
 
 	/**

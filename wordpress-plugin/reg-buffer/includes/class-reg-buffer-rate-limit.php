@@ -9,6 +9,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+require_once __DIR__ . '/class-reg-buffer-client-address.php';
+
 /**
  * A fixed one-minute window per client address (IPv6: per /64, which one client usually holds whole).
  *
@@ -17,10 +19,8 @@ if ( ! defined( 'ABSPATH' ) ) {
  * transients so WordPress's daily clean-up deletes them). A count is never read before it is incremented, so
  * concurrent requests cannot all slip under the limit.
  *
- * The client address is REMOTE_ADDR. Behind a reverse proxy, list the proxy in REG_BUFFER_REST_TRUSTED_PROXIES
- * (addresses or CIDR ranges, comma-separated): only for a request that comes from one of them is X-Forwarded-For
- * read, right to left, and the first address that is not a trusted proxy is the client. Anything a client writes
- * further left is ignored, so a forged header cannot buy a fresh allowance.
+ * The client address and its bucket follow Reg_Buffer_Client_Address (REG_BUFFER_REST_TRUSTED_PROXIES; an
+ * IPv4-mapped IPv6 address counts as its IPv4 address).
  */
 final class Reg_Buffer_Rate_Limit {
 
@@ -61,38 +61,18 @@ final class Reg_Buffer_Rate_Limit {
 	}
 
 	/**
-	 * The client's address: REMOTE_ADDR, or from X-Forwarded-For when REMOTE_ADDR is a trusted proxy.
+	 * The client's address: REMOTE_ADDR, or from X-Forwarded-For when REMOTE_ADDR is a trusted proxy (the rule the
+	 * fast intake applies too: Reg_Buffer_Client_Address).
 	 */
 	public static function client_ip(): string {
-		$remote = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) $_SERVER['REMOTE_ADDR'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated below.
-		$remote = false === filter_var( $remote, FILTER_VALIDATE_IP ) ? '0.0.0.0' : $remote;
-		$trusted = array_filter( array_map( 'trim', explode( ',', (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ) ) ) );
-		if ( array() === $trusted || ! self::matches( $remote, $trusted ) || empty( $_SERVER['HTTP_X_FORWARDED_FOR'] ) ) {
-			return $remote;
-		}
-		$hops   = array_reverse( array_map( 'trim', explode( ',', (string) $_SERVER['HTTP_X_FORWARDED_FOR'] ) ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated below.
-		$client = $remote;
-		foreach ( $hops as $hop ) {
-			if ( false === filter_var( $hop, FILTER_VALIDATE_IP ) ) {
-				break; // Garbage where an address belongs: the last hop we could trust is the answer.
-			}
-			$client = $hop;
-			if ( ! self::matches( $hop, $trusted ) ) {
-				break;
-			}
-		}
-		return $client;
+		return Reg_Buffer_Client_Address::of( $_SERVER, (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated there.
 	}
 
 	/**
 	 * The counter's bucket: an IPv4 address, or the /64 of an IPv6 one.
 	 */
 	private static function bucket( string $ip ): string {
-		if ( false === strpos( $ip, ':' ) ) {
-			return $ip;
-		}
-		$packed = inet_pton( $ip );
-		return false === $packed ? $ip : bin2hex( substr( $packed, 0, 8 ) ) . '::/64';
+		return Reg_Buffer_Client_Address::bucket( $ip );
 	}
 
 	/**
@@ -126,35 +106,5 @@ final class Reg_Buffer_Rate_Limit {
 		$wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')", '_transient_timeout_' . $name, (string) ( $window + $ttl ) ) );
 		$wpdb->query( $wpdb->prepare( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, '1', 'no') ON DUPLICATE KEY UPDATE option_value = option_value + 1", '_transient_' . $name ) );
 		return (int) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", '_transient_' . $name ) );
-	}
-
-	/**
-	 * Whether $ip is one of the addresses or CIDR ranges.
-	 *
-	 * @param string   $ip     an address.
-	 * @param string[] $ranges addresses or CIDR ranges.
-	 */
-	private static function matches( string $ip, array $ranges ): bool {
-		$packed = inet_pton( $ip );
-		if ( false === $packed ) {
-			return false;
-		}
-		foreach ( $ranges as $range ) {
-			$parts = explode( '/', $range, 2 );
-			$net   = inet_pton( $parts[0] ); // False for a typo in the setting: that entry is skipped.
-			if ( false === $net || strlen( $net ) !== strlen( $packed ) ) {
-				continue;
-			}
-			$bits = isset( $parts[1] ) ? max( 0, min( 8 * strlen( $net ), (int) $parts[1] ) ) : 8 * strlen( $net );
-			$full = intdiv( $bits, 8 );
-			$rest = $bits % 8;
-			if ( substr( $packed, 0, $full ) !== substr( $net, 0, $full ) ) {
-				continue;
-			}
-			if ( 0 === $rest || ( ( ord( $packed[ $full ] ) ^ ord( $net[ $full ] ) ) & ( 0xff << ( 8 - $rest ) ) & 0xff ) === 0 ) {
-				return true;
-			}
-		}
-		return false;
 	}
 }

@@ -10,7 +10,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * The one path every source (action, function, REST, source hooks) goes through.
+ * The one path every source (action, function, REST, source hooks, WP-CLI) goes through.
  */
 final class Reg_Buffer_Registrar {
 
@@ -49,8 +49,11 @@ final class Reg_Buffer_Registrar {
 		if ( is_wp_error( $valid ) ) {
 			return $valid;
 		}
-		if ( ! is_array( $registration ) ) {
-			return Reg_Buffer_Registration::invalid( __( 'The registration must be an array of fields.', 'reg-buffer' ) );
+		// The one set of rules (Reg_Buffer_Registration_Rules), before either path: what the buffer would take, the
+		// direct write takes, and nothing is accepted that the table would refuse or merge at flush.
+		$valid = Reg_Buffer_Registration::check_fields( $registration );
+		if ( is_wp_error( $valid ) ) {
+			return $valid;
 		}
 
 		if ( ! Reg_Buffer_Bridge::is_available() ) {

@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns what a valid registration is when it is written directly (no extension): limits, JSON text, ids, times.
+ * Owns the plugin's side of a registration's validity (WP_Error, translations) and what a direct write stores:
+ * JSON text, ids, times. The rules themselves: Reg_Buffer_Registration_Rules.
  *
  * @package RegBuffer
  */
@@ -9,13 +10,16 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+require_once __DIR__ . '/class-reg-buffer-registration-rules.php';
+
 /**
- * Validation and encoding with the same limits the extension enforces, so both paths accept the same input.
+ * The plugin's side of Reg_Buffer_Registration_Rules (the one set of rules every entry applies): WP_Error 422s with
+ * translated messages, and the JSON text a direct write stores.
  */
 final class Reg_Buffer_Registration {
 
-	const MAX_DEPTH          = 64;
-	const MAX_UNIQUE_KEY_LEN = 191; // The table's unique_key column; longer keys could not be stored.
+	const MAX_DEPTH          = Reg_Buffer_Registration_Rules::MAX_DEPTH;
+	const MAX_UNIQUE_KEY_LEN = Reg_Buffer_Registration_Rules::MAX_UNIQUE_KEY_BYTES;
 	const ID_ALPHABET        = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 	/**
@@ -29,15 +33,49 @@ final class Reg_Buffer_Registration {
 		if ( ! is_int( $event_id ) || $event_id <= 0 ) {
 			return self::invalid( __( 'The event id must be a positive integer.', 'reg-buffer' ) );
 		}
-		if ( null !== $unique_key && ( ! is_string( $unique_key ) || '' === $unique_key || strlen( $unique_key ) > self::MAX_UNIQUE_KEY_LEN ) ) {
-			return self::invalid( __( 'The unique key must be a non-empty string of at most 191 bytes.', 'reg-buffer' ) );
+		$problem = Reg_Buffer_Registration_Rules::unique_key_problem( $unique_key );
+		return null === $problem ? true : self::invalid( self::message( $problem ) );
+	}
+
+	/**
+	 * Checks a registration's fields against the rules.
+	 *
+	 * @param mixed $registration fields.
+	 * @return true|WP_Error
+	 */
+	public static function check_fields( $registration ) {
+		$problem = Reg_Buffer_Registration_Rules::registration_problem( $registration );
+		return null === $problem ? true : self::invalid( self::message( $problem ) );
+	}
+
+	/**
+	 * A rule's problem code as a translated message.
+	 */
+	public static function message( string $code ): string {
+		switch ( $code ) {
+			case 'key_type':
+				/* translators: %d: the unique key's maximum length in bytes. */
+				return sprintf( __( 'The unique key must be a non-empty string of at most %d bytes.', 'reg-buffer' ), Reg_Buffer_Registration_Rules::MAX_UNIQUE_KEY_BYTES );
+			case 'key_utf8':
+				return __( 'The unique key must be valid UTF-8 and must not end with a space.', 'reg-buffer' );
+			case 'not_array':
+				return __( 'The registration must be an array of fields.', 'reg-buffer' );
+			case 'too_deep':
+				return __( 'The registration is nested too deeply.', 'reg-buffer' );
+			case 'too_many':
+				return __( 'The registration has too many fields.', 'reg-buffer' );
+			case 'name':
+				return __( 'A field name is too long or not valid UTF-8.', 'reg-buffer' );
+			case 'value_utf8':
+				return __( 'A field is not valid UTF-8.', 'reg-buffer' );
+			case 'value_type':
+				return __( 'A registration may not contain objects or resources.', 'reg-buffer' );
+			case 'value_finite':
+				return __( 'A registration may not contain INF or NAN.', 'reg-buffer' );
+			case 'reserved':
+				return __( 'Field names starting with _reg_buffer are reserved.', 'reg-buffer' );
 		}
-		// Redis compares keys byte for byte, the table's utf8mb4_bin column ignores trailing spaces (PAD SPACE) and
-		// refuses invalid UTF-8: such a key could be accepted as new and then not stored.
-		if ( null !== $unique_key && ( 1 !== preg_match( '//u', $unique_key ) || rtrim( $unique_key, ' ' ) !== $unique_key ) ) {
-			return self::invalid( __( 'The unique key must be valid UTF-8 and must not end with a space.', 'reg-buffer' ) );
-		}
-		return true;
+		return Reg_Buffer_Registration_Rules::message( $code );
 	}
 
 	/**
@@ -47,9 +85,9 @@ final class Reg_Buffer_Registration {
 	 * @return string|WP_Error
 	 */
 	public static function encode( array $registration ) {
-		$problem = self::find_problem( $registration, 1 );
+		$problem = Reg_Buffer_Registration_Rules::registration_problem( $registration );
 		if ( null !== $problem ) {
-			return self::invalid( $problem );
+			return self::invalid( self::message( $problem ) );
 		}
 		try {
 			// Same text shape as the extension's `json`: unescaped unicode/slashes, floats stay floats.
@@ -97,31 +135,6 @@ final class Reg_Buffer_Registration {
 			$formatted = gmdate( 'Y-m-d H:i:s', $seconds );
 		}
 		return $formatted . '.' . str_pad( (string) $millis, 3, '0', STR_PAD_LEFT );
-	}
-
-	/**
-	 * The first thing the extension would refuse (objects, resources, non-finite floats, depth), or null.
-	 *
-	 * @param array $value part of a registration.
-	 * @param int   $depth nesting level of $value.
-	 */
-	private static function find_problem( array $value, int $depth ): ?string {
-		if ( $depth > self::MAX_DEPTH ) {
-			return __( 'The registration is nested too deeply.', 'reg-buffer' );
-		}
-		foreach ( $value as $field ) {
-			if ( is_array( $field ) ) {
-				$problem = self::find_problem( $field, $depth + 1 );
-				if ( null !== $problem ) {
-					return $problem;
-				}
-			} elseif ( is_object( $field ) || is_resource( $field ) ) {
-				return __( 'A registration may not contain objects or resources.', 'reg-buffer' );
-			} elseif ( is_float( $field ) && ! is_finite( $field ) ) {
-				return __( 'A registration may not contain INF or NAN.', 'reg-buffer' );
-			}
-		}
-		return null;
 	}
 
 	/**

@@ -11,12 +11,14 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 require_once __DIR__ . '/class-reg-buffer-redis-client.php';
 require_once __DIR__ . '/class-reg-buffer-rate-limit.php';
+require_once __DIR__ . '/class-reg-buffer-events.php';
 
 /**
  * The path a high-traffic registration form posts to.
  *
  * Body: {"registration": {...fields}, "unique_key": "optional, e.g. the e-mail"}.
- * Answers 201 {id, status} when accepted, 409 duplicate, 422 invalid, 503 when neither Redis nor MySQL took it,
+ * Answers 201 {id, status} when accepted, 409 duplicate, 422 invalid (or reg_buffer_event_closed), 404
+ * reg_buffer_event_not_found (no published event of an allowed type), 503 when neither Redis nor MySQL took it,
  * and 429 (with Retry-After) past REG_BUFFER_REST_RATE_LIMIT registrations per client address and minute. With a
  * limit set, every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time).
  */
@@ -100,6 +102,13 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 		$event_id = filter_var( ltrim( (string) $request['id'], '0' ), FILTER_VALIDATE_INT, array( 'options' => array( 'min_range' => 1 ) ) );
 		if ( false === $event_id ) {
 			return Reg_Buffer_Registration::invalid( __( 'The event id must be a positive integer.', 'reg-buffer' ) );
+		}
+		// Only events that take registrations (Reg_Buffer_Events): 404 for what an anonymous caller cannot see, 422 for
+		// a published event that is closed.
+		if ( ! Reg_Buffer_Events::is_open( $event_id, 'rest' ) ) {
+			return Reg_Buffer_Events::is_published( $event_id )
+				? new WP_Error( 'reg_buffer_event_closed', __( 'This event does not take registrations.', 'reg-buffer' ), array( 'status' => 422 ) )
+				: new WP_Error( 'reg_buffer_event_not_found', __( 'There is no such event.', 'reg-buffer' ), array( 'status' => 404 ) );
 		}
 		$unique_key = $body['unique_key'] ?? null;
 		$outcome    = Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );

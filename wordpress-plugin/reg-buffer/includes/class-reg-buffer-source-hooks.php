@@ -76,8 +76,10 @@ final class Reg_Buffer_Source_Hooks {
 		if ( ! is_array( $registration_data ) ) {
 			return null;
 		}
-		$email = $registration_data['email'] ?? null;
-		return array( (int) $event_id, $registration_data, is_string( $email ) && '' !== $email ? strtolower( $email ) : null );
+		// The key is the e-mail as an address compares: no surrounding spaces, one case (a key the rules refuse, e.g.
+		// not UTF-8, refuses the registration, reported through reg_buffer_error).
+		$email = is_string( $registration_data['email'] ?? null ) ? strtolower( trim( $registration_data['email'] ) ) : '';
+		return array( (int) $event_id, $registration_data, '' !== $email ? $email : null );
 	}
 
 	/**
