@@ -48,3 +48,7 @@ add_action(
 		);
 	}
 );
+
+// s15 posts to its own event ids (800000 + pid), which are no posts: open them, since the REST route takes only
+// open events (issue 13 item 8; filter reg_buffer_event_open).
+add_filter( 'reg_buffer_event_open', static fn( $open, $event_id ) => $open || $event_id >= 800000, 10, 2 );
