@@ -238,6 +238,14 @@ mod tests {
     }
 
     #[test]
+    fn a_unique_key_must_be_utf8() {
+        for bad in [&b"a@x.org\xff"[..], b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf"] {
+            assert!(check_unique_key(bad).unwrap_err().message.contains("UTF-8"), "{bad:?}");
+        }
+        assert!(check_unique_key("a:b\0Zoë 😀".as_bytes()).is_ok());
+    }
+
+    #[test]
     fn refuses_a_payload_over_the_limit() {
         let data = json!({"x": "a".repeat(100)});
         let err = encode(&data, 1, None, 50).unwrap_err();

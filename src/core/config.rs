@@ -144,6 +144,11 @@ impl Config {
     pub fn redacted_url(&self) -> String {
         redact_url(&self.redis_url)
     }
+
+    /// `text` without any secret of the Redis URL (see `scrub_secrets`).
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_secrets(text, &self.redis_url)
+    }
 }
 
 /// Checks that redis-rs understands the URL, without echoing a password in the error.
@@ -210,21 +215,126 @@ impl KindName for redis::RedisError {
     }
 }
 
-/// `redis://user:secret@host` → `redis://user:***@host`.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { "***".to_owned() };
-            format!("{}{}{}", &url[..scheme_end + 3], masked, &rest[at..])
+/// Where a URL's secrets are, as byte ranges: the password of its userinfo (everything between the first ':' and
+/// the last '@' after the scheme, or the whole userinfo without a ':'), and the value of a `pass=` or `password=`
+/// query parameter. Read from the raw text, not a URL parser: an invalid URL (`u:se/krit@host`, where '/' ends
+/// the authority) must be masked as well as a valid one, so a '/', '?' or '#' inside a password is still inside.
+fn secret_spans(url: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    if let Some(scheme_end) = url.find("://") {
+        let start = scheme_end + 3;
+        if let Some(at) = url[start..].rfind('@') {
+            let userinfo = &url[start..start + at];
+            // The user is shown only when it is plainly one: a '@', '/', '?', '#' or '%' before the ':' may be a
+            // password's (a user name has none), so then the whole userinfo is masked.
+            let secret_start = match userinfo.find(':') {
+                Some(colon) if !userinfo[..colon].contains(['@', '/', '?', '#', '%']) => start + colon + 1,
+                _ => start,
+            };
+            spans.push((secret_start, start + at));
         }
-        None => url.to_owned(),
     }
+    for name in ["pass=", "password="] {
+        let mut from = 0;
+        while let Some(i) = url[from..].find(name) {
+            let at = from + i;
+            from = at + name.len();
+            if at > 0 && matches!(url.as_bytes()[at - 1], b'?' | b'&') {
+                // To the next '&' (a '#' may be the password's own).
+                let end = url[from..].find('&').map_or(url.len(), |e| from + e);
+                spans.push((from, end));
+            }
+        }
+    }
+    spans
+}
+
+/// `secret_spans`, overlapping ones merged, in order.
+fn merged_secret_spans(url: &str) -> Vec<(usize, usize)> {
+    let mut spans = secret_spans(url);
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// `redis://user:secret@host` → `redis://user:***@host`, for any text given as a URL, valid or not.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    for (a, b) in merged_secret_spans(url).into_iter().rev() {
+        out.replace_range(a..b, "***");
+    }
+    out
+}
+
+/// The secrets of `url` as they may appear in a message: as written, and percent-decoded (how the client sends them).
+fn secrets_of(url: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (a, b) in secret_spans(url) {
+        let raw = &url[a..b];
+        let mut candidates = vec![raw];
+        if url[..a].ends_with("://") {
+            // A whole userinfo masked (its user was not plainly one): either side of any ':' may be the password.
+            for (i, _) in raw.match_indices(':') {
+                candidates.extend([&raw[..i], &raw[i + 1..]]);
+            }
+        }
+        for candidate in candidates.into_iter().filter(|c| !c.is_empty()) {
+            let decoded = percent_decode(candidate);
+            if !decoded.is_empty() && decoded != candidate {
+                secrets.push(decoded);
+            }
+            secrets.push(candidate.to_owned());
+        }
+    }
+    // Longest first, so a secret inside another is not left half-masked.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with every secret of `url` (see `redact_url`) replaced by `***`: the last guard on every message that
+/// leaves the extension, whatever a library put into it.
+pub fn scrub_secrets(text: &str, url: &str) -> String {
+    let mut out = redact_url_mentions(text, url);
+    for secret in secrets_of(url) {
+        if out.contains(&secret) {
+            out = out.replace(&secret, "***");
+        }
+    }
+    out
+}
+
+/// Replaces the URL itself, when quoted whole, by its redacted form (keeps the message readable).
+fn redact_url_mentions(text: &str, url: &str) -> String {
+    if url.is_empty() || !text.contains(url) {
+        return text.to_owned();
+    }
+    text.replace(url, &redact_url(url))
 }
 
 #[cfg(test)]

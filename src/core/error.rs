@@ -61,6 +61,11 @@ impl Error {
         self.registration_id = Some(id.to_owned());
         self
     }
+    /// The same error, its message without any secret of the configured Redis URL.
+    pub fn scrubbed(mut self, cfg: &crate::core::config::Config) -> Self {
+        self.message = cfg.scrub(&self.message);
+        self
+    }
     pub fn is_connection(&self) -> bool {
         self.kind == ErrorKind::Connection
     }

@@ -207,7 +207,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
                     }
                     Err(e) => {
                         trip_breaker(cfg);
-                        return Err(Error::from_redis(&e, &server()));
+                        return Err(Error::from_redis(&e, &server()).scrubbed(cfg));
                     }
                 }
             }
@@ -241,7 +241,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
                 } else {
                     CONNECTION.with(|c| *c.borrow_mut() = Some(current));
                 }
-                return Err(Error::from_redis(&e, &server()));
+                return Err(Error::from_redis(&e, &server()).scrubbed(cfg));
             }
         }
     }

@@ -7,7 +7,23 @@ use ext_php_rs::zend::{ce, ExecuteData};
 
 use crate::core::error::{Error, ErrorKind};
 
-extern "C" {
+/// Declares engine functions PHP marks ZEND_FASTCALL as PHP does (Zend/zend_portability.h): GCC's `fastcall` on
+/// 32-bit x86, where it differs from the C convention (a wrong one corrupts the stack), plain C elsewhere.
+macro_rules! zend_fastcall {
+    ($($declaration:tt)*) => {
+        #[cfg(target_arch = "x86")]
+        extern "fastcall" { $($declaration)* }
+        #[cfg(not(target_arch = "x86"))]
+        extern "C" { $($declaration)* }
+    };
+}
+pub(crate) use zend_fastcall;
+
+// PHP built with MSVC declares them __vectorcall, which stable Rust cannot call: refuse to build rather than guess.
+#[cfg(target_env = "msvc")]
+compile_error!("PHP built with MSVC declares ZEND_FASTCALL functions __vectorcall, which stable Rust cannot declare");
+
+zend_fastcall! {
     fn zend_parse_arg_long_slow(arg: *mut zval, dest: *mut zend_long, arg_num: u32) -> bool;
     fn zend_parse_arg_double_slow(arg: *mut zval, dest: *mut f64, arg_num: u32) -> bool;
     fn zend_parse_arg_str_slow(arg: *mut zval, dest: *mut *mut zend_string, arg_num: u32) -> bool;

@@ -11,6 +11,7 @@ use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::{ce, run_handler, ClassEntry, ExecuteData};
 
+use crate::core::config::scrub_secrets;
 use crate::core::error::{Error, ErrorKind};
 
 struct Class(&'static ClassEntry);
@@ -196,7 +197,9 @@ pub fn throw(err: Error) {
         ErrorKind::RateLimit => RATE_LIMIT.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Server => base_exception(),
     };
-    let message = err.message.replace('\0', "\\0");
+    // Whatever produced the message, no secret of the Redis URL leaves the extension in it.
+    let url = crate::php::settings::raw(c"reg_buffer.redis_url").unwrap_or_default();
+    let message = scrub_secrets(&err.message, &url).replace('\0', "\\0");
     let mut exception = PhpException::new(message.clone(), 0, class);
     if err.registration_id.is_some() || err.retry_after.is_some() {
         // Build the object first so the id (or the seconds to wait) is on it when PHP sees it.

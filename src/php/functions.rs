@@ -133,7 +133,7 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
     })
 }
 
-extern "C" {
+crate::php::args::zend_fastcall! {
     fn zend_parse_arg_bool_slow(arg: *mut ext_php_rs::ffi::zval, dest: *mut bool, arg_num: u32) -> bool;
 }
 

@@ -203,19 +203,20 @@ final class PushTest extends TestCase
     }
 
     /** @test */
-    public function a_binary_unique_key_is_kept_byte_for_byte_or_refused(): void
+    public function a_unique_key_is_kept_byte_for_byte_and_one_that_is_not_utf8_is_refused(): void
     {
-        $key = "a:b\0\xff\xfe:";
-        try {
-            $id = reg_buffer_push(3, ['a' => 1], $key);
-        } catch (\ValueError) {
-            $this->assertNothingWritten();
-            return;
+        // MySQL's utf8mb4 column refuses invalid UTF-8: such a key is refused here, before it is ever accepted.
+        foreach (["a:b\0\xff\xfe:", "ada@example.com\xc3", "\xed\xa0\x80@x.org", "\xc0\xafx"] as $bad) {
+            $e = self::assertThrows(\ValueError::class, fn () => reg_buffer_push(3, ['a' => 1], $bad), bin2hex($bad));
+            self::assertStringContainsString('UTF-8', $e->getMessage());
         }
+        $this->assertNothingWritten();
+        $key = "a:b\0Zoë 😀:";
+        $id = reg_buffer_push(3, ['a' => 1], $key);
         self::assertRegistrationId($id);
         self::assertSame($key, $this->drain()[0]['unique_key']);
-        self::assertFalse(reg_buffer_push(3, ['a' => 2], $key), 'the same binary key is a duplicate');
-        self::assertRegistrationId(reg_buffer_push(3, ['a' => 3], "a:b\0\xff\xfd:"));
+        self::assertFalse(reg_buffer_push(3, ['a' => 2], $key), 'the same key is a duplicate');
+        self::assertRegistrationId(reg_buffer_push(3, ['a' => 3], "a:b\0Zoé 😀:"));
     }
 
     /** @test */

@@ -61,6 +61,16 @@ final class QuarantineApiTest extends TestCase
     }
 
     /** @test */
+    public function a_retry_with_a_unique_key_that_is_not_utf8_is_refused_and_the_entry_stays(): void
+    {
+        $entry = $this->quarantine(7, ['n' => 1], 'cy@example.com');
+        self::assertSame([], $this->drain());
+        self::assertThrows(\ValueError::class, fn () => reg_buffer_retry_quarantined($entry, ['n' => 1], "cy@example.com\xff"));
+        self::assertSame([$entry], array_column(reg_buffer_quarantined(), 'entry'));
+        self::assertSame(0, reg_buffer_stats()['pending']);
+    }
+
+    /** @test */
     public function a_retry_whose_unique_key_another_registration_holds_is_a_duplicate_and_the_entry_stays(): void
     {
         $entry = $this->quarantine(6, ['n' => 1], 'bob@example.com');

@@ -114,6 +114,52 @@ final class SettingsTest extends TestCase
         self::assertStringNotContainsString('Sup3rS3cret', $info);
     }
 
+    /**
+     * A password holding / @ : % # ? — which ends a URL's authority early, or makes the URL invalid — never shows:
+     * not in the exception of any call (connection error, invalid URL), not in phpinfo() in-process or `php -i`.
+     *
+     * @test
+     */
+    public function a_password_with_url_delimiters_never_appears_anywhere(): void
+    {
+        $port = \RegBuffer\Tests\Support\RedisServer::freePort();
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        ini_set('reg_buffer.connect_timeout_ms', '300');
+        foreach (['se/krit', 'Sx@y:z/w', 'Pa%2Fss#w?rd', 'Q?u#e:r@y/', 'Z%41p@p'] as $password) {
+            $decoded = rawurldecode($password);
+            $urls = [
+                "redis://u:$password@127.0.0.1:$port",
+                "redis://:$password@127.0.0.1:$port/1",
+                "redis+cluster://u:$password@127.0.0.1:$port",
+                "redis+unix:///tmp/regbuf-none.sock?db=0&pass=$password",
+                "redis://u:$password@",
+            ];
+            foreach ($urls as $url) {
+                ini_set('reg_buffer.redis_url', $url);
+                foreach ([fn () => reg_buffer_push(1, []), fn () => reg_buffer_stats(), fn () => reg_buffer_flush()] as $call) {
+                    $e = self::assertThrows(\RegBuffer\Exception::class, $call, $url);
+                    foreach ([$password, $decoded] as $secret) {
+                        self::assertStringNotContainsString($secret, (string) $e, "the exception for $url");
+                    }
+                }
+                ob_start();
+                phpinfo(INFO_MODULES);
+                $info = (string) ob_get_clean();
+                self::assertStringContainsString('reg_buffer.redis_url', $info);
+                foreach ([$password, $decoded] as $secret) {
+                    self::assertStringNotContainsString($secret, $info, "phpinfo() for $url");
+                }
+                $out = [];
+                exec(escapeshellarg(PHP_BINARY) . ' -d ' . escapeshellarg("reg_buffer.redis_url=$url") . ' -i 2>&1', $out);
+                $cli = implode("\n", $out);
+                self::assertStringContainsString('reg_buffer.redis_url', $cli);
+                foreach ([$password, $decoded] as $secret) {
+                    self::assertStringNotContainsString($secret, $cli, "php -i for $url");
+                }
+            }
+        }
+    }
+
     /** @test */
     public function phpinfo_shows_every_setting(): void
     {
