@@ -124,7 +124,7 @@ if ( null === $reg_buffer_site ) {
 // 2. The site's config (secret, Redis, prefix, limits): only a well-formed site id picks a file. No file (never
 // written, or the plugin was uninstalled): the token is worth nothing.
 $reg_buffer_file = Reg_Buffer_Intake_Config::find( $_SERVER, __FILE__, $reg_buffer_site );
-$reg_buffer_cfg  = null === $reg_buffer_file ? false : @include $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing file is an invalid token.
+$reg_buffer_cfg  = null === $reg_buffer_file ? false : @require $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing file is an invalid token.
 if ( ! is_array( $reg_buffer_cfg ) || ! is_string( $reg_buffer_cfg['secret'] ?? null ) ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 }
@@ -203,13 +203,13 @@ foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting =
 // 5. One round trip: the push counts the client's request against its rate limit (whatever the answer) and the
 // token's use (per event and token, until the token expires; only a registration actually buffered uses it).
 $reg_buffer_reg[ REG_BUFFER_INTAKE_MARKER ] = array( 'nonce' => $reg_buffer_check['nonce'] );
-$reg_buffer_use  = array(
+$reg_buffer_use                             = array(
 	'token'      => $reg_buffer_check['nonce'],
 	'uses'       => $reg_buffer_check['uses'],
 	'expires_at' => $reg_buffer_check['expires'] + 60,
 );
-$reg_buffer_rate = null;
-$reg_buffer_lim  = (array) ( $reg_buffer_cfg['rate_limit'] ?? array() );
+$reg_buffer_rate                            = null;
+$reg_buffer_lim                             = (array) ( $reg_buffer_cfg['rate_limit'] ?? array() );
 if ( (int) ( $reg_buffer_lim['limit'] ?? 0 ) > 0 ) {
 	$reg_buffer_rate = array(
 		'client' => Reg_Buffer_Client_Address::bucket( Reg_Buffer_Client_Address::of( $_SERVER, (string) ( $reg_buffer_cfg['trusted_proxies'] ?? '' ) ) ),

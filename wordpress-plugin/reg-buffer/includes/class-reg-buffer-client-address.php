@@ -93,7 +93,7 @@ final class Reg_Buffer_Client_Address {
 			}
 			$bits = isset( $parts[1] ) ? max( 0, min( 8 * strlen( $net ), (int) $parts[1] ) ) : 8 * strlen( $net );
 			if ( 16 === strlen( $net ) && str_starts_with( $net, str_repeat( "\0", 10 ) . "\xff\xff" ) && $bits >= 96 ) {
-				$net  = substr( $net, 12 );
+				$net   = substr( $net, 12 );
 				$bits -= 96;
 			}
 			if ( strlen( $net ) !== strlen( $packed ) ) {

@@ -47,7 +47,7 @@ final class Reg_Buffer_Intake_Config {
 	 * @param string $site        a site id (checked by the caller: 16 hex characters).
 	 */
 	public static function find( array $server, string $intake_file, string $site ): ?string {
-		$configured = (string) ( $server['REG_BUFFER_INTAKE_CONFIG_DIR'] ?? getenv( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) ?: '' );
+		$configured = (string) ( $server['REG_BUFFER_INTAKE_CONFIG_DIR'] ?? getenv( 'REG_BUFFER_INTAKE_CONFIG_DIR' ) );
 		if ( '' !== $configured ) {
 			return self::dir( '', $configured ) . '/' . $site . '.php';
 		}

@@ -34,16 +34,16 @@ final class Reg_Buffer_Registration_Rules {
 
 	/** Problem codes => messages. */
 	const MESSAGES = array(
-		'key_type'      => 'The unique key must be a non-empty string of at most ' . self::MAX_UNIQUE_KEY_BYTES . ' bytes.',
-		'key_utf8'      => 'The unique key must be valid UTF-8 and must not end with a space.',
-		'not_array'     => 'The registration must be an array of fields.',
-		'too_deep'      => 'The registration is nested too deeply.',
-		'too_many'      => 'The registration has too many fields.',
-		'name'          => 'A field name is too long or not valid UTF-8.',
-		'value_utf8'    => 'A field is not valid UTF-8.',
-		'value_type'    => 'A registration may not contain objects or resources.',
-		'value_finite'  => 'A registration may not contain INF or NAN.',
-		'reserved'      => 'Field names starting with _reg_buffer are reserved.',
+		'key_type'     => 'The unique key must be a non-empty string of at most ' . self::MAX_UNIQUE_KEY_BYTES . ' bytes.',
+		'key_utf8'     => 'The unique key must be valid UTF-8 and must not end with a space.',
+		'not_array'    => 'The registration must be an array of fields.',
+		'too_deep'     => 'The registration is nested too deeply.',
+		'too_many'     => 'The registration has too many fields.',
+		'name'         => 'A field name is too long or not valid UTF-8.',
+		'value_utf8'   => 'A field is not valid UTF-8.',
+		'value_type'   => 'A registration may not contain objects or resources.',
+		'value_finite' => 'A registration may not contain INF or NAN.',
+		'reserved'     => 'Field names starting with _reg_buffer are reserved.',
 	);
 
 	/**
