@@ -124,7 +124,7 @@ if ( null === $reg_buffer_site ) {
 // 2. The site's config (secret, Redis, prefix, limits): only a well-formed site id picks a file. No file (never
 // written, or the plugin was uninstalled): the token is worth nothing.
 $reg_buffer_file = Reg_Buffer_Intake_Config::find( $_SERVER, __FILE__, $reg_buffer_site );
-$reg_buffer_cfg  = null === $reg_buffer_file ? false : @require $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors -- a missing file is an invalid token.
+$reg_buffer_cfg  = null === $reg_buffer_file ? false : @include $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors,PEAR.Files.IncludingFile.UseRequire -- a missing file is an invalid token, not a fatal error.
 if ( ! is_array( $reg_buffer_cfg ) || ! is_string( $reg_buffer_cfg['secret'] ?? null ) ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 }
@@ -162,7 +162,7 @@ if ( $reg_buffer_is_json ) {
 		// The scan found a "token" that is not the body's own: refuse rather than guess.
 		reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 	}
-	if ( isset( $reg_buffer_body['event_id'] ) && (string) $reg_buffer_body['event_id'] !== (string) $reg_buffer_evt ) {
+	if ( isset( $reg_buffer_body['event_id'] ) && ( ! is_scalar( $reg_buffer_body['event_id'] ) || (string) $reg_buffer_body['event_id'] !== (string) $reg_buffer_evt ) ) {
 		reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body\'s event_id is not the event of the request.' );
 	}
 } else {
