@@ -116,6 +116,9 @@ switch ( $mode ) {
 		echo $temp, "\n";
 		break;
 	case 'buffered':
+		if ( ! class_exists( 'Reg_Buffer_Plugin' ) ) {
+			require_once WP_PLUGIN_DIR . '/' . getenv( 'E2E_PLUGIN' ) . '/reg-buffer.php'; // Deactivated: load it to ask.
+		}
 		echo Reg_Buffer_Plugin::buffered_count(), "\n";
 		break;
 	case 'shortcode-limits':
