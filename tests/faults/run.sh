@@ -2,7 +2,7 @@
 # Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
 #   tests/faults/run.sh --short            a few minutes (./build.sh test)
 #   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
-#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s15, or rust)
+#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s16, or rust)
 # Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so"),
 #      FAULTS_PLUGIN_SRC (a plugin tree to test instead of wordpress-plugin/reg-buffer, e.g. a patched copy).
 # Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
@@ -30,7 +30,7 @@ FAULTS_DB=reg_buffer_faults_$$
 FAULTS_SEED=${FAULTS_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 export FAULTS_TMP FAULTS_DB FAULTS_SEED FAULTS_MODE=$MODE
 
-WP_SITES=() WP_HOSTS=() WP_PLUGIN="reg-buffer-faults-$$" WP_PLUGIN_INSTALLED=""
+WP_SITES=() WP_HOSTS=() WP_LINKS=() WP_PLUGIN="reg-buffer-faults-$$" WP_PLUGIN_INSTALLED=""
 cleanup() {
   local f pid s h
   set +e
@@ -40,6 +40,7 @@ cleanup() {
     stack_db_drop "rb_faults_${s}_$$" "rb_faults_${s}_$$" 2>/dev/null
   done
   for h in "${WP_HOSTS[@]}"; do stack_wp_remove_config "$h"; done
+  for h in "${WP_LINKS[@]}"; do rm -f "$h"; done
   if [ -n "$WP_PLUGIN_INSTALLED" ]; then
     stack_plugin_remove "$WP_PLUGIN"
     stack_plugin_remove "$WP_PLUGIN-canary"
@@ -174,6 +175,24 @@ define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );"
   FAULTS_APP_PASSWORD=$(tail -n 1 "$FAULTS_TMP/wp-main/app-password") FAULTS_ADMIN_PASSWORD=$(cat "$FAULTS_TMP/wp-main/db-password")
   export FAULTS_APP_PASSWORD FAULTS_ADMIN_PASSWORD
 }
+# s16: the fast intake over HTTP on site "intake": a rate limit of 20 per address and minute, the proxy 127.0.0.1
+# trusted (each client's address comes in X-Forwarded-For), a buffer cap of 250; intake.php served through a
+# symlink in the document root, as tests/e2e/intake.sh does. Tokens are minted by the site (wp_intake_tokens.php).
+S16_MAXMEMORY=$((64 * 1024 * 1024))
+s16_setup() {
+  local link="$STACK_WP_ROOT/rb-faults-intake-$$.php"
+  chmod o+x "$FAULTS_TMP" # php-fpm and nginx (www-data) reach their socket and body files below it
+  wp_site_host intake "$(wp_host intake)" "define( 'REG_BUFFER_INTAKE_RATE_LIMIT', 20 );
+define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );
+define( 'REG_BUFFER_MAX_PENDING', 250 );"
+  WP_LINKS+=("$link")
+  ln -sfn "$STACK_WP_CONTENT/plugins/$WP_PLUGIN/intake.php" "$link"
+  stack_wp_php "$(wp_host intake)" "$HERE/php/wp_intake_tokens.php" "$FAULTS_TMP/wp-intake/tokens.json" 120 1100 >/dev/null
+  stack_web_start "$FAULTS_TMP/wp-intake" 4
+  export FAULTS_INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/rb-faults-intake-$$.php" FAULTS_INTAKE_TOKENS="$FAULTS_TMP/wp-intake/tokens.json"
+  export FAULTS_INTAKE_REDIS_PORT FAULTS_INTAKE_MAXMEMORY=$S16_MAXMEMORY
+  FAULTS_INTAKE_REDIS_PORT=$(cat "$FAULTS_TMP/wp-intake/redis/port")
+}
 if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then
   if want s10 || want s13 || want s15; then
     if wp_site main "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
@@ -184,6 +203,14 @@ if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then
       fi
     else
       wp_failed "plugin flush path"
+    fi
+  fi
+  if want s16; then
+    # Its own site and Redis (maxmemory: the floods must not bring it near), the intake served through nginx.
+    if wp_site intake "--appendfsync everysec --maxmemory $S16_MAXMEMORY" 2>> "$FAULTS_TMP/wp-setup.err" && s16_setup 2>> "$FAULTS_TMP/wp-setup.err"; then
+      wp_scenario intake s16 s16_intake_abuse.php
+    else
+      wp_failed "intake abuse during a rush"
     fi
   fi
   if want s14; then
