@@ -93,8 +93,9 @@ the_admin_page_in_headless_chromium_shows_the_stats_and_retries_a_quarantined_en
     (cd "$browser" && npm ci --no-audit --no-fund --silent) || { echo "  FAIL: npm ci in $browser" >&2; return 1; }
   fi
   # Something to show: registrations waiting, some stored, and a quarantine to fix.
-  local fields
+  local fields set_aside
   fields=$(E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/quarantine-setup.php" 820000) || return 1
+  set_aside=$(wp_php "$E2E_PHP/set-aside.php" seed 825000) || return 1
   wp_php "$E2E_PHP/push.php" function 120 0 830000 buffered >/dev/null || return 1
   ops_wp reg-buffer flush --limit=50 >/dev/null || return 1
   wp_php "$E2E_PHP/push.php" function 40 0 840000 buffered >/dev/null || return 1
@@ -103,8 +104,10 @@ the_admin_page_in_headless_chromium_shows_the_stats_and_retries_a_quarantined_en
   mkdir -p "$ROOT/tests/artifacts"
   STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) E2E_STATUS_PHP="$E2E_PHP/status.php" \
     E2E_BASE="http://127.0.0.1:$STACK_WEB_PORT" E2E_HOST="$HOST" E2E_RETRY="$(ops_json "$fields" legacy | tr -d '"')" \
+    E2E_SET_ASIDE_RETRY="$(ops_json "$set_aside" retry | tr -d '"')" E2E_SET_ASIDE_PURGE="$(ops_json "$set_aside" purge | tr -d '"')" \
     E2E_ARTIFACTS="$ROOT/tests/artifacts" node "$browser/admin-page.mjs" || return 1
   expect "quarantined after the retry in the browser" 2 "$(status_of buffer.quarantined)" || return 1
+  expect "set aside after Retry and Purge in the browser" 0 "$(wp_php "$E2E_PHP/set-aside.php" count)" || return 1
   # Redis down: the page says it in red (registrations fall back to MySQL meanwhile; other tests prove that).
   stack_redis_stop "$WORK"
   local down=0

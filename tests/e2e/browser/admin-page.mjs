@@ -1,10 +1,10 @@
 // Tools > Registration buffer in headless Chromium (Debian's chromium, driven by playwright-core) against the real
 // WordPress of the e2e stack: log in, open the page from the menu, check its numbers against reg_buffer_stats()
 // (read by PHP just before and just after the page was rendered), press Retry on a quarantined entry, check that a
-// request without the nonce is refused, and save screenshots.
+// request without the nonce is refused, retry one set-aside registration and purge another, and save screenshots.
 //
 // Env: E2E_BASE (http://127.0.0.1:PORT), E2E_HOST (the site's host), E2E_ADMIN_PASSWORD, E2E_RETRY (quarantine
-// entry to retry), E2E_ARTIFACTS (screenshot dir), E2E_STATUS_PHP + STACK_WP_HOST + STACK_WP_LOAD (status.php).
+// entry to retry), E2E_SET_ASIDE_RETRY / E2E_SET_ASIDE_PURGE (set-aside ids), E2E_ARTIFACTS (screenshot dir), E2E_STATUS_PHP + STACK_WP_HOST + STACK_WP_LOAD (status.php).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 
@@ -134,6 +134,19 @@ try {
   if (quarantined !== after.buffer.quarantined - 1) fail(`quarantined after Retry: ${quarantined}, expected ${after.buffer.quarantined - 1}`);
   console.log(`  Retry: "${noticeText.trim()}"`);
   await page.screenshot({ path: `${artifacts}/admin-page-after-retry.png`, fullPage: true });
+  // Set aside: Retry registers one again, Purge (after its confirm dialog) deletes the other.
+  page.on('dialog', (d) => d.accept());
+  for (const [op, id, says] of [['set_aside_retry', env('E2E_SET_ASIDE_RETRY'), 'registered again'], ['set_aside_purge', env('E2E_SET_ASIDE_PURGE'), 'was purged']]) {
+    const saRow = page.locator(`tr[data-set-aside="${id}"]`);
+    if (await saRow.count() !== 1) { fail(`the set-aside table has no row ${id}`); continue; }
+    await saRow.locator(`button[data-op="${op}"]`).click();
+    await page.locator('.reg-buffer-result').waitFor();
+    const text = await page.locator('.reg-buffer-result').innerText();
+    if (!text.includes(says)) fail(`after ${op}: ${text}`);
+    if (await page.locator(`tr[data-set-aside="${id}"]`).count() !== 0) fail(`${id} is still listed after ${op}`);
+    console.log(`  ${op}: "${text.trim()}"`);
+  }
+  if (await page.locator('.reg-buffer-empty-set-aside').count() !== 1) fail('the page does not say that nothing is set aside');
   if (consoleErrors.length) fail(`JavaScript errors on the page: ${consoleErrors.join('; ')}`);
   console.log(`  screenshots: ${artifacts}/admin-page.png, admin-page-after-retry.png`);
 } finally {

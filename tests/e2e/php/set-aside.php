@@ -10,6 +10,7 @@
 //                                           it): every row is kept, the batches acked
 //   php set-aside.php legacy-option FIRST_N a site of schema 1: rows in the reg_buffer_rejected option (one retryable,
 //                                           one not); prints the retryable one's id
+//   php set-aside.php seed FIRST_N          two set-aside rows for the admin page (one retryable): prints their ids
 //   php set-aside.php count                 how many rows are set aside
 //   php set-aside.php purge-all             purges every set-aside row through Reg_Buffer_Set_Aside::purge()
 require __DIR__ . '/common.php';
@@ -131,6 +132,22 @@ switch ( $mode ) {
 		// Retried, it is registered (and stored once): in the ledger.
 		e2e_ledger_add( 81, $ok['email'], $ok );
 		echo "LEGACYOK{$first}\n";
+		break;
+
+	case 'seed':
+		// Two set-aside rows for the admin page: one a retry can register (in the ledger), one it cannot.
+		$ok = e2e_registration( "set-aside-page-{$first}", $first );
+		e2e_check(
+			Reg_Buffer_Set_Aside::add(
+				array(
+					array( 'id' => "PAGEOK{$first}", 'event_id' => 82, 'registered_at' => microtime( true ), 'unique_key' => $ok['email'], 'json' => wp_json_encode( $ok ), 'error' => 'MySQL error during INSERT: Lock wait timeout exceeded' ),
+					array( 'id' => "PAGEBAD{$first}", 'event_id' => 82, 'registered_at' => microtime( true ), 'unique_key' => null, 'json' => "\xff not JSON", 'error' => 'intake: refused' ),
+				)
+			),
+			'set aside'
+		);
+		e2e_ledger_add( 82, $ok['email'], $ok );
+		echo json_encode( array( 'retry' => "PAGEOK{$first}", 'purge' => "PAGEBAD{$first}" ) ), "\n";
 		break;
 
 	case 'count':

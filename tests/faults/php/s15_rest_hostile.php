@@ -335,7 +335,8 @@ $meta = json_decode((string) end($metaOut), true);
 clearstatcache();
 $fired = array_map('basename', array_filter(glob("$canary/*-hostile*") ?: [], 'is_file'));
 $checks['never unserialized: no hostile canary fired (REST, flush, mirror, reading the meta back)'] = $fired === [];
-$checks['the mirrored serialized string reads back as that string'] = is_array($meta) && in_array($serialized, $meta['o'] ?? [], true);
+// The mirror writes field o under reg_buffer_o (mirrored keys carry a fixed prefix).
+$checks['the mirrored serialized string reads back as that string'] = is_array($meta) && in_array($serialized, $meta['reg_buffer_o'] ?? [], true);
 if ($fired !== [] || !$checks['the mirrored serialized string reads back as that string']) {
     $notes['canary'] = ['fired' => $fired, 'meta o' => $meta['o'] ?? $metaOut];
 }

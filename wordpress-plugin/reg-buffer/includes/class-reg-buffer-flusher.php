@@ -139,7 +139,7 @@ final class Reg_Buffer_Flusher {
 	 */
 	public static function legacy_prefix(): ?string {
 		$prefix = get_option( self::LEGACY_PREFIX_OPTION );
-		return is_string( $prefix ) && '' !== $prefix && $prefix !== Reg_Buffer_Settings::site_key_prefix() ? $prefix : null;
+		return is_string( $prefix ) && '' !== $prefix && Reg_Buffer_Settings::site_key_prefix() !== $prefix ? $prefix : null;
 	}
 
 	/**
@@ -171,8 +171,8 @@ final class Reg_Buffer_Flusher {
 	 * @throws \RegBuffer\Exception when Redis cannot be reached.
 	 */
 	public static function buffered(): array {
-		$all    = array( 'pending' => 0, 'in_flight' => 0, 'quarantined' => 0 );
-		$add    = static function () use ( &$all ) {
+		$all = array_fill_keys( array( 'pending', 'in_flight', 'quarantined' ), 0 );
+		$add = static function () use ( &$all ) {
 			$stats = Reg_Buffer_Bridge::stats();
 			foreach ( $all as $k => $v ) {
 				$all[ $k ] = $v + (int) ( $stats[ $k ] ?? 0 );

@@ -110,10 +110,10 @@ final class Reg_Buffer_Set_Aside {
 			if ( ! is_array( $row ) || ! isset( $row['id'] ) || '' === (string) $row['id'] ) {
 				return false; // Nothing to find it by: it cannot be set aside, so its batch must not be acked.
 			}
-			$id          = (string) $row['id'];
-			$ids[ $id ]  = true;
-			$key         = $row['unique_key'] ?? null;
-			$error       = self::text( (string) ( $row['error'] ?? '' ) );
+			$id         = (string) $row['id'];
+			$ids[ $id ] = true;
+			$key        = $row['unique_key'] ?? null;
+			$error      = self::text( (string) ( $row['error'] ?? '' ) );
 			// Every value is ASCII (hex literals, digits, a datetime made here), so wpdb sends the statement as
 			// it is: no charset check can strip or refuse bytes the registration had.
 			$statement = "INSERT INTO {$table} (registration_id, event_id, registered_at, unique_key, data, error, set_aside_at) VALUES ("

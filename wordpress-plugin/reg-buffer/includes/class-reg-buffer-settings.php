@@ -112,31 +112,52 @@ final class Reg_Buffer_Settings {
 	public static function install_key_prefix(): string {
 		$multisite = is_multisite();
 		$prefix    = $multisite ? get_site_option( self::KEY_PREFIX_OPTION ) : get_option( self::KEY_PREFIX_OPTION );
-		if ( is_string( $prefix ) && 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', $prefix ) ) {
+		if ( self::is_install_prefix( $prefix ) ) {
 			return $prefix;
 		}
-		$made  = 'regbuf:' . bin2hex( random_bytes( 4 ) ) . ':';
-		$added = $multisite ? add_site_option( self::KEY_PREFIX_OPTION, $made ) : add_option( self::KEY_PREFIX_OPTION, $made, '', 'yes' );
-		if ( $added ) {
-			return $made;
-		}
-		// Another process made it first (or the option holds junk): read what the database holds.
+		// Made once, under a named lock: add_option() overwrites a row another request inserted meanwhile, and
+		// registrations pushed under a prefix that was then replaced would never be flushed.
 		global $wpdb;
-		$stored = $multisite
-			? $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->sitemeta} WHERE meta_key = %s AND site_id = %d", self::KEY_PREFIX_OPTION, get_current_network_id() ) )
-			: $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::KEY_PREFIX_OPTION ) );
-		if ( is_string( $stored ) && 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', $stored ) ) {
-			wp_cache_delete( $multisite ? get_current_network_id() . ':' . self::KEY_PREFIX_OPTION : self::KEY_PREFIX_OPTION, $multisite ? 'site-options' : 'options' );
-			wp_cache_delete( 'alloptions', 'options' );
-			return $stored;
+		$lock   = 'reg_buffer_key_prefix:' . md5( DB_NAME . '|' . ( $multisite ? $wpdb->sitemeta : $wpdb->options ) );
+		$locked = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 10)', $lock ) );
+		try {
+			$stored = $multisite
+				? $wpdb->get_var( $wpdb->prepare( "SELECT meta_value FROM {$wpdb->sitemeta} WHERE meta_key = %s AND site_id = %d ORDER BY meta_id LIMIT 1", self::KEY_PREFIX_OPTION, get_current_network_id() ) )
+				: $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::KEY_PREFIX_OPTION ) );
+			if ( self::is_install_prefix( $stored ) ) {
+				$prefix = $stored;
+			} else {
+				// None yet, or junk under the option's name (nothing was ever buffered under a prefix not returned).
+				$prefix = 'regbuf:' . bin2hex( random_bytes( 4 ) ) . ':';
+				if ( $multisite ) {
+					update_site_option( self::KEY_PREFIX_OPTION, $prefix );
+				} else {
+					update_option( self::KEY_PREFIX_OPTION, $prefix, true );
+				}
+			}
+		} finally {
+			if ( $locked ) {
+				$wpdb->query( $wpdb->prepare( 'DO RELEASE_LOCK(%s)', $lock ) );
+			}
 		}
-		// Junk under the option's name: replace it (nothing can have been buffered under a prefix never returned).
+		// The caches may hold "no such option" from before the lock.
 		if ( $multisite ) {
-			update_site_option( self::KEY_PREFIX_OPTION, $made );
+			wp_cache_delete( get_current_network_id() . ':' . self::KEY_PREFIX_OPTION, 'site-options' );
 		} else {
-			update_option( self::KEY_PREFIX_OPTION, $made, true );
+			wp_cache_delete( 'notoptions', 'options' );
+			wp_cache_delete( 'alloptions', 'options' );
+			wp_cache_delete( self::KEY_PREFIX_OPTION, 'options' );
 		}
-		return $made;
+		return $prefix;
+	}
+
+	/**
+	 * Whether $prefix has the shape install_key_prefix() makes.
+	 *
+	 * @param mixed $prefix an option's value.
+	 */
+	private static function is_install_prefix( $prefix ): bool {
+		return is_string( $prefix ) && 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', $prefix );
 	}
 
 	/**
