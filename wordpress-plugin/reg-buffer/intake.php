@@ -124,7 +124,7 @@ if ( null === $reg_buffer_site ) {
 // 2. The site's config (secret, Redis, prefix, limits): only a well-formed site id picks a file. No file (never
 // written, or the plugin was uninstalled): the token is worth nothing.
 $reg_buffer_file = Reg_Buffer_Intake_Config::find( $_SERVER, __FILE__, $reg_buffer_site );
-$reg_buffer_cfg  = null === $reg_buffer_file ? false : @include $reg_buffer_file; // phpcs:ignore WordPress.PHP.NoSilencedErrors,PEAR.Files.IncludingFile.UseRequire -- a missing file is an invalid token, not a fatal error.
+$reg_buffer_cfg  = null === $reg_buffer_file ? null : Reg_Buffer_Intake_Config::read( $reg_buffer_file );
 if ( ! is_array( $reg_buffer_cfg ) || ! is_string( $reg_buffer_cfg['secret'] ?? null ) ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_invalid', 'The form token is missing or invalid; reload the form.' );
 }

@@ -103,10 +103,7 @@ switch ( $mode ) {
 		break;
 	case 'config':
 		$file = Reg_Buffer_Intake::config_file();
-		$cfg  = is_file( $file ) ? ( static function () use ( $file ) {
-			defined( 'REG_BUFFER_INTAKE' ) || define( 'REG_BUFFER_INTAKE', true );
-			return include $file;
-		} )() : null;
+		$cfg  = Reg_Buffer_Intake_Config::read( $file );
 		echo json_encode( array( 'file' => $file, 'dir' => Reg_Buffer_Intake::config_dir(), 'site' => Reg_Buffer_Intake::site_id(), 'secret' => $cfg['secret'] ?? null, 'accepting' => $cfg['accepting'] ?? null, 'rate_limit' => $cfg['rate_limit'] ?? null ) ), "\n";
 		break;
 	case 'crash-temp':

@@ -18,13 +18,16 @@ if ( ! defined( 'ABSPATH' ) && ! defined( 'REG_BUFFER_INTAKE' ) ) {
  * (SCRIPT_FILENAME, which keeps a symlinked plugin folder's path), then by its own resolved path — PHP resolves
  * symlinks in __DIR__, so that alone would miss a symlinked plugin folder.
  *
- * Every file written there is PHP that exits unless the intake includes it, temp files included (`.<name>.tmp.php`):
- * a web server that serves the directory runs them and shows nothing.
+ * Every file written there is PHP that exits when run, temp files included (`.<name>.tmp.php`): a web server that
+ * serves the directory runs them and shows nothing. The config is JSON after `__halt_compiler();`, which the intake
+ * reads as a file, not through include: an opcode cache (opcache.validate_timestamps=0, or its revalidate_freq) would
+ * keep serving an old config — `accepting` included — after WP-CLI or another PHP pool rewrote it.
  */
 final class Reg_Buffer_Intake_Config {
 
 	const DIR_NAME = 'reg-buffer-intake';
-	const VERSION  = 2; // 2: `accepting`, `rate_limit`, `trusted_proxies`.
+	const VERSION  = 2; // 2: JSON after __halt_compiler(); `accepting`, `rate_limit`, `trusted_proxies`.
+	const DATA     = "exit;\n__halt_compiler();\n";
 
 	/**
 	 * The directory for a plugins directory, unless REG_BUFFER_INTAKE_CONFIG_DIR names one.
@@ -66,13 +69,32 @@ final class Reg_Buffer_Intake_Config {
 	}
 
 	/**
-	 * The text of a config file: PHP that returns the config to the intake and exits for anyone else.
+	 * The text of a config file: PHP that exits when run, the config as JSON after it; '' when it cannot be encoded.
 	 *
 	 * @param array $config what intake.php needs.
 	 */
 	public static function file_text( array $config ): string {
+		$json = json_encode( $config, JSON_UNESCAPED_SLASHES ); // phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode -- no WordPress in the intake.
+		if ( false === $json ) {
+			return '';
+		}
 		return "<?php\n// Written by the reg_buffer plugin for intake.php (see readme.txt, Fast intake). Do not edit: it is rewritten.\n"
-			. "defined( 'REG_BUFFER_INTAKE' ) || exit;\nreturn " . var_export( $config, true ) . ";\n"; // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			. self::DATA . $json . "\n";
+	}
+
+	/**
+	 * A config file's config, or null when it is missing or not one.
+	 *
+	 * @param string $file the file.
+	 */
+	public static function read( string $file ): ?array {
+		$text = @file_get_contents( $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- missing is an answer (null).
+		$at   = false === $text ? false : strpos( $text, self::DATA );
+		if ( false === $at ) {
+			return null;
+		}
+		$config = json_decode( substr( $text, $at + strlen( self::DATA ) ), true );
+		return is_array( $config ) ? $config : null;
 	}
 
 	/**

@@ -198,7 +198,8 @@ final class Reg_Buffer_Intake {
 		$file = $dir . '/' . $config['site'] . '.php';
 		$temp = Reg_Buffer_Intake_Config::temp_path( $file );
 		$old  = umask( 0027 );
-		$ok   = false !== file_put_contents( $temp, Reg_Buffer_Intake_Config::file_text( $config ) ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$text = Reg_Buffer_Intake_Config::file_text( $config );
+		$ok   = '' !== $text && false !== file_put_contents( $temp, $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		umask( $old );
 		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		if ( $ok ) {
@@ -209,9 +210,6 @@ final class Reg_Buffer_Intake {
 			wp_delete_file( $temp );
 			self::log( "cannot write {$file}" );
 			return false;
-		}
-		if ( function_exists( 'opcache_invalidate' ) ) {
-			opcache_invalidate( $file, true );
 		}
 		return true;
 	}
