@@ -37,14 +37,17 @@ intake_link() {
 
 # site_define NAME VALUE / site_undefine NAME: a constant in the site's wp-config (then a WordPress load, whose
 # `init` rewrites the intake's config file). The tests here lift the intake's rate limit (one address, many posts)
-# unless they test it.
+# unless they test it. The wait: php-fpm's opcache looks at wp-config's timestamp every 2 s (revalidate_freq), and a
+# request that still saw the old constants would write the intake's config back.
 site_define() {
   echo "define( '$1', $2 ); // intake-test" >> "$STACK_WP_ETC/config-$HOST.php"
   intake_php init
+  sleep 2.1
 }
 site_undefine() {
   sed -i "/^define( '$1', .*\/\/ intake-test\$/d" "$STACK_WP_ETC/config-$HOST.php"
   intake_php init
+  sleep 2.1
 }
 
 redis_keys() { stack_redis_cli DBSIZE; }
@@ -411,7 +414,7 @@ the_intake_rate_limits_each_client_inside_the_push() {
   INTAKE_PASSED=0 INTAKE_FAILED=0
   intake_link || return 1
   intake_check "default rate limit in the config" '{"limit":60,"window":60}' "$(php -r 'echo json_encode(json_decode($argv[1], true)["rate_limit"]);' "$(intake_php config)")"
-  echo "define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' ); // intake-test" >> "$STACK_WP_ETC/config-$HOST.php"
+  site_define REG_BUFFER_REST_TRUSTED_PROXIES "'127.0.0.1'"
   site_define REG_BUFFER_INTAKE_RATE_LIMIT 3
   local event token n codes="" keys
   event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
@@ -435,7 +438,7 @@ the_intake_rate_limits_each_client_inside_the_push() {
   rate_post '6.6.6.6, 203.0.113.8' rate-5
   intake_check "another client (forged entries left of it ignored)" 201 "$INTAKE_CODE"
   intake_ledger "$event" "rate-5@example.test" '{"ref":"rate-5"}'
-  sed -i "/REG_BUFFER_REST_TRUSTED_PROXIES.*intake-test/d" "$STACK_WP_ETC/config-$HOST.php"
+  site_undefine REG_BUFFER_REST_TRUSTED_PROXIES
   site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
   if intake_php client-ip; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
   flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
