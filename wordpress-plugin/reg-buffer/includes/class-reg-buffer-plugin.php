@@ -184,15 +184,20 @@ final class Reg_Buffer_Plugin {
 	 * Registrations of the current site still in Redis (waiting or being flushed), or 0 when that cannot be known.
 	 */
 	public static function buffered_count(): int {
-		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
-			return 0;
+		static $counts = array(); // Per site and request: the Plugins screen asks twice (row notice, link).
+		$blog = get_current_blog_id();
+		if ( ! isset( $counts[ $blog ] ) ) {
+			$counts[ $blog ] = 0;
+			if ( Reg_Buffer_Bridge::is_loaded() ) {
+				try {
+					$stats           = Reg_Buffer_Bridge::stats();
+					$counts[ $blog ] = max( 0, (int) ( $stats['pending'] ?? 0 ) + (int) ( $stats['in_flight'] ?? 0 ) );
+				} catch ( \Throwable $e ) {
+					unset( $e ); // Redis unreachable: nothing to tell.
+				}
+			}
 		}
-		try {
-			$stats = Reg_Buffer_Bridge::stats();
-		} catch ( \Throwable $e ) {
-			return 0;
-		}
-		return max( 0, (int) ( $stats['pending'] ?? 0 ) + (int) ( $stats['in_flight'] ?? 0 ) );
+		return $counts[ $blog ];
 	}
 
 	/**
