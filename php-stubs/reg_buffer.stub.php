@@ -19,8 +19,11 @@
  *       How long to wait for a TCP/unix connection before ConnectionException.
  * - reg_buffer.timeout_ms         int     1000
  *       How long to wait for any reply before ConnectionException (the connection is then discarded).
- * - reg_buffer.max_pending        int     0
+ * - reg_buffer.max_pending        int     200000
  *       Cap on buffered registrations (pending + in flight); 0 = no cap. At the cap push throws CapacityException.
+ *       About 124 MB of Redis at the default for typical registrations (~620 bytes each with its unique-key
+ *       marker). On a Redis Cluster each shard holds up to the cap (one event can use all of it), so a master
+ *       serving k of the 16 shards holds at most k × max_pending.
  * - reg_buffer.max_payload_bytes  int     65536
  *       Largest encoded registration accepted; a larger one is refused with ValueError.
  * - reg_buffer.dedupe_ttl         int     2592000

@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use reg_buffer::core::buffer::{Buffer, PushOutcome, UseLimit};
+use reg_buffer::core::buffer::{Buffer, PushLimits, PushOutcome, RateLimit, UseLimit};
 use reg_buffer::core::config::{Config, Durability, Topology};
 use reg_buffer::core::error::ErrorKind;
 use reg_buffer::core::keys::Keys;
@@ -73,6 +73,9 @@ on_both_topologies!(
     range_bounds_are_exact_to_the_microsecond_within_one_millisecond,
     many_events_are_flushed_exactly_once,
     a_use_limited_token_carries_its_uses_and_no_more,
+    a_token_whose_expiry_is_past_is_used_up,
+    a_client_over_its_rate_limit_is_refused_with_the_seconds_left,
+    a_push_repeated_on_a_new_connection_is_counted_once,
     the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost,
     the_oldest_pending_age_follows_claims_redeliveries_and_drains,
     the_oldest_pending_age_is_right_after_a_claim_served_many_events,
@@ -204,8 +207,8 @@ fn imports_the_legacy_snippets_lists_keeping_their_time() {
 }
 
 fn at_capacity_a_push_is_refused_with_its_id(mut cfg: Config) {
-    // On a cluster the cap is shared out among the shards.
-    cfg.max_pending = 2 * cfg.shards() as u64;
+    // On a cluster each shard enforces the whole cap: one event may use all of it.
+    cfg.max_pending = 2;
     let buffer = Buffer::new(&cfg);
     buffer.push(1, &json!({}), None).unwrap();
     buffer.push(1, &json!({}), None).unwrap();
@@ -336,11 +339,75 @@ fn a_use_limited_token_carries_its_uses_and_no_more(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let limit = UseLimit { token: b"nonce", uses: 2, expires_at: 4_000_000_000 };
     id_of(buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap());
-    assert_eq!(buffer.push_limited(8, &json!({}), Some(b"k"), Some(&limit)).unwrap().is_duplicate(), false);
-    assert!(buffer.push_limited(8, &json!({}), Some(b"k"), Some(&limit)).unwrap().is_duplicate(), "a duplicate is a duplicate first");
-    let err = buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap_err();
-    assert_eq!((err.kind, err.registration_id), (ErrorKind::Limit, None));
+    assert!(!buffer.push_limited(8, &json!({}), Some(b"j"), Some(&limit)).unwrap().is_duplicate());
+    assert!(!buffer.push_limited(9, &json!({}), Some(b"k"), None).unwrap().is_duplicate());
+    assert!(buffer.push_limited(9, &json!({}), Some(b"k"), Some(&UseLimit { token: b"other", ..limit.clone() })).unwrap().is_duplicate());
+    // Used up: the same answer for a registered key, an unknown one and none (the token tells nothing about keys).
+    for key in [Some(&b"j"[..]), Some(b"new"), None] {
+        let err = buffer.push_limited(8, &json!({}), key, Some(&limit)).unwrap_err();
+        assert_eq!((err.kind, err.registration_id), (ErrorKind::Limit, None), "{key:?}");
+    }
+    assert_eq!(buffer.stats().unwrap().pending, 3);
+}
+
+fn a_token_whose_expiry_is_past_is_used_up(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for expires_at in [1, now - 60, now] {
+        let limit = UseLimit { token: b"old", uses: 5, expires_at };
+        let err = buffer.push_limited(8, &json!({}), Some(b"k"), Some(&limit)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Limit, "expires_at {expires_at}");
+    }
+    assert_eq!(buffer.stats().unwrap().pending, 0);
+    assert!(!buffer.push(8, &json!({}), Some(b"k")).unwrap().is_duplicate(), "no marker was taken");
+}
+
+fn a_client_over_its_rate_limit_is_refused_with_the_seconds_left(cfg: Config) {
+    let buffer = Buffer::new(&cfg);
+    let rate = RateLimit { client: b"203.0.113.7", limit: 2, window: 3600 };
+    let limits = PushLimits { uses: None, rate: Some(rate.clone()) };
+    assert!(!buffer.push_json(5, b"{}", Some(b"a"), &limits).unwrap().is_duplicate());
+    assert!(buffer.push_json(5, b"{}", Some(b"a"), &limits).unwrap().is_duplicate(), "a duplicate counts");
+    let err = buffer.push_json(5, b"{}", Some(b"b"), &limits).unwrap_err();
+    assert_eq!((err.kind, err.registration_id.is_none()), (ErrorKind::RateLimit, true));
+    let left = err.retry_after.unwrap();
+    assert!((1..=3600).contains(&left), "{left}");
+    let other = PushLimits { uses: None, rate: Some(RateLimit { client: b"198.51.100.1", ..rate }) };
+    assert!(!buffer.push_json(5, b"{}", Some(b"b"), &other).unwrap().is_duplicate(), "the refused push took no marker");
     assert_eq!(buffer.stats().unwrap().pending, 2);
+}
+
+/// push.lua run directly, to send a push "again on a new connection" (the repeat flag) as with_connection does.
+fn run_push_script(cfg: &Config, event_id: i64, id: &str, unique_key: Option<&[u8]>, repeat: bool, rate: &RateLimit) -> redis::Value {
+    let k = keys_of(cfg, event_id);
+    let script = redis::Script::new(concat!(include_str!("../src/core/lua/enqueue.lua"), include_str!("../src/core/lua/push.lua")));
+    let mut call = script.prepare_invoke();
+    for key in k.enqueue_keys(event_id) {
+        call.key(key);
+    }
+    if let Some(u) = unique_key {
+        call.key(k.unique_marker(event_id, u));
+    }
+    call.key(k.rate_counter(rate.client));
+    let entry = reg_buffer::core::codec::encode(&json!({}), 1_700_000_000_000_000, unique_key, 1000).unwrap();
+    call.arg(id).arg(entry).arg(1_700_000_000_000i64).arg(event_id).arg(0).arg(if repeat { "1" } else { "0" }).arg(60);
+    call.arg("").arg("").arg(rate.limit).arg(rate.window);
+    call.invoke(&mut *raw_connection(cfg)).unwrap()
+}
+
+fn a_push_repeated_on_a_new_connection_is_counted_once(cfg: Config) {
+    let rate = RateLimit { client: b"192.0.2.5", limit: 2, window: 3600 };
+    let counter = || -> String { redis::cmd("GET").arg(keys_of(&cfg, 6).rate_counter(rate.client)).query(&mut *raw_connection(&cfg)).unwrap() };
+    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000A", None, false, &rate), redis::Value::Int(1));
+    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000A", None, true, &rate), redis::Value::Int(1), "the repeat finds its first attempt");
+    assert_eq!(counter(), "1", "the repeat was not counted again");
+    // Flushed before the repeat arrives: its unique key's marker still names it.
+    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000B", Some(b"ada"), false, &rate), redis::Value::Int(1));
+    assert_eq!(counter(), "2");
+    drain(&Buffer::new(&cfg));
+    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000B", Some(b"ada"), true, &rate), redis::Value::Int(1), "at the limit, the repeat of an accepted push is still accepted, and not counted");
+    assert_eq!(counter(), "2");
+    assert!(matches!(run_push_script(&cfg, 6, "01JREPEATED0000000000000C", None, false, &rate), redis::Value::Array(_)), "a new push is over the limit");
 }
 
 fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {

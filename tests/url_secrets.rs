@@ -99,7 +99,7 @@ fn config_for(url: &str) -> Result<Config, reg_buffer::core::error::Error> {
 
 #[test]
 fn no_password_shows_in_any_rendering_or_error_of_any_url() {
-    let seed: u64 = std::env::var("URL_SECRETS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EC2_E7);
+    let seed: u64 = std::env::var("URL_SECRETS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x005E_C2E7);
     let cases: usize = std::env::var("URL_SECRETS_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let mut rng = Rng(seed);
     let mut fixed = vec!["se/krit".to_owned(), "Zq@/:%#?".to_owned(), "Zq%40p:a/b#c?d".to_owned()];

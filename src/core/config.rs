@@ -9,7 +9,8 @@ pub const SETTINGS: [(&std::ffi::CStr, &std::ffi::CStr); 12] = [
     (c"reg_buffer.key_prefix", c"regbuf:"),
     (c"reg_buffer.connect_timeout_ms", c"1000"),
     (c"reg_buffer.timeout_ms", c"1000"),
-    (c"reg_buffer.max_pending", c"0"),
+    // ~124 MB of Redis for typical registrations (620 bytes each with its marker): bench/NOTES.md, "Default cap".
+    (c"reg_buffer.max_pending", c"200000"),
     (c"reg_buffer.max_payload_bytes", c"65536"),
     (c"reg_buffer.dedupe_ttl", c"2592000"),
     (c"reg_buffer.retry_interval_ms", c"1000"),
@@ -347,7 +348,7 @@ mod tests {
         assert_eq!(c.redis_url, "redis://127.0.0.1:6379");
         assert_eq!(c.key_prefix, "regbuf:");
         assert_eq!(c.timeout, Duration::from_millis(1000));
-        assert_eq!(c.max_pending, 0);
+        assert_eq!(c.max_pending, 200_000);
         assert_eq!(c.max_payload_bytes, 65536);
         assert_eq!(c.dedupe_ttl, 30 * 24 * 3600);
     }

@@ -10,7 +10,7 @@ use RegBuffer\Tests\Support\TestCase;
 final class CapacityTest extends TestCase
 {
     /**
-     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     * Single node only: counts every event together (ClusterLayoutTest checks the cap per shard on a cluster).
      *
      * @test
      * @group single-node
@@ -32,7 +32,7 @@ final class CapacityTest extends TestCase
     }
 
     /**
-     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     * Single node only: counts every event together (ClusterLayoutTest checks the cap per shard on a cluster).
      *
      * @test
      * @group single-node
@@ -50,7 +50,7 @@ final class CapacityTest extends TestCase
     }
 
     /**
-     * Single node only: a cluster applies max_pending per shard (ClusterLayoutTest checks that).
+     * Single node only: counts every event together (ClusterLayoutTest checks the cap per shard on a cluster).
      *
      * @test
      * @group single-node

@@ -1,6 +1,6 @@
 <?php
 // On a Redis Cluster: 16 shards, each event's keys in its shard's slot, the ready events spread over the masters,
-// max_pending per shard, any seed reaches the cluster, and import_legacy is refused.
+// max_pending in each shard, any seed reaches the cluster, and import_legacy is refused.
 declare(strict_types=1);
 
 namespace RegBuffer\Tests;
@@ -144,26 +144,25 @@ final class ClusterLayoutTest extends TestCase
         self::assertSame(0, reg_buffer_stats()['pending']);
     }
 
-    /** @test */
-    public function max_pending_applies_to_each_shard_as_its_sixteenth_rounded_up(): void
+    /**
+     * One event lives in one shard: it may use the whole cap (not a 16th of it), and is refused at it; every other
+     * shard holds up to the cap too (so a master with k shards holds at most k × max_pending).
+     *
+     * @test
+     */
+    public function one_event_can_buffer_the_whole_cap_and_is_refused_at_it(): void
     {
-        ini_set('reg_buffer.max_pending', '17'); // ceil(17 / 16) = 2 per shard
-        self::assertRegistrationId(reg_buffer_push(1, ['n' => 1]));
-        self::assertRegistrationId(reg_buffer_push(1, ['n' => 2]));
-        $e = self::assertThrows(CapacityException::class, fn () => reg_buffer_push(1, ['n' => 3]));
-        self::assertRegistrationId($e->getRegistrationId());
-        $full = $this->shardOf(1);
-        $accepted = 0;
-        for ($event = 2; $event <= 17; $event++) {
-            try {
-                reg_buffer_push($event, ['n' => 1]);
-                $accepted++;
-                self::assertNotSame($full, $this->shardOf($event), "event $event went into the full shard");
-            } catch (CapacityException) {
-                self::assertSame([], $this->keys(null, $this->eventKey($event, '*', true)), "a refused push wrote nothing (event $event)");
-            }
+        $shards = $this->shardsOf(range(1, 40));
+        $elsewhere = array_keys(array_filter($shards, fn (int $shard) => $shard !== $shards[1]))[0];
+        ini_set('reg_buffer.max_pending', '40');
+        for ($i = 0; $i < 40; $i++) {
+            self::assertRegistrationId(reg_buffer_push(1, ['n' => $i]), "push $i of 40");
         }
-        self::assertGreaterThan(0, $accepted, 'the other shards still have room');
+        $e = self::assertThrows(CapacityException::class, fn () => reg_buffer_push(1, ['n' => 40], 'late@example.com'));
+        self::assertRegistrationId($e->getRegistrationId());
+        self::assertSame([], $this->keys(null, $this->eventKey(1, 'u:*', true)), 'the refused push took no marker');
+        self::assertRegistrationId(reg_buffer_push($elsewhere, ['n' => 1]), 'another shard has room of its own');
+        self::assertSame(41, reg_buffer_stats()['pending']);
     }
 
     /** @test */
