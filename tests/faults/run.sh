@@ -178,11 +178,11 @@ define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );"
 # s16: the fast intake over HTTP on site "intake": a rate limit of 20 per address and minute, the proxy 127.0.0.1
 # trusted (each client's address comes in X-Forwarded-For), a buffer cap of 250; intake.php served through a
 # symlink in the document root, as tests/e2e/intake.sh does. Tokens are minted by the site (wp_intake_tokens.php).
-S16_MAXMEMORY=$((64 * 1024 * 1024))
+S16_MAXMEMORY=$((64 * 1024 * 1024)) S16_RATE_LIMIT=20
 s16_setup() {
   local link="$STACK_WP_ROOT/rb-faults-intake-$$.php"
   chmod o+x "$FAULTS_TMP" # php-fpm and nginx (www-data) reach their socket and body files below it
-  wp_site_host intake "$(wp_host intake)" "define( 'REG_BUFFER_INTAKE_RATE_LIMIT', 20 );
+  wp_site_host intake "$(wp_host intake)" "define( 'REG_BUFFER_INTAKE_RATE_LIMIT', $S16_RATE_LIMIT );
 define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );
 define( 'REG_BUFFER_MAX_PENDING', 250 );"
   WP_LINKS+=("$link")
@@ -190,7 +190,7 @@ define( 'REG_BUFFER_MAX_PENDING', 250 );"
   stack_wp_php "$(wp_host intake)" "$HERE/php/wp_intake_tokens.php" "$FAULTS_TMP/wp-intake/tokens.json" 120 1100 >/dev/null
   stack_web_start "$FAULTS_TMP/wp-intake" 4
   export FAULTS_INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/rb-faults-intake-$$.php" FAULTS_INTAKE_TOKENS="$FAULTS_TMP/wp-intake/tokens.json"
-  export FAULTS_INTAKE_REDIS_PORT FAULTS_INTAKE_MAXMEMORY=$S16_MAXMEMORY
+  export FAULTS_INTAKE_REDIS_PORT FAULTS_INTAKE_MAXMEMORY=$S16_MAXMEMORY FAULTS_INTAKE_RATE_LIMIT=$S16_RATE_LIMIT
   FAULTS_INTAKE_REDIS_PORT=$(cat "$FAULTS_TMP/wp-intake/redis/port")
 }
 if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then

@@ -26,13 +26,13 @@ $maxmemory = (int) fenv('FAULTS_INTAKE_MAXMEMORY');
 $t = json_decode((string) file_get_contents(fenv('FAULTS_INTAKE_TOKENS')), true);
 $event = (int) $t['event'];
 $cfg = $t['config'];
-$limit = (int) $cfg['rate_limit']['limit'];
-$window = (int) $cfg['rate_limit']['window'];
+$limit = (int) fenv('FAULTS_INTAKE_RATE_LIMIT'); // what run.sh configured (REG_BUFFER_INTAKE_RATE_LIMIT), per minute
+$window = 60;
 $maxPending = (int) ($cfg['ini']['reg_buffer.max_pending'] ?? 0);
 foreach ($cfg['ini'] as $k => $v) {
     ini_set($k, (string) $v); // This process reads the site's buffer (stats) as the intake writes it.
 }
-$checks = [];
+$checks = ['the intake config carries the configured rate limit' => ($cfg['rate_limit'] ?? null) == ['limit' => $limit, 'window' => $window]];
 $notes = ['seed' => $seed, 'rate_limit' => "$limit per {$window}s", 'max_pending' => $maxPending];
 
 /** A request: kind, client address (X-Forwarded-For from the trusted proxy), token header or null, body. */
