@@ -355,6 +355,10 @@ what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
   wp_php "$E2E_PHP/push.php" function 50 0 911000 stored || { enable; return 1; }
   expect "status: mode while disabled" '"direct"' "$(status_of mode)" || { enable; return 1; }
   expect "status: still in Redis while disabled" 200 "$(status_of buffer.pending)" || { enable; return 1; }
+  expect "status warns of them (disabled_backlog)" true \
+    "$(status_of warning_codes | php -r 'echo json_encode(in_array("disabled_backlog", json_decode(stream_get_contents(STDIN), true), true));')" || { enable; return 1; }
+  expect "Site Health backlog test while disabled with registrations in Redis" '"recommended"' \
+    "$(wp_php "$E2E_PHP/site-health-all.php" | php -r 'echo json_encode(json_decode(stream_get_contents(STDIN), true)["reg_buffer_backlog"] ?? null);')" || { enable; return 1; }
   wp_php "$E2E_PHP/cron-due.php" || { enable; return 1; }
   curl -s -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$STACK_WEB_PORT/wp-cron.php" || { enable; return 1; }
   stack_wait_for 600 bash -c "[ \"\$(STACK_WP_HOST=$HOST STACK_WP_LOAD=$(stack_wp_loader) php $E2E_PHP/status.php last_flush.outcome)\" != null ]"

@@ -165,25 +165,23 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
-	 * What Redis holds for this site: pending, in_flight and quarantined, the legacy prefix's included.
+	 * The buffer's statistics for this site (reg_buffer_stats()), with what an upgraded install's legacy prefix
+	 * still holds added to pending, in_flight, buffered and quarantined.
 	 *
-	 * @return array{pending:int, in_flight:int, quarantined:int}
 	 * @throws \RegBuffer\Exception when Redis cannot be reached.
 	 */
 	public static function buffered(): array {
-		$all = array_fill_keys( array( 'pending', 'in_flight', 'quarantined' ), 0 );
-		$add = static function () use ( &$all ) {
-			$stats = Reg_Buffer_Bridge::stats();
-			foreach ( $all as $k => $v ) {
-				$all[ $k ] = $v + (int) ( $stats[ $k ] ?? 0 );
-			}
-		};
-		$add();
+		$stats  = Reg_Buffer_Bridge::stats();
 		$legacy = self::legacy_prefix();
 		if ( null !== $legacy ) {
-			Reg_Buffer_Bridge::with_key_prefix( $legacy, $add );
+			$old = Reg_Buffer_Bridge::with_key_prefix( $legacy, array( 'Reg_Buffer_Bridge', 'stats' ) );
+			foreach ( array( 'pending', 'in_flight', 'buffered', 'quarantined' ) as $count ) {
+				if ( isset( $stats[ $count ] ) || isset( $old[ $count ] ) ) {
+					$stats[ $count ] = (int) ( $stats[ $count ] ?? 0 ) + (int) ( $old[ $count ] ?? 0 );
+				}
+			}
 		}
-		return $all;
+		return $stats;
 	}
 
 	/**

@@ -96,6 +96,11 @@ final class Reg_Buffer_Site_Health {
 		if ( ! is_array( $s['buffer'] ) ) {
 			return self::result( 'reg_buffer_backlog', 'good', __( 'No registration is waiting in Redis', 'reg-buffer' ), __( 'The buffer is not in use or cannot be read (see the Redis test).', 'reg-buffer' ) );
 		}
+		$i = array_search( 'disabled_backlog', $s['warning_codes'], true );
+		if ( false !== $i ) {
+			// REG_BUFFER_DISABLED with registrations still in Redis: the flush moves them; say so until it has.
+			return self::result( 'reg_buffer_backlog', 'recommended', __( 'Buffering is disabled, and registrations are still in Redis', 'reg-buffer' ), $s['warnings'][ $i ], __( 'Open Tools > Registration buffer', 'reg-buffer' ) );
+		}
 		$age     = (float) ( $s['buffer']['oldest_pending_age'] ?? 0 );
 		$minutes = Reg_Buffer_Status::backlog_warning_minutes();
 		if ( $age > $minutes * MINUTE_IN_SECONDS ) {
