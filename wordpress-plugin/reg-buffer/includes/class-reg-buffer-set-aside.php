@@ -38,8 +38,10 @@ final class Reg_Buffer_Set_Aside {
 	/**
 	 * Creates or upgrades the table (called from Reg_Buffer_Store::install()), then moves the rows of the old
 	 * `reg_buffer_rejected` option into it.
+	 *
+	 * @return bool false when the option's rows could not all be moved (the schema upgrade is tried again).
 	 */
-	public static function install(): void {
+	public static function install(): bool {
 		global $wpdb;
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		$table = self::table();
@@ -58,7 +60,7 @@ final class Reg_Buffer_Set_Aside {
   KEY event_id (event_id)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
-		self::migrate_option();
+		return self::migrate_option();
 	}
 
 	/**
@@ -73,6 +75,11 @@ final class Reg_Buffer_Set_Aside {
 		}
 		$rows = maybe_unserialize( (string) $raw );
 		$rows = is_array( $rows ) ? array_values( array_filter( $rows, 'is_array' ) ) : array();
+		foreach ( $rows as $i => $row ) {
+			if ( ! isset( $row['id'] ) || '' === (string) $row['id'] ) {
+				$rows[ $i ]['id'] = 'legacy-' . md5( serialize( $row ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions -- a name for a row that had none.
+			}
+		}
 		if ( array() !== $rows && ! self::add( $rows ) ) {
 			error_log( 'reg_buffer: the reg_buffer_rejected option could not be moved into ' . self::table() . '; it is kept and tried again' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 			return false;

@@ -15,9 +15,8 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Store {
 
-	const SCHEMA_VERSION  = '2'; // 2: the set-aside table (Reg_Buffer_Set_Aside) replaces the reg_buffer_rejected option.
-	const SCHEMA_OPTION   = 'reg_buffer_schema_version';
-	const REJECTED_OPTION = Reg_Buffer_Set_Aside::LEGACY_OPTION; // Only read by the migration now.
+	const SCHEMA_VERSION = '2'; // 2: the set-aside table (Reg_Buffer_Set_Aside) replaces the reg_buffer_rejected option.
+	const SCHEMA_OPTION  = 'reg_buffer_schema_version';
 
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
 	const MAX_STATEMENT_BYTES = 4 * MB_IN_BYTES;
@@ -70,8 +69,9 @@ final class Reg_Buffer_Store {
   KEY event_registered_at (event_id,registered_at)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
-		Reg_Buffer_Set_Aside::install();
-		update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true );
+		if ( Reg_Buffer_Set_Aside::install() ) {
+			update_option( self::SCHEMA_OPTION, self::SCHEMA_VERSION, true );
+		}
 	}
 
 	/**
@@ -154,16 +154,6 @@ final class Reg_Buffer_Store {
 			);
 		};
 		return self::in_transaction( $rows, $work, $may_commit );
-	}
-
-	/**
-	 * Set-aside registrations (MySQL or the intake's screen refused them), kept for an operator: see
-	 * Reg_Buffer_Set_Aside, which this reads.
-	 *
-	 * @return array<int,array>
-	 */
-	public static function rejected(): array {
-		return Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED );
 	}
 
 	/**
