@@ -26,7 +26,9 @@ wp_setup() {
   stack_db_create "$WP_DB" "$WP_USER" "$WP_PASS" 2>>"$OUT/stderr.log" || return 1
   stack_wp_config "$WP_HOST" "$WP_DB" "$WP_USER" "$WP_PASS" "define( 'REG_BUFFER_REDIS_URL', 'redis://127.0.0.1:$REDIS_PORT' );
 define( 'REG_BUFFER_REST_PUBLIC', true );
-define( 'REG_BUFFER_BATCH_SIZE', 1000 );" 2>>"$OUT/stderr.log" || return 1
+define( 'REG_BUFFER_BATCH_SIZE', 1000 );
+define( 'REG_BUFFER_KEY_PREFIX', 'regbuf:' ); // the extension's default, which the flush cells fill
+define( 'REG_BUFFER_INTAKE_RATE_LIMIT', 1000000000 ); // counted as on a real site, never reached by one load generator" 2>>"$OUT/stderr.log" || return 1
   stack_wp_install "$WP_HOST" "http://$WP_HOST" >>"$OUT/stderr.log" 2>&1 || return 1
   # the bench's own routes (do-nothing floor, add_post_meta x5), as a plugin active on this site only
   mkdir -p "$OUT/routes-plugin"
