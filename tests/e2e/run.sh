@@ -453,9 +453,9 @@ each_site_of_a_network_has_its_own_table_and_buffer() {
   local host="rb-e2e-ms-$ID.test" db="rb_e2e_ms_$ID"
   MS_HOST=$host MS_DB=$db
   stack_db_create "$db" "$db" "$DB_PASS" >/dev/null 2>&1 || return 1
-  # This network takes registrations from public forms: no capability needed.
+  # This network takes registrations from public forms: no capability needed. No key prefix: the network's own
+  # (one for the network, each site adding its suffix).
   local extra="define( 'REG_BUFFER_REDIS_URL', '$STACK_REDIS_URL' );
-define( 'REG_BUFFER_KEY_PREFIX', 'rb-e2e-ms-$ID:' );
 define( 'REG_BUFFER_REST_PUBLIC', true );"
   stack_wp_config "$host" "$db" "$db" "$DB_PASS" "$extra" || return 1
   stack_wp_install "$host" "http://$host:$STACK_WEB_PORT" >/dev/null || return 1

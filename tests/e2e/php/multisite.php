@@ -27,6 +27,11 @@ e2e_same( array( 'buffered' => 50 ), $push( 50 ), 'first site: outcomes' );
 switch_to_blog( $second );
 e2e_check( null !== $wpdb->get_var( "SHOW TABLES LIKE '{$wpdb->prefix}reg_buffer_registrations'" ), "table {$wpdb->prefix}reg_buffer_registrations exists" );
 e2e_check( Reg_Buffer_Settings::site_key_prefix() !== $first_prefix, 'the sites have different key prefixes' );
+// No REG_BUFFER_KEY_PREFIX: one prefix made for the network, in a network option; each site adds its suffix.
+$network_prefix = get_site_option( Reg_Buffer_Settings::KEY_PREFIX_OPTION );
+e2e_check( 1 === preg_match( '/^regbuf:[0-9a-f]{8}:$/D', (string) $network_prefix ), 'the network\'s key prefix: ' . var_export( $network_prefix, true ) );
+e2e_same( $network_prefix . 'site1:', $first_prefix, 'first site\'s prefix' );
+e2e_same( $network_prefix . "site{$second}:", Reg_Buffer_Settings::site_key_prefix(), 'second site\'s prefix' );
 // The same 30 attendees: not duplicates here, another site's buffer.
 e2e_same( array( 'buffered' => 30 ), $push( 30 ), 'second site: outcomes (same attendees)' );
 e2e_same( 30, reg_buffer_status()['buffer']['pending'] ?? null, 'second site: pending' );
