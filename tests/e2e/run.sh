@@ -417,6 +417,11 @@ two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations() {
   on "$site_b" "$E2E_PHP/verify.php"
 }
 
+a_quarantined_entry_is_retried_only_when_the_registration_rules_take_it() {
+  E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/quarantine-rules.php" 685000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook() {
   wp_php "$E2E_PHP/source-hooks.php" 690000 || return 1
   wp_php "$E2E_PHP/verify.php"
@@ -513,6 +518,7 @@ a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked
 set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled
 two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations
+a_quarantined_entry_is_retried_only_when_the_registration_rules_take_it
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook
 a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps

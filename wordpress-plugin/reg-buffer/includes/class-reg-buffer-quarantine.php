@@ -102,6 +102,14 @@ final class Reg_Buffer_Quarantine {
 					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $entry['problem'] ) );
 				}
 				$decoded = self::decode( self::bytes_of( $value ) );
+				// The rules every entry applies (Reg_Buffer_Registration): a retried entry must be one any form could
+				// have registered, or it would only be refused again, or stored where another entry refuses it.
+				foreach ( array( Reg_Buffer_Registration::check_identity( $entry['event_id'], $decoded['unique_key'] ), Reg_Buffer_Registration::check_fields( $decoded['data'] ) ) as $check ) {
+					if ( is_wp_error( $check ) ) {
+						/* translators: %s: why */
+						return self::result( false, sprintf( __( 'Cannot retry: %s Purge it (its bytes are shown in the list).', 'reg-buffer' ), $check->get_error_message() ) );
+					}
+				}
 				try {
 					// One step in Redis: buffered under a new id and out of the quarantine, or neither.
 					$id = Reg_Buffer_Bridge::retry_quarantined( $field, $decoded['data'], $decoded['unique_key'] );
