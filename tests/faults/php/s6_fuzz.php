@@ -196,7 +196,7 @@ for ($n = 0; $n < $count; $n++) {
     $ur = mt_rand(0, 9);
     if ($ur === 0) {
         $ukey = "k$n-" . $str();
-        if (strlen($ukey) > 1024) {
+        if (strlen($ukey) > 1024 || !mb_check_encoding($ukey, 'UTF-8')) { // the extension refuses a key that is not UTF-8
             $bad ??= 'value';
         }
     } elseif ($ur === 1) {
