@@ -14,7 +14,11 @@ every_entry_refuses_up_front_or_stores_the_same_tricky_registrations
 the_rest_route_and_the_intake_take_only_open_events
 the_intake_answers_503_and_writes_nothing_while_the_site_will_not_flush
 the_intake_rate_limits_each_client_inside_the_push
-the_intake_finds_its_config_through_a_symlinked_plugin_and_never_serves_it"
+the_intake_finds_its_config_through_a_symlinked_plugin_and_never_serves_it
+closing_the_intake_never_fails_open_when_its_config_cannot_be_written
+the_intake_config_leaves_the_default_directory_once_one_is_configured
+a_network_site_archived_spammed_deactivated_or_deleted_takes_no_intake_registrations
+the_public_rest_route_is_rate_limited_by_default"
 INTAKE_AFTER_UNINSTALL="an_uninstalled_site_intake_never_accepts"
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -212,21 +216,35 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_post "$b" "$(intake_php mint "$b" 1)" '{"registration":{"ref":"intake-dup"},"unique_key":"dup-intake@example.test"}'
   intake_check "duplicate unique key" "409 reg_buffer_duplicate" "$INTAKE_CODE $(json_get code)"
 
-  # No token for an event that takes no registrations (a draft); an event closed after its token was minted: accepted
-  # by the intake (it cannot ask WordPress), set aside at flush with its reason.
+  # No token for an event that takes no registrations (a draft); an event closed after its token was minted: the
+  # token proved it open when the form was served, so the intake's 201 holds — it is stored at flush.
   intake_check "a token for a draft event" "" "$(intake_php mint "$draft" 1)"
   token=$(intake_php mint "$closing" 1)
   intake_php close-event "$closing"
   intake_post "$closing" "$token" '{"registration":{"ref":"intake-closed-event"}}'
   intake_check "registration for an event closed since its token, at the intake" 201 "$INTAKE_CODE"
-  local draft_id
-  draft_id=$(json_get id)
+  intake_ledger "$closing" - '{"ref":"intake-closed-event"}'
+
+  # Within the size limit at the push, larger once sanitised or re-encoded: answered 201, so stored. 48 KB of "a < b "
+  # (each "<" becomes "&lt;": 72 KB), 21,000 x U+2028 (63 KB; 126 KB if escaped as \u2028).
+  local big_lt big_ls
+  big_lt=$(php -r 'echo json_encode(["ref" => "intake-48k-lt", "notes" => str_repeat("a < b ", 8000)]);')
+  intake_post "$a" "$(intake_php mint "$a" 1)" "{\"registration\":$big_lt}"
+  intake_check "48 KB field of '<' (72 KB sanitised), at the intake" 201 "$INTAKE_CODE"
+  intake_ledger "$a" - "$(php -r 'echo json_encode(["ref" => "intake-48k-lt", "notes" => rtrim(str_repeat("a &lt; b ", 8000))]);')"
+  big_ls=$(php -r 'echo json_encode(["ref" => "intake-u2028", "notes" => str_repeat("\u{2028}", 21000)], JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_LINE_TERMINATORS);')
+  intake_post "$a" "$(intake_php mint "$a" 1)" "{\"registration\":$big_ls}"
+  intake_check "21,000 x U+2028 (63 KB), at the intake" 201 "$INTAKE_CODE"
+  intake_ledger "$a" - "$big_ls"
+  local aside_before
+  aside_before=$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_set_aside")
 
   # Redis down: 503 with Retry-After; nothing counted, so the same token works once Redis is back.
   token=$(intake_php mint "$a" 1)
   stack_redis_stop "$WORK"
   intake_post "$a" "$token" '{"registration":{"ref":"intake-redis-down"}}'
-  intake_check "Redis down" "503 reg_buffer_unavailable" "$INTAKE_CODE $(json_get code)"
+  # The extension cannot tell a refused connection from one lost after the push was sent: outcome unknown.
+  intake_check "Redis down" "503 reg_buffer_outcome_unknown" "$INTAKE_CODE $(json_get code)"
   intake_check "Redis down: Retry-After" 1 "$(grep -ci '^Retry-After: [0-9]' "$WORK/intake.headers")"
   stack_redis_restart "$WORK"
   intake_post "$a" "$token" '{"registration":{"ref":"intake-redis-back"}}'
@@ -244,6 +262,26 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   done
   intake_check "registrations right after a Redis restart (stale pooled connections)" "201 201 201 201 201 201 201 201 " "$codes"
 
+  # A push that timed out after it was sent (Redis busy 1.5 s with a script, the intake's timeout 200 ms): Redis runs
+  # it once the script ends, so the answer is 503 reg_buffer_outcome_unknown with the id it was pushed under, and
+  # that id is what the flush stores (not "could not be stored": a retry without a unique key would double it).
+  site_define REG_BUFFER_TIMEOUT_MS 200
+  token=$(intake_php mint "$a" 1)
+  stack_redis_cli EVAL 'local t = redis.call("TIME") local s = t[1] + t[2] / 1e6 while true do local n = redis.call("TIME") if n[1] + n[2] / 1e6 - s > 1.5 then break end end return 1' 0 > /dev/null 2>&1 &
+  # Post only once Redis is really busy (a PING gets no answer in 50 ms).
+  php -r 'for ($i = 0; $i < 100; $i++) { $s = stream_socket_client("tcp://127.0.0.1:" . $argv[1], $e, $m, 1.0); stream_set_timeout($s, 0, 50000); fwrite($s, "PING\r\n"); $r = fgets($s); fclose($s); if (false === $r) exit(0); usleep(20000); } exit(1);' "$STACK_REDIS_PORT" \
+    || echo "  (Redis never looked busy)" >&2
+  intake_post "$a" "$token" '{"registration":{"ref":"intake-timed-out"}}'
+  local unknown_id
+  unknown_id=$(json_get data.registration_id)
+  intake_check "push timed out after it was sent" "503 reg_buffer_outcome_unknown" "$INTAKE_CODE $(json_get code)"
+  intake_check "  its answer names the registration id" 26 "$(printf %s "$unknown_id" | wc -c)"
+  intake_check "  and says it may have been received" 1 "$(grep -c 'may have been received' <<< "$INTAKE_BODY")"
+  intake_ledger "$a" - '{"ref":"intake-timed-out"}'
+  wait # the script ends, Redis runs the push
+  sleep 1.2 # the worker's circuit breaker (1 s) closes
+  site_undefine REG_BUFFER_TIMEOUT_MS
+
   # No WordPress on the way: with the site's wp-config gone (every WordPress request fails), the intake still takes one.
   token=$(intake_php mint "$a" 1)
   mv "$STACK_WP_ETC/config-$HOST.php" "$WORK/config-away.php"
@@ -254,14 +292,13 @@ fast_intake_takes_signed_registrations_without_wordpress() {
   intake_check "WordPress without its config / the intake" "404 201" "$wp_code $INTAKE_CODE"
   intake_ledger "$a" - '{"ref":"intake-without-wordpress"}'
 
-  # The plugin's flush stores them: sanitised, marker stripped; the draft event's one is set aside with its reason.
+  # The plugin's flush stores them all (the ledger): sanitised, marker stripped, nothing set aside; U+2028 unescaped
+  # as in the extension's JSON.
   flush_until_empty || { INTAKE_FAILED=$((INTAKE_FAILED + 1)); }
   echo "  flush: $FLUSH_TOTALS"
-  local aside
-  aside=$(intake_php set-aside "$draft_id")
-  intake_check "closed event's registration set aside at flush" "intake: The event is not open for registrations." \
-    "$(php -r 'echo json_decode($argv[1], true)["error"] ?? "none";' "$aside")"
-  intake_check "closed event's registration not stored" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE registration_id = '$draft_id'")"
+  intake_check "registrations set aside at flush" "$aside_before" "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_set_aside")"
+  intake_check "the timed-out push is stored under the id its 503 named" 1 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE registration_id = '$unknown_id' AND data LIKE '%intake-timed-out%'")"
+  intake_check "U+2028 stored unescaped (bytes of the stored JSON)" 63033 "$(stack_sql "$DB" "SELECT LENGTH(data) FROM wp_reg_buffer_registrations WHERE data LIKE '%intake-u2028%'")"
   intake_check "intake marker stripped" 0 "$(stack_sql "$DB" "SELECT COUNT(*) FROM wp_reg_buffer_registrations WHERE data LIKE '%_reg_buffer_intake%'")"
   if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
 
@@ -322,7 +359,7 @@ the_rest_route_and_the_intake_take_only_open_events() {
   intake_check "no shortcode field for a draft" "" "$(intake_php shortcode "$draft")"
   flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
   if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
-  # Item 12: the shortcode's caps for authors who cannot manage_options.
+  # Item 12: the shortcode's caps, in every post whatever its author (the filter raises them).
   if intake_php shortcode-limits 1; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
   intake_done
 }
@@ -481,6 +518,140 @@ the_intake_finds_its_config_through_a_symlinked_plugin_and_never_serves_it() {
   site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
   flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
   if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  INTAKE_LINK=/nonexistent
+  intake_done
+}
+
+closing_the_intake_never_fails_open_when_its_config_cannot_be_written() {
+  # Review of issue 13, finding 3: deactivation or REG_BUFFER_DISABLED must not leave `accepting:true` behind.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  intake_link || return 1
+  site_define REG_BUFFER_INTAKE_RATE_LIMIT 100000
+  local event token cfg file out cli=/work/shared/tools/wp-cli/vendor/wp-cli/wp-cli/php/boot-fs.php
+  event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
+  token=$(intake_php mint "$event" 10)
+  cfg=$(intake_php config)
+  file=$(php -r 'echo json_decode($argv[1], true)["file"];' "$cfg")
+
+  # 1. The closed config cannot be written (no file may grow: ulimit -f 0, SIGXFSZ ignored), the file can be
+  # removed: it is, and the intake refuses every token of the site (403) instead of answering 201.
+  ( trap '' XFSZ; ulimit -f 0; intake_php deactivate )
+  intake_check "closed config not writable: the config file removed" no "$([ -e "$file" ] && echo yes || echo no)"
+  intake_post "$event" "$token" '{"registration":{"ref":"closed-unwritable"}}'
+  intake_check "closed config not writable: intake" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  intake_php activate
+  intake_post "$event" "$token" '{"registration":{"ref":"reopened-after-removal"}}'
+  intake_check "reactivated: the config written again, intake" 201 "$INTAKE_CODE"
+  intake_ledger "$event" - '{"ref":"reopened-after-removal"}'
+
+  # 2. The config dir was made by root (0750); deactivation run as www-data can neither rewrite nor remove the file:
+  # WP-CLI warns and the error log says so (the file still accepts: someone must act).
+  intake_check "the config dir belongs to root, not writable by www-data" "root no" \
+    "$(stat -c %U "$(dirname "$file")") $(runuser -u www-data -- test -w "$(dirname "$file")" && echo yes || echo no)"
+  mkdir -p "$WORK/wp-cli-www" && chown www-data "$WORK/wp-cli-www" && chmod o+x "$WORK"
+  local logged
+  logged=$(grep -c 'fast intake could not be closed' "$WORK/debug.log")
+  if [ -f "$cli" ]; then
+    out=$(runuser -u www-data -- env HOME="$WORK/wp-cli-www" WP_CLI_CACHE_DIR="$WORK/wp-cli-www" php -d error_reporting=24575 "$cli" \
+      --path="$STACK_WP_ROOT" --url="http://$HOST/" plugin deactivate "$PLUGIN" 2>&1)
+    intake_check "WP-CLI as www-data: warns that the intake could not be closed" 1 "$(grep -c 'Warning: The fast intake could not be closed' <<< "$out")"
+  else
+    echo "  (no WP-CLI in /work/shared/tools: deactivating through WordPress as www-data)"
+    runuser -u www-data -- env STACK_WP_HOST="$HOST" STACK_WP_LOAD="$(stack_wp_loader)" STACK_WP_ROOT="$STACK_WP_ROOT" E2E_PLUGIN="$PLUGIN" \
+      php "$E2E_PHP/intake.php" deactivate
+  fi
+  intake_check "the error log says the intake could not be closed" 1 "$(( $(grep -c 'fast intake could not be closed' "$WORK/debug.log") > logged ))"
+  intake_php activate
+
+  # 3. REG_BUFFER_DISABLED seen first by php-fpm (www-data): the admin shows an error notice while the file still
+  # accepts.
+  echo "define( 'REG_BUFFER_DISABLED', true ); // intake-test" >> "$STACK_WP_ETC/config-$HOST.php"
+  sleep 2.1 # php-fpm's opcache revalidates wp-config
+  local jar="$WORK/cookies-stuck" base="http://127.0.0.1:$STACK_WEB_PORT" page
+  curl -s -o /dev/null -c "$jar" -b 'wordpress_test_cookie=WP%20Cookie%20check' -H "Host: $HOST" \
+    --data-urlencode log=admin --data-urlencode "pwd=$E2E_ADMIN_PASSWORD" --data testcookie=1 "$base/wp-login.php"
+  page=$(curl -s -b "$jar" -H "Host: $HOST" "$base/wp-admin/index.php")
+  intake_check "REG_BUFFER_DISABLED, config not writable by php-fpm: admin error notice" 1 "$(grep -c 'reg_buffer: the fast intake could not be closed' <<< "$page")"
+  site_undefine REG_BUFFER_DISABLED
+  site_undefine REG_BUFFER_INTAKE_RATE_LIMIT
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  intake_done
+}
+
+the_intake_config_leaves_the_default_directory_once_one_is_configured() {
+  # Review of issue 13, finding 5: with REG_BUFFER_INTAKE_CONFIG_DIR set, the old file (secret, Redis URL,
+  # accepting:true) must not stay where an intake without the fastcgi_param still finds it.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  intake_link || return 1
+  local event token cfg old temp elsewhere="$WORK/intake-config-elsewhere"
+  event=$(php -r 'echo json_decode($argv[1], true)["a"];' "$(intake_php setup)")
+  token=$(intake_php mint "$event" 5)
+  cfg=$(intake_php config)
+  old=$(php -r 'echo json_decode($argv[1], true)["file"];' "$cfg")
+  temp=$(intake_php crash-temp)
+  intake_check "before: the config and a crash's temp file in the default directory" "yes yes" \
+    "$([ -e "$old" ] && echo yes || echo no) $([ -e "$temp" ] && echo yes || echo no)"
+  mkdir -p "$elsewhere"
+  site_define REG_BUFFER_INTAKE_CONFIG_DIR "'$elsewhere'"
+  intake_check "configured: the file in the configured directory, none left in the default one" "yes no no" \
+    "$([ -e "$elsewhere/$(basename "$old")" ] && echo yes || echo no) $([ -e "$old" ] && echo yes || echo no) $([ -e "$temp" ] && echo yes || echo no)"
+  intake_post "$event" "$token" '{"registration":{"ref":"old-config-dir"}}'
+  intake_check "an intake without the fastcgi_param finds no config" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  site_undefine REG_BUFFER_INTAKE_CONFIG_DIR
+  rm -rf "$elsewhere"
+  intake_post "$event" "$token" '{"registration":{"ref":"default-config-dir-again"}}'
+  intake_check "back in the default directory: intake" 201 "$INTAKE_CODE"
+  intake_ledger "$event" - '{"ref":"default-config-dir-again"}'
+  flush_until_empty || INTAKE_FAILED=$((INTAKE_FAILED + 1))
+  if wp_php "$E2E_PHP/verify.php"; then INTAKE_PASSED=$((INTAKE_PASSED + 1)); else INTAKE_FAILED=$((INTAKE_FAILED + 1)); fi
+  intake_done
+}
+
+a_network_site_archived_spammed_deactivated_or_deleted_takes_no_intake_registrations() {
+  # Review of issue 13, finding 4, on the network of each_site_of_a_network_has_its_own_table_and_buffer (run it
+  # first): a new site's intake, over HTTP, through each status change and its deletion.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  [ -n "${MS_HOST:-}" ] || { echo "  FAIL: run each_site_of_a_network_has_its_own_table_and_buffer first" >&2; return 1; }
+  intake_link || return 1
+  local site blog event token file step want n=0
+  net_php() { stack_wp_php "$MS_HOST" "$E2E_PHP/intake-network.php" "$@"; }
+  site=$(net_php site "/intake-$ID/") || return 1
+  blog=$(php -r 'echo json_decode($argv[1], true)["blog"];' "$site")
+  event=$(php -r 'echo json_decode($argv[1], true)["event"];' "$site")
+  token=$(php -r 'echo json_decode($argv[1], true)["token"];' "$site")
+  file=$(php -r 'echo json_decode($argv[1], true)["file"];' "$site")
+  for step in "-:201" "archive:503" "unarchive:201" "spam:503" "ham:201" "deactivate:503" "activate:201"; do
+    IFS=: read -r change want <<< "$step"
+    [ "$change" = - ] || net_php "$change" "$blog"
+    n=$((n + 1))
+    intake_post "$event" "$token" "{\"registration\":{\"ref\":\"network-$n\"}}"
+    intake_check "network site, after ${change/-/nothing}: intake" "$want" "$INTAKE_CODE"
+  done
+  net_php delete "$blog"
+  intake_check "deleted site: its config file removed" no "$([ -e "$file" ] && echo yes || echo no)"
+  intake_post "$event" "$token" '{"registration":{"ref":"network-deleted"}}'
+  intake_check "deleted site: intake" "403 reg_buffer_token_invalid" "$INTAKE_CODE $(json_get code)"
+  intake_done
+}
+
+the_public_rest_route_is_rate_limited_by_default() {
+  # Review of issue 13, finding 7: REG_BUFFER_REST_PUBLIC without REG_BUFFER_REST_RATE_LIMIT (the network of
+  # each_site_of_a_network_has_its_own_table_and_buffer) limits each client to 60 requests a minute, as the intake.
+  INTAKE_PASSED=0 INTAKE_FAILED=0
+  [ -n "${MS_HOST:-}" ] || { echo "  FAIL: run each_site_of_a_network_has_its_own_table_and_buffer first" >&2; return 1; }
+  local n codes="" limited=0
+  while [ $(( $(date +%s) % 60 )) -ge 30 ]; do sleep 1; done # all in one fixed window
+  for n in $(seq 1 61); do
+    # An event that does not exist: counted, then 404; nothing is stored.
+    codes=$(curl -s -o "$WORK/rest-rate.body" -D "$WORK/rest-rate.headers" -w '%{http_code}' -H "Host: $MS_HOST" -H 'Content-Type: application/json' \
+      --data '{"registration":{"ref":"rest-rate"}}' "http://127.0.0.1:$STACK_WEB_PORT/wp-json/reg-buffer/v1/events/999999/registrations")
+    [ "$codes" = 429 ] && limited=$n && break
+  done
+  # The window may hold a request of an earlier test: a 429 at the 61st at the latest, with the limit 60.
+  intake_check "a 429 within 61 anonymous requests on the public route" yes "$([ "$limited" -gt 1 ] && [ "$limited" -le 61 ] && echo yes || echo "no ($limited)")"
+  intake_check "429: Retry-After, X-RateLimit-Limit 60" "1 1" \
+    "$(grep -ci '^Retry-After: [0-9]' "$WORK/rest-rate.headers") $(grep -ciE '^X-RateLimit-Limit: 60\s*$' "$WORK/rest-rate.headers")"
   INTAKE_LINK=/nonexistent
   intake_done
 }

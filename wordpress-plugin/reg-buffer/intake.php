@@ -11,15 +11,16 @@
  *   4. checks the registration against Reg_Buffer_Registration_Rules, the rules every entry applies,
  *   5. calls reg_buffer_push() with the token's use limit and the client's rate limit, both counted in the push's own
  *      round trip: a replay past the token's uses is refused (403), a client past its rate 429 (Retry-After).
- * Sanitising and the checks that need WordPress (is the event still open? …) run again at flush time
- * (Reg_Buffer_Intake::screen_rows()); a registration refused there is set aside with its reason.
+ * Sanitising runs at flush time (Reg_Buffer_Intake::screen_rows()); a registration answered 201 is stored (only a
+ * site's own filter may refuse it there: it is then set aside with its reason).
  *
  * POST ?event=<id> with either JSON {"registration": {...}, "unique_key": "..."} (token in X-Reg-Buffer-Token, in
  * ?token= or as the body's "token") or a form (reg_buffer_token=…&registration[field]=…&unique_key=…).
  * Answers like POST /wp-json/reg-buffer/v1/events/{id}/registrations: 201 {"status":"buffered","id":…},
  * 409 duplicate, 422 invalid, 429 rate limited, 503 (+ Retry-After) when Redis cannot take it or the site does not
  * accept now — there is no MySQL fallback without WordPress, so nothing is ever dropped silently: the form hears 503
- * and retries. Token problems are 403 (reg_buffer_token_invalid | reg_buffer_token_expired | reg_buffer_token_used).
+ * and retries — and 503 reg_buffer_outcome_unknown (with data.registration_id) when the push may have reached Redis
+ * (a timeout): then it is stored, and a retry without a unique key would register twice. Token problems are 403 (reg_buffer_token_invalid | reg_buffer_token_expired | reg_buffer_token_used).
  *
  * @package RegBuffer
  */
@@ -67,6 +68,27 @@ function reg_buffer_intake_error( int $status, string $code, string $message, ar
 function reg_buffer_intake_unavailable( string $why ): void {
 	error_log( 'reg_buffer intake: ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
 	reg_buffer_intake_error( 503, 'reg_buffer_unavailable', 'The registration could not be stored; please try again.', array( 'Retry-After' => (string) REG_BUFFER_INTAKE_RETRY_AFTER ) );
+}
+
+/**
+ * 503 for a push whose outcome is unknown (a timeout or a lost connection after the request was sent): it may have
+ * been received, under $registration_id (data.registration_id), and would then be stored by the flush. A retry
+ * with the same unique key is recognised as a duplicate (409); without one it would register twice.
+ */
+function reg_buffer_intake_outcome_unknown( string $registration_id, string $why ): void {
+	error_log( 'reg_buffer intake: outcome unknown for ' . $registration_id . ': ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	reg_buffer_intake_answer(
+		503,
+		array(
+			'code'    => 'reg_buffer_outcome_unknown',
+			'message' => 'The registration may have been received, but this could not be confirmed. Do not register again without checking first.',
+			'data'    => array(
+				'status'          => 503,
+				'registration_id' => '' === $registration_id ? null : $registration_id,
+			),
+		),
+		array( 'Retry-After' => (string) REG_BUFFER_INTAKE_RETRY_AFTER )
+	);
 }
 
 /**
@@ -225,9 +247,12 @@ try {
 	reg_buffer_intake_error( 429, 'reg_buffer_rate_limited', 'Too many registrations from this address; please try again later.', array( 'Retry-After' => (string) max( 1, (int) $e->getRetryAfter() ) ) );
 } catch ( RegBuffer\LimitException $e ) {
 	reg_buffer_intake_error( 403, 'reg_buffer_token_used', 'This form was already used; reload it to register again.' );
+} catch ( RegBuffer\ConnectionException $e ) {
+	// Redis unreachable, timed out or the connection lost: the push may have reached Redis (then it is flushed and
+	// stored). Say so, with the id it was pushed under, so that nobody registers twice without checking.
+	reg_buffer_intake_outcome_unknown( (string) $e->getRegistrationId(), get_class( $e ) . ': ' . $e->getMessage() );
 } catch ( RegBuffer\Exception $e ) {
-	// Capacity, or a connection lost (the push may or may not have happened: a retry with the same unique key is
-	// recognised as a duplicate). No MySQL here: the form hears 503 and retries.
+	// Capacity (nothing was written) or a refusal from Redis. No MySQL here: the form hears 503 and retries.
 	reg_buffer_intake_unavailable( get_class( $e ) . ': ' . $e->getMessage() );
 }
 if ( false === $reg_buffer_id ) {

@@ -19,7 +19,7 @@
 //   php intake.php crash-temp               writes a config temp file the way the plugin names and fills it, and
 //                                           leaves it (a crash between write and rename); prints its path
 //   php intake.php buffered                 Reg_Buffer_Plugin::buffered_count()
-//   php intake.php shortcode-limits         checks the shortcode's caps for authors without manage_options
+//   php intake.php shortcode-limits         checks the shortcode's caps (every post, whoever its author; the filter)
 //   php intake.php client-ip                checks IPv4-mapped IPv6 clients and proxies (item 11), with the settings
 //                                           REG_BUFFER_REST_TRUSTED_PROXIES = '127.0.0.1, 10.9.8.0/24' filtered in
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
@@ -137,12 +137,16 @@ switch ( $mode ) {
 		$by_contributor = $render( $contributor );
 		e2e_check( $by_contributor['uses'] === Reg_Buffer_Intake::AUTHOR_MAX_USES, "a contributor's shortcode asking 1000 uses gives " . Reg_Buffer_Intake::AUTHOR_MAX_USES . ", got {$by_contributor['uses']}" );
 		e2e_check( $by_contributor['ttl'] <= DAY_IN_SECONDS && $by_contributor['ttl'] > DAY_IN_SECONDS - 60, "a contributor's shortcode asking 31 days lives a day, got {$by_contributor['ttl']} s" );
+		// A post whose author is an administrator is content anyone who may edit it wrote (an Editor editing it, or
+		// reassigning its author): capped the same.
 		$by_admin = $render( $admin );
-		e2e_check( 1000 === $by_admin['uses'] && $by_admin['ttl'] > 30 * DAY_IN_SECONDS, "an administrator's shortcode keeps 1000 uses and 31 days, got {$by_admin['uses']} / {$by_admin['ttl']} s" );
-		add_filter( 'reg_buffer_shortcode_token_limits', static fn( $limits ) => array( 'uses' => 50, 'ttl' => 3600 ) );
+		e2e_check( Reg_Buffer_Intake::AUTHOR_MAX_USES === $by_admin['uses'] && $by_admin['ttl'] <= DAY_IN_SECONDS, "a shortcode in an administrator's post is capped too, got {$by_admin['uses']} / {$by_admin['ttl']} s" );
+		$from_php = explode( '.', reg_buffer_form_token( $event, array( 'uses' => 1000, 'ttl' => 31 * DAY_IN_SECONDS ) ) );
+		e2e_check( '1000' === ( $from_php[4] ?? '' ) && (int) ( $from_php[3] ?? 0 ) - time() > 30 * DAY_IN_SECONDS, 'reg_buffer_form_token() from PHP is not capped' );
+		add_filter( 'reg_buffer_shortcode_token_limits', static fn( $limits ) => array( 'uses' => 500, 'ttl' => 7 * DAY_IN_SECONDS ) );
 		$filtered = $render( $contributor );
-		e2e_check( 50 === $filtered['uses'] && $filtered['ttl'] <= 3600, "the filter sets the caps: got {$filtered['uses']} / {$filtered['ttl']} s" );
-		echo "  shortcode caps: contributor {$by_contributor['uses']} uses / {$by_contributor['ttl']} s, admin {$by_admin['uses']} / {$by_admin['ttl']} s, filtered {$filtered['uses']} / {$filtered['ttl']} s\n";
+		e2e_check( 500 === $filtered['uses'] && $filtered['ttl'] <= 7 * DAY_IN_SECONDS && $filtered['ttl'] > 6 * DAY_IN_SECONDS, "the filter raises the caps: got {$filtered['uses']} / {$filtered['ttl']} s" );
+		echo "  shortcode caps: contributor's post {$by_contributor['uses']} uses / {$by_contributor['ttl']} s, administrator's post {$by_admin['uses']} / {$by_admin['ttl']} s, filtered {$filtered['uses']} / {$filtered['ttl']} s\n";
 		e2e_done();
 		break;
 	case 'client-ip':

@@ -37,7 +37,7 @@ final class Reg_Buffer_Intake {
 	const DEFAULT_RATE_LIMIT  = 60;
 	const DEFAULT_RATE_WINDOW = 60;
 
-	/** What the shortcode may mint for a post whose author cannot manage_options (filter reg_buffer_shortcode_token_limits). */
+	/** The most a shortcode may mint, in any post (filter reg_buffer_shortcode_token_limits raises it). */
 	const AUTHOR_MAX_USES = 10;
 	const AUTHOR_MAX_TTL  = DAY_IN_SECONDS;
 
@@ -48,6 +48,11 @@ final class Reg_Buffer_Intake {
 		add_action( 'init', array( __CLASS__, 'on_init' ), 20 );
 		add_shortcode( 'reg_buffer_form_token', array( __CLASS__, 'shortcode' ) );
 		add_filter( 'reg_buffer_flush_rows', array( __CLASS__, 'screen_rows' ), 10, 2 );
+		add_action( 'admin_notices', array( __CLASS__, 'stuck_open_notice' ) );
+		add_action( 'network_admin_notices', array( __CLASS__, 'stuck_open_notice' ) );
+		// A site of a network that is deleted loses its file; one archived, spammed or deactivated stops accepting.
+		add_action( 'wp_uninitialize_site', array( __CLASS__, 'on_site_deleted' ), 5 ); // Before its tables go.
+		add_action( 'wp_update_site', array( __CLASS__, 'on_site_update' ), 10, 2 );
 	}
 
 	/**
@@ -87,6 +92,13 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
+	 * The directory used when REG_BUFFER_INTAKE_CONFIG_DIR is not set (where an intake without it looks).
+	 */
+	public static function default_config_dir(): string {
+		return Reg_Buffer_Intake_Config::dir( WP_PLUGIN_DIR );
+	}
+
+	/**
 	 * What intake.php needs for this site.
 	 *
 	 * @param bool $active false while the plugin is being deactivated.
@@ -102,8 +114,8 @@ final class Reg_Buffer_Intake {
 			'site'            => self::site_id(),
 			'blog_id'         => get_current_blog_id(),
 			'secret'          => self::secret(),
-			// Only while something will flush what the intake takes.
-			'accepting'       => $active && ! Reg_Buffer_Settings::get( 'disabled' ),
+			// Only while something will flush what the intake takes, for a site that is up.
+			'accepting'       => $active && ! Reg_Buffer_Settings::get( 'disabled' ) && self::site_is_up(),
 			'rate_limit'      => array(
 				'limit'  => max( 0, (int) ( defined( 'REG_BUFFER_INTAKE_RATE_LIMIT' ) ? REG_BUFFER_INTAKE_RATE_LIMIT : self::DEFAULT_RATE_LIMIT ) ),
 				'window' => max( 1, min( 86400, (int) ( defined( 'REG_BUFFER_INTAKE_RATE_WINDOW' ) ? REG_BUFFER_INTAKE_RATE_WINDOW : self::DEFAULT_RATE_WINDOW ) ) ),
@@ -111,6 +123,18 @@ final class Reg_Buffer_Intake {
 			'trusted_proxies' => (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ),
 			'ini'             => $ini,
 		);
+	}
+
+	/**
+	 * Whether this site is up: on a network, not archived, spammed or deactivated (its pages are not served, and
+	 * its registrations would go unnoticed).
+	 */
+	private static function site_is_up(): bool {
+		if ( ! is_multisite() ) {
+			return true;
+		}
+		$site = get_site();
+		return $site instanceof WP_Site && ! (int) $site->archived && ! (int) $site->spam && ! (int) $site->deleted;
 	}
 
 	/**
@@ -143,7 +167,121 @@ final class Reg_Buffer_Intake {
 		}
 		if ( self::write_config( $config ) ) {
 			update_option( self::CONFIG_OPTION, $hash, true );
+			return;
 		}
+		if ( ! $config['accepting'] ) {
+			// Closing must not fail open: without the closed config, no file (the intake then refuses every token).
+			self::remove_or_alert( self::config_file(), 'the closed config could not be written' );
+		}
+	}
+
+	/**
+	 * Removes a config file the closed config could not replace; when that fails too, says so loudly (WP-CLI
+	 * warning, error log, and an admin notice while the plugin runs: stuck_open_notice()).
+	 *
+	 * @param string $file the config file.
+	 * @param string $why  why it goes (for the log).
+	 */
+	private static function remove_or_alert( string $file, string $why ): void {
+		clearstatcache();
+		if ( ! file_exists( $file ) ) {
+			return;
+		}
+		wp_delete_file( $file );
+		clearstatcache();
+		if ( ! file_exists( $file ) ) {
+			self::log( "{$why}: removed {$file}" );
+			if ( self::config_file() !== $file ) {
+				return;
+			}
+			update_option( self::CONFIG_OPTION, 'removed', true ); // Not a hash: written again when the site accepts.
+			return;
+		}
+		$message = sprintf(
+			/* translators: %s: the intake config file. */
+			__( 'The fast intake could not be closed: %s can be neither rewritten nor removed by this user, so intake.php still takes registrations that nothing will flush. Remove the file (or make its directory writable) now.', 'reg-buffer' ),
+			$file
+		);
+		self::log( $message );
+		if ( defined( 'WP_CLI' ) && WP_CLI && class_exists( 'WP_CLI' ) ) {
+			WP_CLI::warning( $message );
+		}
+	}
+
+	/**
+	 * Admin notice while this site's config file says the intake accepts and the site does not (a close that could
+	 * neither rewrite nor remove it).
+	 */
+	public static function stuck_open_notice(): void {
+		if ( ! current_user_can( 'manage_options' ) || false === get_option( self::CONFIG_OPTION, false ) || self::config()['accepting'] ) {
+			return;
+		}
+		$on_disk = Reg_Buffer_Intake_Config::read( self::config_file() );
+		if ( true !== ( $on_disk['accepting'] ?? null ) ) {
+			return;
+		}
+		printf(
+			'<div class="notice notice-error"><p>%s</p></div>',
+			esc_html(
+				sprintf(
+					/* translators: %s: the intake config file. */
+					__( 'reg_buffer: the fast intake could not be closed: %s still says it accepts registrations, and it can be neither rewritten nor removed. Remove it (or make its directory writable).', 'reg-buffer' ),
+					self::config_file()
+				)
+			)
+		);
+	}
+
+	/**
+	 * `wp_uninitialize_site`: a deleted site of a network loses its config file (its options go with its tables).
+	 *
+	 * @param WP_Site $site the site being deleted.
+	 */
+	public static function on_site_deleted( $site ): void {
+		if ( ! $site instanceof WP_Site ) {
+			return;
+		}
+		switch_to_blog( (int) $site->blog_id );
+		$id = get_option( self::SITE_OPTION );
+		if ( is_string( $id ) && Reg_Buffer_Form_Token::is_site_id( $id ) ) {
+			foreach ( array_unique( array( self::config_dir(), self::default_config_dir() ) ) as $dir ) {
+				self::remove_or_alert( $dir . '/' . $id . '.php', 'the site was deleted' );
+			}
+		}
+		restore_current_blog();
+	}
+
+	/**
+	 * `wp_update_site`: a site of a network archived, marked spam or deactivated (or back) — after the change, which
+	 * `deactivate_blog` is not — gets a config that says whether it accepts.
+	 *
+	 * @param WP_Site $site the site as updated.
+	 * @param WP_Site $old  the site before.
+	 */
+	public static function on_site_update( $site, $old ): void {
+		if ( ! $site instanceof WP_Site || ! $old instanceof WP_Site ) {
+			return;
+		}
+		if ( array( $site->archived, $site->spam, $site->deleted ) == array( $old->archived, $old->spam, $old->deleted ) ) { // phpcs:ignore Universal.Operators.StrictComparisons -- '0' and 0 alike.
+			return;
+		}
+		switch_to_blog( (int) $site->blog_id );
+		if ( false !== get_option( self::CONFIG_OPTION, false ) && self::plugin_is_active_here() ) {
+			self::maintain_config();
+		}
+		restore_current_blog();
+	}
+
+	/**
+	 * Whether the plugin is active on the current site (network-wide or its own): a site where it is not keeps the
+	 * closed config its deactivation wrote.
+	 */
+	private static function plugin_is_active_here(): bool {
+		if ( ! function_exists( 'is_plugin_active' ) ) {
+			require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		}
+		$basename = plugin_basename( REG_BUFFER_PLUGIN_FILE );
+		return is_plugin_active_for_network( $basename ) || in_array( $basename, (array) get_option( 'active_plugins', array() ), true );
 	}
 
 	/**
@@ -171,7 +309,9 @@ final class Reg_Buffer_Intake {
 	public static function uninstall(): void {
 		$site = get_option( self::SITE_OPTION );
 		if ( is_string( $site ) && Reg_Buffer_Form_Token::is_site_id( $site ) ) {
-			wp_delete_file( self::config_dir() . '/' . $site . '.php' );
+			foreach ( array_unique( array( self::config_dir(), self::default_config_dir() ) ) as $dir ) {
+				wp_delete_file( $dir . '/' . $site . '.php' );
+			}
 		}
 		delete_option( self::SITE_OPTION );
 		delete_option( self::CONFIG_OPTION );
@@ -187,36 +327,55 @@ final class Reg_Buffer_Intake {
 			return false;
 		}
 		$group = defined( 'REG_BUFFER_INTAKE_FILE_GROUP' ) ? REG_BUFFER_INTAKE_FILE_GROUP : filegroup( dirname( $dir ) );
-		chmod( $dir, 0750 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		@chmod( $dir, 0750 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only its owner may (a directory made by root: then it is as root left it).
 		@chgrp( $dir, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only root or a member may; then the group is already ours.
 		// Guards in case the directory is web-served: nothing to list, nothing to read.
 		foreach ( Reg_Buffer_Intake_Config::guards() as $name => $text ) {
 			if ( ! file_exists( "{$dir}/{$name}" ) ) {
-				file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+				@file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 			}
 		}
 		$file = $dir . '/' . $config['site'] . '.php';
 		$temp = Reg_Buffer_Intake_Config::temp_path( $file );
 		$old  = umask( 0027 );
 		$text = Reg_Buffer_Intake_Config::file_text( $config );
-		$ok   = '' !== $text && false !== file_put_contents( $temp, $text ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$ok   = '' !== $text && false !== @file_put_contents( $temp, $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- failure is handled below.
 		umask( $old );
 		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
 		if ( $ok ) {
 			@chgrp( $temp, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-			$ok = rename( $temp, $file ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+			$ok = @rename( $temp, $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
 		}
 		if ( ! $ok ) {
 			wp_delete_file( $temp );
 			self::log( "cannot write {$file}" );
 			return false;
 		}
+		self::remove_from_default_dir( $dir, $config['site'] );
 		return true;
 	}
 
 	/**
+	 * Once the config lives in REG_BUFFER_INTAKE_CONFIG_DIR, this site's file (and temp files) in the default
+	 * directory go: an intake without the fastcgi_param would otherwise still find the old one, secret and all.
+	 *
+	 * @param string $dir  where the config was written.
+	 * @param string $site the site id.
+	 */
+	private static function remove_from_default_dir( string $dir, string $site ): void {
+		$default = self::default_config_dir();
+		if ( realpath( $dir ) === realpath( $default ) || ! is_dir( $default ) ) {
+			return;
+		}
+		foreach ( array_merge( array( "{$default}/{$site}.php" ), (array) glob( "{$default}/.{$site}.*.tmp.php" ) ) as $stale ) {
+			self::remove_or_alert( $stale, 'the config lives in REG_BUFFER_INTAKE_CONFIG_DIR now' );
+		}
+	}
+
+	/**
 	 * A token for a form of event $event_id, or '' when the event takes no registrations (Reg_Buffer_Events: the
-	 * intake cannot ask WordPress, so a closed event gets no token; one closed later is caught at flush).
+	 * intake cannot ask WordPress, so a closed event gets no token; tokens minted before it closed still work until
+	 * they expire or are used up).
 	 *
 	 * @param int   $event_id the event.
 	 * @param array $args     ttl (seconds, default 2 h), uses (default 1).
@@ -242,9 +401,10 @@ final class Reg_Buffer_Intake {
 
 	/**
 	 * [reg_buffer_form_token event="123" uses="1" ttl="7200"]: the hidden token field of a form posting to
-	 * reg_buffer_intake_url( 123 ); nothing for an event that takes no registrations. Anyone who can write a post
-	 * can write the shortcode: unless the post's author can manage_options, uses and ttl are capped
-	 * (AUTHOR_MAX_USES, AUTHOR_MAX_TTL; filter `reg_buffer_shortcode_token_limits`).
+	 * reg_buffer_intake_url( 123 ); nothing for an event that takes no registrations. A shortcode is content anyone
+	 * with edit rights on the post can write (whoever its author is), so uses and ttl are capped for every shortcode
+	 * (AUTHOR_MAX_USES, AUTHOR_MAX_TTL); the filter `reg_buffer_shortcode_token_limits` raises them. Tokens minted
+	 * from PHP (reg_buffer_form_token()) are not capped.
 	 *
 	 * @param array|string $atts shortcode attributes.
 	 */
@@ -277,25 +437,21 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * The most uses and seconds a shortcode in $post may give a token: the token's own maximum when the post's
-	 * author can manage_options, else AUTHOR_MAX_USES and AUTHOR_MAX_TTL (also outside a post: nobody vouches).
+	 * The most uses and seconds a shortcode in $post may give a token: AUTHOR_MAX_USES and AUTHOR_MAX_TTL, whoever
+	 * wrote the post (an Editor may edit an administrator's post, or reassign its author), unless filtered.
 	 *
 	 * @param WP_Post|null $post the post being rendered.
 	 * @return array{uses:int, ttl:int}
 	 */
 	public static function shortcode_limits( $post ): array {
-		$trusted = $post instanceof WP_Post && (int) $post->post_author > 0 && user_can( (int) $post->post_author, 'manage_options' );
-		$limits  = $trusted
-			? array( 'uses' => Reg_Buffer_Form_Token::MAX_USES, 'ttl' => Reg_Buffer_Form_Token::MAX_TTL )
-			: array( 'uses' => self::AUTHOR_MAX_USES, 'ttl' => self::AUTHOR_MAX_TTL );
 		/**
-		 * Filters the most uses and lifetime (seconds) the [reg_buffer_form_token] shortcode gives a token.
+		 * Filters the most uses and lifetime (seconds) the [reg_buffer_form_token] shortcode gives a token (at most
+		 * the token's own maximum: 1000 uses, 31 days).
 		 *
-		 * @param array{uses:int, ttl:int} $limits  default: capped unless the post's author can manage_options.
-		 * @param WP_Post|null             $post    the post being rendered.
-		 * @param bool                     $trusted whether its author can manage_options.
+		 * @param array{uses:int, ttl:int} $limits default: AUTHOR_MAX_USES (10) and AUTHOR_MAX_TTL (a day).
+		 * @param WP_Post|null             $post   the post being rendered.
 		 */
-		$limits = (array) apply_filters( 'reg_buffer_shortcode_token_limits', $limits, $post, $trusted );
+		$limits = (array) apply_filters( 'reg_buffer_shortcode_token_limits', array( 'uses' => self::AUTHOR_MAX_USES, 'ttl' => self::AUTHOR_MAX_TTL ), $post );
 		return array(
 			'uses' => max( 1, (int) ( $limits['uses'] ?? 1 ) ),
 			'ttl'  => max( 1, (int) ( $limits['ttl'] ?? self::DEFAULT_TTL ) ),
@@ -304,11 +460,12 @@ final class Reg_Buffer_Intake {
 
 	/**
 	 * `reg_buffer_flush_rows`: registrations that came through the intake get WordPress's checks here, before
-	 * they are stored. Their intake marker is removed; string fields are sanitised (sanitize_textarea_field);
-	 * the event must still take registrations (Reg_Buffer_Events, then the filter `reg_buffer_intake_event_open`); the filter
-	 * `reg_buffer_intake_registration` may change the fields or return a WP_Error to refuse them. Refused rows
-	 * are set aside (Reg_Buffer_Set_Aside) with their reason (like rows MySQL refuses) and are not
-	 * stored; the batch is acknowledged. Other rows pass untouched.
+	 * they are stored. Their intake marker is removed and string fields are sanitised (sanitize_textarea_field); they
+	 * are stored whatever their size after that (the extension checked the size at push; the column is longtext) —
+	 * a registration the intake answered 201 is stored. The event is not checked again: the token proved it open
+	 * when the form was served, and closing an event stops new tokens. A site that wants to refuse at flush returns
+	 * a WP_Error from the filter `reg_buffer_intake_registration`: such rows are set aside (Reg_Buffer_Set_Aside)
+	 * with the error's message and not stored; the batch is acknowledged. Other rows pass untouched.
 	 *
 	 * @param array  $rows  the claimed batch.
 	 * @param string $batch batch id.
@@ -326,21 +483,15 @@ final class Reg_Buffer_Intake {
 			}
 			$data = $row['data'];
 			unset( $data['_reg_buffer_intake'] );
-			$data = self::sanitize( $data );
-			if ( ! self::event_is_open( (int) $row['event_id'] ) ) {
-				$data = new WP_Error( 'reg_buffer_intake_event', __( 'The event is not open for registrations.', 'reg-buffer' ) );
-			}
-			if ( ! is_wp_error( $data ) ) {
-				/**
-				 * Filters a registration that came through the fast intake, at flush: return the fields to store,
-				 * or a WP_Error to refuse it (it is set aside with the error's message).
-				 *
-				 * @param array $data the fields, sanitised.
-				 * @param array $row  the flushed row (id, event_id, registered_at, unique_key).
-				 */
-				$data = apply_filters( 'reg_buffer_intake_registration', $data, $row );
-			}
-			$json = is_array( $data ) ? Reg_Buffer_Registration::encode( $data ) : ( is_wp_error( $data ) ? $data : new WP_Error( 'reg_buffer_intake', 'refused' ) );
+			/**
+			 * Filters a registration that came through the fast intake, at flush: return the fields to store,
+			 * or a WP_Error to refuse it (it is set aside with the error's message).
+			 *
+			 * @param array $data the fields, sanitised.
+			 * @param array $row  the flushed row (id, event_id, registered_at, unique_key).
+			 */
+			$data = apply_filters( 'reg_buffer_intake_registration', self::sanitize( $data ), $row );
+			$json = is_array( $data ) ? Reg_Buffer_Registration::to_json( $data ) : ( is_wp_error( $data ) ? $data : new WP_Error( 'reg_buffer_intake', 'refused' ) );
 			if ( is_wp_error( $json ) ) {
 				$rejected[] = array(
 					'id'            => (string) $row['id'],
@@ -364,19 +515,6 @@ final class Reg_Buffer_Intake {
 		}
 		Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => count( $rejected ), 'error' => $rejected[0]['error'] ) );
 		return array_values( $rows );
-	}
-
-	/**
-	 * Whether the event still takes registrations at flush (it may have closed since the token was minted).
-	 */
-	private static function event_is_open( int $event_id ): bool {
-		/**
-		 * Filters whether event $event_id takes registrations from the fast intake (checked at flush).
-		 *
-		 * @param bool $open     default: Reg_Buffer_Events::is_open() (filter reg_buffer_event_open).
-		 * @param int  $event_id the event.
-		 */
-		return (bool) apply_filters( 'reg_buffer_intake_event_open', Reg_Buffer_Events::is_open( $event_id, 'intake_flush' ), $event_id );
 	}
 
 	/**

@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns the REST route's rate limit: at most REG_BUFFER_REST_RATE_LIMIT registrations per client address per minute.
+ * Owns the REST route's rate limit: at most REG_BUFFER_REST_RATE_LIMIT registrations per client address per minute
+ * (60 on a public route when it is not defined).
  *
  * @package RegBuffer
  */
@@ -26,6 +27,9 @@ final class Reg_Buffer_Rate_Limit {
 
 	const WINDOW = 60;
 
+	/** Requests per client and minute on a public route when REG_BUFFER_REST_RATE_LIMIT is not defined (the intake's). */
+	const PUBLIC_DEFAULT = 60;
+
 	/**
 	 * Counts this request; null when no limit applies.
 	 *
@@ -38,11 +42,11 @@ final class Reg_Buffer_Rate_Limit {
 		 * Filters the REST route's limit for this request (registrations per client address per minute; 0 = none),
 		 * e.g. to exempt logged-in staff or a kiosk's address.
 		 *
-		 * @param int             $limit   REG_BUFFER_REST_RATE_LIMIT.
+		 * @param int             $limit   REG_BUFFER_REST_RATE_LIMIT (default: PUBLIC_DEFAULT on a public route, else 0).
 		 * @param string          $client  the client address (after the trusted-proxy rules).
 		 * @param WP_REST_Request $request the request.
 		 */
-		$limit = (int) apply_filters( 'reg_buffer_rest_rate_limit', (int) Reg_Buffer_Settings::get( 'rest_rate_limit' ), $client, $request );
+		$limit = (int) apply_filters( 'reg_buffer_rest_rate_limit', self::configured_limit(), $client, $request );
 		if ( $limit <= 0 ) {
 			return null;
 		}
@@ -58,6 +62,19 @@ final class Reg_Buffer_Rate_Limit {
 			'retry_after' => max( 1, $reset - $now ),
 			'client'      => $client,
 		);
+	}
+
+	/**
+	 * REG_BUFFER_REST_RATE_LIMIT; when it is not defined and the route is public (REG_BUFFER_REST_PUBLIC), the fast
+	 * intake's default: anyone may post there, so one client must not flood it or try e-mails without limit.
+	 * Defined as 0, it is off.
+	 */
+	public static function configured_limit(): int {
+		$limit = (int) Reg_Buffer_Settings::get( 'rest_rate_limit' );
+		if ( 0 === $limit && ! defined( 'REG_BUFFER_REST_RATE_LIMIT' ) && Reg_Buffer_Settings::get( 'rest_public' ) ) {
+			return self::PUBLIC_DEFAULT;
+		}
+		return $limit;
 	}
 
 	/**

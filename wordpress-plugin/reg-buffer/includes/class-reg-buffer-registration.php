@@ -85,20 +85,32 @@ final class Reg_Buffer_Registration {
 	 * @return string|WP_Error
 	 */
 	public static function encode( array $registration ) {
+		$json = self::to_json( $registration );
+		if ( is_string( $json ) && strlen( $json ) > (int) Reg_Buffer_Settings::get( 'max_payload_bytes' ) ) {
+			return self::invalid( __( 'The registration is larger than the payload limit.', 'reg-buffer' ) );
+		}
+		return $json;
+	}
+
+	/**
+	 * The registration as stored JSON text, checked against the rules but not against the payload limit: for a
+	 * registration the extension already took (its size was checked at push; sanitising or re-encoding may grow it,
+	 * and the data column is longtext).
+	 *
+	 * @param array $registration fields.
+	 * @return string|WP_Error
+	 */
+	public static function to_json( array $registration ) {
 		$problem = Reg_Buffer_Registration_Rules::registration_problem( $registration );
 		if ( null !== $problem ) {
 			return self::invalid( self::message( $problem ) );
 		}
 		try {
-			// Same text shape as the extension's `json`: unescaped unicode/slashes, floats stay floats.
-			$json = json_encode( $registration, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION, self::MAX_DEPTH + 1 );
+			// Same text shape as the extension's `json`: unescaped unicode, slashes and U+2028/2029; floats stay floats.
+			return json_encode( $registration, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_LINE_TERMINATORS | JSON_PRESERVE_ZERO_FRACTION, self::MAX_DEPTH + 1 );
 		} catch ( JsonException $e ) {
 			return self::invalid( $e->getMessage() );
 		}
-		if ( strlen( $json ) > (int) Reg_Buffer_Settings::get( 'max_payload_bytes' ) ) {
-			return self::invalid( __( 'The registration is larger than the payload limit.', 'reg-buffer' ) );
-		}
-		return $json;
 	}
 
 	/**
