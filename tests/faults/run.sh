@@ -154,7 +154,8 @@ s15_setup() {
 define( 'REG_BUFFER_MIRROR_POSTMETA', true );"
   wp_site_host main "$(wp_host main)" "$common"
   wp_site_host main "rb-faults-public-$$.test" "$common
-define( 'REG_BUFFER_REST_PUBLIC', true );"
+define( 'REG_BUFFER_REST_PUBLIC', true );
+define( 'REG_BUFFER_REST_RATE_LIMIT', 0 ); // hostile input, not the limit: its requests must not fill the spoof host's bucket (one site)"
   wp_site_host main "rb-faults-limited-$$.test" "$common
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );
