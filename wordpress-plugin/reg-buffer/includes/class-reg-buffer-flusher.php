@@ -419,9 +419,11 @@ final class Reg_Buffer_Flusher {
 		$claimed              = count( $claim['rows'] );
 		$count                = count( $rows ); // Less the rows MySQL refuses, if any.
 		$summary['rejected'] += $claimed - $count;
+		$set_aside_each       = 0;
 		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
 			$each = Reg_Buffer_Store::insert_each( $rows, array( $lock, 'still_held' ) );
 			if ( ! is_wp_error( $each ) ) {
+				$set_aside_each = $each['rejected'];
 				if ( $each['rejected'] > 0 ) {
 					Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => $each['rejected'], 'error' => $inserted->get_error_message() ) );
 				}
@@ -433,6 +435,21 @@ final class Reg_Buffer_Flusher {
 		if ( is_wp_error( $inserted ) ) {
 			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
 			return false;
+		}
+		if ( $count > $inserted ) {
+			// Not all new: a redelivered batch's rows are in the table under their ids; a row whose unique key another
+			// registration holds is not, and is set aside (add() is idempotent: rows insert_each() set aside are kept).
+			$absent = Reg_Buffer_Store::rows_not_stored( $rows );
+			if ( is_wp_error( $absent ) || ! Reg_Buffer_Set_Aside::add( $absent ) ) {
+				Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => is_wp_error( $absent ) ? $absent->get_error_message() : 'rows left out by a unique key could not be set aside' ) );
+				return false;
+			}
+			$absorbed = count( $absent ) - $set_aside_each;
+			if ( $absorbed > 0 ) {
+				Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => $absorbed, 'error' => $absent[ count( $absent ) - 1 ]['error'] ) );
+				$summary['rejected'] += $absorbed;
+				$count               -= $absorbed;
+			}
 		}
 		++$summary['batches'];
 		$summary['inserted']   += $inserted;

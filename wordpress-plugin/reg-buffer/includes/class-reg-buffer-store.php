@@ -530,6 +530,45 @@ final class Reg_Buffer_Store {
 	}
 
 	/**
+	 * The rows of a stored batch that the table does not hold under their own id, each with the reason, as
+	 * Reg_Buffer_Set_Aside::add() takes them: ON DUPLICATE KEY leaves out a row whose (event, unique key) another
+	 * registration already holds (one written directly while Redis was down or buffering disabled, which could
+	 * not see the buffered one's marker). Both were accepted: the one left out must be set aside, never acked unseen.
+	 *
+	 * @return array<int,array>|WP_Error
+	 */
+	public static function rows_not_stored( array $rows ) {
+		global $wpdb;
+		if ( array() === $rows ) {
+			return array();
+		}
+		$table   = self::table();
+		$present = array_flip( self::existing_ids( $rows ) );
+		if ( '' !== $wpdb->last_error ) {
+			return self::db_error( 'SELECT' );
+		}
+		$absent = array();
+		foreach ( $rows as $row ) {
+			if ( isset( $present[ (string) $row['id'] ] ) ) {
+				continue;
+			}
+			$key    = $row['unique_key'] ?? null;
+			$holder = null === $key || '' === $key ? null : $wpdb->get_var( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND unique_key = %s", (int) $row['event_id'], (string) $key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$absent[] = array(
+				'id'            => (string) $row['id'],
+				'event_id'      => (int) $row['event_id'],
+				'registered_at' => (float) $row['registered_at'],
+				'unique_key'    => $key,
+				'json'          => (string) $row['json'],
+				'error'         => null === $holder
+					? 'not stored: no row with its id after the INSERT'
+					: sprintf( 'not stored: its unique key is already stored for this event by registration %s (written while this one was buffered)', $holder ),
+			);
+		}
+		return $absent;
+	}
+
+	/**
 	 * Registration ids of $rows that the table holds, as seen by this transaction.
 	 *
 	 * @return string[]
