@@ -344,6 +344,20 @@ set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_acked_unseen() {
+  # Alice is buffered with a key; buffering is then disabled and Mallory's registration with the same key is written
+  # straight to MySQL (the direct write cannot see Redis's marker; Redis down is the same). Both were accepted: the
+  # flush must set Alice aside with the id that holds the key, never ack her unseen (ON DUPLICATE KEY absorbed her).
+  local config="$STACK_WP_ETC/config-$HOST.php" alice mallory
+  alice=$(wp_php "$E2E_PHP/key-conflict.php" buffer 930001 conflict@example.test) || return 1
+  echo "define( 'REG_BUFFER_DISABLED', true ); // e2e-conflict" >> "$config"
+  mallory=$(wp_php "$E2E_PHP/key-conflict.php" direct 930001 conflict@example.test) || { sed -i '/e2e-conflict/d' "$config"; return 1; }
+  sed -i '/e2e-conflict/d' "$config"
+  flush_until_empty || return 1
+  expect "set aside by the flush" 1 "$(total_of rejected)" || return 1
+  wp_php "$E2E_PHP/key-conflict.php" check "$alice" "$mallory"
+}
+
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
   # REG_BUFFER_DISABLED stops new pushes (they go straight to MySQL) but never the flush: WP-Cron and
   # `wp reg-buffer drain` move what Redis already holds, each registration stored once.
@@ -517,6 +531,7 @@ a_registration_mysql_refuses_is_set_aside_without_blocking_the_batch
 a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked
 set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled
+a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_acked_unseen
 two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations
 a_quarantined_entry_is_retried_only_when_the_registration_rules_take_it
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook

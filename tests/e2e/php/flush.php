@@ -117,12 +117,12 @@ if ( 'crash' === $mode ) {
 	exit( 1 );
 }
 
-$totals = array( 'runs' => 0, 'claimed' => 0, 'inserted' => 0, 'duplicates' => 0, 'acked' => 0, 'locked' => 0 );
+$totals = array( 'runs' => 0, 'claimed' => 0, 'inserted' => 0, 'duplicates' => 0, 'rejected' => 0, 'acked' => 0, 'locked' => 0 );
 for ( $run = 0; $run < 200; $run++ ) { // Bounded: a flush that never empties the buffer fails the test.
 	$summary = reg_buffer_flush_now();
 	++$totals['runs'];
-	foreach ( array( 'claimed', 'inserted', 'duplicates', 'acked' ) as $k ) {
-		$totals[ $k ] += $summary[ $k ];
+	foreach ( array( 'claimed', 'inserted', 'duplicates', 'rejected', 'acked' ) as $k ) {
+		$totals[ $k ] += $summary[ $k ] ?? 0;
 	}
 	if ( 'locked' === $summary['outcome'] ) {
 		// Another flusher's session (or a killed one the server has not reaped yet) holds the lock.
