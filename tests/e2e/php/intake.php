@@ -13,6 +13,8 @@
 //                                           (later tests expect none)
 //   php intake.php remove-config            deletes this site's intake config file (test cleanup)
 //   php intake.php close-event ID           makes event ID a draft (closed after its tokens were minted)
+//   php intake.php flush-refusing REF       a flush whose reg_buffer_intake_registration filter refuses ref REF
+//   php intake.php retry-set-aside ID       Reg_Buffer_Set_Aside::retry( ID ): {"ok","message","stored": the row's data}
 //   php intake.php open-events FIRST LAST   makes posts FIRST..LAST published events (created with those ids)
 //   php intake.php gate-events              a draft, a published wp_block (not an event type): {"draft":…,"block":…}
 //   php intake.php config                   this site's intake config file: {"file":…,"secret":…,"accepting":…}
@@ -76,6 +78,17 @@ switch ( $mode ) {
 		if ( null !== $found ) {
 			Reg_Buffer_Set_Aside::purge( $argv[2] );
 		}
+		break;
+	case 'flush-refusing':
+		// A flush whose reg_buffer_intake_registration filter refuses the registration with ref $argv[2] (set aside).
+		add_filter( 'reg_buffer_intake_registration', static fn( $data ) => is_array( $data ) && ( $data['ref'] ?? null ) === $argv[2] ? new WP_Error( 'e2e_refused', 'refused by the site' ) : $data );
+		$summary = reg_buffer_flush_now();
+		echo json_encode( array( 'rejected' => $summary['rejected'] ?? null, 'outcome' => $summary['outcome'] ) ), "\n";
+		break;
+	case 'retry-set-aside':
+		$result = Reg_Buffer_Set_Aside::retry( $argv[2] );
+		$stored = $GLOBALS['wpdb']->get_var( $GLOBALS['wpdb']->prepare( 'SELECT data FROM ' . Reg_Buffer_Store::table() . ' WHERE registration_id = %s', $argv[2] ) );
+		echo json_encode( array( 'ok' => $result['ok'], 'message' => $result['message'], 'stored' => null === $stored ? null : json_decode( $stored, true ) ), E2E_JSON ), "\n";
 		break;
 	case 'close-event':
 		wp_update_post( array( 'ID' => $event, 'post_status' => 'draft' ) );

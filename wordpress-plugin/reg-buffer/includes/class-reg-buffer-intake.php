@@ -481,8 +481,7 @@ final class Reg_Buffer_Intake {
 			if ( ! is_array( $row['data'] ?? null ) || ! array_key_exists( '_reg_buffer_intake', $row['data'] ) ) {
 				continue;
 			}
-			$data = $row['data'];
-			unset( $data['_reg_buffer_intake'] );
+			$data = self::stored_form( $row['data'] );
 			/**
 			 * Filters a registration that came through the fast intake, at flush: return the fields to store,
 			 * or a WP_Error to refuse it (it is set aside with the error's message).
@@ -515,6 +514,20 @@ final class Reg_Buffer_Intake {
 		}
 		Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => count( $rejected ), 'error' => $rejected[0]['error'] ) );
 		return array_values( $rows );
+	}
+
+	/**
+	 * A registration as it is stored: one that came through the intake loses its marker and has its strings
+	 * sanitised (the flush's screen, and the retries of set-aside and quarantined registrations); others as given.
+	 *
+	 * @param array $data the fields as buffered.
+	 */
+	public static function stored_form( array $data ): array {
+		if ( ! array_key_exists( '_reg_buffer_intake', $data ) ) {
+			return $data;
+		}
+		unset( $data['_reg_buffer_intake'] );
+		return self::sanitize( $data );
 	}
 
 	/**

@@ -104,7 +104,9 @@ final class Reg_Buffer_Quarantine {
 				$decoded = self::decode( self::bytes_of( $value ) );
 				// The rules every entry applies (Reg_Buffer_Registration): a retried entry must be one any form could
 				// have registered, or it would only be refused again, or stored where another entry refuses it.
-				foreach ( array( Reg_Buffer_Registration::check_identity( $entry['event_id'], $decoded['unique_key'] ), Reg_Buffer_Registration::check_fields( $decoded['data'] ) ) as $check ) {
+				// An intake registration keeps its marker (the flush screens it) but is checked as it will be stored.
+				$stored = is_array( $decoded['data'] ) ? Reg_Buffer_Intake::stored_form( $decoded['data'] ) : $decoded['data'];
+				foreach ( array( Reg_Buffer_Registration::check_identity( $entry['event_id'], $decoded['unique_key'] ), Reg_Buffer_Registration::check_fields( $stored ) ) as $check ) {
 					if ( is_wp_error( $check ) ) {
 						/* translators: %s: why */
 						return self::result( false, sprintf( __( 'Cannot retry: %s Purge it (its bytes are shown in the list).', 'reg-buffer' ), $check->get_error_message() ) );

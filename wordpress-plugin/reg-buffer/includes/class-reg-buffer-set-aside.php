@@ -201,8 +201,10 @@ final class Reg_Buffer_Set_Aside {
 	}
 
 	/**
-	 * Registers a set-aside row again through the registrar (validated as any registration is; buffered or
-	 * written directly), then removes it. A named MySQL lock keeps two operators from registering it twice.
+	 * Stores a set-aside row in the registrations table under its own id (it was accepted under that id, and a
+	 * unique key's marker in Redis names it), validated as any registration is, then removes it. An intake
+	 * registration is stored as the flush stores one (marker removed, strings sanitised). A named MySQL lock keeps
+	 * two operators from doing it at once.
 	 *
 	 * @return array{ok:bool, message:string, id:?string}
 	 */
@@ -219,24 +221,49 @@ final class Reg_Buffer_Set_Aside {
 					/* translators: %s: why */
 					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $problem ) );
 				}
-				$data    = json_decode( $row['json'], true, 64 );
-				$outcome = Reg_Buffer_Registrar::register( $row['event_id'], $data, $row['unique_key'] );
-				if ( is_wp_error( $outcome ) ) {
+				$data  = Reg_Buffer_Intake::stored_form( json_decode( $row['json'], true, 64 ) );
+				$valid = Reg_Buffer_Registration::check_identity( $row['event_id'], $row['unique_key'] );
+				$json  = is_wp_error( $valid ) ? $valid : Reg_Buffer_Registration::to_json( $data );
+				if ( is_wp_error( $json ) ) {
 					/* translators: %s: error message */
-					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $outcome->get_error_message() ) );
+					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $json->get_error_message() ) );
 				}
-				if ( Reg_Buffer_Outcome::DUPLICATE === $outcome->status ) {
-					return self::result( false, __( 'Another registration with the same unique key is already taken for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
+				$inserted = Reg_Buffer_Store::insert(
+					array(
+						array(
+							'id'            => $id,
+							'event_id'      => $row['event_id'],
+							'registered_at' => self::unix( $row['registered_at'] ),
+							'unique_key'    => $row['unique_key'],
+							'data'          => $data,
+							'json'          => $json,
+						),
+					)
+				);
+				if ( is_wp_error( $inserted ) ) {
+					/* translators: %s: error message */
+					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $inserted->get_error_message() ) );
+				}
+				if ( 0 === $inserted && ! Reg_Buffer_Store::has_registration( $id ) ) {
+					return self::result( false, __( 'Another registration with the same unique key is already stored for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
 				}
 				if ( ! self::delete( $id ) ) {
-					/* translators: %s: new registration id */
-					return self::result( false, sprintf( __( 'Registered again as %s, but the set-aside row could not be removed: purge it (do not retry it).', 'reg-buffer' ), (string) $outcome->registration_id ) );
+					/* translators: %s: registration id */
+					return self::result( false, sprintf( __( 'Stored as %s, but the set-aside row could not be removed: purge it (do not retry it).', 'reg-buffer' ), $id ) );
 				}
-				self::log( sprintf( 'set-aside registration %s retried: %s as %s', $id, $outcome->status, (string) $outcome->registration_id ) );
-				/* translators: 1: set-aside registration id, 2: new registration id, 3: buffered|stored */
-				return self::result( true, sprintf( __( 'Set-aside registration %1$s was registered again as %2$s (%3$s).', 'reg-buffer' ), $id, (string) $outcome->registration_id, $outcome->status ), $outcome->registration_id );
+				self::log( sprintf( 'set-aside registration %s retried: stored', $id ) );
+				/* translators: %s: registration id */
+				return self::result( true, sprintf( __( 'Set-aside registration %s was registered again: stored under its own id.', 'reg-buffer' ), $id ), $id );
 			}
 		);
+	}
+
+	/**
+	 * A DATETIME(3) in UTC as Unix seconds.
+	 */
+	private static function unix( string $datetime ): float {
+		$at = DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s.v', $datetime, new DateTimeZone( 'UTC' ) ) ?: DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s', $datetime, new DateTimeZone( 'UTC' ) );
+		return false === $at ? microtime( true ) : (float) $at->format( 'U.v' );
 	}
 
 	/**
