@@ -358,6 +358,10 @@ a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_ack
   wp_php "$E2E_PHP/key-conflict.php" check "$alice" "$mallory"
 }
 
+the_plugins_redis_client_finds_the_server_whatever_the_password_holds() {
+  wp_php "$E2E_PHP/redis-url.php"
+}
+
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
   # REG_BUFFER_DISABLED stops new pushes (they go straight to MySQL) but never the flush: WP-Cron and
   # `wp reg-buffer drain` move what Redis already holds, each registration stored once.
@@ -532,6 +536,7 @@ a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked
 set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled
 a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_acked_unseen
+the_plugins_redis_client_finds_the_server_whatever_the_password_holds
 two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations
 a_quarantined_entry_is_retried_only_when_the_registration_rules_take_it
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook

@@ -101,17 +101,25 @@ final class Reg_Buffer_Redis_Client {
 				'db'       => (int) ( $q['db'] ?? 0 ),
 			);
 		}
-		$parts = wp_parse_url( $url );
-		$tls   = 'rediss' === ( $parts['scheme'] ?? '' );
-		$user  = isset( $parts['user'] ) && '' !== $parts['user'] ? rawurldecode( $parts['user'] ) : null;
-		$pass  = isset( $parts['pass'] ) ? rawurldecode( $parts['pass'] ) : null;
+		// By hand, as the extension reads it: the credentials are everything before the LAST '@' (a password may hold
+		// '/', '#', '?' or '@', which make parse_url() fail or pick another host).
+		$tls   = str_starts_with( $url, 'rediss://' );
+		$rest  = (string) preg_replace( '#^[a-z+]+://#i', '', $url );
+		$at    = strrpos( $rest, '@' );
+		$auth  = false === $at ? '' : substr( $rest, 0, $at );
+		$rest  = false === $at ? $rest : substr( $rest, $at + 1 );
+		$colon = strpos( $auth, ':' );
+		$user  = false === $colon ? $auth : substr( $auth, 0, $colon );
+		$pass  = false === $colon ? null : rawurldecode( substr( $auth, $colon + 1 ) );
+		$user  = '' === $user ? null : rawurldecode( $user );
+		preg_match( '#^(\[[^\]]*\]|[^:/?]*)(?::(\d+))?(?:/(\d*))?#', $rest, $m );
 		return array(
-			'host'     => ( $tls ? 'tls://' : '' ) . ( $parts['host'] ?? '127.0.0.1' ),
-			'port'     => (int) ( $parts['port'] ?? 6379 ),
+			'host'     => ( $tls ? 'tls://' : '' ) . ( '' !== ( $m[1] ?? '' ) ? trim( $m[1], '[]' ) : '127.0.0.1' ),
+			'port'     => (int) ( '' !== ( $m[2] ?? '' ) ? $m[2] : 6379 ),
 			'tls'      => $tls,
 			'user'     => null === $pass ? null : $user,
 			'password' => $pass ?? $user,
-			'db'       => (int) ltrim( (string) ( $parts['path'] ?? '' ), '/' ),
+			'db'       => (int) ( $m[3] ?? 0 ),
 		);
 	}
 
