@@ -3,7 +3,8 @@
 // buffering was disabled (or Redis down) — the direct write cannot see Redis's marker. The flush must not ack the
 // buffered one unseen: it is set aside with the id that holds the key.
 //   php key-conflict.php buffer EVENT KEY    registers Alice (must be buffered); prints her id
-//   php key-conflict.php direct EVENT KEY    registers Mallory (must be stored directly); ledger; prints her id
+//   php key-conflict.php direct EVENT KEY [NAME]  registers Mallory (must be stored directly); ledger; prints her id
+//   php key-conflict.php again EVENT KEY     registers Eve once buffering is back: must be a duplicate (the table has the key)
 //   php key-conflict.php check ALICE MALLORY after the flush: Alice is set aside naming Mallory, not stored; then
 //                                            purges her set-aside row (later tests expect none)
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
@@ -13,7 +14,7 @@ $mode = $argv[1] ?? '';
 switch ( $mode ) {
 	case 'buffer':
 	case 'direct':
-		$name    = 'buffer' === $mode ? 'Alice' : 'Mallory';
+		$name    = $argv[4] ?? ( 'buffer' === $mode ? 'Alice' : 'Mallory' );
 		$outcome = reg_buffer_register( (int) $argv[2], array( 'ref' => "key-conflict-{$name}", 'name' => $name ), $argv[3] );
 		e2e_check( $outcome instanceof Reg_Buffer_Outcome && $outcome->is_accepted(), "{$name} is accepted" );
 		e2e_same( 'buffer' === $mode ? Reg_Buffer_Outcome::BUFFERED : Reg_Buffer_Outcome::STORED, $outcome->status, "{$name}'s outcome" );
@@ -21,6 +22,13 @@ switch ( $mode ) {
 			e2e_ledger_add( (int) $argv[2], $argv[3], array( 'ref' => "key-conflict-{$name}", 'name' => $name ) );
 		}
 		echo $outcome->registration_id, "\n";
+		break;
+	case 'again':
+		// Buffering is back and the key is only in the table (written directly, no marker in Redis): another
+		// registration with it is a duplicate now, not a 201 the flush would set aside (the table is asked first).
+		$outcome = reg_buffer_register( (int) $argv[2], array( 'ref' => 'key-conflict-Eve', 'name' => 'Eve' ), $argv[3] );
+		e2e_check( $outcome instanceof Reg_Buffer_Outcome, 'Eve gets an outcome' );
+		e2e_same( Reg_Buffer_Outcome::DUPLICATE, $outcome instanceof Reg_Buffer_Outcome ? $outcome->status : null, "Eve's outcome" );
 		break;
 	case 'check':
 		[ , , $alice, $mallory ] = $argv;

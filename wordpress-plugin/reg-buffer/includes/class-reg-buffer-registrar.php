@@ -56,6 +56,12 @@ final class Reg_Buffer_Registrar {
 			return $valid;
 		}
 
+		// The table knows keys the buffer may not: one written directly while Redis was down or buffering was
+		// disabled, or one whose marker outlived reg_buffer.dedupe_ttl. Such a key is a duplicate now, not a 201 that
+		// the flush would have to set aside.
+		if ( null !== $unique_key && Reg_Buffer_Store::has_unique_key( $event_id, $unique_key ) ) {
+			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE );
+		}
 		if ( ! Reg_Buffer_Bridge::is_available() ) {
 			return self::store_directly( $event_id, $registration, $unique_key, null, Reg_Buffer_Bridge::is_loaded() ? 'disabled' : 'extension_not_loaded', null );
 		}
@@ -110,6 +116,18 @@ final class Reg_Buffer_Registrar {
 		if ( is_wp_error( $inserted ) ) {
 			// Neither Redis nor MySQL took it: the caller must hear it (REST answers 503).
 			self::report_error( 'mysql', null, array( 'event_id' => $event_id, 'registration_id' => $registration_id, 'error' => $inserted->get_error_message() ) );
+			if ( 'connection' === $reason ) {
+				// The push may have reached Redis before its connection broke: then the flush stores it. The caller
+				// must not hear "try again" (a retry would register it twice), but that it may have been received.
+				return new WP_Error(
+					'reg_buffer_outcome_unknown',
+					__( 'The registration may have been received; do not register again without checking.', 'reg-buffer' ),
+					array(
+						'status'          => 503,
+						'registration_id' => $registration_id,
+					)
+				);
+			}
 			return new WP_Error( 'reg_buffer_unavailable', __( 'The registration could not be stored; please try again.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
 		Reg_Buffer_Status::count_fallback( $reason );

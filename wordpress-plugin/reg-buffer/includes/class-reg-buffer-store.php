@@ -443,6 +443,16 @@ final class Reg_Buffer_Store {
 	}
 
 	/**
+	 * Whether a registration of this event with this unique key is stored (false when the table cannot be read:
+	 * the flush's conflict check is the next line of defence).
+	 */
+	public static function has_unique_key( int $event_id, string $unique_key ): bool {
+		global $wpdb;
+		$table = self::table();
+		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE event_id = %d AND unique_key = %s LIMIT 1", $event_id, $unique_key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+
+	/**
 	 * Whether a registration with this id is stored.
 	 */
 	public static function has_registration( string $registration_id ): bool {
@@ -562,7 +572,7 @@ final class Reg_Buffer_Store {
 				'json'          => (string) $row['json'],
 				'error'         => null === $holder
 					? 'not stored: no row with its id after the INSERT'
-					: sprintf( 'not stored: its unique key is already stored for this event by registration %s (written while this one was buffered)', $holder ),
+					: sprintf( 'not stored: its unique key is already stored for this event by registration %s (written directly while this one was buffered, or before it while Redis could not see it)', $holder ),
 			);
 		}
 		return $absent;
