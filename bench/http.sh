@@ -28,6 +28,7 @@ wp_setup() {
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_BATCH_SIZE', 1000 );
 define( 'REG_BUFFER_KEY_PREFIX', 'regbuf:' ); // the extension's default, which the flush cells fill
+define( 'REG_BUFFER_MAX_PENDING', 0 ); // the flush cells' backlogs pass the default cap
 define( 'REG_BUFFER_INTAKE_RATE_LIMIT', 1000000000 ); // counted as on a real site, never reached by one load generator
 define( 'REG_BUFFER_REST_RATE_LIMIT', 1000000000 ); // the public route's limit, likewise" 2>>"$OUT/stderr.log" || return 1
   stack_wp_install "$WP_HOST" "http://$WP_HOST" >>"$OUT/stderr.log" 2>&1 || return 1
