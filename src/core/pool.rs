@@ -266,7 +266,11 @@ fn connect(cfg: &Config) -> redis::RedisResult<Link> {
                 Some(certs) => redis::Client::build_with_tls(info, certs)?,
                 None => redis::Client::open(info)?,
             };
-            let connection = client.get_connection_with_timeout(cfg.connect_timeout)?;
+            // A signal that lands during connect (EINTR) says nothing about Redis: try once more.
+            let connection = match client.get_connection_with_timeout(cfg.connect_timeout) {
+                Err(e) if e.is_io_error() && e.to_string().contains("(os error 4)") => client.get_connection_with_timeout(cfg.connect_timeout)?,
+                other => other?,
+            };
             connection.set_read_timeout(Some(cfg.reply_timeout()))?;
             connection.set_write_timeout(Some(cfg.timeout))?;
             Ok(Link::Single(connection))
