@@ -6,20 +6,10 @@
 use reg_buffer::core::buffer::Buffer;
 use reg_buffer::core::config::{redact_url, scrub_secrets, Config};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+#[allow(dead_code)] // each test binary uses part of it
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// A password: a marker no message holds by chance ("Zq"), then 2..12 characters, mostly the troublesome ones.
 fn password(rng: &mut Rng) -> String {
@@ -28,7 +18,7 @@ fn password(rng: &mut Rng) -> String {
     const PLAIN: &[char] = &['k', 'r', 'i', 't', '7', 'X'];
     let mut p = String::from("Zq");
     for _ in 0..2 + rng.below(11) {
-        let c = if rng.below(3) < 2 { SPECIAL[rng.below(SPECIAL.len())] } else { PLAIN[rng.below(PLAIN.len())] };
+        let c = if rng.below(3) < 2 { rng.pick(SPECIAL) } else { rng.pick(PLAIN) };
         p.push(c);
     }
     if rng.below(4) == 0 {
