@@ -26,6 +26,7 @@ require_once __DIR__ . '/includes/class-reg-buffer-bridge.php';
 require_once __DIR__ . '/includes/class-reg-buffer-registration-rules.php';
 require_once __DIR__ . '/includes/class-reg-buffer-registration.php';
 require_once __DIR__ . '/includes/class-reg-buffer-outcome.php';
+require_once __DIR__ . '/includes/class-reg-buffer-operator-action.php';
 require_once __DIR__ . '/includes/class-reg-buffer-set-aside.php';
 require_once __DIR__ . '/includes/class-reg-buffer-store.php';
 require_once __DIR__ . '/includes/class-reg-buffer-status.php';

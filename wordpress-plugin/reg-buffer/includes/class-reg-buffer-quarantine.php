@@ -94,12 +94,12 @@ final class Reg_Buffer_Quarantine {
 			static function () use ( $field ) {
 				$value = self::find( $field );
 				if ( null === $value ) {
-					return self::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
 				}
 				$entry = self::describe( $field, $value );
 				if ( ! $entry['retryable'] ) {
 					/* translators: %s: why */
-					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $entry['problem'] ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $entry['problem'] ) );
 				}
 				$decoded = self::decode( self::bytes_of( $value ) );
 				// The rules every entry applies (Reg_Buffer_Registration): a retried entry must be one any form could
@@ -109,7 +109,7 @@ final class Reg_Buffer_Quarantine {
 				foreach ( array( Reg_Buffer_Registration::check_identity( $entry['event_id'], $decoded['unique_key'] ), Reg_Buffer_Registration::check_fields( $stored ) ) as $check ) {
 					if ( is_wp_error( $check ) ) {
 						/* translators: %s: why */
-						return self::result( false, sprintf( __( 'Cannot retry: %s Purge it (its bytes are shown in the list).', 'reg-buffer' ), $check->get_error_message() ) );
+						return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Cannot retry: %s Purge it (its bytes are shown in the list).', 'reg-buffer' ), $check->get_error_message() ) );
 					}
 				}
 				try {
@@ -117,14 +117,14 @@ final class Reg_Buffer_Quarantine {
 					$id = Reg_Buffer_Bridge::retry_quarantined( $field, $decoded['data'], $decoded['unique_key'] );
 				} catch ( \ValueError | \TypeError | \RegBuffer\Exception $e ) {
 					/* translators: %s: error message */
-					return self::result( false, sprintf( __( 'The buffer refused it: %s', 'reg-buffer' ), $e->getMessage() ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'The buffer refused it: %s', 'reg-buffer' ), $e->getMessage() ) );
 				}
 				if ( null === $id ) {
-					return self::result( false, __( 'Another registration with the same unique key is buffered for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'Another registration with the same unique key is buffered for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
 				}
-				self::log( sprintf( 'quarantined entry %s retried: buffered again as %s', $field, $id ) );
+				Reg_Buffer_Operator_Action::log( sprintf( 'quarantined entry %s retried: buffered again as %s', $field, $id ) );
 				/* translators: 1: quarantine entry, 2: new registration id */
-				return self::result( true, sprintf( __( 'Entry %1$s is buffered again as %2$s; the next flush stores it.', 'reg-buffer' ), $field, $id ), $id );
+				return Reg_Buffer_Operator_Action::result( true, sprintf( __( 'Entry %1$s is buffered again as %2$s; the next flush stores it.', 'reg-buffer' ), $field, $id ), $id );
 			}
 		);
 	}
@@ -140,11 +140,11 @@ final class Reg_Buffer_Quarantine {
 			$field,
 			static function () use ( $field ) {
 				if ( ! Reg_Buffer_Bridge::purge_quarantined( $field ) ) {
-					return self::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
 				}
-				self::log( sprintf( 'quarantined entry %s purged', $field ) );
+				Reg_Buffer_Operator_Action::log( sprintf( 'quarantined entry %s purged', $field ) );
 				/* translators: %s: quarantine entry */
-				return self::result( true, sprintf( __( 'Entry %s was purged.', 'reg-buffer' ), $field ) );
+				return Reg_Buffer_Operator_Action::result( true, sprintf( __( 'Entry %s was purged.', 'reg-buffer' ), $field ) );
 			}
 		);
 	}
@@ -166,7 +166,7 @@ final class Reg_Buffer_Quarantine {
 			'id'        => (string) ( $parts[1] ?? '' ),
 			'reason'    => $reason,
 			'kind'      => str_starts_with( $bytes, '1:' ) ? 'stored' : ( str_starts_with( ltrim( $bytes ), '{' ) ? 'legacy' : 'unknown' ),
-			'preview'   => self::preview( $bytes ),
+			'preview'   => Reg_Buffer_Operator_Action::printable( $bytes, self::PREVIEW_BYTES ),
 			'bytes'     => strlen( $bytes ),
 			'retryable' => false,
 			'problem'   => null,
@@ -228,14 +228,14 @@ final class Reg_Buffer_Quarantine {
 		} else {
 			return $fail( __( 'the bytes are in no format reg_buffer knows', 'reg-buffer' ) );
 		}
-		if ( ! self::is_utf8( $json ) ) {
+		if ( ! Reg_Buffer_Operator_Action::is_utf8( $json ) ) {
 			return $fail( __( 'the data is not valid UTF-8', 'reg-buffer' ) );
 		}
 		$data = json_decode( $json, true, 64 );
 		if ( ! is_array( $data ) ) {
 			return $fail( __( 'the data is not JSON of an array', 'reg-buffer' ) );
 		}
-		if ( null !== $key && ( '' === $key || ! self::is_utf8( $key ) ) ) {
+		if ( null !== $key && ( '' === $key || ! Reg_Buffer_Operator_Action::is_utf8( $key ) ) ) {
 			return $fail( __( 'the unique key is empty or not valid UTF-8', 'reg-buffer' ) );
 		}
 		return array( 'data' => $data, 'unique_key' => $key, 'problem' => null );
@@ -247,55 +247,24 @@ final class Reg_Buffer_Quarantine {
 	}
 
 	/**
-	 * The start of the bytes as printable text (invalid UTF-8 and control characters shown as \xNN).
-	 */
-	private static function preview( string $bytes ): string {
-		$cut  = strlen( $bytes ) > self::PREVIEW_BYTES; // Roughly: the preview counts characters.
-		$utf8 = self::is_utf8( $bytes );
-		$s    = $utf8 ? mb_substr( $bytes, 0, self::PREVIEW_BYTES, 'UTF-8' ) : substr( $bytes, 0, self::PREVIEW_BYTES );
-		// Valid UTF-8 shows as text; otherwise every byte above 0x7f is shown as \xNN. Control bytes always are.
-		$pattern = $utf8 ? '/[\x00-\x08\x0b-\x1f\x7f]/' : '/[\x00-\x08\x0b-\x1f\x7f-\xff]/';
-		$out     = preg_replace_callback( $pattern, static fn( $m ) => sprintf( '\\x%02x', ord( $m[0] ) ), $s );
-		return (string) $out . ( $cut ? '…' : '' );
-	}
-
-	private static function is_utf8( string $s ): bool {
-		return 1 === preg_match( '//u', $s );
-	}
-
-	private static function result( bool $ok, string $message, ?string $id = null ): array {
-		return array(
-			'ok'      => $ok,
-			'message' => $message,
-			'id'      => $id,
-		);
-	}
-
-	/**
 	 * Runs $work holding a MySQL named lock for this entry, so two operators (or a double click) never push one
 	 * entry twice.
 	 */
 	private static function locked( string $field, callable $work ): array {
-		global $wpdb;
 		if ( ! preg_match( '/^[1-9][0-9]*:[^\s]+$/', $field ) ) {
-			return self::result( false, __( 'That is not a quarantine entry (expected <event>:<id>).', 'reg-buffer' ) );
+			return Reg_Buffer_Operator_Action::result( false, __( 'That is not a quarantine entry (expected <event>:<id>).', 'reg-buffer' ) );
 		}
-		$lock = 'reg_buffer_q:' . md5( DB_NAME . '|' . Reg_Buffer_Settings::site_key_prefix() . '|' . $field );
-		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 5)', $lock ) ) ) {
-			return self::result( false, __( 'Someone else is acting on this entry right now; try again.', 'reg-buffer' ) );
-		}
-		try {
-			return $work();
-		} catch ( \RegBuffer\Exception $e ) {
-			/* translators: %s: error message */
-			return self::result( false, sprintf( __( 'Redis could not be reached: %s', 'reg-buffer' ), $e->getMessage() ) );
-		} finally {
-			$wpdb->query( $wpdb->prepare( 'DO RELEASE_LOCK(%s)', $lock ) );
-		}
-	}
-
-	private static function log( string $line ): void {
-		$user = function_exists( 'get_current_user_id' ) ? get_current_user_id() : 0;
-		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return Reg_Buffer_Operator_Action::under_lock(
+			'reg_buffer_q:' . md5( DB_NAME . '|' . Reg_Buffer_Settings::site_key_prefix() . '|' . $field ),
+			__( 'Someone else is acting on this entry right now; try again.', 'reg-buffer' ),
+			static function () use ( $work ) {
+				try {
+					return $work();
+				} catch ( \RegBuffer\Exception $e ) {
+					/* translators: %s: error message */
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Redis could not be reached: %s', 'reg-buffer' ), $e->getMessage() ) );
+				}
+			}
+		);
 	}
 }

@@ -192,11 +192,11 @@ final class Reg_Buffer_Set_Aside {
 			'id'            => $row['id'],
 			'event'         => $row['event_id'],
 			'registered_at' => $row['registered_at'],
-			'unique_key'    => null === $row['unique_key'] ? '' : self::printable( $row['unique_key'], 120 ),
+			'unique_key'    => null === $row['unique_key'] ? '' : Reg_Buffer_Operator_Action::printable( $row['unique_key'], 120 ),
 			'error'         => $row['error'],
 			'set_aside_at'  => $row['set_aside_at'],
 			'retryable'     => null === $problem ? 'yes' : 'no: ' . $problem,
-			'preview'       => self::printable( $row['json'], 300 ),
+			'preview'       => Reg_Buffer_Operator_Action::printable( $row['json'], 300 ),
 		);
 	}
 
@@ -214,19 +214,19 @@ final class Reg_Buffer_Set_Aside {
 			static function () use ( $id ) {
 				$row = self::get( $id );
 				if ( null === $row ) {
-					return self::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
 				}
 				$problem = self::retry_problem( $row );
 				if ( null !== $problem ) {
 					/* translators: %s: why */
-					return self::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $problem ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $problem ) );
 				}
 				$data  = Reg_Buffer_Intake::stored_form( json_decode( $row['json'], true, 64 ) );
 				$valid = Reg_Buffer_Registration::check_identity( $row['event_id'], $row['unique_key'] );
 				$json  = is_wp_error( $valid ) ? $valid : Reg_Buffer_Registration::to_json( $data );
 				if ( is_wp_error( $json ) ) {
 					/* translators: %s: error message */
-					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $json->get_error_message() ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $json->get_error_message() ) );
 				}
 				$inserted = Reg_Buffer_Store::insert(
 					array(
@@ -242,18 +242,18 @@ final class Reg_Buffer_Set_Aside {
 				);
 				if ( is_wp_error( $inserted ) ) {
 					/* translators: %s: error message */
-					return self::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $inserted->get_error_message() ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Refused again: %s', 'reg-buffer' ), $inserted->get_error_message() ) );
 				}
 				if ( 0 === $inserted && ! Reg_Buffer_Store::has_registration( $id ) ) {
-					return self::result( false, __( 'Another registration with the same unique key is already stored for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'Another registration with the same unique key is already stored for this event: this one is a duplicate. Purge it.', 'reg-buffer' ) );
 				}
 				if ( ! self::delete( $id ) ) {
 					/* translators: %s: registration id */
-					return self::result( false, sprintf( __( 'Stored as %s, but the set-aside row could not be removed: purge it (do not retry it).', 'reg-buffer' ), $id ) );
+					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Stored as %s, but the set-aside row could not be removed: purge it (do not retry it).', 'reg-buffer' ), $id ) );
 				}
-				self::log( sprintf( 'set-aside registration %s retried: stored', $id ) );
+				Reg_Buffer_Operator_Action::log( sprintf( 'set-aside registration %s retried: stored', $id ) );
 				/* translators: %s: registration id */
-				return self::result( true, sprintf( __( 'Set-aside registration %s was registered again: stored under its own id.', 'reg-buffer' ), $id ), $id );
+				return Reg_Buffer_Operator_Action::result( true, sprintf( __( 'Set-aside registration %s was registered again: stored under its own id.', 'reg-buffer' ), $id ), $id );
 			}
 		);
 	}
@@ -276,14 +276,14 @@ final class Reg_Buffer_Set_Aside {
 			$id,
 			static function () use ( $id ) {
 				if ( null === self::get( $id ) ) {
-					return self::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
 				}
 				if ( ! self::delete( $id ) ) {
-					return self::result( false, __( 'MySQL refused to delete it; try again.', 'reg-buffer' ) );
+					return Reg_Buffer_Operator_Action::result( false, __( 'MySQL refused to delete it; try again.', 'reg-buffer' ) );
 				}
-				self::log( sprintf( 'set-aside registration %s purged', $id ) );
+				Reg_Buffer_Operator_Action::log( sprintf( 'set-aside registration %s purged', $id ) );
 				/* translators: %s: registration id */
-				return self::result( true, sprintf( __( 'Set-aside registration %s was purged.', 'reg-buffer' ), $id ) );
+				return Reg_Buffer_Operator_Action::result( true, sprintf( __( 'Set-aside registration %s was purged.', 'reg-buffer' ), $id ) );
 			}
 		);
 	}
@@ -295,13 +295,13 @@ final class Reg_Buffer_Set_Aside {
 		if ( $row['event_id'] <= 0 ) {
 			return __( 'it names no event', 'reg-buffer' );
 		}
-		if ( ! self::is_utf8( $row['json'] ) ) {
+		if ( ! Reg_Buffer_Operator_Action::is_utf8( $row['json'] ) ) {
 			return __( 'the data is not valid UTF-8', 'reg-buffer' );
 		}
 		if ( ! is_array( json_decode( $row['json'], true, 64 ) ) ) {
 			return __( 'the data is not JSON of an array', 'reg-buffer' );
 		}
-		if ( null !== $row['unique_key'] && ! self::is_utf8( $row['unique_key'] ) ) {
+		if ( null !== $row['unique_key'] && ! Reg_Buffer_Operator_Action::is_utf8( $row['unique_key'] ) ) {
 			return __( 'the unique key is not valid UTF-8', 'reg-buffer' );
 		}
 		return null;
@@ -344,49 +344,16 @@ final class Reg_Buffer_Set_Aside {
 	}
 
 	/**
-	 * The start of $bytes as printable text (invalid UTF-8 and control characters shown as \xNN).
-	 */
-	private static function printable( string $bytes, int $chars ): string {
-		$cut     = strlen( $bytes ) > $chars;
-		$utf8    = self::is_utf8( $bytes );
-		$s       = $utf8 ? mb_substr( $bytes, 0, $chars, 'UTF-8' ) : substr( $bytes, 0, $chars );
-		$pattern = $utf8 ? '/[\x00-\x08\x0b-\x1f\x7f]/' : '/[\x00-\x08\x0b-\x1f\x7f-\xff]/';
-		return (string) preg_replace_callback( $pattern, static fn( $m ) => sprintf( '\\x%02x', ord( $m[0] ) ), $s ) . ( $cut ? '…' : '' );
-	}
-
-	private static function is_utf8( string $s ): bool {
-		return 1 === preg_match( '//u', $s );
-	}
-
-	private static function result( bool $ok, string $message, ?string $id = null ): array {
-		return array(
-			'ok'      => $ok,
-			'message' => $message,
-			'id'      => $id,
-		);
-	}
-
-	/**
 	 * Runs $work holding a MySQL named lock for this row, so a double click never registers it twice.
 	 */
 	private static function locked( string $id, callable $work ): array {
-		global $wpdb;
 		if ( '' === $id ) {
-			return self::result( false, __( 'Name a set-aside registration by its id (see the list).', 'reg-buffer' ) );
+			return Reg_Buffer_Operator_Action::result( false, __( 'Name a set-aside registration by its id (see the list).', 'reg-buffer' ) );
 		}
-		$lock = 'reg_buffer_sa:' . md5( DB_NAME . '|' . self::table() . '|' . $id );
-		if ( '1' !== (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 5)', $lock ) ) ) {
-			return self::result( false, __( 'Someone else is acting on this registration right now; try again.', 'reg-buffer' ) );
-		}
-		try {
-			return $work();
-		} finally {
-			$wpdb->query( $wpdb->prepare( 'DO RELEASE_LOCK(%s)', $lock ) );
-		}
-	}
-
-	private static function log( string $line ): void {
-		$user = function_exists( 'get_current_user_id' ) ? get_current_user_id() : 0;
-		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		return Reg_Buffer_Operator_Action::under_lock(
+			'reg_buffer_sa:' . md5( DB_NAME . '|' . self::table() . '|' . $id ),
+			__( 'Someone else is acting on this registration right now; try again.', 'reg-buffer' ),
+			$work
+		);
 	}
 }
