@@ -6,7 +6,7 @@
 . "$ROOT/tests/lib/stack.sh"
 
 PLUGIN_SRC=$ROOT/wordpress-plugin/reg-buffer
-HAVE_PLUGIN=0; [ -f "$PLUGIN_SRC/reg-buffer.php" ] && [ -f "$PLUGIN_SRC/includes/class-reg-buffer-flusher.php" ] && HAVE_PLUGIN=1
+HAVE_PLUGIN=0; [ -f "$PLUGIN_SRC/reg-buffer.php" ] && [ -f "$PLUGIN_SRC/includes/core/class-reg-buffer-flusher.php" ] && HAVE_PLUGIN=1
 WP_READY=0
 
 INTAKE_CONFIG=""
@@ -48,7 +48,7 @@ define( 'REG_BUFFER_REST_RATE_LIMIT', 1000000000 ); // the public route's limit,
 
 # The plugin's fast intake (issue 4 item 5): intake.php, a PHP file of the plugin that does not boot WordPress,
 # taking one-use form tokens that the plugin mints (bench/http/tokens.php mints them the same way per cell).
-HAVE_INTAKE=0; [ -f "$PLUGIN_SRC/intake.php" ] && [ -f "$PLUGIN_SRC/includes/class-reg-buffer-form-token.php" ] && HAVE_INTAKE=1
+HAVE_INTAKE=0; [ -f "$PLUGIN_SRC/intake.php" ] && [ -f "$PLUGIN_SRC/includes/intake/class-reg-buffer-form-token.php" ] && HAVE_INTAKE=1
 intake_setup() {
   local out
   out=$(stack_wp_php "$WP_HOST" "$BENCH/http/intake_setup.php" 2>>"$OUT/stderr.log" | tail -n 1) || return 1
@@ -57,7 +57,7 @@ intake_setup() {
 }
 # mint_tokens COUNT -> $OUT/http/tokens.txt
 mint_tokens() {
-  php "$BENCH/http/tokens.php" "$INTAKE_CONFIG" "$PLUGIN_SRC/includes/class-reg-buffer-form-token.php" 7 "$1" "$OUT/http/tokens.txt"
+  php "$BENCH/http/tokens.php" "$INTAKE_CONFIG" "$PLUGIN_SRC/includes/intake/class-reg-buffer-form-token.php" 7 "$1" "$OUT/http/tokens.txt"
 }
 
 # wrk_cell CELL RUN CONNS PATH: POSTs registrations for WRK_SECS seconds, records req/s, p50/p99, errors.

@@ -36,7 +36,7 @@ cell() { # NAME PATH [TOKENS]
 for round in $(seq 1 "$ROUNDS"); do
   cell bare /bench-bare.php
   for n in "${names[@]}"; do
-    php "$BENCH/http/tokens.php" "$CONFIG" "$CONTENT/plugins/$n/includes/class-reg-buffer-form-token.php" 7 $((SECS * 20000)) "$W/tokens.txt"
+    php "$BENCH/http/tokens.php" "$CONFIG" "$CONTENT/plugins/$n/includes/intake/class-reg-buffer-form-token.php" 7 $((SECS * 20000)) "$W/tokens.txt"
     cell "$n" "/wp-content/plugins/$n/intake.php?event=7" "$W/tokens.txt"
   done
 done

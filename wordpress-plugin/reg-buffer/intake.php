@@ -27,10 +27,10 @@
 
 define( 'REG_BUFFER_INTAKE', true );
 
-require __DIR__ . '/includes/class-reg-buffer-form-token.php';
-require __DIR__ . '/includes/class-reg-buffer-registration-rules.php';
-require __DIR__ . '/includes/class-reg-buffer-intake-config.php';
-require __DIR__ . '/includes/class-reg-buffer-client-address.php';
+require __DIR__ . '/includes/intake/class-reg-buffer-form-token.php';
+require __DIR__ . '/includes/core/class-reg-buffer-registration-rules.php';
+require __DIR__ . '/includes/intake/class-reg-buffer-intake-config.php';
+require __DIR__ . '/includes/core/class-reg-buffer-client-address.php';
 
 /** The field the intake adds to mark a registration for the flush's checks (stripped before storing; reserved). */
 const REG_BUFFER_INTAKE_MARKER       = '_reg_buffer_intake';

@@ -13,7 +13,7 @@
  * @package RegBuffer
  */
 
-// The main file only guards and bootstraps; each concern lives in includes/.
+// The main file only guards and bootstraps; each concern lives in its folder under includes/, loaded on first use.
 if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
@@ -21,31 +21,9 @@ if ( ! defined( 'ABSPATH' ) ) {
 define( 'REG_BUFFER_PLUGIN_VERSION', '0.1.0' );
 define( 'REG_BUFFER_PLUGIN_FILE', __FILE__ );
 
-require_once __DIR__ . '/includes/class-reg-buffer-settings.php';
-require_once __DIR__ . '/includes/class-reg-buffer-bridge.php';
-require_once __DIR__ . '/includes/class-reg-buffer-registration-rules.php';
-require_once __DIR__ . '/includes/class-reg-buffer-registration.php';
-require_once __DIR__ . '/includes/class-reg-buffer-outcome.php';
-require_once __DIR__ . '/includes/class-reg-buffer-operator-action.php';
-require_once __DIR__ . '/includes/class-reg-buffer-set-aside.php';
-require_once __DIR__ . '/includes/class-reg-buffer-store.php';
-require_once __DIR__ . '/includes/class-reg-buffer-status.php';
-require_once __DIR__ . '/includes/class-reg-buffer-history.php';
-require_once __DIR__ . '/includes/class-reg-buffer-quarantine.php';
-require_once __DIR__ . '/includes/class-reg-buffer-registrar.php';
-require_once __DIR__ . '/includes/class-reg-buffer-flush-lock.php';
-require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
-require_once __DIR__ . '/includes/class-reg-buffer-source-hooks.php';
-require_once __DIR__ . '/includes/class-reg-buffer-events.php';
-require_once __DIR__ . '/includes/class-reg-buffer-client-address.php';
-require_once __DIR__ . '/includes/class-reg-buffer-rest-controller.php';
-require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
-require_once __DIR__ . '/includes/class-reg-buffer-intake-config.php';
-require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
-require_once __DIR__ . '/includes/class-reg-buffer-admin.php';
-require_once __DIR__ . '/includes/class-reg-buffer-site-health.php';
-require_once __DIR__ . '/includes/class-reg-buffer-plugin.php';
-require_once __DIR__ . '/includes/functions.php';
+require_once __DIR__ . '/includes/class-reg-buffer-autoloader.php';
+Reg_Buffer_Autoloader::register();
+require_once __DIR__ . '/includes/core/functions.php';
 
 register_activation_hook( __FILE__, array( 'Reg_Buffer_Plugin', 'activate' ) );
 register_deactivation_hook( __FILE__, array( 'Reg_Buffer_Plugin', 'deactivate' ) );
@@ -53,7 +31,6 @@ register_deactivation_hook( __FILE__, array( 'Reg_Buffer_Plugin', 'deactivate' )
 Reg_Buffer_Plugin::instance()->boot();
 
 if ( defined( 'WP_CLI' ) && WP_CLI ) {
-	require_once __DIR__ . '/includes/class-reg-buffer-cli.php';
 	WP_CLI::add_command( 'reg-buffer', 'Reg_Buffer_CLI' );
 	WP_CLI::add_command( 'reg-buffer quarantine', 'Reg_Buffer_Quarantine_CLI' );
 }

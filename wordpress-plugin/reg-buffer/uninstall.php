@@ -10,14 +10,8 @@ if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/includes/class-reg-buffer-settings.php';
-require_once __DIR__ . '/includes/class-reg-buffer-set-aside.php';
-require_once __DIR__ . '/includes/class-reg-buffer-store.php';
-require_once __DIR__ . '/includes/class-reg-buffer-status.php';
-require_once __DIR__ . '/includes/class-reg-buffer-history.php';
-require_once __DIR__ . '/includes/class-reg-buffer-flusher.php';
-require_once __DIR__ . '/includes/class-reg-buffer-form-token.php';
-require_once __DIR__ . '/includes/class-reg-buffer-intake.php';
+require_once __DIR__ . '/includes/class-reg-buffer-autoloader.php';
+Reg_Buffer_Autoloader::register();
 
 $reg_buffer_uninstall_site = static function () {
 	Reg_Buffer_Flusher::unschedule();

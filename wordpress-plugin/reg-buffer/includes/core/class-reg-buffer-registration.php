@@ -10,7 +10,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/class-reg-buffer-registration-rules.php';
 
 /**
  * The plugin's side of Reg_Buffer_Registration_Rules (the one set of rules every entry applies): WP_Error 422s with

@@ -10,8 +10,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/class-reg-buffer-intake-config.php'; // Also loaded alone, by uninstall.php.
-require_once __DIR__ . '/class-reg-buffer-events.php';
 
 /**
  * intake.php does not load WordPress, so the plugin hands it what it needs in a generated PHP file:

@@ -9,9 +9,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/class-reg-buffer-redis-client.php';
-require_once __DIR__ . '/class-reg-buffer-rate-limit.php';
-require_once __DIR__ . '/class-reg-buffer-events.php';
 
 /**
  * The path a high-traffic registration form posts to.

@@ -10,7 +10,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/class-reg-buffer-client-address.php';
 
 /**
  * A fixed one-minute window per client address (IPv6: per /64, which one client usually holds whole).

@@ -9,8 +9,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-require_once __DIR__ . '/class-reg-buffer-redis-client.php';
-require_once __DIR__ . '/class-reg-buffer-redis-watch.php';
 
 /**
  * Records and reports what the plugin is doing, per site.
