@@ -2,7 +2,8 @@
 # Fault and hostile-input suite (issue 5): real redis-server, real MariaDB, real PHP processes.
 #   tests/faults/run.sh --short            a few minutes (./build.sh test)
 #   tests/faults/run.sh --soak             longer: more kills, 1,000,000-registration backlog, valgrind leak check
-#   tests/faults/run.sh --short s1 s6      only the named scenarios (s1..s16, or rust)
+#   tests/faults/run.sh --short flusher_killed registration_fuzz   only the named scenarios (file names in php/, or
+#                                          rust; the old numbers s1..s16 still work)
 # Env: FAULTS_SEED (reproduce a run), FAULTS_PHP_ARGS (extra php options, e.g. "-d extension=/path/to.so"),
 #      FAULTS_PLUGIN_SRC (a plugin tree to test instead of wordpress-plugin/reg-buffer, e.g. a patched copy).
 # Prints a summary table and a final line "faults: N passed, M failed"; exits non-zero when anything failed.
@@ -18,7 +19,20 @@ case "${1:-}" in
   "") ;;
   -*) echo "usage: $0 [--short|--soak] [scenario...]" >&2; exit 2 ;;
 esac
-ONLY=("$@")
+ONLY=()
+# The scenarios were numbered s1..s16 before they were named by what they attack; the numbers still select them.
+for s in "$@"; do
+  case "$s" in
+    s1) ONLY+=(flusher_killed) ;; s2) ONLY+=(redis_killed) ;; s3) ONLY+=(mariadb_errors_mid_flush) ;;
+    s4) ONLY+=(concurrent_flushers) ;; s5) ONLY+=(buffer_full) ;; s6) ONLY+=(registration_fuzz) ;;
+    s7) ONLY+=(memory_growth) ;; s8) ONLY+=(lost_replies_and_stalls) ;; s9) ONLY+=(million_backlog) ;;
+    s10) ONLY+=(plugin_flusher_killed) ;; s11) ONLY+=(bad_arguments) ;; s12) ONLY+=(mariadb_down) ;;
+    s13) ONLY+=(plugin_unique_keys) ;; s14) ONLY+=(redis_persistence_modes plugin_redis_data_loss) ;;
+    s15) ONLY+=(rest_hostile_input) ;; s16) ONLY+=(intake_abuse) ;;
+    *) [ -f "$HERE/php/$s.php" ] || [ "$s" = rust ] || { echo "unknown scenario: $s (see tests/faults/php/)" >&2; exit 2; }
+       ONLY+=("$s") ;;
+  esac
+done
 
 # shellcheck source=../lib/stack.sh
 . "$ROOT/tests/lib/stack.sh"
@@ -71,12 +85,13 @@ want() {
   local s; for s in "${ONLY[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1
 }
 
+# scenario NAME: runs php/NAME.php and collects its RESULT lines.
 scenario() {
-  local name=$1 file=$2 out rc=0
+  local name=$1 out rc=0
   want "$name" || return 0
   out=$FAULTS_TMP/$name.out
-  printf '\n--> %s (%s)\n' "$name" "$file"
-  run_php "$HERE/php/$file" > "$out" 2> >(tee "$FAULTS_TMP/$name.err" | tail -n 40 >&2) || rc=$?
+  printf '\n--> %s\n' "$name"
+  run_php "$HERE/php/$name.php" > "$out" 2> >(tee "$FAULTS_TMP/$name.err" | tail -n 40 >&2) || rc=$?
   if grep -q '^RESULT ' "$out"; then
     grep '^RESULT ' "$out" | sed 's/^RESULT //' >> "$RESULTS"
   else
@@ -90,18 +105,18 @@ scenario() {
   fi
 }
 
-scenario s1 s1_flusher_kill.php
-scenario s2 s2_redis_kill.php
-scenario s3 s3_mysql_trouble.php
-scenario s4 s4_concurrency.php
-scenario s5 s5_capacity.php
-scenario s6 s6_fuzz.php
-scenario s7 s7_memory.php
-scenario s8 s8_lost_reply_stall.php
-scenario s11 s11_bad_arguments.php
-scenario s12 s12_mariadb_down.php
-scenario s14 s14_persistence_modes.php
-if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario s9 s9_backlog.php; fi
+scenario flusher_killed
+scenario redis_killed
+scenario mariadb_errors_mid_flush
+scenario concurrent_flushers
+scenario buffer_full
+scenario registration_fuzz
+scenario memory_growth
+scenario lost_replies_and_stalls
+scenario bad_arguments
+scenario mariadb_down
+scenario redis_persistence_modes
+if [ "$MODE" = soak ] || [ -n "${FAULTS_BACKLOG:-}" ]; then scenario million_backlog; fi
 
 # Through the plugin: throw-away WordPress sites (tests/lib/stack.sh), each with its own redis-server and database,
 # the plugin active. wp_site NAME REDIS_ARGS: host rb-faults-NAME-PID.test, files under FAULTS_TMP/wp-NAME.
@@ -141,12 +156,12 @@ wp_failed() {
   tail -n 20 "$FAULTS_TMP/wp-setup.err" >&2
   printf '{"class":"%s (site setup failed)","faults":0,"accepted":0,"stored":0,"lost":0,"doubled":0,"ok":false,"failed":["WordPress site setup"],"notes":[]}\n' "$1" >> "$RESULTS"
 }
-# s15: the REST route over HTTP (private nginx + php-fpm), on site "main" under five host names: the site itself
+# rest_hostile_input: the REST route over HTTP (private nginx + php-fpm), on site "main" under five host names: the site itself
 # (REST needs a login), a public one, a public one limited to 5 per client address and minute behind a trusted
 # proxy (127.0.0.1: X-Forwarded-For is believed), the same limit without trusted proxies (it is not), and the
 # limit with buffering off (REG_BUFFER_DISABLED: direct writes, the count kept in the options table). The
 # postmeta mirror is on, and a canary plugin is active: a class whose __wakeup writes into FAULTS_TMP/canary.
-s15_setup() {
+rest_site_setup() {
   local canary="$FAULTS_TMP/canary" common
   mkdir -p "$canary" && chmod 0777 "$canary" && chmod o+x "$FAULTS_TMP"
   stack_plugin_install "$HERE/canary" "$WP_PLUGIN-canary"
@@ -168,7 +183,7 @@ define( 'REG_BUFFER_DISABLED', true );
 define( 'REG_BUFFER_REST_PUBLIC', true );
 define( 'REG_BUFFER_REST_RATE_LIMIT', 5 );
 define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );"
-  stack_wp_php "$(wp_host main)" "$HERE/php/wp_activate.php" "$WP_PLUGIN-canary/canary.php" >/dev/null
+  stack_wp_php "$(wp_host main)" "$HERE/php/support/wp_activate.php" "$WP_PLUGIN-canary/canary.php" >/dev/null
   stack_web_start "$FAULTS_TMP/wp-main" 3
   export FAULTS_WEB="http://127.0.0.1:$STACK_WEB_PORT" FAULTS_CANARY_DIR=$canary
   export FAULTS_HOST_PUBLIC="rb-faults-public-$$.test" FAULTS_HOST_LIMITED="rb-faults-limited-$$.test" FAULTS_HOST_SPOOF="rb-faults-spoof-$$.test"
@@ -176,48 +191,48 @@ define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );"
   FAULTS_APP_PASSWORD=$(tail -n 1 "$FAULTS_TMP/wp-main/app-password") FAULTS_ADMIN_PASSWORD=$(cat "$FAULTS_TMP/wp-main/db-password")
   export FAULTS_APP_PASSWORD FAULTS_ADMIN_PASSWORD
 }
-# s16: the fast intake over HTTP on site "intake": a rate limit of 20 per address and minute, the proxy 127.0.0.1
+# intake_abuse: the fast intake over HTTP on site "intake": a rate limit of 20 per address and minute, the proxy 127.0.0.1
 # trusted (each client's address comes in X-Forwarded-For), a buffer cap of 250; intake.php served through a
 # symlink in the document root, as tests/e2e/intake.sh does. Tokens are minted by the site (wp_intake_tokens.php).
-S16_MAXMEMORY=$((64 * 1024 * 1024)) S16_RATE_LIMIT=20
-s16_setup() {
+INTAKE_MAXMEMORY=$((64 * 1024 * 1024)) INTAKE_RATE_LIMIT=20
+intake_site_setup() {
   local link="$STACK_WP_ROOT/rb-faults-intake-$$.php"
   chmod o+x "$FAULTS_TMP" # php-fpm and nginx (www-data) reach their socket and body files below it
-  wp_site_host intake "$(wp_host intake)" "define( 'REG_BUFFER_INTAKE_RATE_LIMIT', $S16_RATE_LIMIT );
+  wp_site_host intake "$(wp_host intake)" "define( 'REG_BUFFER_INTAKE_RATE_LIMIT', $INTAKE_RATE_LIMIT );
 define( 'REG_BUFFER_REST_TRUSTED_PROXIES', '127.0.0.1' );
 define( 'REG_BUFFER_MAX_PENDING', 250 );"
   WP_LINKS+=("$link")
   ln -sfn "$STACK_WP_CONTENT/plugins/$WP_PLUGIN/intake.php" "$link"
-  stack_wp_php "$(wp_host intake)" "$HERE/php/wp_intake_tokens.php" "$FAULTS_TMP/wp-intake/tokens.json" 120 1100 >/dev/null
+  stack_wp_php "$(wp_host intake)" "$HERE/php/support/wp_intake_tokens.php" "$FAULTS_TMP/wp-intake/tokens.json" 120 1100 >/dev/null
   stack_web_start "$FAULTS_TMP/wp-intake" 4
   export FAULTS_INTAKE_URL="http://127.0.0.1:$STACK_WEB_PORT/rb-faults-intake-$$.php" FAULTS_INTAKE_TOKENS="$FAULTS_TMP/wp-intake/tokens.json"
-  export FAULTS_INTAKE_REDIS_PORT FAULTS_INTAKE_MAXMEMORY=$S16_MAXMEMORY FAULTS_INTAKE_RATE_LIMIT=$S16_RATE_LIMIT
+  export FAULTS_INTAKE_REDIS_PORT FAULTS_INTAKE_MAXMEMORY=$INTAKE_MAXMEMORY FAULTS_INTAKE_RATE_LIMIT=$INTAKE_RATE_LIMIT
   FAULTS_INTAKE_REDIS_PORT=$(cat "$FAULTS_TMP/wp-intake/redis/port")
 }
 if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then
-  if want s10 || want s13 || want s15; then
+  if want plugin_flusher_killed || want plugin_unique_keys || want rest_hostile_input; then
     if wp_site main "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
-      wp_scenario main s10 s10_plugin_flusher_kill.php
-      wp_scenario main s13 s13_plugin_unique_keys.php
-      if want s15; then
-        if s15_setup 2>> "$FAULTS_TMP/wp-setup.err"; then wp_scenario main s15 s15_rest_hostile.php; else wp_failed "REST hostile input"; fi
+      wp_scenario main plugin_flusher_killed
+      wp_scenario main plugin_unique_keys
+      if want rest_hostile_input; then
+        if rest_site_setup 2>> "$FAULTS_TMP/wp-setup.err"; then wp_scenario main rest_hostile_input; else wp_failed "REST hostile input"; fi
       fi
     else
       wp_failed "plugin flush path"
     fi
   fi
-  if want s16; then
+  if want intake_abuse; then
     # Its own site and Redis (maxmemory: the floods must not bring it near), the intake served through nginx.
-    if wp_site intake "--appendfsync everysec --maxmemory $S16_MAXMEMORY" 2>> "$FAULTS_TMP/wp-setup.err" && s16_setup 2>> "$FAULTS_TMP/wp-setup.err"; then
-      wp_scenario intake s16 s16_intake_abuse.php
+    if wp_site intake "--appendfsync everysec --maxmemory $INTAKE_MAXMEMORY" 2>> "$FAULTS_TMP/wp-setup.err" && intake_site_setup 2>> "$FAULTS_TMP/wp-setup.err"; then
+      wp_scenario intake intake_abuse
     else
       wp_failed "intake abuse during a rush"
     fi
   fi
-  if want s14; then
-    # Its own site: s14 kills this Redis and restarts it without persistence.
+  if want plugin_redis_data_loss; then
+    # Its own site: plugin_redis_data_loss kills this Redis and restarts it without persistence.
     if wp_site watch "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
-      wp_scenario watch s14 s14_plugin_status.php
+      wp_scenario watch plugin_redis_data_loss
     else
       wp_failed "plugin status after Redis lost its data"
     fi
@@ -234,4 +249,4 @@ if want rust; then
 fi
 
 printf '\n==================== fault suite summary (%s, seed %s) ====================\n' "$MODE" "$FAULTS_SEED"
-php "$HERE/php/report.php" "$RESULTS"
+php "$HERE/php/support/report.php" "$RESULTS"

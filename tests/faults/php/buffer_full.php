@@ -6,7 +6,7 @@
 //  (b) reg_buffer.max_pending reached: CapacityException, fallback, drain.
 // Nothing accepted may be lost or doubled.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $tmp = fenv('FAULTS_TMP') . '/s5';

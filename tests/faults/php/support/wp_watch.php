@@ -1,5 +1,5 @@
 <?php
-// The plugin's side of s14 (WordPress loaded, STACK_WP_LOAD):
+// The plugin's side of plugin_redis_data_loss (WordPress loaded, STACK_WP_LOAD):
 //   php wp_watch.php push N REF_PREFIX LEDGER      N registrations through reg_buffer_register(); ledger lines
 //                                                  "ok|direct <id> <ref>" as the other scenarios write them
 //   php wp_watch.php admin-ack                     the admin page's Acknowledge button (nonce, administrator)

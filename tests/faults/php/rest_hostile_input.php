@@ -13,7 +13,7 @@
 //   - the admin page shows hostile bytes (a quarantined legacy entry) escaped.
 // Run by run.sh after s15_setup (FAULTS_WEB, FAULTS_HOST_*, FAULTS_APP_PASSWORD, FAULTS_CANARY_DIR).
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 // The same class name as the canary plugin's, without magic methods: serialize() here gives the exact payload.
 final class RbFaultsCanary
@@ -268,7 +268,7 @@ $checks['IPv6: one /64 shares one allowance'] = $windowsOk($v6, 'IPv6 /64');
 $s = $burst($spoof, static fn (int $n) => "198.18.$n.1", 'spoof');
 $checks['without a trusted proxy X-Forwarded-For is ignored (a new one per request still hits 429)'] = $windowsOk($s, 'no trusted proxy');
 $env = array_merge(getenv(), ['STACK_WP_HOST' => $limited]);
-$proc = proc_open(array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/wp_client_ip.php']), [1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
+$proc = proc_open(array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/wp_client_ip.php']), [1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null, $env);
 $ipCases = json_decode((string) stream_get_contents($pipes[1]), true);
 proc_close($proc);
 $wrongIp = array_filter(is_array($ipCases) ? $ipCases : ['helper failed' => [1, 0]], static fn ($c) => $c[0] !== $c[1]);
@@ -281,7 +281,7 @@ $checks['buffering off (count in the options table): the same limit'] = $windows
 $notes['rate limit'] = $rl + ['attempts' => $attempts];
 
 // --- store: flush everything, compare the table with what was sent -----------------------------------------
-exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/wp_flush.php', $tmp, 'drain']))) . ' 2>&1', $out, $rc);
+exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/wp_flush.php', $tmp, 'drain']))) . ' 2>&1', $out, $rc);
 $drain = json_decode((string) end($out), true);
 $checks['drain emptied the buffer'] = is_array($drain) && ($drain['empty'] ?? false);
 $db = db();
@@ -330,7 +330,7 @@ $checks['no SQL was executed: the tables are all there'] = in_array('wp_reg_buff
     && (int) $db->query('SELECT COUNT(*) FROM wp_users')->fetch_row()[0] === 1;
 
 // --- never unserialized: the mirror wrote the fields into the event's postmeta; read them as a theme would ----
-exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/wp_read_meta.php', (string) $event]))) . ' 2>&1', $metaOut);
+exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/wp_read_meta.php', (string) $event]))) . ' 2>&1', $metaOut);
 $meta = json_decode((string) end($metaOut), true);
 clearstatcache();
 $fired = array_map('basename', array_filter(glob("$canary/*-hostile*") ?: [], 'is_file'));

@@ -8,7 +8,7 @@
 //  - connection killed (KILL <thread>) while the INSERT waits inside the transaction (2013/2006/1927).
 // The failing batch is rolled back and not acked; it comes back after its lease. Nothing lost or doubled.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $rounds = short_mode() ? 2 : 6;
@@ -52,7 +52,7 @@ for ($r = 0; $r < $rounds; $r++) {
     $push(300);
     $b->begin_transaction();
     $b->query("SELECT registration_id FROM `$table` FOR UPDATE");
-    $f = spawn(__DIR__ . '/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env);
+    $f = spawn(__DIR__ . '/support/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env);
     if ($waitingInsert() !== null) {
         usleep(2_500_000); // longer than the 1 s lock wait: at least one 1205
         $faults['lock-wait timeout']++;
@@ -76,7 +76,7 @@ for ($r = 0; $r < $rounds; $r++) {
         $ballast[] = "('" . $b->real_escape_string($id) . "','blocker',1,'{}','blocker')";
     }
     $b->query("INSERT INTO `$table` (registration_id, ref, event_id, data, via) VALUES " . implode(',', $ballast));
-    $f = spawn(__DIR__ . '/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env + ['FAULTS_LOCK_WAIT' => '20']);
+    $f = spawn(__DIR__ . '/support/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env + ['FAULTS_LOCK_WAIT' => '20']);
     if ($waitingInsert() !== null) {
         try {
             $b->query("INSERT INTO `$table` (registration_id, ref, event_id, data, via) VALUES ('" . $b->real_escape_string($ids[0]) . "','blocker',1,'{}','blocker')");
@@ -98,7 +98,7 @@ for ($r = 0; $r < $rounds; $r++) {
     $push(300);
     $b->begin_transaction();
     $b->query("SELECT registration_id FROM `$table` FOR UPDATE");
-    $f = spawn(__DIR__ . '/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env + ['FAULTS_LOCK_WAIT' => '20']);
+    $f = spawn(__DIR__ . '/support/flusher.php', [$table, 2, 100, 'loop', $tmp, 20], $env + ['FAULTS_LOCK_WAIT' => '20']);
     $thread = $waitingInsert();
     if ($thread !== null) {
         $b->query("KILL $thread");

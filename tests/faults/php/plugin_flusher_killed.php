@@ -6,7 +6,7 @@
 // reg_buffer_register(). A final drain must store every accepted registration exactly once.
 // Run by run.sh after it set up a site (FAULTS_WP_HOST, FAULTS_DB = the site's database).
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $kills = short_mode() ? 30 : 150;
@@ -15,7 +15,7 @@ $tmp = fenv('FAULTS_TMP') . '/s10';
 $stop = "$tmp/stop";
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
-    $pushers[] = spawn(__DIR__ . '/wp_push.php', ["$tmp/ledger.$w", "wpw$w", 200000, $stop, 3000]);
+    $pushers[] = spawn(__DIR__ . '/support/wp_push.php', ["$tmp/ledger.$w", "wpw$w", 200000, $stop, 3000]);
 }
 $points = ['before_flush', 'before_commit', 'after_commit', 'random'];
 $done = array_fill_keys($points, 0);
@@ -25,14 +25,14 @@ for ($k = 0; $k < $kills; $k++) {
     $markers = "$tmp/m$k";
     mkdir($markers);
     if ($point === 'random') {
-        $p = spawn(__DIR__ . '/wp_flush.php', [$markers, 'run']);
+        $p = spawn(__DIR__ . '/support/wp_flush.php', [$markers, 'run']);
         usleep(mt_rand(0, 800_000));
         posix_kill(proc_pid($p), SIGKILL);
         wait_proc($p);
         $done[$point]++;
         continue;
     }
-    $p = spawn(__DIR__ . '/wp_flush.php', [$markers, "stop:$point"]);
+    $p = spawn(__DIR__ . '/support/wp_flush.php', [$markers, "stop:$point"]);
     $reached = wait_file("$markers/$point", 100);
     posix_kill(proc_pid($p), SIGKILL);
     wait_proc($p);
@@ -43,7 +43,7 @@ foreach ($pushers as $p) {
     wait_proc($p, 1200);
 }
 $out = [];
-exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/wp_flush.php', $tmp, 'drain']))) . ' 2>&1', $out, $rc);
+exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/wp_flush.php', $tmp, 'drain']))) . ' 2>&1', $out, $rc);
 $drain = json_decode((string) end($out), true);
 $v = verify('', glob("$tmp/ledger.*"), '', "SELECT registration_id, JSON_UNQUOTE(JSON_EXTRACT(data, '$.ref')) FROM wp_reg_buffer_registrations");
 $checks = [

@@ -5,7 +5,7 @@
 // goes on (its ack fails or lands on the restarted server; an un-acked batch comes back after its lease).
 // Every push that returned an id, and every fallback write, must be stored exactly once.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $kills = short_mode() ? 10 : 40;
@@ -24,9 +24,9 @@ register_shutdown_function(fn () => $redis->stop());
 $stop = "$tmp/stop";
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
-    $pushers[] = spawn(__DIR__ . '/pusher.php', [$table, "$tmp/ledger.$w", "s2w$w", 200000, $stop, 3, 1000], $env);
+    $pushers[] = spawn(__DIR__ . '/support/pusher.php', [$table, "$tmp/ledger.$w", "s2w$w", 200000, $stop, 3, 1000], $env);
 }
-$flusher = spawn(__DIR__ . '/flusher.php', [$table, 2, 200, "run:$stop.flusher", $tmp, 1000000], $env);
+$flusher = spawn(__DIR__ . '/support/flusher.php', [$table, 2, 200, "run:$stop.flusher", $tmp, 1000000], $env);
 $done = ['mid-push' => 0, 'mid-flush after claim' => 0, 'mid-flush after COMMIT' => 0];
 $pausedOk = 0;
 for ($k = 0; $k < $kills; $k++) {
@@ -37,7 +37,7 @@ for ($k = 0; $k < $kills; $k++) {
         $stage = $kind === 'mid-flush after claim' ? 'after_claim' : 'after_commit';
         $markers = "$tmp/m$k";
         mkdir($markers);
-        $paused = spawn(__DIR__ . '/flusher.php', [$table, 2, 100, "pause:$stage", $markers, 1], $env);
+        $paused = spawn(__DIR__ . '/support/flusher.php', [$table, 2, 100, "pause:$stage", $markers, 1], $env);
         if (!wait_file("$markers/$stage", 100)) {
             posix_kill(proc_pid($paused), SIGKILL);
             wait_proc($paused);

@@ -4,7 +4,7 @@
 // fail clearly (TypeError / ValueError / ArgumentCountError) or be a harmless no-op, and leave the buffer as it was:
 // the same pending registrations, which still flush back intact.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $redis = new FRedis('s11', ['--appendonly', 'no']);

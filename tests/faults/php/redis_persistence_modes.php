@@ -4,7 +4,7 @@
 // crash leaves written data in the page cache); with no persistence the loss is reported as a figure (notes),
 // since losing them is what that mode means. Nothing is flushed here; the buffer is read back with flush+ack.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $n = short_mode() ? 2000 : 20000;

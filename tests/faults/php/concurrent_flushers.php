@@ -3,7 +3,7 @@
 // and two sites with different key prefixes sharing one Redis (same event ids), each with its own table.
 // Leases are long, so no registration may be claimed twice; each is stored once, in its own site's table only.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $perPusher = short_mode() ? 4000 : 40000;
@@ -18,9 +18,9 @@ foreach ($sites as $site => $prefix) {
     create_table("s4_$site");
     @mkdir("$tmp/$site");
     $env = ['FAULTS_URL' => $redis->url(), 'FAULTS_PREFIX' => $prefix, 'FAULTS_RECORD_IDS' => '1'];
-    $procs["push$site"] = spawn(__DIR__ . '/pusher.php', ["s4_$site", "$tmp/$site/ledger.0", "site$site", $perPusher, "$stop.never", 3, 200], $env);
+    $procs["push$site"] = spawn(__DIR__ . '/support/pusher.php', ["s4_$site", "$tmp/$site/ledger.0", "site$site", $perPusher, "$stop.never", 3, 200], $env);
     for ($f = 0; $f < 2; $f++) {
-        $procs["flush$site$f"] = spawn(__DIR__ . '/flusher.php', ["s4_$site", 600, mt_rand(20, 200), "run:$stop", "$tmp/$site", 1000000], $env);
+        $procs["flush$site$f"] = spawn(__DIR__ . '/support/flusher.php', ["s4_$site", 600, mt_rand(20, 200), "run:$stop", "$tmp/$site", 1000000], $env);
     }
 }
 foreach (['pushA', 'pushB'] as $p) {

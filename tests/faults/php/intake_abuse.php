@@ -13,7 +13,7 @@
 // within its limit per window; the buffer never holds more than max_pending and Redis stays under maxmemory.
 // Run by run.sh after s16_setup (FAULTS_INTAKE_URL, FAULTS_INTAKE_TOKENS, FAULTS_INTAKE_REDIS_PORT, …).
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 mt_srand($seed);
@@ -173,7 +173,7 @@ $checks['no token is minted for an event that is not open'] = $t['draft_token'] 
 // --- a flusher throughout ---------------------------------------------------------------------------------------
 $stop = "$tmp/stop";
 $flusher = proc_open(['bash', '-c', 'while [ ! -f "$1" ]; do "$2" "$3" "$4" run >/dev/null || true; sleep 0.3; done', 'flusher',
-    $stop, PHP_BINARY, __DIR__ . '/wp_flush.php', $tmp], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'],
+    $stop, PHP_BINARY, __DIR__ . '/support/wp_flush.php', $tmp], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'],
     2 => ['file', "$tmp/flusher.err", 'a']], $pipes);
 
 $peakBuffered = 0;
@@ -264,7 +264,7 @@ touch($stop);
 wait_proc($flusher, 600);
 
 // --- the final drain and the ledger --------------------------------------------------------------------------------
-$drain = spawn(__DIR__ . '/wp_flush.php', [$tmp, 'drain'], [], "$tmp/drain.err");
+$drain = spawn(__DIR__ . '/support/wp_flush.php', [$tmp, 'drain'], [], "$tmp/drain.err");
 $checks['the final drain ends'] = wait_proc($drain, 1200) === 0;
 $db = db();
 $rows = [];

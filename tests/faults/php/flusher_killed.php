@@ -5,7 +5,7 @@
 // not acked: the batch comes back after its lease and INSERT IGNORE inserts nothing), random (a flushing loop
 // killed after a random delay). A final drain must store every accepted registration exactly once.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $kills = short_mode() ? 100 : 400;
@@ -24,7 +24,7 @@ register_shutdown_function(fn () => $redis->stop());
 $stop = "$tmp/stop";
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
-    $pushers[] = spawn(__DIR__ . '/pusher.php', [$table, "$tmp/ledger.$w", "s1w$w", 200000, $stop, 3, 2000], $env);
+    $pushers[] = spawn(__DIR__ . '/support/pusher.php', [$table, "$tmp/ledger.$w", "s1w$w", 200000, $stop, 3, 2000], $env);
 }
 $lock = db();
 $points = ['before_claim', 'after_claim', 'mid_insert', 'after_commit', 'random'];
@@ -35,7 +35,7 @@ for ($k = 0; $k < $kills; $k++) {
     $markers = "$tmp/m$k";
     mkdir($markers);
     if ($point === 'random') {
-        $p = spawn(__DIR__ . '/flusher.php', [$table, 2, mt_rand(1, 300), 'loop', $markers, 1000000], $env);
+        $p = spawn(__DIR__ . '/support/flusher.php', [$table, 2, mt_rand(1, 300), 'loop', $markers, 1000000], $env);
         usleep(mt_rand(0, 400_000));
         posix_kill(proc_pid($p), SIGKILL);
         wait_proc($p);
@@ -46,7 +46,7 @@ for ($k = 0; $k < $kills; $k++) {
     if ($point === 'mid_insert') {
         $lock->query("LOCK TABLES `$table` WRITE");
     }
-    $p = spawn(__DIR__ . '/flusher.php', [$table, 2, mt_rand(1, 300), "stop:$stage", $markers, 1000000], $env);
+    $p = spawn(__DIR__ . '/support/flusher.php', [$table, 2, mt_rand(1, 300), "stop:$stage", $markers, 1000000], $env);
     $reached = wait_file("$markers/$stage", 100);
     if ($reached && $point === 'mid_insert') {
         // The marker is written just before the query: wait until the server shows the INSERT waiting.

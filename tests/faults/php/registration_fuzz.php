@@ -5,7 +5,7 @@
 // order and key types, float bits), every refused one must throw ValueError/TypeError and write nothing.
 // Plus fixed cases: a recursive array by reference, a payload over max_payload_bytes, bad event ids.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $count = short_mode() ? 3000 : 40000;

@@ -1,7 +1,8 @@
 <?php
-// s14 through the plugin: when Redis comes back without its data, the plugin's status must say so — how many
-// registrations may be gone and between which times — and keep saying it (status, WP-CLI exit code, Site Health,
-// admin page, one error_log line) until an operator acknowledges it; a restart that kept the data must not warn.
+// Through the plugin (redis_persistence_modes' sequel): when Redis comes back without its data, the plugin's status
+// must say so — how many registrations may be gone and between which times — and keep saying it (status, WP-CLI
+// exit code, Site Health, admin page, one error_log line) until an operator acknowledges it; a restart that kept
+// the data must not warn.
 // A WordPress site run.sh set up on its own redis-server (FAULTS_WP_REDIS_DIR), started with appendfsync always:
 //   1. 300 registrations flushed, 120 left buffered; status: no loss, persistence aof-always
 //   2. kill -9 + restart with the AOF: the data is back, no warning (the watch saw the restart: new run_id)
@@ -15,7 +16,7 @@
 //   8. RDB: 100 buffered, SAVE, 50 more, kill -9, restart from the snapshot: detected by the counters (the marker
 //      is in the snapshot); 150 reported, the 50 really missing, the 100 stored; acknowledged on the admin page
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $tmp = fenv('FAULTS_TMP') . '/s14p';
@@ -36,7 +37,7 @@ function wp_run(string $script, array $args, string $log): array
 
 function watch_status(string $log, bool $phpredis = true): array
 {
-    [$rc, $out] = wp_run(__DIR__ . '/wp_watch.php', $phpredis ? ['status'] : ['status', 'no-phpredis'], $log);
+    [$rc, $out] = wp_run(__DIR__ . '/support/wp_watch.php', $phpredis ? ['status'] : ['status', 'no-phpredis'], $log);
     $s = json_decode((string) end($out), true);
     if ($rc !== 0 || !is_array($s)) {
         throw new RuntimeException("wp_watch.php status failed ($rc): " . implode("\n", $out));
@@ -46,7 +47,7 @@ function watch_status(string $log, bool $phpredis = true): array
 
 function push(int $n, string $prefix, string $ledger, string $log): void
 {
-    [$rc, $out] = wp_run(__DIR__ . '/wp_watch.php', ['push', (string) $n, $prefix, $ledger], $log);
+    [$rc, $out] = wp_run(__DIR__ . '/support/wp_watch.php', ['push', (string) $n, $prefix, $ledger], $log);
     if ($rc !== 0) {
         throw new RuntimeException("push failed ($rc): " . implode("\n", $out));
     }
@@ -54,7 +55,7 @@ function push(int $n, string $prefix, string $ledger, string $log): void
 
 function drain_site(string $tmp, string $log): array
 {
-    [, $out] = wp_run(__DIR__ . '/wp_flush.php', [$tmp, 'drain'], $log);
+    [, $out] = wp_run(__DIR__ . '/support/wp_flush.php', [$tmp, 'drain'], $log);
     return json_decode((string) end($out), true) ?: ['raw' => $out];
 }
 
@@ -158,7 +159,7 @@ $loss3 = $s10['losses'][0] ?? [];
 $notes['loss after an RDB restart'] = $loss3;
 $checks['RDB restart from an older snapshot: detected by the counters, 150 reported'] = ($s9['snapshot']['buffered'] ?? null) === 150
     && count($s10['losses']) === 1 && ($loss3['evidence'] ?? '') === 'counters' && ($loss3['cause'] ?? '') === 'restart' && ($loss3['buffered'] ?? null) === 150;
-[, $ackOut] = wp_run(__DIR__ . '/wp_watch.php', ['admin-ack'], $log);
+[, $ackOut] = wp_run(__DIR__ . '/support/wp_watch.php', ['admin-ack'], $log);
 $adminAck = json_decode((string) end($ackOut), true);
 $checks['the admin page\'s Acknowledge (nonce) clears it and says so'] = is_array($adminAck) && $adminAck['losses'] === []
     && str_contains((string) $adminAck['redirect'], 'page=reg-buffer') && ($adminAck['notice']['ok'] ?? false) === true;

@@ -1,5 +1,5 @@
 <?php
-// Tokens for s16 (WordPress loaded): php wp_intake_tokens.php OUT_JSON LEGIT ATTACK
+// Tokens for intake_abuse (WordPress loaded): php wp_intake_tokens.php OUT_JSON LEGIT ATTACK
 // Makes an open event (a published post) and a draft, mints LEGIT one-use tokens and ATTACK fresh one-use tokens
 // (an attacker reloading the form once per try), one 1000-use token, and writes them with the site's intake config
 // facts (file, rate limit, max_pending) to OUT_JSON.

@@ -4,7 +4,7 @@
 // it comes back after a moment. Committed batches survive, uncommitted ones roll back and come again after their
 // lease; nothing lost or doubled. The system MariaDB is not touched.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $faults = short_mode() ? 4 : 12;
@@ -74,9 +74,9 @@ $stop = "$tmp/stop";
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
     // Pushes go to Redis (up all along); the fallback is not expected here.
-    $pushers[] = spawn(__DIR__ . '/pusher.php', [$table, "$tmp/ledger.$w", "s12w$w", 200000, $stop, 3, 1500], $env);
+    $pushers[] = spawn(__DIR__ . '/support/pusher.php', [$table, "$tmp/ledger.$w", "s12w$w", 200000, $stop, 3, 1500], $env);
 }
-$flusher = spawn(__DIR__ . '/s12_flusher.php', [$table, 2, 100, "$stop.flusher", "$tmp/flusher.json"], $env);
+$flusher = spawn(__DIR__ . '/support/reconnecting_flusher.php', [$table, 2, 100, "$stop.flusher", "$tmp/flusher.json"], $env);
 $done = ['SIGKILL (crash)' => 0, 'SIGTERM (stop)' => 0];
 $restartFailed = 0;
 for ($k = 0; $k < $faults; $k++) {

@@ -4,7 +4,7 @@
 // Soak mode also runs a smaller count under valgrind --leak-check=full with USE_ZEND_ALLOC=0 and fails on
 // "definitely lost" blocks whose stack names reg_buffer.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $cycles = (int) fenv('FAULTS_MEMORY_CYCLES', short_mode() ? '100000' : '1000000');
@@ -12,7 +12,7 @@ $redis = new FRedis('s7', ['--appendonly', 'no']);
 register_shutdown_function(fn () => $redis->stop());
 $closed = FRedis::freePort();
 $out = [];
-exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/memory_cycles.php', $redis->url(), (string) $cycles, (string) $closed]))) . ' 2>&1', $out, $rc);
+exec(implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/memory_cycles.php', $redis->url(), (string) $cycles, (string) $closed]))) . ' 2>&1', $out, $rc);
 $r = json_decode((string) end($out), true);
 $checks = ['the cycles ran' => $rc === 0 && is_array($r)];
 $notes = ['seed' => $seed, 'cycles' => $cycles];
@@ -37,7 +37,7 @@ if (!short_mode()) {
     $vcycles = 2000;
     $log = fenv('FAULTS_TMP') . '/valgrind.log';
     $cmd = 'USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 valgrind --leak-check=full --show-leak-kinds=definite --num-callers=30 --log-file=' . escapeshellarg($log) . ' '
-        . implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/memory_cycles.php', $redis->url(), (string) $vcycles, (string) $closed]))) . ' 2>&1';
+        . implode(' ', array_map('escapeshellarg', array_merge([PHP_BINARY], ini_args(), [__DIR__ . '/support/memory_cycles.php', $redis->url(), (string) $vcycles, (string) $closed]))) . ' 2>&1';
     exec($cmd, $vout, $vrc);
     $text = (string) @file_get_contents($log);
     preg_match('/definitely lost: ([\d,]+) bytes in ([\d,]+) blocks/', $text, $dl);

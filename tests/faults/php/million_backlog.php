@@ -3,7 +3,7 @@
 // MariaDB by one flusher running under memory_limit=128M (batches of 2,000). Every registration stored once;
 // the flusher's peak memory is reported.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $total = (int) fenv('FAULTS_BACKLOG', '1000000');
@@ -20,13 +20,13 @@ putenv('FAULTS_PREFIX=' . $prefix);
 use_buffer($redis->url(), $prefix);
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
-    $pushers[] = spawn(__DIR__ . '/pusher.php', [$table, "$tmp/ledger.$w", "s9w$w", intdiv($total, 2), "$tmp/never", 50, 0], $env);
+    $pushers[] = spawn(__DIR__ . '/support/pusher.php', [$table, "$tmp/ledger.$w", "s9w$w", intdiv($total, 2), "$tmp/never", 50, 0], $env);
 }
 foreach ($pushers as $p) {
     wait_proc($p, 36000);
 }
 $backlog = reg_buffer_stats();
-$cmd = array_merge([PHP_BINARY], ini_args(), ['-d', 'memory_limit=128M', __DIR__ . '/flusher.php', $table, '600', '2000', 'loop', $tmp, '100000']);
+$cmd = array_merge([PHP_BINARY], ini_args(), ['-d', 'memory_limit=128M', __DIR__ . '/support/flusher.php', $table, '600', '2000', 'loop', $tmp, '100000']);
 $p = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => STDOUT, 2 => STDERR], $pipes, null, array_merge(getenv(), $env));
 $rc = wait_proc($p, 36000);
 $stats = [];

@@ -5,7 +5,7 @@
 // back to a direct write keyed by the id it tried: when the command did run, the flush later meets that id again
 // and INSERT IGNORE keeps one row. The breaker trips, and pushes return to Redis when it answers again.
 declare(strict_types=1);
-require __DIR__ . '/lib.php';
+require __DIR__ . '/support/lib.php';
 
 $seed = fseed();
 $faultsWanted = short_mode() ? 8 : 40;
@@ -35,10 +35,10 @@ use_buffer($redis->url(), $prefix);
 $stop = "$tmp/stop";
 $pushers = [];
 for ($w = 0; $w < 2; $w++) {
-    $pushers[] = spawn(__DIR__ . '/pusher.php', [$table, "$tmp/ledger.$w", "s8w$w", 200000, $stop, 3, 2000],
+    $pushers[] = spawn(__DIR__ . '/support/pusher.php', [$table, "$tmp/ledger.$w", "s8w$w", 200000, $stop, 3, 2000],
         ['FAULTS_URL' => $proxyUrl, 'FAULTS_PREFIX' => $prefix, 'FAULTS_PUSH_TIMEOUT_MS' => '300']);
 }
-$flusher = spawn(__DIR__ . '/flusher.php', [$table, 5, 200, "run:$stop.flusher", $tmp, 1000000],
+$flusher = spawn(__DIR__ . '/support/flusher.php', [$table, 5, 200, "run:$stop.flusher", $tmp, 1000000],
     ['FAULTS_URL' => $redis->url(), 'FAULTS_PREFIX' => $prefix]);
 $done = ['lost replies' => 0, 'CLIENT PAUSE' => 0];
 $admin = $redis->client();

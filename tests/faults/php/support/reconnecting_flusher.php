@@ -1,7 +1,7 @@
 <?php
 // A flusher that survives its database going away: it reconnects (bounded waits) and leaves a failed batch
 // un-acked (it comes back after its lease). Args: table lease limit stop_file out_file.
-// The database is whatever mysqli.default_socket + FAULTS_DB point at (s12: a private mariadbd).
+// The database is whatever mysqli.default_socket + FAULTS_DB point at (mariadb_down: a private mariadbd).
 declare(strict_types=1);
 require __DIR__ . '/lib.php';
 
