@@ -117,10 +117,12 @@ function reg_buffer_ack(string $batch): int {}
  * (seconds, or null), quarantined, maxmemory_policy (null where CONFIG GET is refused; anything but "noeviction"
  * can evict buffered registrations), and the lifetime counters pushed, duplicates, claimed, acked, redelivered,
  * retried (quarantined entries buffered again) and lost (ids whose stored data had vanished, e.g. evicted under a
- * policy other than noeviction); last_ack_age
+ * policy other than noeviction), whose names `counters` lists; last_ack_age
  * (seconds since any flusher last acknowledged a batch, or null); `epoch`, a string naming the buffered data that
  * changes exactly when Redis lost it (restarted without persistence, FLUSHALL): remember it to tell whether
- * registrations may be gone; and `process`, this PHP process's own counters:
+ * registrations may be gone; the server's `run_id` (changes at every restart) and `uptime` (seconds), and its
+ * `persistence`: "aof-always", "aof-everysec", "aof-no", "rdb" or "none" (on a cluster the weakest node's), each
+ * null where INFO or CONFIG GET is refused; and `process`, this PHP process's own counters:
  * pushed, duplicates, claimed, acked, connection_failures, fast_failures (calls refused by the circuit breaker).
  *
  * @throws \RegBuffer\ConnectionException
@@ -128,12 +130,33 @@ function reg_buffer_ack(string $batch): int {}
 function reg_buffer_stats(): array {}
 
 /**
+ * Counts one request of $client against a limit of $limit per fixed window of $window seconds, with the same
+ * counter and code as reg_buffer_push()'s $rate_limit (a caller's own rate limit, e.g. a REST route's, kept in the
+ * extension's Redis keys). Every call counts, allowed or not; only a digest of $client is stored. On a Redis
+ * Cluster the counter lives in one shard, picked by the client's digest.
+ *
+ * @param string $client e.g. an IP address or a /64 (1 to 256 bytes, valid UTF-8)
+ * @param int    $limit  how many requests a window allows (>= 1)
+ * @param int    $window the window in seconds (1 to 86400), aligned on Redis's clock
+ * @return array{allowed: bool, count: int, limit: int, remaining: int, reset: int, retry_after: int} `count`
+ *         includes this call; `reset` is the Unix second the window ends, `retry_after` the seconds until then
+ * @throws \ValueError                    an empty, too long or invalid UTF-8 client, $limit < 1, $window out of range
+ * @throws \RegBuffer\ConnectionException Redis unreachable or timed out
+ */
+function reg_buffer_rate_hit(string $client, int $limit, int $window = 60): array {}
+
+/**
  * The quarantine: registrations a flush could not decode (their stored bytes were damaged) and legacy elements the
  * import could not read, set aside with the reason; nothing else ever blocks on them.
  *
  * @param int $limit at most this many entries (1 … 100000), ordered by event id, then registration id
- * @return list<array{entry: string, event_id: int, id: string, reason: string, stored: string}> `entry` names it
- *         for retry and purge (`<event id>:<registration id>`); `stored` holds the bytes as they were stored
+ * @return list<array{entry: string, event_id: int, id: string, reason: string, stored: string,
+ *         kind: string, registered_at: ?float, unique_key: ?string, json: ?string, problem: ?string}>
+ *         `entry` names it for retry and purge (`<event id>:<registration id>`); `stored` holds the bytes as they
+ *         were stored; `kind` is "stored" (a registration's stored format), "legacy" (an element of the seed
+ *         snippet's lists) or "unreadable"; what can still be read: `registered_at` (Unix seconds), and the
+ *         registration whole or not at all — `json` (its data as JSON text) with its `unique_key` — or else
+ *         `problem`, why it cannot be recovered
  * @throws \RegBuffer\ConnectionException Redis unreachable or timed out
  */
 function reg_buffer_quarantined(int $limit = 200): array {}

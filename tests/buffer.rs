@@ -37,7 +37,9 @@ fn config_for(url: String, prefix: &str) -> Config {
 fn raw_connection(cfg: &Config) -> Box<dyn redis::ConnectionLike> {
     match &cfg.topology {
         Topology::Single => Box::new(redis::Client::open(cfg.redis_url.as_str()).unwrap().get_connection().unwrap()),
-        Topology::Cluster(nodes) => Box::new(redis::cluster::ClusterClient::new(nodes.clone()).unwrap().get_connection().unwrap()),
+        Topology::Cluster(nodes) => {
+            Box::new(redis::cluster::ClusterClient::new(nodes.clone()).unwrap().get_connection().unwrap())
+        }
     }
 }
 
@@ -129,7 +131,12 @@ fn this_process_counts_what_it_did(cfg: Config) {
     buffer.ack(&batch.id).unwrap();
     let after = reg_buffer::core::metrics::snapshot();
     assert_eq!(
-        (after.pushed - before.pushed, after.duplicates - before.duplicates, after.claimed - before.claimed, after.acked - before.acked),
+        (
+            after.pushed - before.pushed,
+            after.duplicates - before.duplicates,
+            after.claimed - before.claimed,
+            after.acked - before.acked
+        ),
         (1, 1, 1, 1)
     );
 }
@@ -166,7 +173,10 @@ fn a_busy_event_does_not_starve_a_quiet_one(cfg: Config) {
     buffer.push(200, &json!({"quiet": true}), None).unwrap();
     // One claim per shard is one pass over the buffer: the quiet event must come out in it.
     let batches: Vec<_> = (0..cfg.shards()).map(|_| buffer.claim(50, 60).unwrap()).collect();
-    assert!(batches.iter().flat_map(|b| &b.registrations).any(|r| r.event_id == 200), "the quiet event waited behind the busy one");
+    assert!(
+        batches.iter().flat_map(|b| &b.registrations).any(|r| r.event_id == 200),
+        "the quiet event waited behind the busy one"
+    );
     assert!(batches.iter().all(|b| b.registrations.len() <= 50));
 }
 
@@ -195,7 +205,11 @@ fn imports_the_legacy_snippets_lists_keeping_their_time() {
         redis::cmd("LPUSH").arg("legacytest_reg_buffer:9").arg(element).query::<()>(&mut con).unwrap();
     }
     redis::cmd("LPUSH").arg("legacytest_reg_buffer:9").arg("not json").query::<()>(&mut con).unwrap();
-    assert_eq!(buffer.import_legacy("legacytest_reg_buffer:*").unwrap(), 450, "the malformed element is quarantined, not counted");
+    assert_eq!(
+        buffer.import_legacy("legacytest_reg_buffer:*").unwrap(),
+        450,
+        "the malformed element is quarantined, not counted"
+    );
     let len: i64 = redis::cmd("LLEN").arg("legacytest_reg_buffer:9").query(&mut con).unwrap();
     assert_eq!(len, 0);
     let batch = buffer.claim(1000, 60).unwrap();
@@ -244,7 +258,13 @@ fn range_returns_an_events_registrations_in_a_time_window_oldest_first(cfg: Conf
 fn range_bounds_are_exact_to_the_microsecond_within_one_millisecond(cfg: Config) {
     // The time index scores whole milliseconds; range() must still tell apart two registrations of one millisecond.
     let buffer = Buffer::new(&cfg);
-    let micros = |b: &Buffer| b.range(6, f64::NEG_INFINITY, f64::INFINITY, 1000).unwrap().iter().map(|r| (r.id.clone(), r.stored.registered_at_micros)).collect::<Vec<_>>();
+    let micros = |b: &Buffer| {
+        b.range(6, f64::NEG_INFINITY, f64::INFINITY, 1000)
+            .unwrap()
+            .iter()
+            .map(|r| (r.id.clone(), r.stored.registered_at_micros))
+            .collect::<Vec<_>>()
+    };
     let pair = (0..2000)
         .find_map(|_| {
             buffer.push(6, &json!({}), None).unwrap();
@@ -254,7 +274,8 @@ fn range_bounds_are_exact_to_the_microsecond_within_one_millisecond(cfg: Config)
         })
         .expect("two pushes within one millisecond");
     let ((first, t1), (second, t2)) = pair;
-    let ids = |from: f64, to: f64| buffer.range(6, from, to, 1000).unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let ids =
+        |from: f64, to: f64| buffer.range(6, from, to, 1000).unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(ids(t2 as f64 / 1e6, t2 as f64 / 1e6), vec![second.clone()]);
     assert_eq!(ids(t1 as f64 / 1e6, t1 as f64 / 1e6), vec![first.clone()]);
     assert!(!ids(t2 as f64 / 1e6, f64::INFINITY).contains(&first));
@@ -264,7 +285,8 @@ fn range_bounds_are_exact_to_the_microsecond_within_one_millisecond(cfg: Config)
 
 fn many_events_are_flushed_exactly_once(cfg: Config) {
     let buffer = Buffer::new(&cfg);
-    let mut pushed: Vec<String> = (0..600).map(|i| id_of(buffer.push(1 + i % 150, &json!({"i": i}), None).unwrap())).collect();
+    let mut pushed: Vec<String> =
+        (0..600).map(|i| id_of(buffer.push(1 + i % 150, &json!({"i": i}), None).unwrap())).collect();
     let stats = buffer.stats().unwrap();
     assert_eq!((stats.pending, stats.events), (600, 150));
     let mut flushed: Vec<String> = drain(&buffer).into_iter().map(|r| r.id).collect();
@@ -328,11 +350,17 @@ fn replica_durability_works_on_a_single_server_with_a_replica() {
     let servers = support::start(2, "");
     let [master, replica] = [servers.ports[0], servers.ports[1]];
     support::cli(replica, &["REPLICAOF", "127.0.0.1", &master.to_string()]);
-    support::wait_until(20, "the replica to sync", || support::cli(master, &["INFO", "replication"]).contains(",state=online,"));
+    support::wait_until(20, "the replica to sync", || {
+        support::cli(master, &["INFO", "replication"]).contains(",state=online,")
+    });
     let mut cfg = config_for(format!("redis://127.0.0.1:{master}"), "durable1");
     cfg.durability = Durability::Replica { replicas: 1, timeout: Duration::from_millis(2000) };
     let id = id_of(Buffer::new(&cfg).push(1, &json!({}), None).unwrap());
-    assert_eq!(support::cli(replica, &["HEXISTS", &Keys::new(&cfg.key_prefix).data(1), &id]).trim(), "1", "the replica has it when push returns");
+    assert_eq!(
+        support::cli(replica, &["HEXISTS", &Keys::new(&cfg.key_prefix).data(1), &id]).trim(),
+        "1",
+        "the replica has it when push returns"
+    );
 }
 
 fn a_use_limited_token_carries_its_uses_and_no_more(cfg: Config) {
@@ -341,7 +369,10 @@ fn a_use_limited_token_carries_its_uses_and_no_more(cfg: Config) {
     id_of(buffer.push_limited(8, &json!({}), None, Some(&limit)).unwrap());
     assert!(!buffer.push_limited(8, &json!({}), Some(b"j"), Some(&limit)).unwrap().is_duplicate());
     assert!(!buffer.push_limited(9, &json!({}), Some(b"k"), None).unwrap().is_duplicate());
-    assert!(buffer.push_limited(9, &json!({}), Some(b"k"), Some(&UseLimit { token: b"other", ..limit.clone() })).unwrap().is_duplicate());
+    assert!(buffer
+        .push_limited(9, &json!({}), Some(b"k"), Some(&UseLimit { token: b"other", ..limit.clone() }))
+        .unwrap()
+        .is_duplicate());
     // Used up: the same answer for a registered key, an unknown one and none (the token tells nothing about keys).
     for key in [Some(&b"j"[..]), Some(b"new"), None] {
         let err = buffer.push_limited(8, &json!({}), key, Some(&limit)).unwrap_err();
@@ -378,9 +409,16 @@ fn a_client_over_its_rate_limit_is_refused_with_the_seconds_left(cfg: Config) {
 }
 
 /// push.lua run directly, to send a push "again on a new connection" (the repeat flag) as with_connection does.
-fn run_push_script(cfg: &Config, event_id: i64, id: &str, unique_key: Option<&[u8]>, repeat: bool, rate: &RateLimit) -> redis::Value {
+fn run_push_script(
+    cfg: &Config,
+    event_id: i64,
+    id: &str,
+    unique_key: Option<&[u8]>,
+    repeat: bool,
+    rate: &RateLimit,
+) -> redis::Value {
     let k = keys_of(cfg, event_id);
-    let script = redis::Script::new(concat!(include_str!("../src/core/lua/enqueue.lua"), include_str!("../src/core/lua/push.lua")));
+    let script = redis::Script::new(reg_buffer::core::buffer::PUSH_LUA);
     let mut call = script.prepare_invoke();
     for key in k.enqueue_keys(event_id) {
         call.key(key);
@@ -397,17 +435,30 @@ fn run_push_script(cfg: &Config, event_id: i64, id: &str, unique_key: Option<&[u
 
 fn a_push_repeated_on_a_new_connection_is_counted_once(cfg: Config) {
     let rate = RateLimit { client: b"192.0.2.5", limit: 2, window: 3600 };
-    let counter = || -> String { redis::cmd("GET").arg(keys_of(&cfg, 6).rate_counter(rate.client)).query(&mut *raw_connection(&cfg)).unwrap() };
+    let counter = || -> String {
+        redis::cmd("GET").arg(keys_of(&cfg, 6).rate_counter(rate.client)).query(&mut *raw_connection(&cfg)).unwrap()
+    };
     assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000A", None, false, &rate), redis::Value::Int(1));
-    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000A", None, true, &rate), redis::Value::Int(1), "the repeat finds its first attempt");
+    assert_eq!(
+        run_push_script(&cfg, 6, "01JREPEATED0000000000000A", None, true, &rate),
+        redis::Value::Int(1),
+        "the repeat finds its first attempt"
+    );
     assert_eq!(counter(), "1", "the repeat was not counted again");
     // Flushed before the repeat arrives: its unique key's marker still names it.
     assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000B", Some(b"ada"), false, &rate), redis::Value::Int(1));
     assert_eq!(counter(), "2");
     drain(&Buffer::new(&cfg));
-    assert_eq!(run_push_script(&cfg, 6, "01JREPEATED0000000000000B", Some(b"ada"), true, &rate), redis::Value::Int(1), "at the limit, the repeat of an accepted push is still accepted, and not counted");
+    assert_eq!(
+        run_push_script(&cfg, 6, "01JREPEATED0000000000000B", Some(b"ada"), true, &rate),
+        redis::Value::Int(1),
+        "at the limit, the repeat of an accepted push is still accepted, and not counted"
+    );
     assert_eq!(counter(), "2");
-    assert!(matches!(run_push_script(&cfg, 6, "01JREPEATED0000000000000C", None, false, &rate), redis::Value::Array(_)), "a new push is over the limit");
+    assert!(
+        matches!(run_push_script(&cfg, 6, "01JREPEATED0000000000000C", None, false, &rate), redis::Value::Array(_)),
+        "a new push is over the limit"
+    );
 }
 
 fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {
@@ -465,7 +516,10 @@ fn the_oldest_pending_age_follows_claims_redeliveries_and_drains(cfg: Config) {
     assert_eq!(second.registrations.len(), 1);
     let age = oldest_age(&buffer);
     let first_push_age = started.elapsed().as_secs_f64();
-    assert!(age >= 1.45 && age <= first_push_age + 0.05, "a redelivered registration of the first push is pending: {age} (first push {first_push_age} s ago)");
+    assert!(
+        age >= 1.45 && age <= first_push_age + 0.05,
+        "a redelivered registration of the first push is pending: {age} (first push {first_push_age} s ago)"
+    );
 
     buffer.ack(&second.id).unwrap();
     drain(&buffer);

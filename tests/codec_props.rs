@@ -25,7 +25,24 @@ fn cases() -> u64 {
 }
 
 fn any_string(r: &mut Rng) -> String {
-    const POOL: &[&str] = &["", "\0", "a\0b", "Zoë", "東京", "🎉", "\u{FEFF}", "\u{10FFFF}", "\"", "\\", "'; DROP TABLE x; --", "1:2:", "-:", "0123", "-0", "7"];
+    const POOL: &[&str] = &[
+        "",
+        "\0",
+        "a\0b",
+        "Zoë",
+        "東京",
+        "🎉",
+        "\u{FEFF}",
+        "\u{10FFFF}",
+        "\"",
+        "\\",
+        "'; DROP TABLE x; --",
+        "1:2:",
+        "-:",
+        "0123",
+        "-0",
+        "7",
+    ];
     if r.chance(40) {
         return POOL[r.below(POOL.len() as u64) as usize].to_string();
     }
@@ -46,7 +63,21 @@ fn any_string(r: &mut Rng) -> String {
 }
 
 fn any_float(r: &mut Rng) -> f64 {
-    const POOL: &[f64] = &[0.0, -0.0, 1.0, -1.0, 0.1, 5e-324, -5e-324, 2.2250738585072014e-308, f64::MAX, f64::MIN, 9007199254740993.0, 1e21, 1e-7];
+    const POOL: &[f64] = &[
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.1,
+        5e-324,
+        -5e-324,
+        2.2250738585072014e-308,
+        f64::MAX,
+        f64::MIN,
+        9007199254740993.0,
+        1e21,
+        1e-7,
+    ];
     if r.chance(40) {
         return POOL[r.below(POOL.len() as u64) as usize];
     }
@@ -112,9 +143,12 @@ fn encode_then_decode_gives_back_exactly_what_was_given() {
     for case in 0..cases() {
         let data = any_container(&mut r, 1);
         let micros = r.next() >> r.below(64);
-        let key: Option<Vec<u8>> = if r.chance(50) { Some((0..1 + r.below(40)).map(|_| r.below(256) as u8).collect()) } else { None };
-        let stored = encode(&data, micros, key.as_deref(), usize::MAX).unwrap_or_else(|e| panic!("seed {s} case {case}: encode refused: {e}"));
-        let back = decode(&stored).unwrap_or_else(|e| panic!("seed {s} case {case}: decode refused its own entry: {e}"));
+        let key: Option<Vec<u8>> =
+            if r.chance(50) { Some((0..1 + r.below(40)).map(|_| r.below(256) as u8).collect()) } else { None };
+        let stored = encode(&data, micros, key.as_deref(), usize::MAX)
+            .unwrap_or_else(|e| panic!("seed {s} case {case}: encode refused: {e}"));
+        let back =
+            decode(&stored).unwrap_or_else(|e| panic!("seed {s} case {case}: decode refused its own entry: {e}"));
         assert!(same(&data, back.data()), "seed {s} case {case}: data changed\n  in:  {data}\n  out: {}", back.json);
         assert_eq!(back.json, serde_json::to_string(&data).unwrap(), "seed {s} case {case}: json text changed");
         assert_eq!(back.unique_key, key, "seed {s} case {case}: unique key changed");
@@ -174,7 +208,9 @@ fn php_integer_key_follows_php() {
         };
         assert_eq!(php_integer_key(&i.to_string()), Some(i), "{i}");
     }
-    for k in ["", "-", "-0", "00", "01", "+1", " 1", "1 ", "1e3", "1.0", "9223372036854775808", "-9223372036854775809", "０"] {
+    for k in
+        ["", "-", "-0", "00", "01", "+1", " 1", "1 ", "1e3", "1.0", "9223372036854775808", "-9223372036854775809", "０"]
+    {
         assert_eq!(php_integer_key(k), None, "{k:?} is not a PHP integer key");
     }
 }

@@ -16,7 +16,14 @@ use serde_json::json;
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn run(cmd: &str, dir: &Path) {
-    let ok = Command::new("sh").arg("-c").arg(cmd).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(ok.success(), "{cmd}");
 }
 
@@ -46,7 +53,15 @@ fn tls_server(dir: &Path, auth_clients: &str) -> (Child, u16) {
         "redis-server --port 0 --tls-port {port} --bind 127.0.0.1 --tls-cert-file srv.crt --tls-key-file srv.key \
          --tls-ca-cert-file ca.crt --tls-auth-clients {auth_clients} --save '' --appendonly no & pid=$!; read _; kill $pid"
     );
-    let server = Command::new("sh").arg("-c").arg(&script).current_dir(dir).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let server = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "redis-server with TLS did not start");
@@ -103,12 +118,20 @@ fn trusts_the_ca_file_and_presents_a_client_certificate() {
     let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let url = ("reg_buffer.redis_url", format!("rediss://localhost:{port}"));
     let trust = |ca: &str| ("reg_buffer.tls_ca_file", file(ca));
-    let identity = |cert: &str| [("reg_buffer.tls_cert_file", file(&format!("{cert}.crt"))), ("reg_buffer.tls_key_file", file(&format!("{cert}.key")))];
+    let identity = |cert: &str| {
+        [
+            ("reg_buffer.tls_cert_file", file(&format!("{cert}.crt"))),
+            ("reg_buffer.tls_key_file", file(&format!("{cert}.key"))),
+        ]
+    };
 
     assert_refused(&config(&[url.clone(), trust("other-ca.crt")]), "tls_ca_file names another CA");
     assert_refused(&config(&[url.clone(), trust("ca.crt")]), "no client certificate");
     let [cert, key] = identity("other-client");
-    assert_refused(&config(&[url.clone(), trust("ca.crt"), cert, key]), "a client certificate the server does not trust");
+    assert_refused(
+        &config(&[url.clone(), trust("ca.crt"), cert, key]),
+        "a client certificate the server does not trust",
+    );
     let [cert, key] = identity("client");
     round_trip(&config(&[url, trust("ca.crt"), cert, key]));
 }

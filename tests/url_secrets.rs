@@ -93,7 +93,11 @@ fn no_password_shows_in_any_rendering_or_error_of_any_url() {
     let cases: usize = std::env::var("URL_SECRETS_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let mut rng = Rng(seed);
     let mut fixed = vec!["se/krit".to_owned(), "Zq@/:%#?".to_owned(), "Zq%40p:a/b#c?d".to_owned()];
-    fixed.iter_mut().for_each(|p| if !p.starts_with("Zq") { p.insert_str(0, "Zq") });
+    fixed.iter_mut().for_each(|p| {
+        if !p.starts_with("Zq") {
+            p.insert_str(0, "Zq")
+        }
+    });
     let passwords: Vec<String> = fixed.into_iter().chain((0..cases).map(|_| password(&mut rng))).collect();
     for p in &passwords {
         for url in urls(p) {
@@ -117,7 +121,12 @@ fn no_password_shows_in_any_rendering_or_error_of_any_url() {
 
 #[test]
 fn a_url_without_a_password_is_shown_as_it_is() {
-    for url in ["redis://127.0.0.1:6379", "redis://127.0.0.1:6379/2", "redis+unix:///run/redis.sock?db=1", "redis+cluster://a:1,b:2"] {
+    for url in [
+        "redis://127.0.0.1:6379",
+        "redis://127.0.0.1:6379/2",
+        "redis+unix:///run/redis.sock?db=1",
+        "redis+cluster://a:1,b:2",
+    ] {
         assert_eq!(redact_url(url), url);
         assert_eq!(scrub_secrets("at redis://127.0.0.1:6379", url), "at redis://127.0.0.1:6379");
     }

@@ -1,6 +1,7 @@
 //! Registration <-> stored bytes: the value model, its limits, and the stored entry format.
 //!
-//! A stored entry is `1:<registered_at µs>:<unique key length or ->:<unique key bytes><data as JSON>`. The JSON
+//! A stored entry is `1:<registered_at µs>:<unique key length or ->:<unique key bytes><data as JSON>`; the legacy
+//! snippet's elements, which the import reads, are `{"timestamp": <s>, "registration_details": {…}}`. The JSON
 //! keeps the registration's key order (serde_json `preserve_order`) and round-trips floats exactly
 //! (`float_roundtrip`), so flush hands back what push was given.
 use serde_json::{Map, Number, Value};
@@ -104,12 +105,14 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     let bad = |why: &str| Error::invalid(format!("stored registration is malformed: {why}"));
     let rest = stored.strip_prefix(b"1:").ok_or_else(|| bad("unknown format version"))?;
     let (micros, rest) = split_field(rest).ok_or_else(|| bad("no timestamp"))?;
-    let registered_at_micros: u64 = std::str::from_utf8(micros).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad timestamp"))?;
+    let registered_at_micros: u64 =
+        std::str::from_utf8(micros).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad timestamp"))?;
     let (klen, rest) = split_field(rest).ok_or_else(|| bad("no unique key length"))?;
     let (unique_key, json) = if klen == b"-" {
         (None, rest)
     } else {
-        let n: usize = std::str::from_utf8(klen).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad unique key length"))?;
+        let n: usize =
+            std::str::from_utf8(klen).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad unique key length"))?;
         if rest.len() < n {
             return Err(bad("truncated unique key"));
         }
@@ -122,7 +125,176 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
         return Err(bad("data is not an array"));
     }
     serde_json::from_str::<Checked>(json).map_err(|e| bad(&format!("data is not JSON ({e})")))?;
-    Ok(StoredRegistration { registered_at_micros, unique_key, json: json.to_owned(), value: std::cell::OnceCell::new() })
+    Ok(StoredRegistration {
+        registered_at_micros,
+        unique_key,
+        json: json.to_owned(),
+        value: std::cell::OnceCell::new(),
+    })
+}
+
+/// What a quarantined entry's bytes are, by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A stored registration (`1:` …), damaged somewhere.
+    Stored,
+    /// An element of the legacy snippet's lists (a JSON object) the import could not read.
+    Legacy,
+    /// Neither.
+    Unreadable,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Stored => "stored",
+            Kind::Legacy => "legacy",
+            Kind::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// What can still be read from a quarantined entry's bytes, read as leniently as is safe: a damaged timestamp only
+/// loses `registered_at`; the data must be intact JSON of an array, and a unique key intact, for `json` to be given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub kind: Kind,
+    pub registered_at_micros: Option<u64>,
+    /// Only with `json`: a registration is recovered whole or not at all.
+    pub unique_key: Option<Vec<u8>>,
+    /// The registration's JSON text as stored (a legacy element's `registration_details`); None when it cannot be
+    /// recovered whole, and then `problem` says why.
+    pub json: Option<String>,
+    pub problem: Option<String>,
+}
+
+/// Reads a quarantined entry's bytes (a stored entry or a legacy element) as far as they can be read.
+pub fn recover(bytes: &[u8]) -> Recovered {
+    let trimmed = bytes.iter().position(|b| !b" \t\n\r\x0b\0".contains(b)).map_or(&[][..], |i| &bytes[i..]);
+    let kind = if bytes.starts_with(b"1:") {
+        Kind::Stored
+    } else if trimmed.starts_with(b"{") {
+        Kind::Legacy
+    } else {
+        Kind::Unreadable
+    };
+    let mut out = Recovered { kind, registered_at_micros: None, unique_key: None, json: None, problem: None };
+    let read = match kind {
+        Kind::Stored => recover_stored(&bytes[2..], &mut out),
+        Kind::Legacy => recover_legacy(bytes, &mut out),
+        Kind::Unreadable => Err("the bytes are in no format reg_buffer knows".to_owned()),
+    };
+    match read {
+        Ok((json, key)) => {
+            out.json = Some(json);
+            out.unique_key = key;
+        }
+        Err(problem) => out.problem = Some(problem),
+    }
+    out
+}
+
+type RecoveredParts = std::result::Result<(String, Option<Vec<u8>>), String>;
+
+/// `<µs>:<klen|->:<key><json>` (after the version): the timestamp read if it can be.
+fn recover_stored(rest: &[u8], out: &mut Recovered) -> RecoveredParts {
+    let (micros, rest) = split_field(rest).ok_or("the stored registration has no timestamp field")?;
+    out.registered_at_micros = std::str::from_utf8(micros).ok().and_then(|s| s.parse().ok());
+    let (klen, rest) = split_field(rest).ok_or("the stored registration has no unique-key field")?;
+    let (key, json) = if klen == b"-" {
+        (None, rest)
+    } else {
+        let n = std::str::from_utf8(klen)
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|&n| n <= rest.len())
+            .ok_or("the unique key is truncated")?;
+        (Some(&rest[..n]), &rest[n..])
+    };
+    let json = std::str::from_utf8(json).map_err(|_| "the data is not valid UTF-8")?;
+    check_recovered_json(json)?;
+    if let Some(k) = key {
+        if k.is_empty() || std::str::from_utf8(k).is_err() {
+            return Err("the unique key is empty or not valid UTF-8".to_owned());
+        }
+    }
+    Ok((json.to_owned(), key.map(<[u8]>::to_vec)))
+}
+
+fn recover_legacy(bytes: &[u8], out: &mut Recovered) -> RecoveredParts {
+    let not_legacy = "the legacy element is not JSON with registration_details";
+    let fields: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(bytes).map_err(|_| not_legacy)?;
+    out.registered_at_micros = fields.get("timestamp").and_then(|t| legacy_seconds(t.get()));
+    let details = fields.get("registration_details").ok_or(not_legacy)?.get();
+    if !matches!(details.as_bytes().first(), Some(b'{' | b'[')) {
+        return Err("registration_details is not an array".to_owned());
+    }
+    check_recovered_json(details)?;
+    Ok((details.to_owned(), None))
+}
+
+/// Data a retry can push again: JSON of an array, nested no deeper than a registration may be.
+fn check_recovered_json(json: &str) -> std::result::Result<(), String> {
+    let not_array = || "the data is not JSON of an array".to_owned();
+    if !matches!(json.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
+        return Err(not_array());
+    }
+    serde_json::from_str::<Checked>(json).map_err(|_| not_array())?;
+    if json_depth(json) > MAX_DEPTH {
+        return Err(format!("the data is nested deeper than {MAX_DEPTH} levels"));
+    }
+    Ok(())
+}
+
+/// The deepest nesting of arrays and objects in valid JSON text.
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A legacy element's `timestamp` (Unix seconds, a JSON number) in µs.
+fn legacy_seconds(json: &str) -> Option<u64> {
+    let seconds: f64 = serde_json::from_str::<Value>(json).ok()?.as_f64()?;
+    (seconds.is_finite() && seconds >= 0.0).then_some((seconds * 1e6) as u64)
+}
+
+/// A legacy snippet's element, `{"timestamp": <Unix seconds>, "registration_details": {…}}`, as (µs, data).
+pub fn legacy(element: &[u8]) -> Result<(u64, Value)> {
+    let bad = |why: &str| Error::invalid(format!("legacy element is malformed: {why}"));
+    let value: Value = serde_json::from_slice(element).map_err(|e| bad(&e.to_string()))?;
+    let Value::Object(mut fields) = value else { return Err(bad("not a JSON object")) };
+    let seconds = fields
+        .get("timestamp")
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| bad("no timestamp"))?;
+    let data = fields.remove("registration_details").ok_or_else(|| bad("no registration_details"))?;
+    if !(data.is_object() || data.is_array()) {
+        return Err(bad("registration_details is not an array"));
+    }
+    Ok(((seconds * 1e6) as u64, data))
 }
 
 /// JSON that would parse into a `Value` — numbers in range included, which `IgnoredAny` does not check — read
@@ -218,7 +390,7 @@ mod tests {
 
     #[test]
     fn floats_keep_every_bit_and_stay_floats() {
-        for f in [0.1, 1.0, -0.0, f64::MAX, f64::MIN_POSITIVE, 5e-324, 123456789.123456789, 1e21] {
+        for f in [0.1, 1.0, -0.0, f64::MAX, f64::MIN_POSITIVE, 5e-324, 123_456_789.123_456_79, 1e21] {
             let data = json!([float(f).unwrap()]);
             let back = decode(&encode(&data, 1, None, 1000).unwrap()).unwrap().data().clone();
             let g = back[0].as_f64().unwrap();
@@ -256,6 +428,72 @@ mod tests {
     fn malformed_entries_are_errors_not_panics() {
         for bad in [&b""[..], b"2:1:-:{}", b"1:x:-:{}", b"1:1:9:abc", b"1:1:-:{", b"1:1:-:5", b"1:1:-:\xff"] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn a_damaged_entry_gives_back_what_can_still_be_read() {
+        let r = recover(b"1:1700000000123456:3:abc{\"a\":1}");
+        assert_eq!((r.kind, r.registered_at_micros), (Kind::Stored, Some(1_700_000_000_123_456)));
+        assert_eq!(
+            (r.unique_key.as_deref(), r.json.as_deref(), r.problem),
+            (Some(&b"abc"[..]), Some("{\"a\":1}"), None)
+        );
+        let r = recover(b"1:xx:-:[1,2]");
+        assert_eq!(
+            (r.registered_at_micros, r.json.as_deref()),
+            (None, Some("[1,2]")),
+            "a damaged time only loses the time"
+        );
+        let problem = |bytes: &[u8]| {
+            let r = recover(bytes);
+            assert_eq!((r.json, r.unique_key), (None, None), "{:?}", String::from_utf8_lossy(bytes));
+            r.problem.unwrap()
+        };
+        assert!(problem(b"1:12345").contains("no timestamp field"));
+        assert!(problem(b"1:12345:-").contains("no unique-key field"));
+        assert!(problem(b"1:5:9:abc{}").contains("truncated"), "a key length past the end");
+        assert!(problem(b"1:5:x:abc{}").contains("truncated"));
+        assert!(problem(b"1:5:0:{}").contains("empty or not valid UTF-8"));
+        assert!(problem(b"1:5:1:\xff{}").contains("empty or not valid UTF-8"));
+        assert!(problem(b"1:5:-:\xff").contains("UTF-8"));
+        assert!(problem(b"1:5:-:{\"a\":").contains("not JSON of an array"));
+        assert!(problem(b"1:5:-:\"text\"").contains("not JSON of an array"));
+        let deep = format!("1:5:-:{}{}", "[".repeat(65), "]".repeat(65));
+        assert!(problem(deep.as_bytes()).contains("deeper"));
+        assert_eq!(recover(b"1:5:-:{}").kind, Kind::Stored);
+    }
+
+    #[test]
+    fn a_legacy_element_gives_back_its_registration_details_as_written() {
+        let r = recover(b" {\"timestamp\": 1700000000.5, \"registration_details\": {\"b\": 2, \"a\": [1.0, \"x\"]}}");
+        assert_eq!(r.kind, Kind::Legacy);
+        assert_eq!(r.registered_at_micros, Some(1_700_000_000_500_000));
+        assert_eq!(r.json.as_deref(), Some("{\"b\": 2, \"a\": [1.0, \"x\"]}"));
+        assert_eq!((r.unique_key, r.problem), (None, None));
+        let r = recover(b"{\"registration_details\": [1]}");
+        assert_eq!(
+            (r.registered_at_micros, r.json.as_deref()),
+            (None, Some("[1]")),
+            "no timestamp: only the time is lost"
+        );
+        for (bad, why) in [
+            (&b"{\"timestamp\": 5}"[..], "registration_details"),
+            (b"{\"registration_details\": \"x\"}", "not an array"),
+            (b"{not json", "registration_details"),
+        ] {
+            let r = recover(bad);
+            assert_eq!((r.kind, r.json), (Kind::Legacy, None));
+            assert!(r.problem.unwrap().contains(why), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn bytes_in_no_known_format_are_unreadable() {
+        for bad in [&b""[..], b"garbage", b"2:5:-:{}", b"[1]"] {
+            let r = recover(bad);
+            assert_eq!((r.kind, r.json, r.registered_at_micros), (Kind::Unreadable, None, None));
+            assert!(r.problem.unwrap().contains("no format"));
         }
     }
 

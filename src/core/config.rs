@@ -108,7 +108,9 @@ impl Config {
         let file = |i: usize| Some(get(i).1).filter(|v| !v.is_empty());
         let tls = TlsFiles { ca_file: file(9), cert_file: file(10), key_file: file(11) };
         if tls.cert_file.is_some() != tls.key_file.is_some() {
-            return Err(Error::invalid("reg_buffer.tls_cert_file and reg_buffer.tls_key_file go together: set both or neither"));
+            return Err(Error::invalid(
+                "reg_buffer.tls_cert_file and reg_buffer.tls_key_file go together: set both or neither",
+            ));
         }
         Ok(Config {
             redis_url,
@@ -155,14 +157,16 @@ impl Config {
 /// Checks that redis-rs understands the URL, without echoing a password in the error.
 pub fn parse_url(url: &str) -> Result<redis::ConnectionInfo> {
     use redis::IntoConnectionInfo;
-    url.into_connection_info()
-        .map_err(|e| Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {}", redact_url(url), e.kind_name())))
+    url.into_connection_info().map_err(|e| {
+        Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {}", redact_url(url), e.kind_name()))
+    })
 }
 
 /// `redis+cluster://[user:pass@]host1:port1,host2:port2` (or `rediss+cluster://`) is a cluster reached through
 /// any of the listed nodes; any other URL is one server.
 fn parse_topology(url: &str) -> Result<Topology> {
-    let refuse = |why: &str| Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {why}", redact_url(url)));
+    let refuse =
+        |why: &str| Error::server(format!("reg_buffer.redis_url \"{}\" is not usable: {why}", redact_url(url)));
     let Some((scheme, rest)) = url.split_once("+cluster://") else {
         parse_url(url)?;
         return Ok(Topology::Single);
@@ -178,7 +182,11 @@ fn parse_topology(url: &str) -> Result<Topology> {
         Some((u, h)) => (format!("{u}@"), h),
         None => (String::new(), authority),
     };
-    let nodes: Vec<String> = hosts.split(',').filter(|h| !h.trim().is_empty()).map(|h| format!("{scheme}://{userinfo}{}", h.trim())).collect();
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| format!("{scheme}://{userinfo}{}", h.trim()))
+        .collect();
     if nodes.is_empty() {
         return Err(refuse("no node listed"));
     }
@@ -190,7 +198,11 @@ fn parse_topology(url: &str) -> Result<Topology> {
 
 /// `local`, `replica:N` or `replica:N:timeout_ms` (the timeout defaults to 1000 ms).
 fn parse_durability(value: &str) -> Result<Durability> {
-    let bad = || Error::invalid(format!("reg_buffer.durability must be local, replica:N or replica:N:timeout_ms, got \"{value}\""));
+    let bad = || {
+        Error::invalid(format!(
+            "reg_buffer.durability must be local, replica:N or replica:N:timeout_ms, got \"{value}\""
+        ))
+    };
     if value == "local" {
         return Ok(Durability::Local);
     }
@@ -361,8 +373,17 @@ mod tests {
 
     #[test]
     fn reads_a_cluster_url_into_its_seed_nodes() {
-        let c = Config::from_lookup(|n| (n == "reg_buffer.redis_url").then(|| "redis+cluster://app:pw@10.0.0.1:7000,10.0.0.2:7001".to_owned())).unwrap();
-        assert_eq!(c.topology, Topology::Cluster(vec!["redis://app:pw@10.0.0.1:7000".to_owned(), "redis://app:pw@10.0.0.2:7001".to_owned()]));
+        let c = Config::from_lookup(|n| {
+            (n == "reg_buffer.redis_url").then(|| "redis+cluster://app:pw@10.0.0.1:7000,10.0.0.2:7001".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            c.topology,
+            Topology::Cluster(vec![
+                "redis://app:pw@10.0.0.1:7000".to_owned(),
+                "redis://app:pw@10.0.0.2:7001".to_owned()
+            ])
+        );
         assert_eq!(c.shards(), CLUSTER_SHARDS);
         assert_eq!(Config::default().shards(), 1);
         let db = Config::from_lookup(|n| (n == "reg_buffer.redis_url").then(|| "redis+cluster://h:1/3".to_owned()));
@@ -377,10 +398,15 @@ mod tests {
 
     #[test]
     fn reads_durability() {
-        let d = |v: &str| Config::from_lookup(|n| (n == "reg_buffer.durability").then(|| v.to_owned())).map(|c| c.durability);
+        let d = |v: &str| {
+            Config::from_lookup(|n| (n == "reg_buffer.durability").then(|| v.to_owned())).map(|c| c.durability)
+        };
         assert_eq!(d("local").unwrap(), Durability::Local);
         assert_eq!(d("replica:2").unwrap(), Durability::Replica { replicas: 2, timeout: Duration::from_millis(1000) });
-        assert_eq!(d("replica:1:250").unwrap(), Durability::Replica { replicas: 1, timeout: Duration::from_millis(250) });
+        assert_eq!(
+            d("replica:1:250").unwrap(),
+            Durability::Replica { replicas: 1, timeout: Duration::from_millis(250) }
+        );
         for bad in ["replica", "replica:0", "replica:x", "replica:1:0", "replica:1:2:3", "remote"] {
             assert!(d(bad).unwrap_err().message.contains("reg_buffer.durability"), "{bad}");
         }

@@ -61,7 +61,11 @@ pub fn new_id(micros: u64) -> String {
     let (ms, random) = if last.pid == pid && ms <= last.ms {
         // Same millisecond (or the clock went back): count up from the last id.
         let next = (last.random + 1) & ((1u128 << 80) - 1);
-        if next == 0 { (last.ms + 1, random80()) } else { (last.ms, next) }
+        if next == 0 {
+            (last.ms + 1, random80())
+        } else {
+            (last.ms, next)
+        }
     } else {
         (ms, random80())
     };
@@ -90,6 +94,11 @@ pub fn id_millis(id: &str) -> Option<u64> {
         value = (value << 5) | digit;
     }
     Some((value >> 80) as u64)
+}
+
+/// An id for a registration made at an earlier time (an import): random within its millisecond, not monotonic.
+pub fn id_at(micros: u64) -> String {
+    encode(micros / 1000, random80())
 }
 
 #[cfg(test)]
@@ -128,9 +137,4 @@ mod tests {
         assert_eq!(id_millis(&new_id(future)), Some(future / 1000));
         assert_eq!(id_millis("not an id"), None);
     }
-}
-
-/// An id for a registration made at an earlier time (an import): random within its millisecond, not monotonic.
-pub fn id_at(micros: u64) -> String {
-    encode(micros / 1000, random80())
 }

@@ -1,7 +1,7 @@
 //! The Redis key layout: the one place that knows key names, for Rust and (through `lua_prelude`) for the scripts.
 //!
 //! On a single server every key of one event shares the hash tag `{<event_id>}`, and the indexes over all events
-//! are global:
+//! are global (`<sha256(x)>` is the first 16 bytes of x's SHA-256, in hex: a digest, never x itself):
 //!
 //! | key                                 | type   | holds                                                   |
 //! |-------------------------------------|--------|---------------------------------------------------------|
@@ -11,7 +11,8 @@
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
 //! | `<p>rate:<sha256(client)>`          | string | pushes one client (an IP, a /64) made in the current     |
-//! |                                     |        | fixed window; expires when the window ends              |
+//! |                                     |        | fixed window; expires when the window ends (also the    |
+//! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
 //! | `<p>oldest`                         | zset   | events with pending data, by a bound at or below their   |
 //! |                                     |        | oldest pending (ms): claims leave it behind, stats fixes |
@@ -26,7 +27,8 @@
 //! `{s<k>}`: event e lives in shard `shard_of(e)`, and a shard holds its events' keys and its own copy of every
 //! index (`<p>{s<k>}:ev:<e>:q`, `<p>{s<k>}:ready`, `<p>{s<k>}:stats`, …). A push and a claim each touch one shard;
 //! a flush walks the shards; stats add them up. A client's rate counter lives in the shard of the event it pushes
-//! to (`<p>{s<k>}:rate:…`: the push's own slot), so on a cluster a client is counted per shard. One busy event
+//! to (`<p>{s<k>}:rate:…`: the push's own slot), so on a cluster a client is counted per shard; a count kept outside
+//! a push (`rate_hit`) lives in the shard the client's digest picks. One busy event
 //! still lives in one slot: its registrations must be claimed in order and atomically with its indexes.
 use sha2::{Digest, Sha256};
 
@@ -69,6 +71,12 @@ impl Keys {
     /// Which of `shards` shards holds an event: a multiplicative hash, so consecutive or evenly spaced ids spread.
     pub fn shard_of(event_id: i64, shards: u16) -> u16 {
         ((event_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u16 % shards.max(1)
+    }
+    /// Which of `shards` shards holds the rate counter a caller keeps for `client` outside a push (no event to
+    /// follow): picked by the client's digest, so clients spread.
+    pub fn shard_of_client(client: &[u8], shards: u16) -> u16 {
+        let digest = Sha256::digest(client);
+        (u16::from_be_bytes([digest[0], digest[1]])) % shards.max(1)
     }
     pub fn shard_number(&self) -> Option<u16> {
         self.shard
@@ -234,8 +242,7 @@ pub fn digest_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Appends `digest_hex(bytes)`: by table, not a format! per byte (that was 13k instructions of every push with a
-/// unique key).
+/// Appends `digest_hex(bytes)`: by table, not a format! per byte (every push with a unique key makes one).
 fn push_digest_hex(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in &Sha256::digest(bytes)[..16] {
@@ -330,7 +337,19 @@ mod tests {
     #[test]
     fn on_a_cluster_every_key_of_a_shard_shares_its_hash_tag() {
         let s = Keys::shard("site1:", 5);
-        for key in [s.queue(42), s.data(42), s.time_index(42), s.unique_marker(42, b"x"), s.rate_counter(b"::1"), s.ready(), s.oldest(), s.leases(), s.stats(), s.quarantine(), s.batch("b")] {
+        for key in [
+            s.queue(42),
+            s.data(42),
+            s.time_index(42),
+            s.unique_marker(42, b"x"),
+            s.rate_counter(b"::1"),
+            s.ready(),
+            s.oldest(),
+            s.leases(),
+            s.stats(),
+            s.quarantine(),
+            s.batch("b"),
+        ] {
             assert!(key.starts_with("site1:{s5}:"), "{key}");
         }
     }

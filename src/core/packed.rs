@@ -2,7 +2,6 @@
 //! arguments written in place, instead of a String per key and a Vec per argument on every call.
 use std::cell::RefCell;
 
-
 pub struct Packed {
     bytes: Vec<u8>,
     /// Where a key is assembled before it is written with its length.
@@ -96,7 +95,10 @@ impl Packed {
 
     /// The arguments back, for a connection that must see them one by one (the cluster client routes by them).
     pub fn args(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest = self.bytes.get(self.bytes.iter().position(|&b| b == b'\n').map_or(self.bytes.len(), |i| i + 1)..).unwrap_or_default();
+        let mut rest = self
+            .bytes
+            .get(self.bytes.iter().position(|&b| b == b'\n').map_or(self.bytes.len(), |i| i + 1)..)
+            .unwrap_or_default();
         std::iter::from_fn(move || {
             // `$<len>\r\n<bytes>\r\n`, as written above.
             let eol = rest.iter().position(|&b| b == b'\r')?;
@@ -119,7 +121,12 @@ mod tests {
     #[test]
     fn packs_a_command_as_redis_rs_does() {
         let mut p = Packed { bytes: Vec::new(), scratch: String::new(), scratch_bytes: Vec::new() };
-        p.begin(5).arg(b"EVALSHA").arg_int(-42).arg_text(|s| s.push_str("k:{1}")).arg_parts(&[b"a\r\n", b"", b"b"]).arg(b"");
+        p.begin(5)
+            .arg(b"EVALSHA")
+            .arg_int(-42)
+            .arg_text(|s| s.push_str("k:{1}"))
+            .arg_parts(&[b"a\r\n", b"", b"b"])
+            .arg(b"");
         let expected = redis::cmd("EVALSHA").arg(-42).arg("k:{1}").arg(&b"a\r\nb"[..]).arg("").get_packed_command();
         assert_eq!(p.bytes(), &expected[..]);
         let args: Vec<&[u8]> = p.args().collect();

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use redis::cluster::{ClusterClient, ClusterConnection};
-use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::cluster_routing::{MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Connection, ConnectionLike, RedisResult, TlsCertificates, Value};
 
 use crate::core::config::{Config, TlsFiles, Topology};
@@ -16,6 +16,8 @@ use crate::core::metrics;
 use crate::core::packed::Packed;
 
 /// A connection to one server or to a cluster: what every operation runs on.
+// One per process, made once and kept: its size costs nothing, a box would cost a pointer chase on every call.
+#[allow(clippy::large_enum_variant)]
 pub enum Link {
     Single(Connection),
     Cluster(ClusterConnection),
@@ -32,24 +34,33 @@ impl Link {
             Link::Cluster(c) => {
                 // WAIT names no key; left to redis-rs it would go to every node. It must reach the master that
                 // took the write, on the connection that wrote.
-                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(key, SlotAddr::Master)));
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
+                    key,
+                    SlotAddr::Master,
+                )));
                 Ok(redis::from_redis_value(c.route_command(&wait, route)?)?)
             }
         }
     }
 
-    /// A server setting by CONFIG GET (on a cluster, from any master), or None where CONFIG is refused (managed
-    /// services often do).
-    pub fn config_get(&mut self, name: &str) -> Option<String> {
-        let mut get = redis::cmd("CONFIG");
-        get.arg("GET").arg(name);
-        let pair: RedisResult<Vec<String>> = match self {
-            Link::Single(c) => get.query(c),
-            Link::Cluster(c) => c
-                .route_command(&get, RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary))
-                .and_then(|v| Ok(redis::from_redis_value(v)?)),
-        };
-        pair.ok().and_then(|p| p.into_iter().nth(1))
+    /// Sends `cmd` to the server, or to every master of a cluster: each answer with the address it came from
+    /// (sorted by address; "" on a single server).
+    pub fn on_every_master(&mut self, cmd: &Cmd) -> RedisResult<Vec<(String, Value)>> {
+        match self {
+            Link::Single(c) => Ok(vec![(String::new(), cmd.query(c)?)]),
+            Link::Cluster(c) => {
+                let route = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                let Value::Map(answers) = c.route_command(cmd, route)? else {
+                    return Err(redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "no answer by node")));
+                };
+                let mut answers: Vec<(String, Value)> = answers
+                    .into_iter()
+                    .map(|(addr, v)| (redis::from_redis_value::<String>(addr).unwrap_or_default(), v))
+                    .collect();
+                answers.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(answers)
+            }
+        }
     }
 
     /// Runs a script by the EVALSHA packed in `command`, loading the script first where Redis does not know it yet
@@ -128,11 +139,19 @@ struct MadeFor {
 
 impl MadeFor {
     fn of(cfg: &Config) -> Self {
-        MadeFor { url: cfg.redis_url.clone(), connect_timeout: cfg.connect_timeout, reply_timeout: cfg.reply_timeout(), tls: cfg.tls.clone() }
+        MadeFor {
+            url: cfg.redis_url.clone(),
+            connect_timeout: cfg.connect_timeout,
+            reply_timeout: cfg.reply_timeout(),
+            tls: cfg.tls.clone(),
+        }
     }
     /// `*self == MadeFor::of(cfg)`, without copying the settings (every call asks).
     fn is_for(&self, cfg: &Config) -> bool {
-        self.url == cfg.redis_url && self.connect_timeout == cfg.connect_timeout && self.reply_timeout == cfg.reply_timeout() && self.tls == cfg.tls
+        self.url == cfg.redis_url
+            && self.connect_timeout == cfg.connect_timeout
+            && self.reply_timeout == cfg.reply_timeout()
+            && self.tls == cfg.tls
     }
 }
 
@@ -202,9 +221,7 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
             None => {
                 check_breaker(cfg, &server())?;
                 match connect(cfg) {
-                    Ok(connection) => {
-                        Pooled { pid, made_for: MadeFor::of(cfg), connection }
-                    }
+                    Ok(connection) => Pooled { pid, made_for: MadeFor::of(cfg), connection },
                     Err(e) => {
                         trip_breaker(cfg);
                         return Err(Error::from_redis(&e, &server()).scrubbed(cfg));
@@ -268,7 +285,9 @@ fn connect(cfg: &Config) -> redis::RedisResult<Link> {
             };
             // A signal that lands during connect (EINTR) says nothing about Redis: try once more.
             let connection = match client.get_connection_with_timeout(cfg.connect_timeout) {
-                Err(e) if e.is_io_error() && e.to_string().contains("(os error 4)") => client.get_connection_with_timeout(cfg.connect_timeout)?,
+                Err(e) if e.is_io_error() && e.to_string().contains("(os error 4)") => {
+                    client.get_connection_with_timeout(cfg.connect_timeout)?
+                }
                 other => other?,
             };
             connection.set_read_timeout(Some(cfg.reply_timeout()))?;
@@ -320,7 +339,11 @@ fn tls_certificates(files: &TlsFiles) -> redis::RedisResult<Option<TlsCertificat
     }
     let read = |setting: &str, path: &str| {
         std::fs::read(path).map_err(|e| {
-            redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "TLS file unreadable", format!("{setting} \"{path}\": {e}")))
+            redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "TLS file unreadable",
+                format!("{setting} \"{path}\": {e}"),
+            ))
         })
     };
     let root_cert = files.ca_file.as_deref().map(|p| read("reg_buffer.tls_ca_file", p)).transpose()?;

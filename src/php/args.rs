@@ -56,7 +56,12 @@ pub struct Args<'a> {
 
 impl<'a> Args<'a> {
     /// The call's arguments, after checking their count against `params` (the first `required` are required).
-    pub fn new(ex: &'a mut ExecuteData, function: &'static str, params: &'static [&'static str], required: usize) -> Result<Self, ArgError> {
+    pub fn new(
+        ex: &'a mut ExecuteData,
+        function: &'static str,
+        params: &'static [&'static str],
+        required: usize,
+    ) -> Result<Self, ArgError> {
         let n = unsafe { ex.This.u2.num_args } as usize;
         if n < required || n > params.len() {
             let (bound, limit) = if n < required {
@@ -65,7 +70,10 @@ impl<'a> Args<'a> {
                 (if required == params.len() { "exactly" } else { "at most" }, params.len())
             };
             let plural = if limit == 1 { "" } else { "s" };
-            return Err(ArgError { count: true, message: format!("{function}() expects {bound} {limit} argument{plural}, {n} given") });
+            return Err(ArgError {
+                count: true,
+                message: format!("{function}() expects {bound} {limit} argument{plural}, {n} given"),
+            });
         }
         let values = (0..n).map(|i| unsafe { ex.zend_call_arg(i) }).collect();
         Ok(Args { function, params, values })

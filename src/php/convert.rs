@@ -1,7 +1,7 @@
 //! PHP values <-> the core's registration values. Refuses what cannot come back exactly (objects, resources,
 //! INF/NAN, invalid UTF-8, nesting deeper than 64) instead of changing it.
-use ext_php_rs::flags::DataType;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, ZendStr, Zval};
 use serde_json::{Map, Value};
 
@@ -16,12 +16,16 @@ pub fn registration(ht: &ZendHashTable) -> Result<Value> {
 }
 
 /// The registration as the JSON text `codec::to_json(&registration(ht)?)` gives, written straight from the PHP array
-/// into `out`, without building the value in between (its strings, map and their frees were a third of a push's
-/// client instructions). Returns false, with `out` unusable, for an array holding anything but strings, ints,
+/// into `out`, without building the value in between (what that saves: bench/NOTES.md, "Measurements that shaped
+/// the code"). Returns false, with `out` unusable, for an array holding anything but strings, ints,
 /// floats, bools, null and arrays, or a string key PHP would have made an int: the caller then takes the value
 /// path, which also words any refusal.
 pub fn registration_json(ht: &ZendHashTable, out: &mut Vec<u8>) -> bool {
     out.clear();
+    // An engine whose array layout entries() was not tested on: the value path, through the engine's calls.
+    if !super::engine::TESTED_ARRAY_LAYOUT {
+        return false;
+    }
     write_array(ht, 1, out)
 }
 
@@ -157,9 +161,7 @@ fn array(ht: &ZendHashTable, depth: usize) -> Result<Value> {
             i.to_string()
         } else {
             let bytes = key.zend_str().map(ZendStr::as_bytes).unwrap_or_default();
-            std::str::from_utf8(bytes)
-                .map_err(|_| Error::invalid(" has a key that is not valid UTF-8"))?
-                .to_owned()
+            std::str::from_utf8(bytes).map_err(|_| Error::invalid(" has a key that is not valid UTF-8"))?.to_owned()
         };
         let map = map.get_or_insert_with(|| {
             // Keys seen so far were 0..n in order: they become the first entries of the map.
@@ -181,9 +183,8 @@ fn scalar_or_array(zv: &Zval, depth: usize) -> Result<Value> {
         DataType::True => Value::Bool(true),
         DataType::False => Value::Bool(false),
         DataType::Long => Value::from(zv.long().unwrap_or_default()),
-        DataType::Double => {
-            codec::float(zv.double().unwrap_or_default()).map_err(|e| Error { message: format!(": {}", e.message), ..e })?
-        }
+        DataType::Double => codec::float(zv.double().unwrap_or_default())
+            .map_err(|e| Error { message: format!(": {}", e.message), ..e })?,
         DataType::String => {
             let bytes = zv.zend_str().map(ZendStr::as_bytes).unwrap_or_default();
             Value::String(
@@ -196,7 +197,9 @@ fn scalar_or_array(zv: &Zval, depth: usize) -> Result<Value> {
             Some(ht) => array(ht, depth + 1)?,
             None => Value::Array(Vec::new()),
         },
-        DataType::Object(_) => return Err(Error::wrong_type(" is an object; only scalars, null and arrays can be buffered")),
+        DataType::Object(_) => {
+            return Err(Error::wrong_type(" is an object; only scalars, null and arrays can be buffered"))
+        }
         DataType::Resource => return Err(Error::wrong_type(" is a resource; it cannot be buffered")),
         other => return Err(Error::wrong_type(format!(" has type {other:?}, which cannot be buffered"))),
     })

@@ -3,8 +3,8 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::OnceLock;
 
-use ext_php_rs::builders::{ClassBuilder, ClassProperty, FunctionBuilder};
 use ext_php_rs::args::ArgInfoTables;
+use ext_php_rs::builders::{ClassBuilder, ClassProperty, FunctionBuilder};
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
@@ -113,7 +113,10 @@ pub fn register() -> ext_php_rs::error::Result<()> {
             readonly: false,
             default_stub: Some("0".to_owned()),
         })
-        .method(FunctionBuilder::new("getRetryAfter", get_retry_after).returns(DataType::Long, false, false), MethodFlags::Public)
+        .method(
+            FunctionBuilder::new("getRetryAfter", get_retry_after).returns(DataType::Long, false, false),
+            MethodFlags::Public,
+        )
         .registration(keep_rate_limit)
         .register()?;
     Ok(())

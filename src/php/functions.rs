@@ -7,7 +7,7 @@ use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ExecuteData};
 
-use crate::core::buffer::{Buffer, PushLimits, PushOutcome, RateLimit, UseLimit, MAX_RATE_WINDOW};
+use crate::core::buffer::{Buffer, PushLimits, PushOutcome, RateLimit, UseLimit, COUNTERS, MAX_RATE_WINDOW};
 use crate::core::codec;
 use crate::core::error::Error;
 use crate::php::args::{ArgError, Args};
@@ -62,9 +62,21 @@ fn use_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u64), Error> {
     for (key, value) in ht.iter() {
         let number = || value.long().or_else(|| value.str().and_then(|s| s.trim().parse().ok()));
         match key.to_string().as_str() {
-            "token" => token = Some(value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("token must be a string"))?),
-            "uses" => uses = Some(number().filter(|&n| (1..=i64::from(u32::MAX)).contains(&n)).ok_or_else(|| bad("uses must be an int >= 1"))?),
-            "expires_at" => expires_at = Some(number().filter(|&n| n > 0).ok_or_else(|| bad("expires_at must be a Unix time in seconds"))?),
+            "token" => {
+                token =
+                    Some(value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("token must be a string"))?)
+            }
+            "uses" => {
+                uses = Some(
+                    number()
+                        .filter(|&n| (1..=i64::from(u32::MAX)).contains(&n))
+                        .ok_or_else(|| bad("uses must be an int >= 1"))?,
+                )
+            }
+            "expires_at" => {
+                expires_at =
+                    Some(number().filter(|&n| n > 0).ok_or_else(|| bad("expires_at must be a Unix time in seconds"))?)
+            }
             other => return Err(bad(&format!("has an unknown key \"{other}\" (token, uses, expires_at)"))),
         }
     }
@@ -82,8 +94,18 @@ fn rate_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u32), Error> {
     for (key, value) in ht.iter() {
         let number = || value.long().or_else(|| value.str().and_then(|s| s.trim().parse().ok()));
         match key.to_string().as_str() {
-            "client" => client = Some(value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("client must be a string"))?),
-            "limit" => limit = Some(number().filter(|&n| (1..=i64::from(u32::MAX)).contains(&n)).ok_or_else(|| bad("limit must be an int >= 1"))?),
+            "client" => {
+                client = Some(
+                    value.zend_str().map(|s| s.as_bytes().to_vec()).ok_or_else(|| bad("client must be a string"))?,
+                )
+            }
+            "limit" => {
+                limit = Some(
+                    number()
+                        .filter(|&n| (1..=i64::from(u32::MAX)).contains(&n))
+                        .ok_or_else(|| bad("limit must be an int >= 1"))?,
+                )
+            }
             "window" => {
                 window = Some(
                     number()
@@ -109,7 +131,11 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
         let limit = args.nullable_array(3)?.map(use_limit).transpose()?;
         let rate = args.nullable_array(4)?.map(rate_limit).transpose()?;
         let limits = PushLimits {
-            uses: limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at }),
+            uses: limit.as_ref().map(|(token, uses, expires_at)| UseLimit {
+                token,
+                uses: *uses,
+                expires_at: *expires_at,
+            }),
             rate: rate.as_ref().map(|(client, limit, window)| RateLimit { client, limit: *limit, window: *window }),
         };
         let registration = args.array(1)?;
@@ -212,12 +238,10 @@ extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
         }
         let _ = out.insert("oldest_pending_age", age);
         let _ = out.insert("quarantined", long(s.quarantined));
-        let mut policy = Zval::new();
-        match &s.maxmemory_policy {
-            Some(p) => convert::set_bytes(&mut policy, p.as_bytes()),
-            None => policy.set_null(),
-        }
-        let _ = out.insert("maxmemory_policy", policy);
+        let _ = out.insert("maxmemory_policy", nullable_bytes(s.server.maxmemory_policy.as_deref().map(str::as_bytes)));
+        let _ = out.insert("run_id", nullable_bytes(s.server.run_id.as_deref().map(str::as_bytes)));
+        let _ = out.insert("uptime", s.server.uptime.map_or_else(null, long));
+        let _ = out.insert("persistence", nullable_bytes(s.server.persistence.map(|p| p.name().as_bytes())));
         for (name, value) in &s.counters {
             let _ = out.insert(name.as_str(), long(*value));
         }
@@ -228,6 +252,14 @@ extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
         }
         let _ = out.insert("last_ack_age", lag);
         let _ = out.insert("epoch", bytes_zval(s.epoch.as_bytes()));
+        // The names of the lifetime counters above: a watcher compares exactly these, never a list of its own.
+        let mut names = ZendHashTable::with_capacity(COUNTERS.len() as u32);
+        for name in COUNTERS {
+            let _ = names.push(bytes_zval(name.as_bytes()));
+        }
+        let mut nz = Zval::new();
+        nz.set_hashtable(names);
+        let _ = out.insert("counters", nz);
         let mut process = ZendHashTable::new();
         for (name, value) in crate::core::metrics::snapshot().named() {
             let _ = process.insert(name, long(value as i64));
@@ -274,6 +306,53 @@ fn bytes_zval(bytes: &[u8]) -> Zval {
     zv
 }
 
+fn null() -> Zval {
+    let mut zv = Zval::new();
+    zv.set_null();
+    zv
+}
+
+fn nullable_bytes(bytes: Option<&[u8]>) -> Zval {
+    bytes.map_or_else(null, bytes_zval)
+}
+
+fn bool_zval(b: bool) -> Zval {
+    let mut zv = Zval::new();
+    zv.set_bool(b);
+    zv
+}
+
+const RATE_HIT_PARAMS: &[&str] = &["client", "limit", "window"];
+extern "C" fn rate_hit(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_rate_hit", RATE_HIT_PARAMS, 2)?;
+        let client = args.bytes(0, false)?.unwrap_or_default();
+        let limit = args.long(1, 0)?;
+        let window = args.long(2, 60)?;
+        let limit = u32::try_from(limit).ok().filter(|&l| l > 0).ok_or_else(|| {
+            Error::invalid(format!(
+                "reg_buffer_rate_hit(): Argument #2 ($limit) must be from 1 to {}, got {limit}",
+                u32::MAX
+            ))
+        })?;
+        let window = u32::try_from(window).ok().filter(|w| (1..=MAX_RATE_WINDOW).contains(w)).ok_or_else(|| {
+            Error::invalid(format!("reg_buffer_rate_hit(): Argument #3 ($window) must be from 1 to {MAX_RATE_WINDOW} seconds, got {window}"))
+        })?;
+        let cfg = settings::config()?;
+        let hit = Buffer::new(&cfg).rate_hit(&RateLimit { client: &client, limit, window })?;
+        let mut out = ZendHashTable::with_capacity(6);
+        let _ = out.insert("allowed", bool_zval(hit.allowed()));
+        let _ = out.insert("count", long(i64::try_from(hit.count).unwrap_or(i64::MAX)));
+        let _ = out.insert("limit", long(i64::from(hit.limit)));
+        let _ = out.insert("remaining", long(i64::try_from(hit.remaining()).unwrap_or(i64::MAX)));
+        let _ = out.insert("reset", long(i64::try_from(hit.reset).unwrap_or(i64::MAX)));
+        let _ = out.insert("retry_after", long(i64::try_from(hit.retry_after).unwrap_or(i64::MAX)));
+        let mut zv = Zval::new();
+        zv.set_hashtable(out);
+        Ok(zv)
+    })
+}
+
 /// The quarantine's entry argument (`<event id>:<registration id>`) as a string.
 fn entry_arg(args: &mut Args, i: usize) -> Result<String, Failure> {
     let entry = args.bytes(i, false)?.unwrap_or_default();
@@ -291,12 +370,23 @@ extern "C" fn quarantined(ex: &mut ExecuteData, retval: &mut Zval) {
         let cfg = settings::config()?;
         let mut list = ZendHashTable::new();
         for q in Buffer::new(&cfg).quarantined(limit as usize)? {
-            let mut row = ZendHashTable::with_capacity(5);
+            let mut row = ZendHashTable::with_capacity(10);
             let _ = row.insert("entry", bytes_zval(q.entry.as_bytes()));
             let _ = row.insert("event_id", long(q.event_id));
             let _ = row.insert("id", bytes_zval(q.id.as_bytes()));
             let _ = row.insert("reason", bytes_zval(q.reason.as_bytes()));
             let _ = row.insert("stored", bytes_zval(&q.stored));
+            let r = &q.recovered;
+            let _ = row.insert("kind", bytes_zval(r.kind.name().as_bytes()));
+            let mut at = Zval::new();
+            match r.registered_at_micros {
+                Some(us) => at.set_double(us as f64 / 1e6),
+                None => at.set_null(),
+            }
+            let _ = row.insert("registered_at", at);
+            let _ = row.insert("unique_key", nullable_bytes(r.unique_key.as_deref()));
+            let _ = row.insert("json", nullable_bytes(r.json.as_deref().map(str::as_bytes)));
+            let _ = row.insert("problem", nullable_bytes(r.problem.as_deref().map(str::as_bytes)));
             let mut zv = Zval::new();
             zv.set_hashtable(row);
             let _ = list.push(zv);
@@ -354,11 +444,11 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .arg(Arg::new("with_data", DataType::Bool).default("true"))
                 .returns(DataType::Array, false, false),
         )
-        .function(
-            FunctionBuilder::new("reg_buffer_ack", ack)
-                .arg(Arg::new("batch", DataType::String))
-                .returns(DataType::Long, false, false),
-        )
+        .function(FunctionBuilder::new("reg_buffer_ack", ack).arg(Arg::new("batch", DataType::String)).returns(
+            DataType::Long,
+            false,
+            false,
+        ))
         .function(FunctionBuilder::new("reg_buffer_stats", stats).returns(DataType::Array, false, false))
         .function(
             FunctionBuilder::new("reg_buffer_quarantined", quarantined)
@@ -378,6 +468,14 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
             FunctionBuilder::new("reg_buffer_purge_quarantined", purge_quarantined)
                 .arg(Arg::new("entry", DataType::String))
                 .returns(DataType::Bool, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_rate_hit", rate_hit)
+                .arg(Arg::new("client", DataType::String))
+                .arg(Arg::new("limit", DataType::Long))
+                .not_required()
+                .arg(Arg::new("window", DataType::Long).default("60"))
+                .returns(DataType::Array, false, false),
         )
         .function(
             FunctionBuilder::new("reg_buffer_range", range)
@@ -404,7 +502,8 @@ pub unsafe extern "C" fn declare_union_returns(_type: i32, _module_number: i32) 
     static DONE: std::sync::Once = std::sync::Once::new();
     DONE.call_once(|| {
         const MAY_BE_FALSE: u32 = 1 << 2;
-        let Some(table) = ext_php_rs::zend::ExecutorGlobals::get().function_table().map(|t| std::ptr::from_ref(t).cast_mut())
+        let Some(table) =
+            ext_php_rs::zend::ExecutorGlobals::get().function_table().map(|t| std::ptr::from_ref(t).cast_mut())
         else {
             return;
         };

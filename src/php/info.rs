@@ -1,7 +1,9 @@
 //! phpinfo(): version, connection state of this process, and every setting (the Redis password masked).
 use std::ffi::CString;
 
-use ext_php_rs::ffi::{php_info_print_table_end, php_info_print_table_header, php_info_print_table_row, php_info_print_table_start};
+use ext_php_rs::ffi::{
+    php_info_print_table_end, php_info_print_table_header, php_info_print_table_row, php_info_print_table_start,
+};
 use ext_php_rs::zend::ModuleEntry;
 
 use crate::core::config::{redact_url, scrub_secrets, SETTINGS};
@@ -27,7 +29,10 @@ pub extern "C" fn module_info(_module: *mut ModuleEntry) {
                 ConnectionState::Connected => format!("connected to {}", cfg.redacted_url()),
                 ConnectionState::BackingOff(ms) => format!("Redis unreachable; retrying in {ms} ms"),
             },
-            Err(e) => format!("settings invalid: {}", scrub_secrets(&e.message, &settings::raw(c"reg_buffer.redis_url").unwrap_or_default())),
+            Err(e) => format!(
+                "settings invalid: {}",
+                scrub_secrets(&e.message, &settings::raw(c"reg_buffer.redis_url").unwrap_or_default())
+            ),
         };
         row("Connection (this process)", &state);
         for (name, value) in crate::core::metrics::snapshot().named() {

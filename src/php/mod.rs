@@ -1,6 +1,7 @@
 //! The PHP binding: argument parsing, zval conversion, exceptions, settings, phpinfo. No buffer logic lives here.
 mod args;
 mod convert;
+mod engine;
 mod exceptions;
 mod functions;
 mod info;

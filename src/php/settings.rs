@@ -75,10 +75,13 @@ pub fn raw(name: &CStr) -> Option<String> {
 const COUNT: usize = SETTINGS.len();
 type Entries = [*const zend_ini_entry; COUNT];
 
+/// The settings' raw values as last read, and the Config made from them.
+type Cached = (Vec<Option<Vec<u8>>>, Rc<Config>);
+
 thread_local! {
-    static CACHE: RefCell<Option<(Vec<Option<Vec<u8>>>, Rc<Config>)>> = const { RefCell::new(None) };
-    /// The engine's entries of our settings, by their table: found by name once, then read by pointer (a lookup by
-    /// name of each of the 12 settings on every call was a tenth of a push's client instructions).
+    static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    /// The engine's entries of our settings, by their table: found by name once, then read by pointer, not looked up
+    /// by name on every call.
     static ENTRIES: Cell<Option<(*const HashTable, Entries)>> = const { Cell::new(None) };
 }
 

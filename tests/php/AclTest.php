@@ -13,7 +13,7 @@ final class AclTest extends TestCase
 {
     /** docs/redis-setup.md: what every reg_buffer user needs (inside its scripts too: ACL applies to redis.call). */
     public const COMMANDS = [
-        'evalsha', 'script|load', 'config|get',
+        'evalsha', 'script|load', 'config|get', 'info',
         'del', 'get', 'set', 'incr',
         'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hlen', 'hmget', 'hscan', 'hset',
         'lindex', 'lpop', 'lpush', 'lrange', 'lrem', 'rpush',
@@ -73,8 +73,8 @@ final class AclTest extends TestCase
         foreach ($documented as $missing) {
             [$error, $denied] = $this->runPathAs(array_values(array_diff($documented, [$missing])));
             self::assertSame([$missing], $denied);
-            if ($missing === 'config|get') {
-                self::assertNull($error, 'without CONFIG GET only stats()[maxmemory_policy] is null');
+            if ($missing === 'config|get' || $missing === 'info') {
+                self::assertNull($error, "without $missing only stats()'s facts about the server are null");
                 continue;
             }
             self::assertInstanceOf(\RegBuffer\Exception::class, $error, "without $missing: " . ($error ? get_class($error) . ': ' . $error->getMessage() : 'no exception'));
@@ -151,7 +151,8 @@ final class AclTest extends TestCase
     }
 
     /**
-     * The whole API, each step checked: pushes (with a unique key and a duplicate, with a use limit), range, stats,
+     * The whole API, each step checked: pushes (with a unique key and a duplicate, with a use limit), a rate hit,
+     * range, stats,
      * flush (with and without data), a lease running out and the redelivery, ack, an entry lost, the quarantine
      * (list, retry, purge), and on one server import_legacy.
      */
@@ -169,6 +170,8 @@ final class AclTest extends TestCase
             $admin->hSet($this->eventKey(3, 'd'), $id, 'garbage: goes to the quarantine');
         }
         $admin->hDel($this->eventKey(4, 'd'), $d); // as an eviction would: counted as lost
+        $hit = reg_buffer_rate_hit('203.0.113.9', 2);
+        self::assertSame([1, true], [$hit['count'], $hit['allowed']]);
         self::assertSame([$a, $b], self::ids(reg_buffer_range(1, 0, INF)));
         self::assertSame(5, reg_buffer_stats()['pending']);
         // A batch comes from one shard: flush until nothing is left (one batch on one server).

@@ -32,7 +32,9 @@ final class QuarantineApiTest extends TestCase
         usort($entries, static fn ($a, $b) => [(int) $a, $a] <=> [(int) $b, $b]);
         self::assertSame($entries, array_column($listed, 'entry'), 'ordered by event id, then registration id');
         $first = $listed[0];
-        self::assertSame(['entry', 'event_id', 'id', 'reason', 'stored'], array_keys($first));
+        self::assertSame(['entry', 'event_id', 'id', 'reason', 'stored', 'kind', 'registered_at', 'unique_key', 'json', 'problem'], array_keys($first));
+        self::assertSame(['unreadable', null, null, null], [$first['kind'], $first['registered_at'], $first['unique_key'], $first['json']]);
+        self::assertIsString($first['problem']);
         self::assertSame(3, $first['event_id']);
         self::assertSame(explode(':', $first['entry'])[1], $first['id']);
         self::assertNotSame('', $first['reason']);
@@ -103,5 +105,55 @@ final class QuarantineApiTest extends TestCase
             self::assertThrows(\ValueError::class, fn () => reg_buffer_retry_quarantined($bad, []), $bad);
         }
         self::assertThrows(\ValueError::class, fn () => reg_buffer_quarantined(0));
+    }
+
+    /** @test */
+    public function a_quarantined_entry_tells_what_can_still_be_read_from_it(): void
+    {
+        // A stored registration damaged only after its data: the time, the key and the data are still there.
+        $id = reg_buffer_push(21, ['name' => 'Ada', 'seats' => 2], 'ada@example.com');
+        $stored = $this->client()->hGet($this->eventKey(21, 'd'), $id);
+        self::assertIsString($stored);
+        [, $micros] = explode(':', $stored);
+        $this->client()->hSet($this->eventKey(21, 'd'), $id, $stored . ' trailing damage');
+        // Damaged in the timestamp only: the registration is still whole.
+        $id2 = reg_buffer_push(21, ['name' => 'Bob'], null);
+        $stored2 = $this->client()->hGet($this->eventKey(21, 'd'), $id2);
+        $this->client()->hSet($this->eventKey(21, 'd'), $id2, preg_replace('/^1:\d+:/', '1:12x:', $stored2));
+        self::assertSame([], $this->drain());
+        $byId = array_column(reg_buffer_quarantined(), null, 'id');
+        $ada = $byId[$id];
+        self::assertSame(['stored', null, null], [$ada['kind'], $ada['unique_key'], $ada['json']], 'data with trailing garbage is not whole: neither its key nor its data is given');
+        self::assertStringContainsString('not JSON', $ada['problem']);
+        self::assertEqualsWithDelta((int) $micros / 1e6, $ada['registered_at'], 1e-6);
+        $bob = $byId[$id2];
+        self::assertSame(['stored', null, '{"name":"Bob"}', null, null], [$bob['kind'], $bob['registered_at'], $bob['json'], $bob['unique_key'], $bob['problem']]);
+        // What json gives back is what a retry takes.
+        $again = reg_buffer_retry_quarantined("21:$id2", json_decode($bob['json'], true));
+        self::assertSame([['name' => 'Bob']], array_column($this->drain(), 'data'));
+        self::assertRegistrationId($again);
+    }
+
+    /**
+     * Single node only: the legacy lists are imported from one server.
+     *
+     * @test
+     * @group single-node
+     */
+    public function a_legacy_element_the_import_could_not_read_keeps_its_details_when_they_are_intact(): void
+    {
+        if (self::isCluster()) {
+            self::markTestSkipped('the import runs on one server');
+        }
+        $redis = $this->client();
+        $redis->rPush('event_reg_buffer:9', '{"timestamp": "not a number", "registration_details": {"b": 2, "a": [1.5, "x"]}}', '{"no": "details"}');
+        reg_buffer_import_legacy();
+        $byKind = [];
+        foreach (reg_buffer_quarantined() as $entry) {
+            $byKind[$entry['json'] === null ? 'lost' : 'kept'] = $entry;
+        }
+        self::assertSame(['legacy', null, '{"b": 2, "a": [1.5, "x"]}', null], [$byKind['kept']['kind'], $byKind['kept']['registered_at'], $byKind['kept']['json'], $byKind['kept']['problem']]);
+        self::assertSame('legacy', $byKind['lost']['kind']);
+        self::assertStringContainsString('registration_details', $byKind['lost']['problem']);
     }
 }

@@ -122,4 +122,66 @@ final class RateLimitTest extends TestCase
         $this->assertNothingWritten();
         self::assertRegistrationId(reg_buffer_push(1, [], null, null, ['client' => str_repeat('x', 256), 'limit' => '2', 'window' => '86400']), '256 bytes, numeric strings');
     }
+
+    /** @test */
+    public function rate_hit_counts_every_call_and_says_when_the_window_ends(): void
+    {
+        $before = time();
+        $hits = [];
+        for ($i = 0; $i < 4; $i++) {
+            $hits[] = reg_buffer_rate_hit('203.0.113.50', 3, 600);
+        }
+        self::assertSame([true, true, true, false], array_column($hits, 'allowed'));
+        self::assertSame([1, 2, 3, 4], array_column($hits, 'count'));
+        self::assertSame([2, 1, 0, 0], array_column($hits, 'remaining'));
+        self::assertSame([3, 3, 3, 3], array_column($hits, 'limit'));
+        self::assertSame(['allowed', 'count', 'limit', 'remaining', 'reset', 'retry_after'], array_keys($hits[0]));
+        $reset = $hits[3]['reset'];
+        self::assertSame(0, $reset % 600, 'windows are aligned on the clock');
+        self::assertGreaterThan($before, $reset);
+        self::assertLessThanOrEqual($before + 601, $reset);
+        self::assertGreaterThanOrEqual(1, $hits[3]['retry_after']);
+        self::assertLessThanOrEqual(600, $hits[3]['retry_after']);
+        self::assertSame(1, reg_buffer_rate_hit('203.0.113.51', 3, 600)['count'], 'another client has its own count');
+        self::assertSame(0, reg_buffer_stats()['pending'], 'nothing is buffered');
+        foreach ($this->keys(null, "{$this->prefix}*") as $key) {
+            self::assertStringNotContainsString('203.0.113', $key, 'only a digest of the client is stored');
+        }
+        $counters = $this->keys(null, "{$this->prefix}*rate:*");
+        self::assertCount(2, $counters, 'one counter per client');
+        foreach ($counters as $key) {
+            self::assertGreaterThan(0, $this->client()->ttl($key), 'a counter expires with its window');
+        }
+    }
+
+    /** @test */
+    public function rate_hit_and_a_push_s_rate_limit_share_the_client_s_count_on_one_server(): void
+    {
+        if (self::isCluster()) {
+            self::markTestSkipped('on a cluster the push counts in its event\'s shard, rate_hit in the client\'s');
+        }
+        self::assertRegistrationId(reg_buffer_push(7, [], null, null, self::rate('198.51.100.77', 3)));
+        self::assertSame(2, reg_buffer_rate_hit('198.51.100.77', 3, 600)['count']);
+        self::assertRegistrationId(reg_buffer_push(7, [], null, null, self::rate('198.51.100.77', 3)));
+        self::assertThrows(RateLimitException::class, fn () => reg_buffer_push(7, [], null, null, self::rate('198.51.100.77', 3)));
+    }
+
+    /** @test */
+    public function rate_hit_refuses_bad_arguments_and_tells_when_redis_is_down(): void
+    {
+        foreach ([
+            fn () => reg_buffer_rate_hit('', 3),
+            fn () => reg_buffer_rate_hit(str_repeat('a', 257), 3),
+            fn () => reg_buffer_rate_hit("\xff", 3),
+            fn () => reg_buffer_rate_hit('c', 0),
+            fn () => reg_buffer_rate_hit('c', -1),
+            fn () => reg_buffer_rate_hit('c', 3, 0),
+            fn () => reg_buffer_rate_hit('c', 3, 86_401),
+        ] as $i => $call) {
+            self::assertThrows(\ValueError::class, $call, "case $i");
+        }
+        self::assertSame(1, reg_buffer_rate_hit('c', 1, 86_400)['count']);
+        ini_set('reg_buffer.redis_url', 'redis://127.0.0.1:' . \RegBuffer\Tests\Support\RedisServer::freePort());
+        self::assertThrows(\RegBuffer\ConnectionException::class, fn () => reg_buffer_rate_hit('c', 3));
+    }
 }

@@ -126,4 +126,74 @@ final class StatsTest extends TestCase
         self::assertNull($stats['maxmemory_policy']);
         self::assertSame(1, $stats['pending'], 'the rest of stats still works');
     }
+
+    /** @test */
+    public function stats_name_the_server_run_and_its_lifetime_counters(): void
+    {
+        $stats = reg_buffer_stats();
+        self::assertMatchesRegularExpression('/^[0-9a-f]{40}(,[0-9a-f]{40})*$/', $stats['run_id']);
+        self::assertIsInt($stats['uptime']);
+        self::assertGreaterThanOrEqual(0, $stats['uptime']);
+        self::assertContains($stats['persistence'], ['aof-always', 'aof-everysec', 'aof-no', 'rdb', 'none']);
+        self::assertSame(['pushed', 'duplicates', 'claimed', 'acked', 'redelivered', 'lost', 'retried'], $stats['counters']);
+        foreach ($stats['counters'] as $name) {
+            self::assertIsInt($stats[$name], "the counter $name is in stats");
+        }
+        if (!self::isCluster()) {
+            $info = $this->client()->info('server');
+            self::assertSame($info['run_id'], $stats['run_id']);
+        }
+    }
+
+    /**
+     * Single node only: CONFIG SET and a restart of the one server.
+     *
+     * @test
+     * @group single-node
+     */
+    public function persistence_follows_the_server_configuration_and_run_id_its_restarts(): void
+    {
+        $server = self::extraServer(true);
+        $this->useServer($server);
+        $redis = $server->client();
+        $expect = [
+            ['yes', 'always', '', 'aof-always'],
+            ['yes', 'everysec', '', 'aof-everysec'],
+            ['yes', 'no', '', 'aof-no'],
+            ['no', 'everysec', '3600 1', 'rdb'],
+            ['no', 'everysec', '', 'none'],
+        ];
+        foreach ($expect as [$aof, $fsync, $save, $name]) {
+            $redis->config('SET', 'appendfsync', $fsync);
+            $redis->config('SET', 'save', $save);
+            $redis->config('SET', 'appendonly', $aof);
+            // Turning AOF on starts a rewrite; INFO reports aof_enabled at once.
+            self::assertSame($name, reg_buffer_stats()['persistence'], "appendonly $aof, appendfsync $fsync, save '$save'");
+        }
+        $redis->config('SET', 'appendonly', 'yes');
+        $before = reg_buffer_stats()['run_id'];
+        $server->restart();
+        $this->waitUntilReachable();
+        $after = reg_buffer_stats();
+        self::assertNotSame($before, $after['run_id'], 'a restart is a new run');
+        self::assertLessThan(30, $after['uptime']);
+    }
+
+    /**
+     * Single node only: ACL SETUSER on the one server.
+     *
+     * @test
+     * @group single-node
+     */
+    public function the_server_facts_are_null_where_info_is_refused(): void
+    {
+        $redis = $this->client();
+        $redis->rawCommand('ACL', 'SETUSER', 'noinfo', 'on', '>secret', '~*', '&*', '+@all', '-info');
+        ini_set('reg_buffer.redis_url', 'redis://noinfo:secret@127.0.0.1:' . self::redis()->port);
+        reg_buffer_push(1, ['a' => 1]);
+        $stats = reg_buffer_stats();
+        self::assertSame([null, null, null], [$stats['run_id'], $stats['uptime'], $stats['persistence']]);
+        self::assertSame(1, $stats['pending'], 'the rest of stats still works');
+        self::assertNotNull($stats['maxmemory_policy'], 'CONFIG GET is still allowed');
+    }
 }

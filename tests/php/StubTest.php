@@ -86,7 +86,7 @@ final class StubTest extends TestCase
         $stub = self::describeStub(self::STUB);
         self::assertSame(
             ['reg_buffer_ack', 'reg_buffer_flush', 'reg_buffer_import_legacy', 'reg_buffer_purge_quarantined', 'reg_buffer_push',
-                'reg_buffer_quarantined', 'reg_buffer_range', 'reg_buffer_retry_quarantined', 'reg_buffer_stats'],
+                'reg_buffer_quarantined', 'reg_buffer_range', 'reg_buffer_rate_hit', 'reg_buffer_retry_quarantined', 'reg_buffer_stats'],
             array_keys($stub['functions'])
         );
         self::assertSame('string|false', $stub['functions']['reg_buffer_push']['returns']);

@@ -69,7 +69,9 @@ pub fn start_cluster() -> Servers {
     args.extend(["--cluster-replicas", "1", "--cluster-yes"]);
     cli(servers.ports[0], &args);
     for port in &servers.ports {
-        wait_until(60, "cluster_state:ok on every node", || cli(*port, &["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+        wait_until(60, "cluster_state:ok on every node", || {
+            cli(*port, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
+        });
     }
     // Every master has its replica in sync before a test asks for replica durability.
     wait_until(60, "every master's replica", || {

@@ -1,4 +1,4 @@
--- Buffers one registration (enqueue.lua comes first). KEYS: queue, data, time index, ready, oldest, stats[, unique
+-- Buffers one registration (enqueue.lua and rate.lua come first). KEYS: queue, data, time index, ready, oldest, stats[, unique
 -- marker][, use counter][, rate counter]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending,
 -- repeat (1 when this push is sent again on a new connection after the first attempt's connection broke), dedupe
 -- ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds). The use counter is passed
@@ -25,10 +25,7 @@ local now = (rate or counter) and tonumber(redis.call('TIME')[1])
 -- Every push of the client counts, whatever its answer, except a repeat (its first attempt counted). Fixed
 -- windows aligned on Redis's clock: the counter expires when its window ends.
 if rate and not repeated then
-  local window = tonumber(ARGV[11])
-  local ends = now - now % window + window
-  local count = 1
-  if not redis.call('SET', rate, 1, 'NX', 'EXAT', ends) then count = redis.call('INCR', rate) end
+  local count, ends = count_hit(rate, tonumber(ARGV[11]), now)
   if count > tonumber(ARGV[10]) then return {-3, ends - now} end
 end
 -- The use limit before the marker: a used-up token must not tell whether a key is registered.
