@@ -67,6 +67,10 @@ total_of() { php -r '$t = json_decode($argv[1], true); echo json_encode($t[$argv
 
 # ------------------------------------------------------------------------------------------------------ tests
 
+a_front_end_request_loads_no_intake_or_admin_code() {
+  wp_php "$E2E_PHP/lazy-load.php" > /dev/null
+}
+
 stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook() {
   wp_php "$E2E_PHP/push.php" action 7000 10 0 buffered || return 1
   rest 500 10 200000 buffered || return 1
@@ -364,8 +368,32 @@ a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_ack
   wp_php "$E2E_PHP/key-conflict.php" check "$alice" "$mallory"
 }
 
-the_plugins_redis_client_finds_the_server_whatever_the_password_holds() {
-  wp_php "$E2E_PHP/redis-url.php"
+the_plugin_writes_no_redis_key_of_its_own_and_the_rest_limit_still_answers_429() {
+  # Redis belongs to the extension: the REST rate limit counts through reg_buffer_rate_hit() (no options rows), the
+  # Redis watch reads reg_buffer_stats(), and every key under the site's prefix is one src/core/keys.rs names. With
+  # Redis down the limit counts in WordPress and still answers 429 with Retry-After.
+  local config="$STACK_WP_ETC/config-$HOST.php" rc=0
+  echo "define( 'REG_BUFFER_REST_RATE_LIMIT', 3 ); // e2e-rate" >> "$config"; sleep 3 # php-fpm's opcache revalidates
+  rate_round() { # 4 posts from this address to an event that does not exist: counted, then 404 or 429
+    local n codes=""
+    while [ $(( $(date +%s) % 60 )) -ge 54 ]; do sleep 1; done # all 4 in one fixed window
+    for n in 1 2 3 4; do
+      codes+="$(curl -s -o "$WORK/rate.body" -D "$WORK/rate.headers" -w '%{http_code}' -u "admin:$APP_PASSWORD" -H "Host: $HOST" \
+        -H 'Content-Type: application/json' --data '{"registration":{"ref":"rate"}}' \
+        "http://127.0.0.1:$STACK_WEB_PORT/wp-json/reg-buffer/v1/events/999999/registrations") "
+    done
+    echo "$codes$(php -r 'echo json_decode(file_get_contents($argv[1]), true)["code"] ?? "";' "$WORK/rate.body") $(grep -ciE '^Retry-After: ([1-9]|[1-5][0-9]|60)\s*$' "$WORK/rate.headers")"
+  }
+  rate_rows() { stack_sql "$DB" "SELECT COUNT(*) FROM wp_options WHERE option_name LIKE '\\_transient\\_reg\\_buffer\\_rl\\_%'"; }
+  expect "limit 3: answers, the 4th's code and Retry-After" "404 404 404 429 reg_buffer_rate_limited 1" "$(rate_round)" || rc=1
+  expect "counts kept in WordPress's options (counted by the extension instead)" 0 "$(rate_rows)" || rc=1
+  E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/own-keys.php" || rc=1
+  stack_redis_stop "$WORK"
+  expect "Redis down: answers, the 4th's code and Retry-After" "404 404 404 429 reg_buffer_rate_limited 1" "$(rate_round)" || rc=1
+  expect "Redis down: counted in WordPress's options" true "$([ "$(rate_rows)" -gt 0 ] && echo true || echo false)" || rc=1
+  stack_redis_restart "$WORK"
+  sed -i '/e2e-rate/d' "$config"; sleep 3
+  return $rc
 }
 
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
@@ -525,7 +553,8 @@ uninstalling_removes_the_table_options_and_schedule() {
   wp_php "$E2E_PHP/uninstall.php"
 }
 
-ALL_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
+ALL_TESTS="a_front_end_request_loads_no_intake_or_admin_code
+stores_each_accepted_registration_once_from_the_action_rest_and_the_seed_hook
 the_flush_claims_the_next_batch_while_mysql_inserts_one
 a_batch_is_one_statement_unless_a_listener_needs_the_transaction
 a_flusher_whose_session_was_replaced_stops_before_its_next_batch
@@ -542,7 +571,7 @@ a_row_mysql_refuses_is_set_aside_byte_for_byte_or_its_batch_is_not_acked
 set_aside_rows_beyond_max_allowed_packet_are_kept_and_managed_from_wp_cli
 what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled
 a_buffered_registration_whose_key_was_then_written_directly_is_set_aside_not_acked_unseen
-the_plugins_redis_client_finds_the_server_whatever_the_password_holds
+the_plugin_writes_no_redis_key_of_its_own_and_the_rest_limit_still_answers_429
 two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations
 a_quarantined_entry_is_retried_only_when_the_registration_rules_take_it
 registrations_arrive_from_event_tickets_hooks_and_a_filtered_in_site_hook
@@ -554,6 +583,7 @@ $OPS_TESTS
 without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"
 . "$ROOT/tests/e2e/intake.sh" # fast intake (tests/e2e/intake.sh): adds its test before the uninstall test
+. "$ROOT/tests/e2e/cli.sh" # WP-CLI as its users run it (tests/e2e/cli.sh): adds CLI_TESTS before the uninstall test
 
 # On a Redis Cluster the plugin must work unchanged: pushes from the action, REST and the seed's hook, a flush by
 # WP-Cron, flushes racing pushes, the flush's time budget. (The quarantine through the extension and every core

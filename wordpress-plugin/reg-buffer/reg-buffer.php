@@ -8,6 +8,7 @@
  * Requires PHP:      8.2
  * Author:            reg_buffer authors
  * License:           GPLv2 or later
+ * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
  * Text Domain:       reg-buffer
  *
  * @package RegBuffer
@@ -28,9 +29,4 @@ require_once __DIR__ . '/includes/core/functions.php';
 register_activation_hook( __FILE__, array( 'Reg_Buffer_Plugin', 'activate' ) );
 register_deactivation_hook( __FILE__, array( 'Reg_Buffer_Plugin', 'deactivate' ) );
 
-Reg_Buffer_Plugin::instance()->boot();
-
-if ( defined( 'WP_CLI' ) && WP_CLI ) {
-	WP_CLI::add_command( 'reg-buffer', 'Reg_Buffer_CLI' );
-	WP_CLI::add_command( 'reg-buffer quarantine', 'Reg_Buffer_Quarantine_CLI' );
-}
+Reg_Buffer_Plugin::instance()->boot(); // Every hook, and the WP-CLI commands, are wired there.

@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns every call into the reg_buffer extension: the only place that names a reg_buffer_* extension function.
+ * Owns the plugin's calls into the reg_buffer extension with WordPress loaded. (The fast intake, intake.php, runs
+ * without WordPress and calls reg_buffer_push() itself.)
  *
  * @package RegBuffer
  */
@@ -87,6 +88,20 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
+	 * Counts one hit of $client in the current fixed window of $window seconds (Redis's clock, keys the extension
+	 * owns).
+	 *
+	 * @param string $client what is counted, e.g. 'rest:<address bucket>'.
+	 * @param int    $limit  hits allowed per window.
+	 * @param int    $window seconds.
+	 * @return array{allowed:bool, count:int, limit:int, remaining:int, reset:int, retry_after:int}
+	 */
+	public static function rate_hit( string $client, int $limit, int $window ): array {
+		self::configure();
+		return reg_buffer_rate_hit( $client, $limit, $window );
+	}
+
+	/**
 	 * Moves the seed snippet's legacy lists into the buffer.
 	 */
 	public static function import_legacy( string $pattern ): int {
@@ -97,7 +112,7 @@ final class Reg_Buffer_Bridge {
 	/**
 	 * Up to $limit quarantined entries (every shard's), ordered by event and id.
 	 *
-	 * @return array<int,array{entry:string, event_id:int, id:string, reason:string, stored:string}>
+	 * @return array<int,array{entry:string, event_id:int, id:string, reason:string, stored:string, kind:string, registered_at:?float, unique_key:?string, json:?string}>
 	 */
 	public static function quarantined( int $limit ): array {
 		self::configure();
@@ -123,7 +138,7 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
-	 * The Redis URL the extension uses for the current site (for the quarantine's phpredis connection).
+	 * The Redis URL the extension uses for the current site (the Redis watch tells one buffer from another by it).
 	 */
 	public static function redis_url(): string {
 		self::configure();
@@ -138,11 +153,11 @@ final class Reg_Buffer_Bridge {
 	 */
 	public static function with_key_prefix( string $prefix, callable $work ) {
 		self::configure();
-		ini_set( 'reg_buffer.key_prefix', $prefix ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+		ini_set( 'reg_buffer.key_prefix', $prefix ); // phpcs:ignore WordPress.PHP.IniSet.Risky -- the extension's own setting, restored below.
 		try {
 			return $work();
 		} finally {
-			ini_set( 'reg_buffer.key_prefix', Reg_Buffer_Settings::site_key_prefix() ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+			ini_set( 'reg_buffer.key_prefix', Reg_Buffer_Settings::site_key_prefix() ); // phpcs:ignore WordPress.PHP.IniSet.Risky -- the extension's own setting.
 		}
 	}
 
@@ -155,9 +170,9 @@ final class Reg_Buffer_Bridge {
 			return;
 		}
 		foreach ( Reg_Buffer_Settings::ini_values() as $setting => $value ) {
-			if ( false === ini_set( $setting, $value ) ) { // phpcs:ignore WordPress.PHP.IniSet.Risky
+			if ( false === ini_set( $setting, $value ) ) { // phpcs:ignore WordPress.PHP.IniSet.Risky -- only the extension's reg_buffer.* settings.
 				// A refused setting would send this site's registrations to the wrong place: say so loudly.
-				error_log( sprintf( 'reg_buffer: ini_set(%s) was refused', $setting ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+				error_log( sprintf( 'reg_buffer: ini_set(%s) was refused', $setting ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 			}
 		}
 		self::$configured_blog = $blog;

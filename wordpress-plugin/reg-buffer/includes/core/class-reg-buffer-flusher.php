@@ -25,11 +25,67 @@ final class Reg_Buffer_Flusher {
 	const LEGACY_PREFIX_OPTION = 'reg_buffer_legacy_key_prefix';
 
 	/**
-	 * Errors held back while wpdb's connection is busy with an overlapped INSERT (see run()); null: report at once.
+	 * This run's limits: started, time, memory, size, lease, limit (see run()).
+	 *
+	 * @var array
+	 */
+	private $limits;
+
+	/**
+	 * The run's flush lock (asked before each batch commits).
+	 *
+	 * @var Reg_Buffer_Flush_Lock
+	 */
+	private $lock;
+
+	/**
+	 * The run's summary (see run()), shared with the caller.
+	 *
+	 * @var array
+	 */
+	private $summary;
+
+	/**
+	 * How batches are stored.
+	 *
+	 * @var Reg_Buffer_Inserter
+	 */
+	private $inserter;
+
+	/**
+	 * A batch claimed while the previous one's INSERT ran (a claim, or why claiming stopped: empty, error).
+	 *
+	 * @var array|string|null
+	 */
+	private $claimed_ahead = null;
+
+	/**
+	 * A stored batch whose ack waits for the next INSERT to be in flight, so that Redis and MySQL work at once.
+	 *
+	 * @var string|null
+	 */
+	private $unacked = null;
+
+	/**
+	 * Whether an ack failed: the run stops, and the batches it stored come back after their leases.
+	 *
+	 * @var bool
+	 */
+	private $ack_failed = false;
+
+	/**
+	 * Whether the current batch's INSERT was in flight while the flusher worked with Redis.
+	 *
+	 * @var bool
+	 */
+	private $overlapped = false;
+
+	/**
+	 * Errors held back while wpdb's connection is busy with an INSERT in flight; null: report at once.
 	 *
 	 * @var array[]|null
 	 */
-	private static $held_reports = null;
+	private $held_reports = null;
 
 	/**
 	 * Adds the every-minute schedule.
@@ -68,7 +124,8 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
-	 * Flushes until the buffer is empty or a budget is spent; the rest waits for the next run.
+	 * Flushes until the buffer is empty or a budget is spent; the rest waits for the next run. Then lets the Redis
+	 * watch compare what Redis holds with the run before (a loss shows on the status page from then on).
 	 *
 	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds, and
 	 *                      limit (stop after claiming this many registrations; 0 = no limit).
@@ -114,7 +171,7 @@ final class Reg_Buffer_Flusher {
 				Reg_Buffer_Bridge::with_key_prefix(
 					$legacy,
 					static function () use ( $limits, $lock, &$summary, $legacy ) {
-						self::flush_buffer( $limits, $lock, $summary );
+						( new self( $limits, $lock, $summary ) )->flush_buffer();
 						if ( 'empty' === $summary['outcome'] ) {
 							self::forget_legacy_prefix_when_empty( $legacy );
 						}
@@ -122,15 +179,28 @@ final class Reg_Buffer_Flusher {
 				);
 			}
 			if ( 'empty' === $summary['outcome'] ) {
-				self::flush_buffer( $limits, $lock, $summary );
+				( new self( $limits, $lock, $summary ) )->flush_buffer();
 			}
 		} finally {
-			self::release_reports();
 			$lock->release();
 			$summary['seconds'] = round( microtime( true ) - $started, 3 );
 			Reg_Buffer_Status::record_flush( $summary );
+			self::watch_redis();
 		}
 		return $summary;
+	}
+
+	/**
+	 * Hands the buffer's statistics to the Redis watch, which notices a Redis that lost its data (the status page
+	 * then says so until an operator acknowledges it). Every flush run does it: WP-Cron's, `wp reg-buffer flush`
+	 * and `drain`, the admin page's button.
+	 */
+	private static function watch_redis(): void {
+		try {
+			Reg_Buffer_Redis_Watch::observe( Reg_Buffer_Bridge::stats() );
+		} catch ( \Throwable $e ) {
+			unset( $e ); // Redis is down: nothing to compare; the next run does it.
+		}
 	}
 
 	/**
@@ -185,81 +255,371 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
-	 * The claim, store, ack loop over the buffer the extension is set to, until it is empty or a limit is hit;
-	 * adds to $summary and sets its outcome.
+	 * A flusher for one buffer (the extension's current key prefix) within one run.
 	 *
-	 * @param array $limits started, time, memory, size, lease, limit (see run()).
+	 * @param array                 $limits  see run().
+	 * @param Reg_Buffer_Flush_Lock $lock    the run's lock, held.
+	 * @param array                 $summary the run's summary, added to.
 	 */
-	private static function flush_buffer( array $limits, Reg_Buffer_Flush_Lock $lock, array &$summary ): void {
-		[ 'started' => $started, 'time' => $time, 'memory' => $memory, 'size' => $size, 'lease' => $lease, 'limit' => $limit ] = $limits;
-		$summary['outcome'] = 'empty';
-		// Each batch is acked only after it is committed. While MariaDB works on one batch's INSERT, the flusher acks
-		// the batch before it and claims the next one (when Reg_Buffer_Store can send the INSERT without
-		// waiting), so Redis time and MySQL time overlap instead of adding up.
-		$next    = null; // A batch claimed ahead.
-		$unacked = null; // A committed batch not yet acked.
+	private function __construct( array $limits, Reg_Buffer_Flush_Lock $lock, array &$summary ) {
+		$this->limits  = $limits;
+		$this->lock    = $lock;
+		$this->summary = &$summary;
+		// The overlapped INSERT; `new Reg_Buffer_Inserter( … )` is the plain path, the same without the overlap.
+		$this->inserter = new Reg_Buffer_Overlap_Inserter( array( $lock, 'still_held' ) );
+	}
+
+	/**
+	 * Claim, insert, ack, until the buffer is empty or a limit is hit; sets the summary's outcome.
+	 *
+	 * Each batch is acked only after it is committed (or set aside). With the overlapped inserter, while MariaDB
+	 * works on one batch's INSERT the flusher acks the batch before and claims the next (while_inserting()).
+	 */
+	private function flush_buffer(): void {
+		$this->summary['outcome'] = 'empty';
 		try {
 			while ( true ) {
-				if ( null === $next ) {
-					$stop = self::stop_reason( $started, $time, $memory, $limit, $summary );
-					if ( null !== $stop ) {
-						$summary['outcome'] = $stop;
-						break;
-					}
-					$next = self::claim_batch( $size, $lease, $limit, $summary );
-				}
-				if ( ! is_array( $next ) ) {
-					$summary['outcome'] = 0 === $next ? 'empty' : 'error';
+				$claim = $this->next_batch();
+				if ( ! is_array( $claim ) ) {
+					$this->summary['outcome'] = $claim;
 					break;
 				}
-				$claim = $next;
-				$next  = null;
-				// A batch whose INSERT was built during the one before needed no screening (see below).
-				$rows = isset( $claim['statements'] ) ? $claim['rows'] : self::screen( $claim );
+				// A batch whose INSERT was built ahead needed no screening (see while_inserting()).
+				$rows = isset( $claim['prepared'] ) ? $claim['rows'] : $this->screen( $claim );
 				if ( is_wp_error( $rows ) ) {
-					$summary['outcome'] = 'error';
+					$this->summary['outcome'] = 'error';
 					break;
 				}
-				$insert = Reg_Buffer_Store::begin_insert( $rows, array( $lock, 'still_held' ), $claim['statements'] ?? null );
-				// While the INSERT runs, wpdb's connection is busy: errors are reported (reg_buffer_error, whose
-				// listeners may query) once it is done.
-				self::$held_reports = Reg_Buffer_Store::is_overlapped( $insert ) ? array() : null;
-				$acked              = null === $unacked || self::ack( $unacked, $summary );
-				$unacked            = null;
-				if ( $acked && Reg_Buffer_Store::is_overlapped( $insert ) && null === self::stop_reason( $started, $time, $memory, $limit, $summary ) ) {
-					$next = self::claim_batch( $size, $lease, $limit, $summary );
-					if ( is_array( $next ) && self::screen_is_a_no_op( $next ) ) {
-						// Its screen has nothing to do (and no need of the busy connection): build its INSERT now.
-						$statements = Reg_Buffer_Store::overlap_statements( $next['rows'] );
-						if ( null !== $statements ) {
-							$next['statements'] = $statements;
-						}
-					}
-				}
-				$inserted = Reg_Buffer_Store::finish_insert( $insert );
-				self::release_reports();
-				if ( ! self::store_batch( $claim, $rows, $inserted, $lock, $summary ) ) {
-					$summary['outcome'] = 'error';
+				$inserted = $this->insert( $claim, $rows );
+				if ( ! $this->store_batch( $claim, $rows, $inserted ) || ! $this->ack( $claim['batch'] ) ) {
+					$this->summary['outcome'] = 'error';
 					break;
 				}
-				if ( ! $acked ) {
-					// Redis refused an ack: stop; the stored batches come back after their leases and insert nothing.
-					$summary['outcome'] = 'error';
-					break;
-				}
-				if ( Reg_Buffer_Store::is_overlapped( $insert ) ) {
-					$unacked = $claim['batch']; // Acked during the next INSERT, or below.
-				} elseif ( ! self::ack( $claim['batch'], $summary ) ) {
-					$summary['outcome'] = 'error';
-					break;
-				}
-				unset( $claim, $rows, $insert );
 			}
-			if ( null !== $unacked && ! self::ack( $unacked, $summary ) ) {
-				$summary['outcome'] = 'error';
+			if ( ! $this->ack_unacked() ) {
+				$this->summary['outcome'] = 'error';
 			}
 		} finally {
-			self::release_reports();
+			$this->release_reports();
+		}
+	}
+
+	/**
+	 * The batch to store next: the one claimed during the last INSERT, else a new claim within the budget; or why
+	 * the run stops (budget, limit, empty, error).
+	 *
+	 * @return array|string
+	 */
+	private function next_batch() {
+		$claim               = $this->claimed_ahead ?? $this->stop_reason() ?? $this->claim_batch();
+		$this->claimed_ahead = null;
+		return $claim;
+	}
+
+	/**
+	 * Stores the batch's rows; with the overlapped inserter, Redis work runs meanwhile.
+	 *
+	 * @param array $claim the claimed batch.
+	 * @param array $rows  its screened rows.
+	 * @return int|WP_Error how many rows were new.
+	 */
+	private function insert( array $claim, array $rows ) {
+		$this->overlapped = false;
+		$inserted         = $this->inserter->insert( $rows, array( $this, 'while_inserting' ), $claim['prepared'] ?? null );
+		$this->release_reports();
+		if ( ! $this->overlapped ) {
+			$this->ack_unacked(); // The batch before, if it waited for an INSERT in flight that this one was not.
+		}
+		return $inserted;
+	}
+
+	/**
+	 * While MariaDB inserts a batch (wpdb's connection busy): ack the batch before, then claim the next, and build
+	 * its INSERT when its screen has nothing to do. Errors are reported once the INSERT is done (reg_buffer_error's
+	 * listeners may query). Public only to be the inserter's callback.
+	 */
+	public function while_inserting(): void {
+		$this->overlapped   = true;
+		$this->held_reports = array();
+		if ( ! $this->ack_unacked() || null !== $this->stop_reason() ) {
+			return;
+		}
+		$this->claimed_ahead = $this->claim_batch();
+		if ( is_array( $this->claimed_ahead ) && self::screen_is_a_no_op( $this->claimed_ahead ) ) {
+			$prepared = $this->inserter->prepare( $this->claimed_ahead['rows'] );
+			if ( null !== $prepared ) {
+				$this->claimed_ahead['prepared'] = $prepared;
+			}
+		}
+	}
+
+	/**
+	 * Acks a stored batch now, or, when its INSERT overlapped Redis work, during the next INSERT.
+	 *
+	 * @param string $batch batch id.
+	 * @return bool false when an ack failed (this one or one before): the run stops.
+	 */
+	private function ack( string $batch ): bool {
+		if ( $this->ack_failed ) {
+			return false;
+		}
+		if ( $this->overlapped ) {
+			$this->unacked = $batch;
+			return true;
+		}
+		return $this->ack_now( $batch );
+	}
+
+	/**
+	 * Acks the stored batch whose ack waited, if any.
+	 *
+	 * @return bool false when the ack failed (then so does every later ack(): the run stops).
+	 */
+	private function ack_unacked(): bool {
+		if ( null === $this->unacked ) {
+			return true;
+		}
+		$batch         = $this->unacked;
+		$this->unacked = null;
+		if ( ! $this->ack_now( $batch ) ) {
+			$this->ack_failed = true;
+			return false;
+		}
+		return true;
+	}
+
+	/**
+	 * Acks a stored batch.
+	 *
+	 * @param string $batch batch id.
+	 * @return bool false when the ack failed (the batch returns after its lease and inserts nothing then).
+	 */
+	private function ack_now( string $batch ): bool {
+		try {
+			$this->summary['acked'] += Reg_Buffer_Bridge::ack( $batch );
+			return true;
+		} catch ( \Throwable $e ) {
+			$this->report(
+				'flush',
+				$e,
+				array(
+					'step'  => 'ack',
+					'batch' => $batch,
+				)
+			);
+			return false;
+		}
+	}
+
+	/**
+	 * Why the run stops before claiming another batch, or null.
+	 */
+	private function stop_reason(): ?string {
+		if ( $this->time_exceeded() || $this->memory_exceeded() ) {
+			return 'budget';
+		}
+		return $this->limit_reached() ? 'limit' : null;
+	}
+
+	/**
+	 * Whether the run's time budget is spent (flush_time_budget, capped by what the request has left).
+	 */
+	private function time_exceeded(): bool {
+		return microtime( true ) - $this->limits['started'] >= $this->limits['time'];
+	}
+
+	/**
+	 * Whether the process uses the run's memory budget (flush_memory_budget) or more.
+	 */
+	private function memory_exceeded(): bool {
+		return memory_get_usage() >= $this->limits['memory'];
+	}
+
+	/**
+	 * Whether the run claimed the registrations its caller limited it to.
+	 */
+	private function limit_reached(): bool {
+		return $this->limits['limit'] > 0 && $this->summary['claimed'] >= $this->limits['limit'];
+	}
+
+	/**
+	 * How many registrations the next claim asks for: the batch size, or what is left under the limit.
+	 */
+	private function batch_size(): int {
+		$size = $this->limits['size'];
+		return $this->limits['limit'] > 0 ? min( $size, $this->limits['limit'] - $this->summary['claimed'] ) : $size;
+	}
+
+	/**
+	 * Claims a batch.
+	 *
+	 * @return array|string the claim (batch id, rows), or 'empty' (nothing to claim), or 'error'.
+	 */
+	private function claim_batch() {
+		$with_data = self::hooks_read_data();
+		try {
+			// The third argument asks for rows without `data` (see with_intake_data()).
+			$claim = Reg_Buffer_Bridge::claim( $this->batch_size(), $this->limits['lease'], $with_data );
+		} catch ( \Throwable $e ) {
+			$this->report( 'flush', $e, array( 'step' => 'claim' ) );
+			return 'error';
+		}
+		$rows = $claim['rows'] ?? array();
+		if ( array() === $rows ) {
+			return 'empty';
+		}
+		$this->summary['claimed'] += count( $rows );
+		return array(
+			'batch' => (string) $claim['batch'],
+			'rows'  => $with_data ? $rows : self::with_intake_data( $rows ),
+		);
+	}
+
+	/**
+	 * The rows of a claimed batch to store, after the `reg_buffer_flush_rows` filter; a WP_Error leaves the batch
+	 * un-acked until its lease ends.
+	 *
+	 * @param array $claim the claimed batch.
+	 * @return array|WP_Error
+	 */
+	private function screen( array $claim ) {
+		/**
+		 * Filters a claimed batch before it is stored: return the rows to store (a callback that refuses rows sets
+		 * them aside itself, with their reason; they are acknowledged with the batch), or a WP_Error to leave the
+		 * whole batch un-acked until its lease ends. The fast intake's flush-time checks (Reg_Buffer_Intake).
+		 *
+		 * @param array  $rows  the batch's rows.
+		 * @param string $batch batch id.
+		 */
+		$rows = apply_filters( 'reg_buffer_flush_rows', $claim['rows'], $claim['batch'] );
+		if ( is_wp_error( $rows ) ) {
+			Reg_Buffer_Registrar::report_error(
+				'flush',
+				null,
+				array(
+					'step'  => 'screen',
+					'batch' => $claim['batch'],
+					'error' => $rows->get_error_message(),
+				)
+			);
+		}
+		return $rows;
+	}
+
+	/**
+	 * Accounts for a batch's insert (one bad row: stores the others and sets the bad ones aside rather than retry
+	 * forever) and fires `reg_buffer_batch_stored`.
+	 *
+	 * @param array        $claim    the claimed batch.
+	 * @param array        $rows     its screened rows.
+	 * @param int|WP_Error $inserted what the multi-row insert gave.
+	 * @return bool whether the batch is stored (false: it stays un-acked and comes back after its lease).
+	 */
+	private function store_batch( array $claim, array $rows, $inserted ): bool {
+		$batch                      = $claim['batch'];
+		$claimed                    = count( $claim['rows'] );
+		$count                      = count( $rows ); // Less the rows MySQL refuses, if any.
+		$this->summary['rejected'] += $claimed - $count;
+		$set_aside_each             = 0;
+		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
+			$each = Reg_Buffer_Store::insert_each( $rows, array( $this->lock, 'still_held' ) );
+			if ( ! is_wp_error( $each ) ) {
+				$set_aside_each = $each['rejected'];
+				if ( $each['rejected'] > 0 ) {
+					Reg_Buffer_Registrar::report_error(
+						'set_aside',
+						null,
+						array(
+							'batch'     => $batch,
+							'set_aside' => $each['rejected'],
+							'error'     => $inserted->get_error_message(),
+						)
+					);
+				}
+				$this->summary['rejected'] += $each['rejected'];
+				$count                     -= $each['rejected'];
+				$inserted                   = $each['inserted'];
+			}
+		}
+		if ( is_wp_error( $inserted ) ) {
+			Reg_Buffer_Registrar::report_error(
+				'mysql',
+				null,
+				array(
+					'batch' => $batch,
+					'error' => $inserted->get_error_message(),
+				)
+			);
+			return false;
+		}
+		if ( $count > $inserted ) {
+			// Not all new: a redelivered batch's rows are in the table under their ids; a row whose unique key another
+			// registration holds is not, and is set aside (add() is idempotent: rows insert_each() set aside are kept).
+			$absent = Reg_Buffer_Store::rows_not_stored( $rows );
+			if ( is_wp_error( $absent ) || ! Reg_Buffer_Set_Aside::add( $absent ) ) {
+				Reg_Buffer_Registrar::report_error(
+					'mysql',
+					null,
+					array(
+						'batch' => $batch,
+						'error' => is_wp_error( $absent ) ? $absent->get_error_message() : 'rows left out by a unique key could not be set aside',
+					)
+				);
+				return false;
+			}
+			$absorbed = count( $absent ) - $set_aside_each;
+			if ( $absorbed > 0 ) {
+				Reg_Buffer_Registrar::report_error(
+					'set_aside',
+					null,
+					array(
+						'batch'     => $batch,
+						'set_aside' => $absorbed,
+						'error'     => $absent[ count( $absent ) - 1 ]['error'],
+					)
+				);
+				$this->summary['rejected'] += $absorbed;
+				$count                     -= $absorbed;
+			}
+		}
+		++$this->summary['batches'];
+		$this->summary['inserted']   += $inserted;
+		$this->summary['duplicates'] += $count - $inserted;
+
+		/**
+		 * Fires after a batch is committed and before it is acked: the crash window the idempotent insert covers.
+		 *
+		 * @param string $batch    batch id.
+		 * @param int    $claimed  registrations in the batch.
+		 * @param int    $inserted registrations newly stored.
+		 */
+		do_action( 'reg_buffer_batch_stored', $batch, $claimed, $inserted );
+		return true;
+	}
+
+	/**
+	 * Reg_Buffer_Registrar::report_error(), or held back until release_reports() while an INSERT is in flight.
+	 *
+	 * @param string          $code    error code.
+	 * @param \Throwable|null $cause   the exception.
+	 * @param array           $context what was being done.
+	 */
+	private function report( string $code, ?\Throwable $cause, array $context ): void {
+		if ( null === $this->held_reports ) {
+			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
+		} else {
+			$this->held_reports[] = array( $code, $cause, $context );
+		}
+	}
+
+	/**
+	 * Reports what report() held back, and reports at once again.
+	 */
+	private function release_reports(): void {
+		$held               = $this->held_reports ?? array();
+		$this->held_reports = null;
+		foreach ( $held as [ $code, $cause, $context ] ) {
+			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
 		}
 	}
 
@@ -272,7 +632,7 @@ final class Reg_Buffer_Flusher {
 		if ( $limit <= 0 ) {
 			return INF;
 		}
-		$started = (float) ( $_SERVER['REQUEST_TIME_FLOAT'] ?? microtime( true ) );
+		$started = isset( $_SERVER['REQUEST_TIME_FLOAT'] ) ? (float) $_SERVER['REQUEST_TIME_FLOAT'] : microtime( true );
 		return max( 1.0, $limit - ( microtime( true ) - $started ) - 5.0 );
 	}
 
@@ -289,6 +649,8 @@ final class Reg_Buffer_Flusher {
 	/**
 	 * Whether screen() would change nothing: no callback on `reg_buffer_flush_rows` but the fast intake's, and no
 	 * row it screens (with_intake_data() gave `data` to those only).
+	 *
+	 * @param array $claim a claimed batch.
 	 */
 	private static function screen_is_a_no_op( array $claim ): bool {
 		if ( self::others_hook( array( 'reg_buffer_flush_rows' ) ) ) {
@@ -346,160 +708,5 @@ final class Reg_Buffer_Flusher {
 			}
 		}
 		return $rows;
-	}
-
-	/**
-	 * Why the run stops before claiming another batch (budget, limit), or null.
-	 */
-	private static function stop_reason( float $started, float $time, int $memory, int $limit, array $summary ): ?string {
-		if ( microtime( true ) - $started >= $time || memory_get_usage() >= $memory ) {
-			return 'budget';
-		}
-		return $limit > 0 && $summary['claimed'] >= $limit ? 'limit' : null;
-	}
-
-	/**
-	 * Claims a batch.
-	 *
-	 * @return array|int the claim (batch id, rows), 0 when the buffer is empty, -1 on an error.
-	 */
-	private static function claim_batch( int $size, int $lease, int $limit, array &$summary ) {
-		$with_data = self::hooks_read_data();
-		try {
-			// The third argument asks for rows without `data` (see with_intake_data()).
-			$claim = Reg_Buffer_Bridge::claim( $limit > 0 ? min( $size, $limit - $summary['claimed'] ) : $size, $lease, $with_data );
-		} catch ( \Throwable $e ) {
-			self::report( 'flush', $e, array( 'step' => 'claim' ) );
-			return -1;
-		}
-		$rows = $claim['rows'] ?? array();
-		if ( array() === $rows ) {
-			return 0;
-		}
-		$summary['claimed'] += count( $rows );
-		return array(
-			'batch' => (string) $claim['batch'],
-			'rows'  => $with_data ? $rows : self::with_intake_data( $rows ),
-		);
-	}
-
-	/**
-	 * The rows of a claimed batch to store, after the `reg_buffer_flush_rows` filter; a WP_Error leaves the batch
-	 * un-acked until its lease ends.
-	 *
-	 * @return array|WP_Error
-	 */
-	private static function screen( array $claim ) {
-		/**
-		 * Filters a claimed batch before it is stored: return the rows to store (a callback that refuses rows sets
-		 * them aside itself, with their reason; they are acknowledged with the batch), or a WP_Error to leave the
-		 * whole batch un-acked until its lease ends. The fast intake's flush-time checks (Reg_Buffer_Intake).
-		 *
-		 * @param array  $rows  the batch's rows.
-		 * @param string $batch batch id.
-		 */
-		$rows = apply_filters( 'reg_buffer_flush_rows', $claim['rows'], $claim['batch'] );
-		if ( is_wp_error( $rows ) ) {
-			Reg_Buffer_Registrar::report_error( 'flush', null, array( 'step' => 'screen', 'batch' => $claim['batch'], 'error' => $rows->get_error_message() ) );
-		}
-		return $rows;
-	}
-
-	/**
-	 * Accounts for a batch's insert (one bad row: stores the others and sets the bad ones aside rather than retry
-	 * forever) and fires `reg_buffer_batch_stored`.
-	 *
-	 * @param array         $claim    the claimed batch.
-	 * @param array         $rows     its screened rows.
-	 * @param int|WP_Error  $inserted what the multi-row insert gave.
-	 * @return bool whether the batch is stored (false: it stays un-acked and comes back after its lease).
-	 */
-	private static function store_batch( array $claim, array $rows, $inserted, Reg_Buffer_Flush_Lock $lock, array &$summary ): bool {
-		$batch                = $claim['batch'];
-		$claimed              = count( $claim['rows'] );
-		$count                = count( $rows ); // Less the rows MySQL refuses, if any.
-		$summary['rejected'] += $claimed - $count;
-		$set_aside_each       = 0;
-		if ( is_wp_error( $inserted ) && 'reg_buffer_db' === $inserted->get_error_code() ) {
-			$each = Reg_Buffer_Store::insert_each( $rows, array( $lock, 'still_held' ) );
-			if ( ! is_wp_error( $each ) ) {
-				$set_aside_each = $each['rejected'];
-				if ( $each['rejected'] > 0 ) {
-					Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => $each['rejected'], 'error' => $inserted->get_error_message() ) );
-				}
-				$summary['rejected'] += $each['rejected'];
-				$count               -= $each['rejected'];
-				$inserted             = $each['inserted'];
-			}
-		}
-		if ( is_wp_error( $inserted ) ) {
-			Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => $inserted->get_error_message() ) );
-			return false;
-		}
-		if ( $count > $inserted ) {
-			// Not all new: a redelivered batch's rows are in the table under their ids; a row whose unique key another
-			// registration holds is not, and is set aside (add() is idempotent: rows insert_each() set aside are kept).
-			$absent = Reg_Buffer_Store::rows_not_stored( $rows );
-			if ( is_wp_error( $absent ) || ! Reg_Buffer_Set_Aside::add( $absent ) ) {
-				Reg_Buffer_Registrar::report_error( 'mysql', null, array( 'batch' => $batch, 'error' => is_wp_error( $absent ) ? $absent->get_error_message() : 'rows left out by a unique key could not be set aside' ) );
-				return false;
-			}
-			$absorbed = count( $absent ) - $set_aside_each;
-			if ( $absorbed > 0 ) {
-				Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => $absorbed, 'error' => $absent[ count( $absent ) - 1 ]['error'] ) );
-				$summary['rejected'] += $absorbed;
-				$count               -= $absorbed;
-			}
-		}
-		++$summary['batches'];
-		$summary['inserted']   += $inserted;
-		$summary['duplicates'] += $count - $inserted;
-
-		/**
-		 * Fires after a batch is committed and before it is acked: the crash window the idempotent insert covers.
-		 *
-		 * @param string $batch    batch id.
-		 * @param int    $claimed  registrations in the batch.
-		 * @param int    $inserted registrations newly stored.
-		 */
-		do_action( 'reg_buffer_batch_stored', $batch, $claimed, $inserted );
-		return true;
-	}
-
-	/**
-	 * Acks a stored batch.
-	 *
-	 * @return bool false when the ack failed (the batch returns after its lease and inserts nothing then).
-	 */
-	private static function ack( string $batch, array &$summary ): bool {
-		try {
-			$summary['acked'] += Reg_Buffer_Bridge::ack( $batch );
-			return true;
-		} catch ( \Throwable $e ) {
-			self::report( 'flush', $e, array( 'step' => 'ack', 'batch' => $batch ) );
-			return false;
-		}
-	}
-
-	/**
-	 * Reg_Buffer_Registrar::report_error(), or held back until release_reports() while an INSERT is overlapped.
-	 */
-	private static function report( string $code, ?\Throwable $cause, array $context ): void {
-		if ( null === self::$held_reports ) {
-			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
-		} else {
-			self::$held_reports[] = array( $code, $cause, $context );
-		}
-	}
-
-	/**
-	 * Reports what report() held back, and reports at once again.
-	 */
-	private static function release_reports(): void {
-		$held               = self::$held_reports ?? array();
-		self::$held_reports = null;
-		foreach ( $held as [ $code, $cause, $context ] ) {
-			Reg_Buffer_Registrar::report_error( $code, $cause, $context );
-		}
 	}
 }

@@ -14,7 +14,14 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Plugin {
 
-	/** @var self|null */
+	/** The option a site that uses the fast intake has (its config; Reg_Buffer_Intake::CONFIG_OPTION). */
+	const INTAKE_CONFIG_OPTION = 'reg_buffer_intake_config';
+
+	/**
+	 * The one instance.
+	 *
+	 * @var self|null
+	 */
 	private static $instance = null;
 
 	public static function instance(): self {
@@ -25,10 +32,11 @@ final class Reg_Buffer_Plugin {
 	}
 
 	/**
-	 * Adds every hook; runs on plugin load.
+	 * Adds every hook; runs on plugin load. Callbacks name their class as a string, so a class is loaded only when
+	 * its hook fires: a front-end request loads neither the admin page, the history charts nor the fast intake.
 	 */
 	public function boot(): void {
-		add_filter( 'cron_schedules', array( 'Reg_Buffer_Flusher', 'add_schedule' ) );
+		add_filter( 'cron_schedules', array( 'Reg_Buffer_Flusher', 'add_schedule' ) ); // phpcs:ignore WordPress.WP.CronInterval.ChangeDetected -- every minute on purpose (Reg_Buffer_Flusher::add_schedule()): the flush keeps the backlog short.
 		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_Flusher', 'run_from_cron' ) );
 		add_action( Reg_Buffer_Flusher::CRON_HOOK, array( 'Reg_Buffer_History', 'maybe_sample' ), 20 );
 		if ( is_admin() ) {
@@ -44,10 +52,46 @@ final class Reg_Buffer_Plugin {
 		// Per site, lazily: covers upgrades and sites of a network that were never activated one by one.
 		add_action( 'init', array( $this, 'maintain_site' ) );
 		add_action( 'init', array( $this, 'load_textdomain' ) );
-		add_filter( 'debug_information', array( $this, 'site_health_info' ) );
-		add_filter( 'site_status_tests', array( $this, 'site_health_tests' ) );
+		add_filter( 'debug_information', array( 'Reg_Buffer_Site_Health', 'info' ) );
+		add_filter( 'site_status_tests', array( 'Reg_Buffer_Site_Health', 'add_tests' ) );
 		add_action( 'wp_initialize_site', array( $this, 'on_new_site' ), 100 );
-		Reg_Buffer_Intake::boot(); // Fast intake: its config file, the form token shortcode, flush-time checks.
+		$this->wire_intake();
+		if ( defined( 'WP_CLI' ) && WP_CLI ) {
+			WP_CLI::add_command( 'reg-buffer', 'Reg_Buffer_CLI' );
+			WP_CLI::add_command( 'reg-buffer quarantine', 'Reg_Buffer_Quarantine_CLI' );
+		}
+	}
+
+	/**
+	 * The fast intake's hooks (Reg_Buffer_Intake): its config file kept current, the form token shortcode, the
+	 * flush-time checks, a site of a network deleted or archived. Its class loads when one of them fires, and its
+	 * `init` and admin-notice work only on a site that uses the intake (one that minted a token has its config).
+	 */
+	private function wire_intake(): void {
+		$in_use = static fn(): bool => false !== get_option( self::INTAKE_CONFIG_OPTION, false );
+		add_action(
+			'init',
+			static function () use ( $in_use ) {
+				if ( $in_use() ) {
+					Reg_Buffer_Intake::maintain_config();
+				}
+			},
+			20
+		);
+		add_shortcode( 'reg_buffer_form_token', array( 'Reg_Buffer_Intake', 'shortcode' ) );
+		add_filter( 'reg_buffer_flush_rows', array( 'Reg_Buffer_Intake', 'screen_rows' ), 10, 2 );
+		if ( is_admin() ) {
+			$notice = static function () use ( $in_use ) {
+				if ( $in_use() ) {
+					Reg_Buffer_Intake::stuck_open_notice();
+				}
+			};
+			add_action( 'admin_notices', $notice );
+			add_action( 'network_admin_notices', $notice );
+		}
+		// A site of a network that is deleted loses its file; one archived, spammed or deactivated stops accepting.
+		add_action( 'wp_uninitialize_site', array( 'Reg_Buffer_Intake', 'on_site_deleted' ), 5 ); // Before its tables go.
+		add_action( 'wp_update_site', array( 'Reg_Buffer_Intake', 'on_site_update' ), 10, 2 );
 	}
 
 	/**
@@ -57,7 +101,14 @@ final class Reg_Buffer_Plugin {
 	public function on_register_action( $event_id = 0, $registration = null, $unique_key = null ): void {
 		$outcome = Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );
 		if ( is_wp_error( $outcome ) ) {
-			Reg_Buffer_Registrar::report_error( 'rejected', null, array( 'event_id' => $event_id, 'error' => $outcome->get_error_message() ) );
+			Reg_Buffer_Registrar::report_error(
+				'rejected',
+				null,
+				array(
+					'event_id' => $event_id,
+					'error'    => $outcome->get_error_message(),
+				)
+			);
 		}
 	}
 
@@ -78,70 +129,6 @@ final class Reg_Buffer_Plugin {
 		if ( Reg_Buffer_Bridge::is_loaded() ) {
 			Reg_Buffer_Flusher::schedule();
 		}
-	}
-
-	/**
-	 * Adds the reg_buffer check to Tools > Site Health > Status.
-	 *
-	 * @param array $tests Site Health tests.
-	 */
-	public function site_health_tests( array $tests ): array {
-		$tests['direct']['reg_buffer'] = array(
-			'label' => __( 'reg_buffer', 'reg-buffer' ),
-			'test'  => array( $this, 'site_health_test' ),
-		);
-		return Reg_Buffer_Site_Health::add_tests( $tests );
-	}
-
-	/**
-	 * The Site Health result: good, or the status warnings (critical when registrations are at risk of waiting
-	 * or being evicted, recommended when only the extension is missing).
-	 */
-	public function site_health_test(): array {
-		$status   = Reg_Buffer_Status::report();
-		$warnings = $status['warnings'];
-		$result   = array(
-			'label'       => __( 'Event registrations are buffered and flushed', 'reg-buffer' ),
-			'status'      => 'good',
-			'badge'       => array(
-				'label' => __( 'Performance', 'reg-buffer' ),
-				'color' => 'blue',
-			),
-			'description' => '<p>' . esc_html( $status['message'] ) . '</p>',
-			'test'        => 'reg_buffer',
-		);
-		if ( array() !== $warnings ) {
-			$only_missing_extension = ! $status['extension_loaded'] && 1 === count( $warnings );
-			$result['status']       = $only_missing_extension ? 'recommended' : 'critical';
-			$result['label']        = __( 'reg_buffer needs attention', 'reg-buffer' );
-			$result['description'] .= '<ul><li>' . implode( '</li><li>', array_map( 'esc_html', $warnings ) ) . '</li></ul>';
-		}
-		return $result;
-	}
-
-	/**
-	 * Adds a reg_buffer section to Tools > Site Health > Info.
-	 *
-	 * @param array $info sections.
-	 */
-	public function site_health_info( array $info ): array {
-		$fields = array();
-		foreach ( Reg_Buffer_Status::report() as $key => $value ) {
-			// One row per buffer statistic and last-flush figure, so the copied report reads line by line.
-			$rows = in_array( $key, array( 'buffer', 'last_flush', 'last_fallback' ), true ) && is_array( $value ) ? $value : array( '' => $value );
-			foreach ( $rows as $sub => $v ) {
-				$name            = '' === $sub ? $key : $key . '.' . $sub;
-				$fields[ $name ] = array(
-					'label' => $name,
-					'value' => is_scalar( $v ) || null === $v ? var_export( $v, true ) : wp_json_encode( $v ), // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-				);
-			}
-		}
-		$info['reg-buffer'] = array(
-			'label'  => __( 'reg_buffer', 'reg-buffer' ),
-			'fields' => $fields,
-		);
-		return $info;
 	}
 
 	/**
@@ -185,7 +172,7 @@ final class Reg_Buffer_Plugin {
 	 */
 	public static function buffered_count(): int {
 		static $counts = array(); // Per site and request: the Plugins screen asks twice (row notice, link).
-		$blog = get_current_blog_id();
+		$blog          = get_current_blog_id();
 		if ( ! isset( $counts[ $blog ] ) ) {
 			$counts[ $blog ] = 0;
 			if ( Reg_Buffer_Bridge::is_loaded() ) {
@@ -268,7 +255,12 @@ final class Reg_Buffer_Plugin {
 			$callback();
 			return;
 		}
-		foreach ( get_sites( array( 'fields' => 'ids', 'number' => 0 ) ) as $site_id ) {
+		foreach ( get_sites(
+			array(
+				'fields' => 'ids',
+				'number' => 0,
+			)
+		) as $site_id ) {
 			switch_to_blog( (int) $site_id );
 			$callback();
 			restore_current_blog();

@@ -79,7 +79,7 @@ final class Reg_Buffer_Store {
 	 */
 	public static function uninstall(): void {
 		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the plugin's own table name, no input.
 		delete_option( self::SCHEMA_OPTION );
 		Reg_Buffer_Set_Aside::uninstall();
 	}
@@ -141,7 +141,7 @@ final class Reg_Buffer_Store {
 			}
 			if ( array() !== $rejected ) {
 				$table = self::table();
-				if ( false === $wpdb->query( "SELECT 1 FROM {$table} LIMIT 0" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+				if ( false === $wpdb->query( "SELECT 1 FROM {$table} LIMIT 0" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 					return self::db_error( 'probe' );
 				}
 				if ( ! Reg_Buffer_Set_Aside::add( $rejected ) ) {
@@ -154,132 +154,6 @@ final class Reg_Buffer_Store {
 			);
 		};
 		return self::in_transaction( $rows, $work, $may_commit );
-	}
-
-	/**
-	 * insert() in two halves, so that the flusher can talk to Redis while MariaDB works on the batch:
-	 * begin_insert() sends the batch's INSERT without waiting for it (MYSQLI_ASYNC on wpdb's own mysqli
-	 * connection); finish_insert() waits for it. In between, wpdb's connection is busy: nothing may query the
-	 * database until finish_insert() (a Redis call may run).
-	 *
-	 * The batch is one statement, atomic on its own. When nothing listens to reg_buffer_before_commit and the
-	 * statement can carry its strict sql_mode itself (MariaDB's SET STATEMENT … FOR), it runs alone in
-	 * autocommit: $may_commit is asked before it is sent (the flush lock's check needs no query: see
-	 * Reg_Buffer_Flush_Lock::still_held()) and no other round trip is made. Otherwise it runs as insert() does:
-	 * START TRANSACTION, the INSERT, then in finish_insert() the before-commit hook, $may_commit and COMMIT.
-	 *
-	 * When a batch cannot be sent that way (no rows, a db.php drop-in or another driver, the postmeta mirror, a
-	 * batch of more than one statement), begin_insert() runs the whole insert() and finish_insert() gives its
-	 * result; is_overlapped() tells the two apart.
-	 *
-	 * @param array         $rows       as for insert().
-	 * @param callable|null $may_commit as for insert().
-	 * @param string[]|null $statements overlap_statements( $rows ), when the caller made them already.
-	 * @return array the insert in progress, for finish_insert().
-	 */
-	public static function begin_insert( array $rows, ?callable $may_commit = null, ?array $statements = null ): array {
-		global $wpdb;
-		$statements = $statements ?? self::overlap_statements( $rows );
-		$link       = self::own_mysqli();
-		if ( null === $statements || null === $link ) {
-			return array( 'result' => self::insert( $rows, $may_commit ) );
-		}
-		$statement  = self::with_strict_mode( $link, $statements[0] );
-		$autocommit = null !== $statement && ! has_action( 'reg_buffer_before_commit' );
-		if ( $autocommit ) {
-			if ( null !== $may_commit && ! $may_commit() ) {
-				return array( 'result' => self::lock_lost() );
-			}
-			$connection = ''; // Not compared: the statement commits itself, on the connection it is sent on.
-		} else {
-			if ( null === $statement ) {
-				self::strict_mode_on();
-			}
-			$connection = self::start_transaction();
-			// Taken after the queries above: wpdb replaces its mysqli object when it reconnects.
-			$link = self::own_mysqli();
-			if ( is_wp_error( $connection ) || null === $link ) {
-				if ( null === $statement ) {
-					self::strict_mode_off();
-				}
-				return array( 'result' => is_wp_error( $connection ) ? $connection : self::db_error( 'INSERT' ) );
-			}
-		}
-		$strict_set = null === $statement;
-		try {
-			$sent = false !== mysqli_query( $link, $statement ?? $statements[0], MYSQLI_ASYNC );
-		} catch ( mysqli_sql_exception $e ) {
-			$sent = false;
-		}
-		if ( $sent ) {
-			return compact( 'rows', 'may_commit', 'connection', 'link', 'autocommit', 'strict_set' );
-		}
-		$error = self::link_error( $link, 'INSERT' );
-		if ( ! $autocommit ) {
-			$wpdb->query( 'ROLLBACK' );
-		}
-		if ( $strict_set ) {
-			self::strict_mode_off();
-		}
-		return array( 'result' => $error );
-	}
-
-	/**
-	 * The one INSERT statement begin_insert() sends for $rows without waiting, or null when the batch takes
-	 * insert()'s path (no rows, a db.php drop-in or another driver, the postmeta mirror, more than one statement).
-	 * Makes no query (strings are escaped by the client library), so it may run while an INSERT is in flight.
-	 *
-	 * @return string[]|null
-	 */
-	public static function overlap_statements( array $rows ): ?array {
-		if ( array() === $rows || Reg_Buffer_Settings::get( 'mirror_postmeta' ) || null === self::own_mysqli() ) {
-			return null;
-		}
-		$statements = self::statements( $rows );
-		return 1 === count( $statements ) ? $statements : null;
-	}
-
-	/**
-	 * Whether begin_insert() left the INSERT running (and wpdb's connection busy) until finish_insert().
-	 *
-	 * @param array $insert what begin_insert() returned.
-	 */
-	public static function is_overlapped( array $insert ): bool {
-		return ! array_key_exists( 'result', $insert );
-	}
-
-	/**
-	 * Completes begin_insert(): how many rows were newly inserted, or a WP_Error (rolled back), as insert().
-	 *
-	 * @param array $insert what begin_insert() returned.
-	 * @return int|WP_Error
-	 */
-	public static function finish_insert( array $insert ) {
-		global $wpdb;
-		if ( ! self::is_overlapped( $insert ) ) {
-			return $insert['result'];
-		}
-		try {
-			$done = mysqli_reap_async_query( $insert['link'] );
-		} catch ( mysqli_sql_exception $e ) {
-			$done = false;
-		}
-		if ( false === $done ) {
-			// A statement that fails in autocommit leaves nothing behind; inside the transaction, roll it back.
-			$result = self::link_error( $insert['link'], 'INSERT' );
-			if ( ! $insert['autocommit'] ) {
-				$wpdb->query( 'ROLLBACK' );
-			}
-		} elseif ( $insert['autocommit'] ) {
-			// Committed with the statement, on the connection it was sent on (nothing could replace it meanwhile).
-			$result = array( 'inserted' => (int) mysqli_affected_rows( $insert['link'] ) );
-		} else {
-			$result = self::commit( $insert['rows'], array( 'inserted' => (int) mysqli_affected_rows( $insert['link'] ) ), $insert['connection'], $insert['may_commit'] );
-		}
-		if ( $insert['strict_set'] ) {
-			self::strict_mode_off();
-		}
-		return is_wp_error( $result ) ? $result : $result['inserted'];
 	}
 
 	/**
@@ -313,39 +187,15 @@ final class Reg_Buffer_Store {
 	 * WordPress takes STRICT_TRANS_TABLES out of the session's sql_mode, so MySQL would silently truncate an
 	 * over-long value; for our rows a refusal is better than a changed registration. strict_mode_off() restores.
 	 */
-	private static function strict_mode_on(): void {
+	public static function strict_mode_on(): void {
 		global $wpdb;
 		$wpdb->query( "SET @reg_buffer_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_TRANS_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_TRANS_TABLES'))" );
 	}
 
 	/**
-	 * $statement carrying the strict sql_mode itself, so that it needs no SET before and after: MariaDB's
-	 * `SET STATEMENT sql_mode = '…' FOR …` (taken from 10.2 on), with the session's own modes plus STRICT_TRANS_TABLES. The
-	 * session's sql_mode is read once per connection (one query, the first time). Null on another server (then
-	 * strict_mode_on() / strict_mode_off() set it around the transaction).
+	 * Restores the session's sql_mode strict_mode_on() saved.
 	 */
-	private static function with_strict_mode( mysqli $link, string $statement ): ?string {
-		static $modes = array(); // Connection id => the strict sql_mode, or false where SET STATEMENT cannot carry it.
-		$connection = (string) mysqli_thread_id( $link );
-		if ( ! isset( $modes[ $connection ] ) ) {
-			$modes[ $connection ] = false;
-			if ( 1 === preg_match( '/(\d+)\.(\d+)\.\d+-MariaDB/', (string) mysqli_get_server_info( $link ), $v ) && ( (int) $v[1] > 10 || ( 10 === (int) $v[1] && (int) $v[2] >= 2 ) ) ) {
-				try {
-					$read = mysqli_query( $link, 'SELECT @@SESSION.sql_mode' );
-					$mode = false === $read ? null : (string) mysqli_fetch_row( $read )[0];
-				} catch ( mysqli_sql_exception $e ) {
-					$mode = null;
-				}
-				if ( null !== $mode && 1 === preg_match( '/^[A-Z_,]*$/D', $mode ) ) {
-					$strict               = in_array( 'STRICT_TRANS_TABLES', explode( ',', $mode ), true ) ? $mode : ltrim( $mode . ',STRICT_TRANS_TABLES', ',' );
-					$modes[ $connection ] = "SET STATEMENT sql_mode = '{$strict}' FOR ";
-				}
-			}
-		}
-		return false === $modes[ $connection ] ? null : $modes[ $connection ] . $statement;
-	}
-
-	private static function strict_mode_off(): void {
+	public static function strict_mode_off(): void {
 		global $wpdb;
 		$wpdb->query( 'SET SESSION sql_mode = @reg_buffer_sql_mode' );
 	}
@@ -355,7 +205,7 @@ final class Reg_Buffer_Store {
 	 *
 	 * @return string|WP_Error
 	 */
-	private static function start_transaction() {
+	public static function start_transaction() {
 		global $wpdb;
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return self::db_error( 'START TRANSACTION' );
@@ -380,7 +230,7 @@ final class Reg_Buffer_Store {
 	 */
 	public static function known_connection_id(): ?string {
 		$link = self::own_mysqli();
-		return null === $link ? null : (string) mysqli_thread_id( $link );
+		return null === $link ? null : (string) mysqli_thread_id( $link ); // phpcs:ignore WordPress.DB.RestrictedFunctions.mysql_mysqli_thread_id -- wpdb's own connection, read only.
 	}
 
 	/**
@@ -392,7 +242,7 @@ final class Reg_Buffer_Store {
 	 * @param string $connection start_transaction()'s connection id.
 	 * @return array|WP_Error $result, or why nothing was committed.
 	 */
-	private static function commit( array $rows, array $result, string $connection, ?callable $may_commit ) {
+	public static function commit( array $rows, array $result, string $connection, ?callable $may_commit ) {
 		global $wpdb;
 		/**
 		 * Fires inside the transaction, before COMMIT: write your own tables here and they commit (or roll
@@ -449,7 +299,7 @@ final class Reg_Buffer_Store {
 	public static function has_unique_key( int $event_id, string $unique_key ): bool {
 		global $wpdb;
 		$table = self::table();
-		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE event_id = %d AND unique_key = %s LIMIT 1", $event_id, $unique_key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT 1 FROM {$table} WHERE event_id = %d AND unique_key = %s LIMIT 1", $event_id, $unique_key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 	}
 
 	/**
@@ -458,7 +308,7 @@ final class Reg_Buffer_Store {
 	public static function has_registration( string $registration_id ): bool {
 		global $wpdb;
 		$table = self::table();
-		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE registration_id = %s", $registration_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return null !== $wpdb->get_var( $wpdb->prepare( "SELECT id FROM {$table} WHERE registration_id = %s", $registration_id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 	}
 
 	/**
@@ -467,7 +317,7 @@ final class Reg_Buffer_Store {
 	public static function count(): int {
 		global $wpdb;
 		$table = self::table();
-		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 	}
 
 	/**
@@ -480,7 +330,7 @@ final class Reg_Buffer_Store {
 	 *
 	 * @return string[]
 	 */
-	private static function statements( array $rows ): array {
+	public static function statements( array $rows ): array {
 		$escape = self::escaper();
 		$table  = self::table();
 		// "ON DUPLICATE KEY UPDATE id = id" keeps duplicates out without INSERT IGNORE's habit of turning real
@@ -523,14 +373,14 @@ final class Reg_Buffer_Store {
 	private static function escaper(): callable {
 		global $wpdb;
 		$link = self::own_mysqli();
-		return null === $link ? array( $wpdb, '_real_escape' ) : static fn( string $s ): string => mysqli_real_escape_string( $link, $s );
+		return null === $link ? array( $wpdb, '_real_escape' ) : static fn( string $s ): string => mysqli_real_escape_string( $link, $s ); // phpcs:ignore WordPress.DB.RestrictedFunctions.mysql_mysqli_real_escape_string -- what $wpdb->_real_escape() calls, on its connection (see above).
 	}
 
 	/**
 	 * wpdb's open mysqli connection when wpdb is WordPress' own (no db.php drop-in overrides how it escapes or
-	 * queries), so that the plugin may use it directly as wpdb would; otherwise null.
+	 * queries), so that the plugin may use it directly as wpdb would (Reg_Buffer_Overlap_Inserter); otherwise null.
 	 */
-	private static function own_mysqli(): ?mysqli {
+	public static function own_mysqli(): ?mysqli {
 		global $wpdb;
 		$link = isset( $wpdb->dbh ) ? $wpdb->dbh : null; // Protected; wpdb::__get() reads it.
 		if ( ! $link instanceof mysqli || 'wpdb' !== get_class( $wpdb ) ) {
@@ -562,8 +412,8 @@ final class Reg_Buffer_Store {
 			if ( isset( $present[ (string) $row['id'] ] ) ) {
 				continue;
 			}
-			$key    = $row['unique_key'] ?? null;
-			$holder = null === $key || '' === $key ? null : $wpdb->get_var( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND unique_key = %s", (int) $row['event_id'], (string) $key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$key      = $row['unique_key'] ?? null;
+			$holder   = null === $key || '' === $key ? null : $wpdb->get_var( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND unique_key = %s", (int) $row['event_id'], (string) $key ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 			$absent[] = array(
 				'id'            => (string) $row['id'],
 				'event_id'      => (int) $row['event_id'],
@@ -588,7 +438,7 @@ final class Reg_Buffer_Store {
 		$table = self::table();
 		$ids   = array_map( static fn( $row ) => (string) $row['id'], $rows );
 		$in    = implode( ',', array_fill( 0, count( $ids ), '%s' ) );
-		return $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $ids ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- $table is the plugin's own table name, $in one %s per id.
 	}
 
 	/** Every mirrored field's meta key starts with this: a registrant never names a key of WordPress or a plugin. */
@@ -633,14 +483,17 @@ final class Reg_Buffer_Store {
 		if ( array() === $tuples ) {
 			return true;
 		}
-		$ok = false !== $wpdb->query( "INSERT INTO {$wpdb->postmeta} (post_id, meta_key, meta_value) VALUES " . implode( ',', $tuples ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		$ok = false !== $wpdb->query( "INSERT INTO {$wpdb->postmeta} (post_id, meta_key, meta_value) VALUES " . implode( ',', $tuples ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- each tuple was made by $wpdb->prepare() above.
 		foreach ( array_keys( $events ) as $event_id ) {
 			wp_cache_delete( $event_id, 'post_meta' );
 		}
 		return $ok;
 	}
 
-	private static function lock_lost(): WP_Error {
+	/**
+	 * Why a batch was not committed: the flush lock was lost (also Reg_Buffer_Overlap_Inserter's answer).
+	 */
+	public static function lock_lost(): WP_Error {
 		return new WP_Error( 'reg_buffer_lock_lost', __( 'The flush lock was lost before commit; the batch was rolled back.', 'reg-buffer' ) );
 	}
 
@@ -652,13 +505,11 @@ final class Reg_Buffer_Store {
 	}
 
 	/**
-	 * A failed query sent on the mysqli connection itself (wpdb's last_error does not have it).
+	 * The error wpdb's last query left, for $step.
+	 *
+	 * @param string $step what was being done.
 	 */
-	private static function link_error( mysqli $link, string $step ): WP_Error {
-		return new WP_Error( 'reg_buffer_db', sprintf( 'MySQL error during %s: %s', $step, mysqli_error( $link ) ), array( 'status' => 503 ) );
-	}
-
-	private static function db_error( string $step ): WP_Error {
+	public static function db_error( string $step ): WP_Error {
 		global $wpdb;
 		return new WP_Error( 'reg_buffer_db', sprintf( 'MySQL error during %s: %s', $step, $wpdb->last_error ), array( 'status' => 503 ) );
 	}

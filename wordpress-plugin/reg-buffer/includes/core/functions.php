@@ -46,3 +46,29 @@ if ( ! function_exists( 'reg_buffer_flush_now' ) ) {
 		return Reg_Buffer_Flusher::run( $budget );
 	}
 }
+
+// The fast intake's template functions: Reg_Buffer_Intake loads on their first call.
+if ( ! function_exists( 'reg_buffer_form_token' ) ) {
+	/**
+	 * A signed, expiring token for a registration form of event $event_id, posted to reg_buffer_intake_url().
+	 * Put it in the form as `reg_buffer_token` (or use the [reg_buffer_form_token event="…"] shortcode).
+	 * Do not let a page cache share one page (and so one token) between visitors: its use limit is per token.
+	 *
+	 * @param int   $event_id the event (> 0).
+	 * @param array $args     ttl (seconds, default 7200), uses (registrations it may carry, default 1).
+	 */
+	function reg_buffer_form_token( $event_id, array $args = array() ): string {
+		return Reg_Buffer_Intake::mint( (int) $event_id, $args );
+	}
+}
+
+if ( ! function_exists( 'reg_buffer_intake_url' ) ) {
+	/**
+	 * The URL a registration form of event $event_id posts to (the fast intake).
+	 *
+	 * @param int $event_id the event.
+	 */
+	function reg_buffer_intake_url( $event_id ): string {
+		return Reg_Buffer_Intake::url( (int) $event_id );
+	}
+}

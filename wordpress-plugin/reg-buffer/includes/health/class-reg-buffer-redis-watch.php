@@ -13,27 +13,22 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * At every status check and flush run, compares what Redis holds now with what it held last time:
  *
- * - the extension's epoch (`reg_buffer_stats()['epoch']`, kept in `<prefix>epoch`, one per shard on a cluster), or
- *   with an older extension a marker key `<prefix>plugin:marker` (phpredis; no TTL): either vanishes with the rest
- *   of the data;
- * - the extension's lifetime counters (pushed, claimed, acked …, kept in `<prefix>stats`): they never go down
- *   unless that hash was lost too. This works without phpredis, and catches a loss unless more pushes arrived
- *   after it than in the site's whole history before.
+ * - the extension's epoch (`reg_buffer_stats()['epoch']`): it names the buffered data and vanishes with it, on one
+ *   server and on every shard of a cluster alike — the marker;
+ * - the extension's lifetime counters (`reg_buffer_stats()['counters']` names them): they never go down unless
+ *   Redis lost them too, so they catch a restart from an older snapshot, which brings the epoch back with it.
  *
  * When either says the data is gone, an incident is recorded: the time the data was last seen intact (T1), the
  * time the loss was noticed (T2) and how many registrations were buffered at T1 (pending + in flight). Those, and
  * any pushed between T1 and the loss, never reached MySQL. The warning stays until acknowledged (admin page,
  * `wp reg-buffer acknowledge-loss`). A restart that kept the data (AOF, RDB) changes only Redis's run_id: no
- * incident. Changing the Redis URL or key prefix starts a new watch (the old buffer is not watched any more).
+ * incident. Redis's run_id, uptime and persistence mode come from reg_buffer_stats() too: the plugin never talks to
+ * Redis itself. Changing the Redis URL or key prefix starts a new watch (the old buffer is not watched any more).
  */
 final class Reg_Buffer_Redis_Watch {
 
 	const SNAPSHOT_OPTION  = 'reg_buffer_redis_watch';
 	const INCIDENTS_OPTION = 'reg_buffer_redis_losses';
-	const MARKER_KEY       = 'plugin:marker';
-
-	/** Lifetime counters of reg_buffer_stats() that only ever grow while Redis keeps its data. */
-	const COUNTERS = array( 'pushed', 'duplicates', 'claimed', 'acked', 'redelivered', 'lost' );
 
 	/** @var array<int,float> blog id => when this process last checked (a page computes the status twice). */
 	private static $checked = array();
@@ -59,8 +54,6 @@ final class Reg_Buffer_Redis_Watch {
 					$how = self::loss_evidence( $previous, $now );
 					if ( null !== $how ) {
 						self::record_incident( $previous, $now, $how );
-					} elseif ( null === $now['marker'] ) {
-						$now['marker'] = $previous['marker'] ?? null; // phpredis failed this time: keep comparing with it.
 					}
 				}
 				update_option( self::SNAPSHOT_OPTION, $now, false );
@@ -136,7 +129,7 @@ final class Reg_Buffer_Redis_Watch {
 	}
 
 	/**
-	 * Deletes the watch's options (uninstall). The marker key stays in Redis, like the buffer's other keys.
+	 * Deletes the watch's options (uninstall).
 	 */
 	public static function uninstall(): void {
 		delete_option( self::SNAPSHOT_OPTION );
@@ -144,83 +137,32 @@ final class Reg_Buffer_Redis_Watch {
 	}
 
 	/**
-	 * What Redis holds now: counters and buffered figures from the stats, the marker and Redis's identity.
+	 * What Redis holds now, all from reg_buffer_stats(): the epoch as the marker, the lifetime counters, the
+	 * buffered figures and Redis's identity (run_id, uptime, persistence mode; null where Redis did not say).
+	 *
+	 * @param array $stats reg_buffer_stats().
 	 */
 	private static function observation( array $stats ): array {
-		$now = array(
+		$string = static fn( string $name ) => isset( $stats[ $name ] ) && is_string( $stats[ $name ] ) && '' !== $stats[ $name ] ? $stats[ $name ] : null;
+		$now    = array(
 			'time'        => time(),
 			// Which buffer this is; the URL may carry a password, so only its hash is kept.
 			'identity'    => md5( Reg_Buffer_Bridge::redis_url() . '|' . Reg_Buffer_Settings::site_key_prefix() ),
-			'marker'      => null,
-			'run_id'      => null,
-			'uptime'      => null,
-			'persistence' => null,
+			'marker'      => null === $string( 'epoch' ) ? null : 'epoch:' . $string( 'epoch' ),
+			'run_id'      => $string( 'run_id' ),
+			'uptime'      => isset( $stats['uptime'] ) && is_int( $stats['uptime'] ) ? $stats['uptime'] : null,
+			'persistence' => $string( 'persistence' ),
 			'buffered'    => (int) ( $stats['buffered'] ?? ( (int) ( $stats['pending'] ?? 0 ) + (int) ( $stats['in_flight'] ?? 0 ) ) ),
 			'pending'     => (int) ( $stats['pending'] ?? 0 ),
 			'in_flight'   => (int) ( $stats['in_flight'] ?? 0 ),
 			'counters'    => array(),
 		);
-		foreach ( self::COUNTERS as $counter ) {
-			if ( isset( $stats[ $counter ] ) && is_int( $stats[ $counter ] ) ) {
+		foreach ( (array) ( $stats['counters'] ?? array() ) as $counter ) {
+			if ( is_string( $counter ) && isset( $stats[ $counter ] ) && is_int( $stats[ $counter ] ) ) {
 				$now['counters'][ $counter ] = $stats[ $counter ];
 			}
 		}
-		// The extension's epoch names the buffered data and goes only with it, on one server and on every shard of
-		// a cluster alike: the marker, where the extension gives one.
-		$epoch = isset( $stats['epoch'] ) && is_string( $stats['epoch'] ) && '' !== $stats['epoch'] ? 'epoch:' . $stats['epoch'] : null;
-		$now['marker'] = $epoch;
-		if ( ! Reg_Buffer_Redis_Client::is_usable() ) {
-			return $now;
-		}
-		try {
-			$key = Reg_Buffer_Settings::site_key_prefix() . self::MARKER_KEY;
-			$now = array_merge(
-				$now,
-				Reg_Buffer_Redis_Client::call(
-					static function ( \Redis $redis ) use ( $key, $epoch ) {
-						$marker = $redis->get( $key );
-						if ( ! is_string( $marker ) ) {
-							// NX: of two processes that find it missing, both end up with the same one.
-							$redis->set( $key, gmdate( 'Y-m-d\TH:i:s\Z' ) . ' ' . wp_generate_password( 20, false ), array( 'nx' ) );
-							$marker = $redis->get( $key );
-						}
-						$info = $redis->info();
-						return array(
-							'marker'      => $epoch ?? ( is_string( $marker ) ? $marker : null ),
-							'run_id'      => isset( $info['run_id'] ) ? (string) $info['run_id'] : null,
-							'uptime'      => isset( $info['uptime_in_seconds'] ) ? (int) $info['uptime_in_seconds'] : null,
-							'persistence' => self::persistence( $redis, is_array( $info ) ? $info : array() ),
-						);
-					}
-				)
-			);
-		} catch ( \Throwable $e ) {
-			// No marker this time (Redis refused the write at maxmemory, an ACL, a blip): the counters still compare.
-			unset( $e );
-		}
 		return $now;
-	}
-
-	/**
-	 * Redis's persistence mode as far as it can be read: aof-always, aof-everysec, aof-no, rdb, none, or null.
-	 *
-	 * @param \Redis $redis connection.
-	 * @param array  $info  INFO.
-	 */
-	private static function persistence( \Redis $redis, array $info ): ?string {
-		try {
-			if ( ! empty( $info['aof_enabled'] ) ) {
-				$fsync = $redis->config( 'GET', 'appendfsync' );
-				return 'aof-' . ( is_array( $fsync ) && isset( $fsync['appendfsync'] ) ? $fsync['appendfsync'] : 'unknown' );
-			}
-			$save = $redis->config( 'GET', 'save' );
-			if ( ! is_array( $save ) || ! isset( $save['save'] ) ) {
-				return null;
-			}
-			return '' === trim( (string) $save['save'] ) ? 'none' : 'rdb';
-		} catch ( \Throwable $e ) {
-			return null; // CONFIG is often renamed or forbidden on managed Redis.
-		}
 	}
 
 	/**

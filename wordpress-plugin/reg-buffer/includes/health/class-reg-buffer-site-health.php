@@ -1,8 +1,8 @@
 <?php
 /**
- * Owns the separate Site Health tests (Tools > Site Health > Status): extension, Redis (reachable, and has not lost
- * buffered data), eviction policy, backlog.
- * The overall `reg_buffer` test and the Info section stay in Reg_Buffer_Plugin.
+ * Owns Site Health: the overall `reg_buffer` test and one test per thing an operator can fix on its own (Tools >
+ * Site Health > Status: extension, Redis — reachable, and has not lost buffered data —, eviction policy, backlog),
+ * and the reg_buffer section of Tools > Site Health > Info.
  *
  * @package RegBuffer
  */
@@ -12,7 +12,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * One direct test per thing an operator can fix on its own.
+ * The Site Health tests and Info section, all read from one Reg_Buffer_Status::report() per request.
  */
 final class Reg_Buffer_Site_Health {
 
@@ -20,11 +20,15 @@ final class Reg_Buffer_Site_Health {
 	private static $status = null;
 
 	/**
-	 * Adds the tests.
+	 * Adds the tests (filter `site_status_tests`).
 	 *
 	 * @param array $tests Site Health tests.
 	 */
 	public static function add_tests( array $tests ): array {
+		$tests['direct']['reg_buffer'] = array(
+			'label' => __( 'reg_buffer', 'reg-buffer' ),
+			'test'  => array( __CLASS__, 'test_overall' ),
+		);
 		foreach ( array( 'extension', 'redis', 'eviction', 'backlog' ) as $name ) {
 			$tests['direct'][ 'reg_buffer_' . $name ] = array(
 				'label' => 'reg_buffer ' . $name,
@@ -34,6 +38,60 @@ final class Reg_Buffer_Site_Health {
 		return $tests;
 	}
 
+	/**
+	 * The overall result: good, or the status warnings (critical when registrations are at risk of waiting or being
+	 * evicted, recommended when only the extension is missing).
+	 */
+	public static function test_overall(): array {
+		$status   = self::status();
+		$warnings = $status['warnings'];
+		$result   = array(
+			'label'       => __( 'Event registrations are buffered and flushed', 'reg-buffer' ),
+			'status'      => 'good',
+			'badge'       => array(
+				'label' => __( 'Performance', 'reg-buffer' ),
+				'color' => 'blue',
+			),
+			'description' => '<p>' . esc_html( $status['message'] ) . '</p>',
+			'test'        => 'reg_buffer',
+		);
+		if ( array() !== $warnings ) {
+			$only_missing_extension = ! $status['extension_loaded'] && 1 === count( $warnings );
+			$result['status']       = $only_missing_extension ? 'recommended' : 'critical';
+			$result['label']        = __( 'reg_buffer needs attention', 'reg-buffer' );
+			$result['description'] .= '<ul><li>' . implode( '</li><li>', array_map( 'esc_html', $warnings ) ) . '</li></ul>';
+		}
+		return $result;
+	}
+
+	/**
+	 * Adds a reg_buffer section to Tools > Site Health > Info (filter `debug_information`): one row per status
+	 * field, and per buffer statistic and last-flush figure, so the copied report reads line by line.
+	 *
+	 * @param array $info sections.
+	 */
+	public static function info( array $info ): array {
+		$fields = array();
+		foreach ( Reg_Buffer_Status::report() as $key => $value ) {
+			$rows = in_array( $key, array( 'buffer', 'last_flush', 'last_fallback' ), true ) && is_array( $value ) ? $value : array( '' => $value );
+			foreach ( $rows as $sub => $v ) {
+				$name            = '' === $sub ? $key : $key . '.' . $sub;
+				$fields[ $name ] = array(
+					'label' => $name,
+					'value' => is_scalar( $v ) || null === $v ? var_export( $v, true ) : wp_json_encode( $v ), // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_var_export -- a copyable literal, as the report shows it.
+				);
+			}
+		}
+		$info['reg-buffer'] = array(
+			'label'  => __( 'reg_buffer', 'reg-buffer' ),
+			'fields' => $fields,
+		);
+		return $info;
+	}
+
+	/**
+	 * The status, read once per request for all the tests (without the table's row count, which no test shows).
+	 */
 	private static function status(): array {
 		if ( null === self::$status ) {
 			self::$status = Reg_Buffer_Status::report( false );

@@ -24,7 +24,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 final class Reg_Buffer_Intake {
 
 	const SITE_OPTION   = 'reg_buffer_intake_site';
-	const CONFIG_OPTION = 'reg_buffer_intake_config';
+	const CONFIG_OPTION = Reg_Buffer_Plugin::INTAKE_CONFIG_OPTION;
 	const DEFAULT_TTL   = 2 * HOUR_IN_SECONDS;
 
 	/**
@@ -38,20 +38,6 @@ final class Reg_Buffer_Intake {
 	/** The most a shortcode may mint, in any post (filter reg_buffer_shortcode_token_limits raises it). */
 	const AUTHOR_MAX_USES = 10;
 	const AUTHOR_MAX_TTL  = DAY_IN_SECONDS;
-
-	/**
-	 * Hooks: keep the config file current, the shortcode, the flush-time checks.
-	 */
-	public static function boot(): void {
-		add_action( 'init', array( __CLASS__, 'on_init' ), 20 );
-		add_shortcode( 'reg_buffer_form_token', array( __CLASS__, 'shortcode' ) );
-		add_filter( 'reg_buffer_flush_rows', array( __CLASS__, 'screen_rows' ), 10, 2 );
-		add_action( 'admin_notices', array( __CLASS__, 'stuck_open_notice' ) );
-		add_action( 'network_admin_notices', array( __CLASS__, 'stuck_open_notice' ) );
-		// A site of a network that is deleted loses its file; one archived, spammed or deactivated stops accepting.
-		add_action( 'wp_uninitialize_site', array( __CLASS__, 'on_site_deleted' ), 5 ); // Before its tables go.
-		add_action( 'wp_update_site', array( __CLASS__, 'on_site_update' ), 10, 2 );
-	}
 
 	/**
 	 * Whether the intake is on for this site (REG_BUFFER_INTAKE_DISABLED turns it off and removes its file).
@@ -136,16 +122,6 @@ final class Reg_Buffer_Intake {
 	}
 
 	/**
-	 * On `init`: keeps the config file of a site that uses the intake current (a site that never minted a token
-	 * has none: no secret on disk for nothing).
-	 */
-	public static function on_init(): void {
-		if ( false !== get_option( self::CONFIG_OPTION, false ) ) {
-			self::maintain_config();
-		}
-	}
-
-	/**
 	 * Writes the config file when it is missing or out of date, removes it when the intake is off.
 	 *
 	 * @param bool $active false while the plugin is being deactivated: the intake then answers 503.
@@ -159,7 +135,7 @@ final class Reg_Buffer_Intake {
 			return;
 		}
 		$config = self::config( $active );
-		$hash   = hash( 'sha256', serialize( $config ) . '|' . self::config_file() ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
+		$hash   = hash( 'sha256', serialize( $config ) . '|' . self::config_file() ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- only hashed, never unserialized.
 		if ( get_option( self::CONFIG_OPTION ) === $hash && is_readable( self::config_file() ) ) {
 			return;
 		}
@@ -330,7 +306,7 @@ final class Reg_Buffer_Intake {
 		// Guards in case the directory is web-served: nothing to list, nothing to read.
 		foreach ( Reg_Buffer_Intake_Config::guards() as $name => $text ) {
 			if ( ! file_exists( "{$dir}/{$name}" ) ) {
-				@file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+				@file_put_contents( "{$dir}/{$name}", $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_file_put_contents -- a guard is best effort; WP_Filesystem may need credentials a cron run has not.
 			}
 		}
 		$file = $dir . '/' . $config['site'] . '.php';
@@ -339,10 +315,10 @@ final class Reg_Buffer_Intake {
 		$text = Reg_Buffer_Intake_Config::file_text( $config );
 		$ok   = '' !== $text && false !== @file_put_contents( $temp, $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- failure is handled below.
 		umask( $old );
-		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_chmod -- WP_Filesystem may need credentials a cron run has not.
 		if ( $ok ) {
-			@chgrp( $temp, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
-			$ok = @rename( $temp, $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions
+			@chgrp( $temp, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_chgrp -- only root or a member may; then the group is already ours.
+			$ok = @rename( $temp, $file ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.rename_rename -- failure is handled below.
 		}
 		if ( ! $ok ) {
 			wp_delete_file( $temp );
@@ -449,7 +425,14 @@ final class Reg_Buffer_Intake {
 		 * @param array{uses:int, ttl:int} $limits default: AUTHOR_MAX_USES (10) and AUTHOR_MAX_TTL (a day).
 		 * @param WP_Post|null             $post   the post being rendered.
 		 */
-		$limits = (array) apply_filters( 'reg_buffer_shortcode_token_limits', array( 'uses' => self::AUTHOR_MAX_USES, 'ttl' => self::AUTHOR_MAX_TTL ), $post );
+		$limits = (array) apply_filters(
+			'reg_buffer_shortcode_token_limits',
+			array(
+				'uses' => self::AUTHOR_MAX_USES,
+				'ttl'  => self::AUTHOR_MAX_TTL,
+			),
+			$post
+		);
 		return array(
 			'uses' => max( 1, (int) ( $limits['uses'] ?? 1 ) ),
 			'ttl'  => max( 1, (int) ( $limits['ttl'] ?? self::DEFAULT_TTL ) ),
@@ -510,7 +493,15 @@ final class Reg_Buffer_Intake {
 		if ( ! self::set_aside( $rejected ) ) {
 			return new WP_Error( 'reg_buffer_db', __( 'Registrations refused at flush could not be set aside; the batch stays buffered.', 'reg-buffer' ) );
 		}
-		Reg_Buffer_Registrar::report_error( 'set_aside', null, array( 'batch' => $batch, 'set_aside' => count( $rejected ), 'error' => $rejected[0]['error'] ) );
+		Reg_Buffer_Registrar::report_error(
+			'set_aside',
+			null,
+			array(
+				'batch'     => $batch,
+				'set_aside' => count( $rejected ),
+				'error'     => $rejected[0]['error'],
+			)
+		);
 		return array_values( $rows );
 	}
 
@@ -550,31 +541,6 @@ final class Reg_Buffer_Intake {
 	}
 
 	private static function log( string $message ): void {
-		error_log( 'reg_buffer intake: ' . $message ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
-	}
-}
-
-if ( ! function_exists( 'reg_buffer_form_token' ) ) {
-	/**
-	 * A signed, expiring token for a registration form of event $event_id, posted to reg_buffer_intake_url().
-	 * Put it in the form as `reg_buffer_token` (or use the [reg_buffer_form_token event="…"] shortcode).
-	 * Do not let a page cache share one page (and so one token) between visitors: its use limit is per token.
-	 *
-	 * @param int   $event_id the event (> 0).
-	 * @param array $args     ttl (seconds, default 7200), uses (registrations it may carry, default 1).
-	 */
-	function reg_buffer_form_token( $event_id, array $args = array() ): string {
-		return Reg_Buffer_Intake::mint( (int) $event_id, $args );
-	}
-}
-
-if ( ! function_exists( 'reg_buffer_intake_url' ) ) {
-	/**
-	 * The URL a registration form of event $event_id posts to (the fast intake).
-	 *
-	 * @param int $event_id the event.
-	 */
-	function reg_buffer_intake_url( $event_id ): string {
-		return Reg_Buffer_Intake::url( (int) $event_id );
+		error_log( 'reg_buffer intake: ' . $message ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 	}
 }

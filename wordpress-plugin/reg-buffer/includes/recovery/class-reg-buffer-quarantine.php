@@ -4,11 +4,10 @@
  * (reg_buffer_quarantined(), reg_buffer_retry_quarantined(), reg_buffer_purge_quarantined()), so it works on one
  * Redis server and on every shard of a Redis Cluster alike, and never reads a key by name.
  *
- * An entry is named `<event>:<id>`; its stored bytes are the registration as it was stored
- * (`1:<µs>:<unique key length or ->:<unique key><json>`) for an entry the flush could not decode, or the legacy
- * snippet's element (`{"timestamp":…,"registration_details":{…}}`) for one `import-legacy` could not read. What can
- * be recovered from them is this class's policy; the extension buffers the recovered registration again and removes
- * the entry in one step.
+ * An entry is named `<event>:<id>`. The extension reads what it can of the entry's stored bytes (a registration the
+ * flush could not decode, or a legacy snippet's element `import-legacy` could not read): its kind, unique key,
+ * registration time and JSON. Whether that is worth buffering again is this class's policy; the extension buffers
+ * the recovered registration again and removes the entry in one step.
  *
  * @package RegBuffer
  */
@@ -56,7 +55,7 @@ final class Reg_Buffer_Quarantine {
 	public static function entries( int $limit = 200 ): array {
 		$out = array();
 		foreach ( Reg_Buffer_Bridge::quarantined( max( 1, min( $limit, self::MAX_LISTED ) ) ) as $row ) {
-			$out[] = self::describe( (string) $row['entry'], $row['reason'] . "\n" . $row['stored'] );
+			$out[] = self::describe( $row );
 		}
 		return $out;
 	}
@@ -69,12 +68,12 @@ final class Reg_Buffer_Quarantine {
 	}
 
 	/**
-	 * One entry's `<reason>\n<bytes>`, or null when there is none of that name.
+	 * One entry as reg_buffer_quarantined() gives it, or null when there is none of that name.
 	 */
-	private static function find( string $field ): ?string {
+	private static function find( string $field ): ?array {
 		foreach ( Reg_Buffer_Bridge::quarantined( self::MAX_LISTED ) as $row ) {
 			if ( $row['entry'] === $field ) {
-				return $row['reason'] . "\n" . $row['stored'];
+				return $row;
 			}
 		}
 		return null;
@@ -92,16 +91,16 @@ final class Reg_Buffer_Quarantine {
 		return self::locked(
 			$field,
 			static function () use ( $field ) {
-				$value = self::find( $field );
-				if ( null === $value ) {
+				$row = self::find( $field );
+				if ( null === $row ) {
 					return Reg_Buffer_Operator_Action::result( false, __( 'No such entry: it was already retried or purged.', 'reg-buffer' ) );
 				}
-				$entry = self::describe( $field, $value );
+				$entry = self::describe( $row );
 				if ( ! $entry['retryable'] ) {
 					/* translators: %s: why */
 					return Reg_Buffer_Operator_Action::result( false, sprintf( __( 'Cannot retry: %s. Purge it (its bytes are shown in the list).', 'reg-buffer' ), $entry['problem'] ) );
 				}
-				$decoded = self::decode( self::bytes_of( $value ) );
+				$decoded = self::decode( $row );
 				// The rules every entry applies (Reg_Buffer_Registration): a retried entry must be one any form could
 				// have registered, or it would only be refused again, or stored where another entry refuses it.
 				// An intake registration keeps its marker (the flush screens it) but is checked as it will be stored.
@@ -152,20 +151,17 @@ final class Reg_Buffer_Quarantine {
 	/**
 	 * What an entry is, for the list.
 	 *
-	 * @param string $field `<event>:<id>`.
-	 * @param string $value `<reason>\n<bytes>`.
+	 * @param array $row an entry of reg_buffer_quarantined().
+	 * @return array{field:string,event_id:int,id:string,reason:string,kind:string,preview:string,retryable:bool,problem:?string,bytes:int}
 	 */
-	public static function describe( string $field, string $value ): array {
-		$parts  = explode( ':', $field, 2 );
-		$bytes  = self::bytes_of( $value );
-		$nl     = strpos( $value, "\n" );
-		$reason = false === $nl ? $value : substr( $value, 0, $nl );
-		$entry  = array(
-			'field'     => $field,
-			'event_id'  => (int) $parts[0],
-			'id'        => (string) ( $parts[1] ?? '' ),
-			'reason'    => $reason,
-			'kind'      => str_starts_with( $bytes, '1:' ) ? 'stored' : ( str_starts_with( ltrim( $bytes ), '{' ) ? 'legacy' : 'unknown' ),
+	public static function describe( array $row ): array {
+		$bytes = (string) ( $row['stored'] ?? '' );
+		$entry = array(
+			'field'     => (string) $row['entry'],
+			'event_id'  => (int) ( $row['event_id'] ?? 0 ),
+			'id'        => (string) ( $row['id'] ?? '' ),
+			'reason'    => (string) ( $row['reason'] ?? '' ),
+			'kind'      => (string) ( $row['kind'] ?? 'unreadable' ),
 			'preview'   => Reg_Buffer_Operator_Action::printable( $bytes, self::PREVIEW_BYTES ),
 			'bytes'     => strlen( $bytes ),
 			'retryable' => false,
@@ -175,75 +171,49 @@ final class Reg_Buffer_Quarantine {
 			$entry['problem'] = __( 'the entry names no event', 'reg-buffer' );
 			return $entry;
 		}
-		$decoded = self::decode( $bytes );
-		if ( null !== $decoded['problem'] ) {
-			$entry['problem'] = $decoded['problem'];
-			return $entry;
-		}
-		$entry['retryable'] = true;
+		$entry['problem']   = self::decode( $row )['problem'];
+		$entry['retryable'] = null === $entry['problem'];
 		return $entry;
 	}
 
 	/**
-	 * Decodes the bytes of an entry as leniently as is safe: the data must be intact JSON of an array (it is pushed
-	 * exactly as it is); a damaged or missing timestamp does not matter (the retry gets the time of the retry).
+	 * What a retry would buffer: the entry's JSON must be intact JSON of an array (it is pushed exactly as it is),
+	 * its unique key one a registration may have (Reg_Buffer_Registration_Rules); a registration time that could not
+	 * be read does not matter (the retry gets the time of the retry).
 	 *
+	 * @param array $row an entry of reg_buffer_quarantined().
 	 * @return array{data:?array, unique_key:?string, problem:?string}
 	 */
-	private static function decode( string $bytes ): array {
-		$fail = static fn( string $why ) => array( 'data' => null, 'unique_key' => null, 'problem' => $why );
-		$json = null;
-		$key  = null;
-		if ( str_starts_with( $bytes, '1:' ) ) {
-			$rest = substr( $bytes, 2 );
-			$i    = strpos( $rest, ':' );
-			if ( false === $i ) {
-				return $fail( __( 'the stored registration has no timestamp field', 'reg-buffer' ) );
-			}
-			$rest = substr( $rest, $i + 1 );
-			$i    = strpos( $rest, ':' );
-			if ( false === $i ) {
-				return $fail( __( 'the stored registration has no unique-key field', 'reg-buffer' ) );
-			}
-			$klen = substr( $rest, 0, $i );
-			$rest = substr( $rest, $i + 1 );
-			if ( '-' !== $klen ) {
-				if ( ! ctype_digit( $klen ) || (int) $klen > strlen( $rest ) ) {
-					return $fail( __( 'the unique key is truncated', 'reg-buffer' ) );
-				}
-				$key  = substr( $rest, 0, (int) $klen );
-				$rest = substr( $rest, (int) $klen );
-			}
-			$json = $rest;
-		} elseif ( str_starts_with( ltrim( $bytes ), '{' ) ) {
-			$legacy = json_decode( $bytes, true );
-			if ( ! is_array( $legacy ) || ! array_key_exists( 'registration_details', $legacy ) ) {
-				return $fail( __( 'the legacy element is not JSON with registration_details', 'reg-buffer' ) );
-			}
-			$data = $legacy['registration_details'];
-			if ( ! is_array( $data ) ) {
-				return $fail( __( 'registration_details is not an array', 'reg-buffer' ) );
-			}
-			return array( 'data' => $data, 'unique_key' => null, 'problem' => null );
-		} else {
+	private static function decode( array $row ): array {
+		$fail = static fn( string $why ) => array(
+			'data'       => null,
+			'unique_key' => null,
+			'problem'    => $why,
+		);
+		$json = $row['json'] ?? null;
+		$key  = $row['unique_key'] ?? null;
+		if ( ! in_array( $row['kind'] ?? null, array( 'stored', 'legacy' ), true ) ) {
 			return $fail( __( 'the bytes are in no format reg_buffer knows', 'reg-buffer' ) );
+		}
+		if ( ! is_string( $json ) ) {
+			return $fail( 'legacy' === $row['kind'] ? __( 'the legacy element has no registration_details', 'reg-buffer' ) : __( 'the stored registration\'s data cannot be read', 'reg-buffer' ) );
 		}
 		if ( ! Reg_Buffer_Operator_Action::is_utf8( $json ) ) {
 			return $fail( __( 'the data is not valid UTF-8', 'reg-buffer' ) );
 		}
-		$data = json_decode( $json, true, 64 );
+		$data = json_decode( $json, true, Reg_Buffer_Registration_Rules::MAX_DEPTH );
 		if ( ! is_array( $data ) ) {
 			return $fail( __( 'the data is not JSON of an array', 'reg-buffer' ) );
 		}
-		if ( null !== $key && ( '' === $key || ! Reg_Buffer_Operator_Action::is_utf8( $key ) ) ) {
-			return $fail( __( 'the unique key is empty or not valid UTF-8', 'reg-buffer' ) );
+		$key_problem = Reg_Buffer_Registration_Rules::unique_key_problem( $key );
+		if ( null !== $key_problem ) {
+			return $fail( rtrim( Reg_Buffer_Registration::message( $key_problem ), '.' ) );
 		}
-		return array( 'data' => $data, 'unique_key' => $key, 'problem' => null );
-	}
-
-	private static function bytes_of( string $value ): string {
-		$nl = strpos( $value, "\n" );
-		return false === $nl ? '' : substr( $value, $nl + 1 );
+		return array(
+			'data'       => $data,
+			'unique_key' => $key,
+			'problem'    => null,
+		);
 	}
 
 	/**

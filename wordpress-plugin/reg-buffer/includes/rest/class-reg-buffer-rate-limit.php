@@ -14,8 +14,9 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * A fixed one-minute window per client address (IPv6: per /64, which one client usually holds whole).
  *
- * Counted where it is atomic: in the site's Redis with phpredis (INCR + EXPIRE under `<prefix>rest:rate:`), else
- * in a persistent object cache (wp_cache_incr), else in the options table (one upsert; the rows are named like
+ * Counted by the extension in the site's Redis (reg_buffer_rate_hit(), client `rest:<bucket>`, on Redis's clock).
+ * When it cannot count (not loaded, buffering disabled, Redis unreachable) the count is kept in WordPress: in a
+ * persistent object cache (wp_cache_incr), else in the options table (one upsert; the rows are named like
  * transients so WordPress's daily clean-up deletes them). A count is never read before it is incremented, so
  * concurrent requests cannot all slip under the limit.
  *
@@ -49,18 +50,8 @@ final class Reg_Buffer_Rate_Limit {
 		if ( $limit <= 0 ) {
 			return null;
 		}
-		$now    = time();
-		$window = $now - $now % self::WINDOW;
-		$count  = self::increment( self::bucket( $client ), $window );
-		$reset  = $window + self::WINDOW;
-		return array(
-			'allowed'     => $count <= $limit,
-			'limit'       => $limit,
-			'remaining'   => max( 0, $limit - $count ),
-			'reset'       => $reset,
-			'retry_after' => max( 1, $reset - $now ),
-			'client'      => $client,
-		);
+		$bucket = self::bucket( $client );
+		return ( self::count_in_redis( $bucket, $limit ) ?? self::count_in_wordpress( $bucket, $limit ) ) + array( 'client' => $client );
 	}
 
 	/**
@@ -92,23 +83,52 @@ final class Reg_Buffer_Rate_Limit {
 	}
 
 	/**
-	 * Adds one to the bucket's count in this window; returns the count including this request.
+	 * Counts this request through the extension; null when it cannot (then WordPress counts).
+	 *
+	 * @return array{allowed:bool, limit:int, remaining:int, reset:int, retry_after:int}|null
+	 */
+	private static function count_in_redis( string $bucket, int $limit ): ?array {
+		if ( ! Reg_Buffer_Bridge::is_available() ) {
+			return null;
+		}
+		try {
+			$hit = Reg_Buffer_Bridge::rate_hit( 'rest:' . $bucket, $limit, self::WINDOW );
+		} catch ( \RegBuffer\Exception | \ValueError $e ) {
+			return null; // Redis cannot count now (registrations then fall back too), or a limit it refuses.
+		}
+		return array(
+			'allowed'     => (bool) $hit['allowed'],
+			'limit'       => $limit,
+			'remaining'   => (int) $hit['remaining'],
+			'reset'       => (int) $hit['reset'],
+			'retry_after' => max( 1, (int) $hit['retry_after'] ),
+		);
+	}
+
+	/**
+	 * Counts this request in WordPress: a persistent object cache, else the options table.
+	 *
+	 * @return array{allowed:bool, limit:int, remaining:int, reset:int, retry_after:int}
+	 */
+	private static function count_in_wordpress( string $bucket, int $limit ): array {
+		$now    = time();
+		$window = $now - $now % self::WINDOW;
+		$reset  = $window + self::WINDOW;
+		$count  = self::increment( $bucket, $window );
+		return array(
+			'allowed'     => $count <= $limit,
+			'limit'       => $limit,
+			'remaining'   => max( 0, $limit - $count ),
+			'reset'       => $reset,
+			'retry_after' => max( 1, $reset - $now ),
+		);
+	}
+
+	/**
+	 * Adds one to the bucket's count in this window in WordPress; returns the count including this request.
 	 */
 	private static function increment( string $bucket, int $window ): int {
-		$ttl = self::WINDOW + 5;
-		if ( Reg_Buffer_Redis_Client::is_usable() ) {
-			$key = Reg_Buffer_Settings::site_key_prefix() . 'rest:rate:' . $window . ':' . $bucket;
-			try {
-				$replies = Reg_Buffer_Redis_Client::call(
-					static fn( \Redis $redis ) => $redis->multi( \Redis::PIPELINE )->incr( $key )->expire( $key, $ttl )->exec()
-				);
-				if ( is_array( $replies ) && is_int( $replies[0] ?? null ) ) {
-					return $replies[0];
-				}
-			} catch ( \Throwable $e ) {
-				unset( $e ); // Redis cannot count now (registrations then fall back too): count in WordPress.
-			}
-		}
+		$ttl  = self::WINDOW + 5;
 		$name = 'reg_buffer_rl_' . md5( $bucket . '|' . $window );
 		if ( wp_using_ext_object_cache() ) {
 			wp_cache_add( $name, 0, 'reg_buffer_rate', $ttl );
