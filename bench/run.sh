@@ -98,6 +98,17 @@ for run in $(seq 1 $RUNS); do
   redis-cli -p "$REDIS_PORT" flushall >/dev/null
   record push redis_benchmark "$run" php "$BENCH/redis_benchmark.php" $((PUSH_N / 5)) "$REDIS_PORT"
 done
+if [ $QUICK = 1 ] && [ $HAVE_EXT = 1 ]; then
+  step "the A/B tool (bench/ab/push.sh), the installed build on both sides: so it never rots"
+  AB_SO="$(php -r 'echo ini_get("extension_dir");')/reg_buffer.so"
+  if "$BENCH/ab/push.sh" "$AB_SO" "$AB_SO" "$REDIS_PORT" 1 500 > "$OUT/ab_push.txt" 2>> "$OUT/stderr.log" \
+    && grep -q '^regbuf_unique *new: x LPUSH alone' "$OUT/ab_push.txt"; then
+    sed 's/^/  /' "$OUT/ab_push.txt"
+  else
+    echo "  ! bench/ab/push.sh failed: see bench/out/stderr.log"; FAILED+=("ab/push.sh")
+  fi
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+fi
 
 step "2. push under concurrency: $CONC_PROCS processes, $CONC_N registrations in all"
 CONC_MODES="pconnect"; [ $HAVE_EXT = 1 ] && CONC_MODES="regbuf pconnect"

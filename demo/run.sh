@@ -5,6 +5,7 @@
 #
 #   demo/run.sh [TOTAL] [WORKERS]     defaults: 20000 registrations, 2 concurrent workers, 100 events,
 #                                     one in 20 a second registration by the same attendee (a duplicate)
+#   DEMO_PLUGIN_SRC=DIR demo/run.sh   the plugin copied from DIR (e.g. one WP-CLI installed from the zip)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/lib/stack.sh
@@ -58,7 +59,7 @@ fi
 stack_db_create "$DB" "$DB_USER" "$DB_PASS"
 stack_wp_config "$HOST" "$DB" "$DB_USER" "$DB_PASS" "define( 'REG_BUFFER_REDIS_URL', '$REDIS_URL' );
 define( 'REG_BUFFER_KEY_PREFIX', 'rb-demo-$ID:' );"
-stack_plugin_install "$ROOT/wordpress-plugin/reg-buffer" "$DEMO_PLUGIN"
+stack_plugin_install "${DEMO_PLUGIN_SRC:-$ROOT/wordpress-plugin/reg-buffer}" "$DEMO_PLUGIN"
 stack_wp_install "$HOST" "http://$HOST"
 stack_wp_php "$HOST" "$DEMO_PHP/activate.php"
 

@@ -4,7 +4,7 @@
 // Dispatches the same POST body through rest_do_request() to the do-nothing route (bench/http/bench-routes.php)
 // and to the plugin's route, interleaved in rounds, and times Reg_Buffer_Registrar::register() (what the route
 // calls: the push) on its own. Prints one JSON line: µs per request of each, medians over the rounds.
-// Run with WordPress loaded (stack_wp_php; bench/http.sh, or bench/experiments/wp_site.sh by hand):
+// Run with WordPress loaded (stack_wp_php; bench/http.sh, or bench/ab/site.sh by hand):
 //   php rest_cost.php [N=2000] [ROUNDS=1]
 require getenv( 'STACK_WP_LOAD' );
 require dirname( __DIR__ ) . '/common.php';

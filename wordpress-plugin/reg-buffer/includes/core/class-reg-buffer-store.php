@@ -326,7 +326,7 @@ final class Reg_Buffer_Store {
 	 * Each string is escaped as prepare() escapes a %s argument (see escaper(); without prepare()'s per-call format
 	 * parsing) and quoted, but for those that cannot hold anything to escape (an id of letters and digits, the
 	 * datetime made here); the event id is an int; a missing unique key is a literal NULL. What wpdb::query() sends
-	 * is byte for byte what one prepare() per row built before (bench/experiments/store_statements.php compares).
+	 * is byte for byte what one prepare() per row built before (compared once by bench/experiments/store_statements.php, now in git history).
 	 *
 	 * @return string[]
 	 */

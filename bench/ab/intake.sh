@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Side experiment (not run by run.sh): the fast intake against the bare php-fpm endpoint (one phpredis pconnect +
+# A/B tool, run by hand (bench/README.md):
+# the fast intake against the bare php-fpm endpoint (one phpredis pconnect +
 # LPUSH), interleaved in rounds at the same wrk load, with the CPU each kind of process spent per request (nginx,
 # php-fpm, redis-server, and the whole machine, wrk included). Variants are plugin trees, each copied into the site
-# under its own name, so that two intakes can be compared side by side. Run inside bench/experiments/wp_site.sh:
-#   bench/experiments/wp_site.sh bench/experiments/intake_ab.sh [CONNS=64] [SECS=5] [ROUNDS=5] [PLUGIN_DIR...]
+# under its own name, so that two intakes can be compared side by side. Run inside bench/ab/site.sh:
+#   bench/ab/site.sh bench/ab/intake.sh [CONNS=64] [SECS=5] [ROUNDS=5] [PLUGIN_DIR...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/bench
@@ -25,9 +26,9 @@ threads=1; [ "$CONNS" -gt 1 ] && threads=2
 cell() { # NAME PATH [TOKENS]
   web_drain
   local a b r
-  a=$(php "$ROOT/bench/experiments/cpu_snapshot.php" "$REDIS_PORT")
+  a=$(php "$ROOT/bench/ab/cpu_snapshot.php" "$REDIS_PORT")
   r=$(BENCH_TOKENS="${3:-}" BENCH_TAG="$1.$round.$$" php "$BENCH/http/wrk.php" "$threads" "$CONNS" "$SECS" "http://127.0.0.1:$HTTP_PORT$2" "$STACK_WP_HOST" | tail -n 1)
-  b=$(php "$ROOT/bench/experiments/cpu_snapshot.php" "$REDIS_PORT")
+  b=$(php "$ROOT/bench/ab/cpu_snapshot.php" "$REDIS_PORT")
   php -r '$a = json_decode($argv[1], true); $b = json_decode($argv[2], true); $r = json_decode($argv[3], true);
     $n = max(1, $r["requests"] ?? 1); $cpu = [];
     foreach ($b as $k => $v) $cpu[$k] = round(($v - $a[$k]) / $n, 1);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Side experiment (not run by run.sh): the Redis time per registration of claim and ack, two builds of the extension
+# A/B tool, run by hand (bench/README.md):
+# the Redis time per registration of claim and ack, two builds of the extension
 # in interleaved rounds (this machine's speed drifts within minutes, so only same-round comparisons hold), each
 # round one claim_ack_cost.php pass (extension part only) per build; prints each round and the medians.
-# usage: claim_ack_ab.sh REDIS_PORT BASE.so NEW.so [ROUNDS=7] [N=10000] [BATCH=1000]
+# usage: bench/ab/claim_ack.sh REDIS_PORT BASE.so NEW.so [ROUNDS=7] [N=10000] [BATCH=1000]
 #   (a private redis-server: it FLUSHALLs; the .so files are loaded without installing them)
 set -euo pipefail
 port=$1 base=$2 new=$3 rounds=${4:-7} n=${5:-10000} batch=${6:-1000}

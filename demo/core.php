@@ -1,6 +1,7 @@
 <?php
-// ./build.sh demo's fallback: a burst of registrations with duplicates into reg_buffer, flushed and acked, summarised.
-// Usage: php tests/php/demo_core.php [registrations=20000] [events=100]; uses $REG_BUFFER_REDIS_URL or a private
+// The extension alone, without WordPress (./build.sh demo's fallback when demo/run.sh is missing): a burst of
+// registrations with duplicates into reg_buffer, flushed and acked, summarised.
+// Usage: php demo/core.php [registrations=20000] [events=100]; uses $REG_BUFFER_REDIS_URL or a private
 // redis-server it starts and stops itself.
 declare(strict_types=1);
 
@@ -16,7 +17,7 @@ $events = max(1, (int) ($argv[2] ?? 100));
 $server = null;
 $url = getenv('REG_BUFFER_REDIS_URL');
 if ($url === false || $url === '') {
-    require __DIR__ . '/support/RedisServer.php';
+    require dirname(__DIR__) . '/tests/php/support/RedisServer.php';
     $server = RedisServer::start();
     $url = $server->url();
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Side experiment (not run by run.sh): two builds of the extension side by side on bench/push.php's single-process
+# A/B tool, run by hand (bench/README.md):
+# two builds of the extension side by side on bench/push.php's single-process
 # cells, interleaved in rounds with phpredis pconnect LPUSH alone (run at the start and the end of each round; the
 # ratio is to their mean), then Redis time per push by INFO commandstats (EVALSHA, which includes the commands the
 # script runs). Loads each .so from a private ini dir, so the installed extension is never touched.
-#   bench/experiments/push_ab.sh OLD.so NEW.so REDIS_PORT [ROUNDS=7] [N=20000]   (a private redis-server: it FLUSHALLs)
+#   bench/ab/push.sh OLD.so NEW.so REDIS_PORT [ROUNDS=7] [N=20000]   (a private redis-server: it FLUSHALLs)
 set -euo pipefail
 old=$1; new=$2; port=$3; rounds=${4:-7}; n=${5:-20000}
 here=$(cd "$(dirname "$0")/.." && pwd); tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

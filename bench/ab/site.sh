@@ -3,7 +3,7 @@
 # anchors, a WordPress site with the plugin active (plugin dir: a symlink, so a script may point it at another
 # copy between runs). Then runs COMMAND with, in its environment: REDIS_PORT, ANCHOR_DB_* (anchors' db.php),
 # STACK_WP_HOST/STACK_WP_LOAD/STACK_WP_ROOT (bench/flush_wp.php), WP_PLUGIN_LINK (the symlink), BENCH_ANCHORS.
-#   bench/experiments/wp_site.sh COMMAND [ARGS...]
+#   bench/ab/site.sh COMMAND [ARGS...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$ROOT/bench

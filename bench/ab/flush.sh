@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Side experiment (not run by run.sh): flush variants side by side, interleaved in rounds, each drained from the
+# A/B tool, run by hand (bench/README.md):
+# flush variants side by side, interleaved in rounds, each drained from the
 # same kind of backlog (N registrations of 5 fields, unique keys, 100 events, pushed by 8 processes), beside the
-# physical limit (insert_limit_at.php N 1000) of the same round. Run inside bench/experiments/wp_site.sh:
-#   bench/experiments/wp_site.sh bench/experiments/flush_ab.sh [N=10000] [ROUNDS=5] [VARIANT...]
+# physical limit (insert_limit_at.php N 1000) of the same round. Run inside bench/ab/site.sh:
+#   bench/ab/site.sh bench/ab/flush.sh [N=10000] [ROUNDS=5] [VARIANT...]
 # VARIANT: core:data | core:json | core:overlap (bench/flush.php modes) or plugin:DIR (bench/flush_wp.php with
 # the plugin tree DIR active). Prints one JSON line per measurement, then per variant the median rate and the
 # median of its per-round ratios to the limit.
