@@ -38,6 +38,12 @@ build() {
 lint() {
   step "lint: shell scripts"
   tests/lint/shell.sh
+  step "lint: cargo fmt --check (rustfmt.toml)"
+  cargo fmt --check
+  step "lint: cargo clippy --release --all-targets -- -D warnings"
+  cargo clippy --release --all-targets --quiet -- -D warnings
+  step "lint: the plugin's PHP with phpcs.xml.dist (WordPress-Extra + security sniffs; skipped without ../shared/tools/phpcs)"
+  tests/lint/php.sh
 }
 
 run_tests() {
@@ -49,6 +55,8 @@ run_tests() {
   phpunit --colors=never -c tests/php/phpunit.xml
   step "PHPUnit again, against a private Redis Cluster (3 masters, 3 replicas): the same suite, failover, resharding"
   phpunit --colors=never -c tests/php/phpunit-cluster.xml
+  step "PHPUnit: the plugin's classes with WordPress and a real database"
+  tests/plugin/run.sh --colors=never
   if [ -x tests/e2e/run.sh ]; then
     step "end-to-end: WordPress + MariaDB + Redis"
     tests/e2e/run.sh

@@ -49,7 +49,7 @@ function reg_buffer_intake_answer( int $status, array $body, array $headers = ar
 	foreach ( $headers as $name => $value ) {
 		header( $name . ': ' . $value );
 	}
-	echo json_encode( $body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE );
+	echo json_encode( $body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE ); // phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode -- no WordPress here.
 	exit;
 }
 
@@ -66,7 +66,7 @@ function reg_buffer_intake_error( int $status, string $code, string $message, ar
 }
 
 function reg_buffer_intake_unavailable( string $why ): void {
-	error_log( 'reg_buffer intake: ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	error_log( 'reg_buffer intake: ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 	reg_buffer_intake_error( 503, 'reg_buffer_unavailable', 'The registration could not be stored; please try again.', array( 'Retry-After' => (string) REG_BUFFER_INTAKE_RETRY_AFTER ) );
 }
 
@@ -76,7 +76,7 @@ function reg_buffer_intake_unavailable( string $why ): void {
  * with the same unique key is recognised as a duplicate (409); without one it would register twice.
  */
 function reg_buffer_intake_outcome_unknown( string $registration_id, string $why ): void {
-	error_log( 'reg_buffer intake: outcome unknown for ' . $registration_id . ': ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+	error_log( 'reg_buffer intake: outcome unknown for ' . $registration_id . ': ' . $why ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 	reg_buffer_intake_answer(
 		503,
 		array(
@@ -113,29 +113,29 @@ function reg_buffer_intake_scan_token( string $body ): ?string {
 
 // ------------------------------------------------------------------------------------------------ the request
 
-if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) {
+if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- only compared with a literal.
 	reg_buffer_intake_error( 405, 'reg_buffer_method', 'Registrations are posted (POST).', array( 'Allow' => 'POST' ) );
 }
 if ( ! function_exists( 'reg_buffer_push' ) ) {
 	// Without the extension there is nowhere to put it (the REST route would write to MySQL; this cannot).
 	reg_buffer_intake_unavailable( 'the reg_buffer extension is not loaded in this PHP' );
 }
-if ( (int) ( $_SERVER['CONTENT_LENGTH'] ?? 0 ) > REG_BUFFER_INTAKE_MAX_BODY ) {
+if ( (int) ( $_SERVER['CONTENT_LENGTH'] ?? 0 ) > REG_BUFFER_INTAKE_MAX_BODY ) { // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- an integer.
 	reg_buffer_intake_error( 413, 'reg_buffer_invalid', 'The request is too large.' );
 }
 
 // 1. The token, before anything is parsed: a header, the query, the form's field (PHP parsed the form already),
 // or a bounded scan of the JSON body (read, not decoded).
-$reg_buffer_is_json = str_starts_with( strtolower( (string) ( $_SERVER['CONTENT_TYPE'] ?? '' ) ), 'application/json' );
+$reg_buffer_is_json = str_starts_with( strtolower( (string) ( $_SERVER['CONTENT_TYPE'] ?? '' ) ), 'application/json' ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- only its prefix is compared.
 $reg_buffer_raw     = $reg_buffer_is_json ? (string) file_get_contents( 'php://input', false, null, 0, REG_BUFFER_INTAKE_MAX_BODY + 1 ) : '';
-$reg_buffer_tok     = $_SERVER['HTTP_X_REG_BUFFER_TOKEN'] ?? $_GET['token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification -- the signed token is the check.
+$reg_buffer_tok     = $_SERVER['HTTP_X_REG_BUFFER_TOKEN'] ?? $_GET['token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification.Recommended,WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- the signed token is the check (its format, then its HMAC).
 $reg_buffer_scanned = false;
 if ( null === $reg_buffer_tok ) {
 	if ( $reg_buffer_is_json ) {
 		$reg_buffer_tok     = reg_buffer_intake_scan_token( $reg_buffer_raw );
 		$reg_buffer_scanned = true;
 	} else {
-		$reg_buffer_tok = $_POST['reg_buffer_token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification
+		$reg_buffer_tok = $_POST['reg_buffer_token'] ?? null; // phpcs:ignore WordPress.Security.NonceVerification.Missing,WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- the signed token is the check (its format, then its HMAC).
 	}
 }
 $reg_buffer_site = is_string( $reg_buffer_tok ) ? Reg_Buffer_Form_Token::site_of( $reg_buffer_tok ) : null;
@@ -156,7 +156,7 @@ if ( true !== ( $reg_buffer_cfg['accepting'] ?? false ) ) {
 }
 
 // 3. The token: signature, expiry, event (the query's, the form's, else the token's own).
-$reg_buffer_evt = $_GET['event'] ?? ( $reg_buffer_is_json ? null : ( $_POST['event_id'] ?? null ) ); // phpcs:ignore WordPress.Security.NonceVerification
+$reg_buffer_evt = $_GET['event'] ?? ( $reg_buffer_is_json ? null : ( $_POST['event_id'] ?? null ) ); // phpcs:ignore WordPress.Security.NonceVerification,WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- the signed token is the check; the id must match /^[1-9][0-9]{0,18}$/ below.
 if ( null === $reg_buffer_evt ) {
 	$reg_buffer_evt = Reg_Buffer_Form_Token::event_of( $reg_buffer_tok );
 }
@@ -188,7 +188,7 @@ if ( $reg_buffer_is_json ) {
 		reg_buffer_intake_error( 422, 'reg_buffer_invalid', 'The body\'s event_id is not the event of the request.' );
 	}
 } else {
-	$reg_buffer_body = $_POST; // phpcs:ignore WordPress.Security.NonceVerification -- the signed token is the check.
+	$reg_buffer_body = $_POST; // phpcs:ignore WordPress.Security.NonceVerification.Missing -- the signed token is the check.
 	// PHP drops form fields past max_input_vars without failing the request: refuse a form that may have lost some.
 	$reg_buffer_vars = 0;
 	array_walk_recursive(
@@ -218,7 +218,7 @@ if ( null !== $reg_buffer_problem ) {
 // The extension's settings for this site (ini values from wp-config, the site's key prefix).
 foreach ( (array) ( $reg_buffer_cfg['ini'] ?? array() ) as $reg_buffer_setting => $reg_buffer_value ) {
 	if ( ini_get( $reg_buffer_setting ) !== (string) $reg_buffer_value ) {
-		ini_set( $reg_buffer_setting, (string) $reg_buffer_value ); // phpcs:ignore WordPress.PHP.IniSet.Risky
+		ini_set( $reg_buffer_setting, (string) $reg_buffer_value ); // phpcs:ignore WordPress.PHP.IniSet.Risky -- only the extension's reg_buffer.* settings, from the site's config.
 	}
 }
 

@@ -24,7 +24,13 @@ $reg_buffer_uninstall_site = static function () {
 };
 
 if ( is_multisite() ) {
-	foreach ( get_sites( array( 'fields' => 'ids', 'number' => 0 ) ) as $reg_buffer_site_id ) {
+	$reg_buffer_site_ids = get_sites(
+		array(
+			'fields' => 'ids',
+			'number' => 0,
+		)
+	);
+	foreach ( $reg_buffer_site_ids as $reg_buffer_site_id ) {
 		switch_to_blog( (int) $reg_buffer_site_id );
 		$reg_buffer_uninstall_site();
 		restore_current_blog();

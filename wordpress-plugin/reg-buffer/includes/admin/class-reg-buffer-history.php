@@ -117,11 +117,11 @@ final class Reg_Buffer_History {
 		$before = (array) get_option( self::WARNINGS_OPTION, array() );
 		foreach ( $codes as $i => $code ) {
 			if ( ! in_array( $code, $before, true ) ) {
-				error_log( 'reg_buffer: warning: ' . $messages[ $i ] ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+				error_log( 'reg_buffer: warning: ' . $messages[ $i ] ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 			}
 		}
 		if ( array() === $codes && array() !== $before ) {
-			error_log( 'reg_buffer: all clear: ' . implode( ', ', $before ) . ' resolved' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( 'reg_buffer: all clear: ' . implode( ', ', $before ) . ' resolved' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 		}
 		if ( $codes !== $before ) {
 			update_option( self::WARNINGS_OPTION, array_values( $codes ), false );

@@ -99,7 +99,14 @@ final class Reg_Buffer_Registrar {
 			return $json;
 		}
 		$registration_id = $registration_id ?? Reg_Buffer_Registration::new_id();
-		self::report_error( $reason, $cause, array( 'event_id' => $event_id, 'registration_id' => $registration_id ) );
+		self::report_error(
+			$reason,
+			$cause,
+			array(
+				'event_id'        => $event_id,
+				'registration_id' => $registration_id,
+			)
+		);
 
 		$inserted = Reg_Buffer_Store::insert(
 			array(
@@ -115,7 +122,15 @@ final class Reg_Buffer_Registrar {
 		);
 		if ( is_wp_error( $inserted ) ) {
 			// Neither Redis nor MySQL took it: the caller must hear it (REST answers 503).
-			self::report_error( 'mysql', null, array( 'event_id' => $event_id, 'registration_id' => $registration_id, 'error' => $inserted->get_error_message() ) );
+			self::report_error(
+				'mysql',
+				null,
+				array(
+					'event_id'        => $event_id,
+					'registration_id' => $registration_id,
+					'error'           => $inserted->get_error_message(),
+				)
+			);
 			if ( 'connection' === $reason ) {
 				// The push may have reached Redis before its connection broke: then the flush stores it. The caller
 				// must not hear "try again" (a retry would register it twice), but that it may have been received.
@@ -150,7 +165,7 @@ final class Reg_Buffer_Registrar {
 		// every registration falls back, and a line for each would flood the log. The action fires every time.
 		if ( 'extension_not_loaded' !== $code && 'disabled' !== $code && ! isset( $logged[ $code ] ) ) {
 			$logged[ $code ] = true;
-			error_log( sprintf( 'reg_buffer: %s%s %s', $code, $cause ? ' (' . $cause->getMessage() . ')' : '', wp_json_encode( $context ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( sprintf( 'reg_buffer: %s%s %s', $code, $cause ? ' (' . $cause->getMessage() . ')' : '', wp_json_encode( $context ) ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 		}
 		/**
 		 * Fires when the buffer could not be used or a flush failed.

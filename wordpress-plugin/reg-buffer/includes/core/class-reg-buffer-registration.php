@@ -106,7 +106,7 @@ final class Reg_Buffer_Registration {
 		}
 		try {
 			// Same text shape as the extension's `json`: unescaped unicode, slashes and U+2028/2029; floats stay floats.
-			return json_encode( $registration, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_LINE_TERMINATORS | JSON_PRESERVE_ZERO_FRACTION, self::MAX_DEPTH + 1 );
+			return json_encode( $registration, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_LINE_TERMINATORS | JSON_PRESERVE_ZERO_FRACTION, self::MAX_DEPTH + 1 ); // phpcs:ignore WordPress.WP.AlternativeFunctions.json_encode_json_encode -- an encoding error must reach the caller (wp_json_encode() would repair invalid UTF-8).
 		} catch ( JsonException $e ) {
 			return self::invalid( $e->getMessage() );
 		}

@@ -41,7 +41,14 @@ final class Reg_Buffer_Source_Hooks {
 					$outcome = Reg_Buffer_Registrar::register( $mapped[0] ?? 0, $mapped[1] ?? null, $mapped[2] ?? null );
 					if ( is_wp_error( $outcome ) ) {
 						// A hook has nobody to answer to: never drop silently, report it.
-						Reg_Buffer_Registrar::report_error( 'rejected', null, array( 'hook' => $hook, 'error' => $outcome->get_error_message() ) );
+						Reg_Buffer_Registrar::report_error(
+							'rejected',
+							null,
+							array(
+								'hook'  => $hook,
+								'error' => $outcome->get_error_message(),
+							)
+						);
 					}
 				},
 				20,
@@ -59,9 +66,9 @@ final class Reg_Buffer_Source_Hooks {
 		return array(
 			// The seed blog post's hook: ( $event_id, $registration_data ). An e-mail field, when present, dedupes.
 			'my_event_plugin_registration_success'       => array( __CLASS__, 'map_seed' ),
-			// Event Tickets RSVP: ( $attendee_id, $post_id, $order_id, $product_id ).
+			// Event Tickets RSVP, called with the attendee id, the post id, the order id and the product id.
 			'event_tickets_rsvp_attendee_created'        => array( __CLASS__, 'map_rsvp_attendee' ),
-			// Tickets Commerce: ( WP_Post $attendee, WP_Post $order, Ticket_Object $ticket, array $args ).
+			// Tickets Commerce: called with the attendee and order posts, the ticket object and its arguments.
 			'tec_tickets_commerce_attendee_after_create' => array( __CLASS__, 'map_commerce_attendee' ),
 		);
 	}

@@ -90,7 +90,7 @@ final class Reg_Buffer_Form_Token {
 			'uses'     => 0,
 			'nonce'    => '',
 		);
-		$parts = self::split( $token );
+		$parts  = self::split( $token );
 		if ( null === $parts ) {
 			return $result;
 		}
@@ -144,6 +144,6 @@ final class Reg_Buffer_Form_Token {
 	}
 
 	private static function base64url( string $bytes ): string {
-		return rtrim( strtr( base64_encode( $bytes ), '+/', '-_' ), '=' );
+		return rtrim( strtr( base64_encode( $bytes ), '+/', '-_' ), '=' ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- base64url of an HMAC, for the token's text.
 	}
 }

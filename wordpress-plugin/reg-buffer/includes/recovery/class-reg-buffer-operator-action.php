@@ -69,6 +69,6 @@ final class Reg_Buffer_Operator_Action {
 	 */
 	public static function log( string $line ): void {
 		$user = function_exists( 'get_current_user_id' ) ? get_current_user_id() : 0;
-		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		error_log( 'reg_buffer: ' . $line . ( $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 	}
 }

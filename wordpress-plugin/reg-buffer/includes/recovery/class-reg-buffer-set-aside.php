@@ -81,7 +81,7 @@ final class Reg_Buffer_Set_Aside {
 			}
 		}
 		if ( array() !== $rows && ! self::add( $rows ) ) {
-			error_log( 'reg_buffer: the reg_buffer_rejected option could not be moved into ' . self::table() . '; it is kept and tried again' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( 'reg_buffer: the reg_buffer_rejected option could not be moved into ' . self::table() . '; it is kept and tried again' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 			return false;
 		}
 		delete_option( self::LEGACY_OPTION );
@@ -93,7 +93,7 @@ final class Reg_Buffer_Set_Aside {
 	 */
 	public static function uninstall(): void {
 		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- the plugin's own table name, no input.
 		delete_option( self::LEGACY_OPTION );
 	}
 
@@ -138,7 +138,7 @@ final class Reg_Buffer_Set_Aside {
 		$found = 0;
 		foreach ( array_chunk( array_keys( $ids ), 500 ) as $chunk ) {
 			$in    = implode( ',', array_map( array( __CLASS__, 'hex' ), array_map( 'strval', $chunk ) ) );
-			$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE registration_id IN ({$in})" ); // phpcs:ignore WordPress.DB.PreparedSQL
+			$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE registration_id IN ({$in})" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name, $in only hex literals.
 			if ( null === $count ) {
 				return false;
 			}
@@ -154,7 +154,7 @@ final class Reg_Buffer_Set_Aside {
 		global $wpdb;
 		$table = self::table();
 		$wpdb->suppress_errors( true );
-		$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$count = $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 		$wpdb->suppress_errors( false );
 		return null === $count ? null : (int) $count;
 	}
@@ -169,7 +169,7 @@ final class Reg_Buffer_Set_Aside {
 	public static function rows( int $limit = 200 ): array {
 		global $wpdb;
 		$table = self::table();
-		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} ORDER BY id LIMIT %d", max( 1, min( $limit, self::MAX_LISTED ) ) ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} ORDER BY id LIMIT %d", max( 1, min( $limit, self::MAX_LISTED ) ) ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 		return array_map( array( __CLASS__, 'shape' ), (array) $rows );
 	}
 
@@ -179,7 +179,7 @@ final class Reg_Buffer_Set_Aside {
 	public static function get( string $id ): ?array {
 		global $wpdb;
 		$table = self::table();
-		$row   = $wpdb->get_row( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} WHERE registration_id = " . self::hex( $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL
+		$row   = $wpdb->get_row( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} WHERE registration_id = " . self::hex( $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- $table is the plugin's own table name, hex() a hex literal.
 		return is_array( $row ) ? self::shape( $row ) : null;
 	}
 
@@ -262,7 +262,10 @@ final class Reg_Buffer_Set_Aside {
 	 * A DATETIME(3) in UTC as Unix seconds.
 	 */
 	private static function unix( string $datetime ): float {
-		$at = DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s.v', $datetime, new DateTimeZone( 'UTC' ) ) ?: DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s', $datetime, new DateTimeZone( 'UTC' ) );
+		$at = DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s.v', $datetime, new DateTimeZone( 'UTC' ) );
+		if ( false === $at ) {
+			$at = DateTimeImmutable::createFromFormat( 'Y-m-d H:i:s', $datetime, new DateTimeZone( 'UTC' ) );
+		}
 		return false === $at ? microtime( true ) : (float) $at->format( 'U.v' );
 	}
 
@@ -310,7 +313,7 @@ final class Reg_Buffer_Set_Aside {
 	private static function delete( string $id ): bool {
 		global $wpdb;
 		$table = self::table();
-		return false !== $wpdb->query( "DELETE FROM {$table} WHERE registration_id = " . self::hex( $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL
+		return false !== $wpdb->query( "DELETE FROM {$table} WHERE registration_id = " . self::hex( $id ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- $table is the plugin's own table name, hex() a hex literal.
 	}
 
 	/**
