@@ -51,7 +51,7 @@ final class Reg_Buffer_Client_Address {
 	 * The address in its canonical text (IPv4-mapped IPv6 as IPv4), or null when it is not an address.
 	 */
 	public static function normalize( string $ip ): ?string {
-		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- garbage is an answer (null), not a warning.
+		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- garbage is an answer (null), not a warning.
 		if ( false === $packed || false === filter_var( $ip, FILTER_VALIDATE_IP ) ) {
 			return null;
 		}
@@ -67,7 +67,7 @@ final class Reg_Buffer_Client_Address {
 	 */
 	public static function bucket( string $ip ): string {
 		$ip     = self::normalize( $ip ) ?? $ip;
-		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- see normalize().
+		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- see normalize().
 		if ( false === $packed || 4 === strlen( $packed ) ) {
 			return $ip;
 		}
@@ -81,13 +81,13 @@ final class Reg_Buffer_Client_Address {
 	 * @param string[] $ranges addresses or CIDR ranges.
 	 */
 	public static function matches( string $ip, array $ranges ): bool {
-		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- see normalize().
+		$packed = @inet_pton( $ip ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- see normalize().
 		if ( false === $packed ) {
 			return false;
 		}
 		foreach ( $ranges as $range ) {
 			$parts = explode( '/', $range, 2 );
-			$net   = @inet_pton( $parts[0] ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- false for a typo in the setting: that entry is skipped.
+			$net   = @inet_pton( $parts[0] ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged -- false for a typo in the setting: that entry is skipped.
 			if ( false === $net ) {
 				continue;
 			}

@@ -236,7 +236,7 @@ final class Reg_Buffer_Intake {
 		if ( ! $site instanceof WP_Site || ! $old instanceof WP_Site ) {
 			return;
 		}
-		if ( array( $site->archived, $site->spam, $site->deleted ) == array( $old->archived, $old->spam, $old->deleted ) ) { // phpcs:ignore Universal.Operators.StrictComparisons -- '0' and 0 alike.
+		if ( array( $site->archived, $site->spam, $site->deleted ) == array( $old->archived, $old->spam, $old->deleted ) ) { // phpcs:ignore Universal.Operators.StrictComparisons.LooseEqual -- '0' and 0 alike.
 			return;
 		}
 		switch_to_blog( (int) $site->blog_id );
@@ -301,8 +301,8 @@ final class Reg_Buffer_Intake {
 			return false;
 		}
 		$group = defined( 'REG_BUFFER_INTAKE_FILE_GROUP' ) ? REG_BUFFER_INTAKE_FILE_GROUP : filegroup( dirname( $dir ) );
-		@chmod( $dir, 0750 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only its owner may (a directory made by root: then it is as root left it).
-		@chgrp( $dir, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- only root or a member may; then the group is already ours.
+		@chmod( $dir, 0750 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_chmod -- only its owner may (a directory made by root: then it is as root left it).
+		@chgrp( $dir, $group ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_chgrp -- only root or a member may; then the group is already ours.
 		// Guards in case the directory is web-served: nothing to list, nothing to read.
 		foreach ( Reg_Buffer_Intake_Config::guards() as $name => $text ) {
 			if ( ! file_exists( "{$dir}/{$name}" ) ) {
@@ -313,7 +313,7 @@ final class Reg_Buffer_Intake {
 		$temp = Reg_Buffer_Intake_Config::temp_path( $file );
 		$old  = umask( 0027 );
 		$text = Reg_Buffer_Intake_Config::file_text( $config );
-		$ok   = '' !== $text && false !== @file_put_contents( $temp, $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors,WordPress.WP.AlternativeFunctions -- failure is handled below.
+		$ok   = '' !== $text && false !== @file_put_contents( $temp, $text ); // phpcs:ignore WordPress.PHP.NoSilencedErrors.Discouraged,WordPress.WP.AlternativeFunctions.file_system_operations_file_put_contents -- failure is handled below.
 		umask( $old );
 		$ok = $ok && chmod( $temp, 0640 ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_chmod -- WP_Filesystem may need credentials a cron run has not.
 		if ( $ok ) {

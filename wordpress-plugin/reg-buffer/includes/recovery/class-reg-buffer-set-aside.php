@@ -77,7 +77,7 @@ final class Reg_Buffer_Set_Aside {
 		$rows = is_array( $rows ) ? array_values( array_filter( $rows, 'is_array' ) ) : array();
 		foreach ( $rows as $i => $row ) {
 			if ( ! isset( $row['id'] ) || '' === (string) $row['id'] ) {
-				$rows[ $i ]['id'] = 'legacy-' . md5( serialize( $row ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions -- a name for a row that had none.
+				$rows[ $i ]['id'] = 'legacy-' . md5( serialize( $row ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- a name for a row that had none.
 			}
 		}
 		if ( array() !== $rows && ! self::add( $rows ) ) {

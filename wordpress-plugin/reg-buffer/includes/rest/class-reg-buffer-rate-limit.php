@@ -72,7 +72,7 @@ final class Reg_Buffer_Rate_Limit {
 	 * fast intake applies too: Reg_Buffer_Client_Address).
 	 */
 	public static function client_ip(): string {
-		return Reg_Buffer_Client_Address::of( $_SERVER, (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ) ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- validated there.
+		return Reg_Buffer_Client_Address::of( $_SERVER, (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ) );
 	}
 
 	/**
