@@ -122,7 +122,11 @@ function reg_buffer_ack(string $batch): int {}
  * changes exactly when Redis lost it (restarted without persistence, FLUSHALL): remember it to tell whether
  * registrations may be gone; the server's `run_id` (changes at every restart) and `uptime` (seconds), and its
  * `persistence`: "aof-always", "aof-everysec", "aof-no", "rdb" or "none" (on a cluster the weakest node's), each
- * null where INFO or CONFIG GET is refused; and `process`, this PHP process's own counters:
+ * null where INFO or CONFIG GET is refused; `degraded`, the shards (`shard` null: the whole server) that cannot take
+ * registrations as the settings ask right now and why (list<array{shard: ?int, why: string}>: unreachable, held off
+ * by this process's circuit breaker, or short of the replicas durability=replica:N needs), `shards_degraded` of
+ * `shards` (16 on a cluster, 1 on one server); `partial`, true when some cluster shard could not be read (the figures
+ * are then the others', and `epoch` is ''); and `process`, this PHP process's own counters:
  * pushed, duplicates, claimed, acked, connection_failures, fast_failures (calls refused by the circuit breaker).
  *
  * @throws \RegBuffer\ConnectionException
@@ -162,14 +166,16 @@ function reg_buffer_rate_hit(string $client, int $limit, int $window = 60): arra
 function reg_buffer_quarantined(int $limit = 200): array {}
 
 /**
- * Buffers a quarantined registration again, as the caller recovered it from the entry's stored bytes, under a new
- * id, and removes the entry — in one step, so it is never both buffered and quarantined. The unique key's marker
- * still naming the quarantined registration passes to the new one.
+ * Buffers a quarantined registration again, as the caller recovered it from the entry's stored bytes, under its own
+ * id (registered_at: the id's millisecond), and removes the entry — in one step, so it is never both buffered and
+ * quarantined. Its own id: if the registration was already stored (a flusher stored it and died before its ack; the
+ * caller wrote it elsewhere after a failed push), storing by id keeps one. An entry whose id reg_buffer did not make
+ * gets a new one.
  *
  * @param string      $entry        the entry's name from reg_buffer_quarantined()
  * @param array       $registration the recovered fields
  * @param string|null $unique_key   the recovered unique key
- * @return string|null the new registration id, or null when another registration holds the unique key (a
+ * @return string|null the registration id it is buffered under, or null when another registration holds the unique key (a
  *                     duplicate: the entry stays; purge it)
  * @throws \ValueError                  no such entry (already retried or purged), or a registration push refuses
  * @throws \RegBuffer\ConnectionException Redis unreachable or timed out (retry: the entry is still there, or it was

@@ -43,6 +43,22 @@ impl Link {
         }
     }
 
+    /// INFO `section` of the master that owns `key`'s slot (the server itself when it is one).
+    pub fn info_of_master(&mut self, key: &str, section: &str) -> RedisResult<String> {
+        let mut info = redis::cmd("INFO");
+        info.arg(section);
+        match self {
+            Link::Single(c) => info.query(c),
+            Link::Cluster(c) => {
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
+                    key,
+                    SlotAddr::Master,
+                )));
+                Ok(redis::from_redis_value(c.route_command(&info, route)?)?)
+            }
+        }
+    }
+
     /// Sends `cmd` to the server, or to every master of a cluster: each answer with the address it came from
     /// (sorted by address; "" on a single server).
     pub fn on_every_master(&mut self, cmd: &Cmd) -> RedisResult<Vec<(String, Value)>> {
@@ -161,17 +177,42 @@ struct Pooled {
     connection: Link,
 }
 
-/// When a server last failed; how long that keeps the breaker open is read from the settings at each call, so an
-/// ini_set() of reg_buffer.retry_interval_ms takes effect at once.
-#[derive(Clone, Copy)]
+/// When a server (or one shard of a cluster) last failed, and why; how long that keeps the breaker open is read from
+/// the settings at each call, so an ini_set() of reg_buffer.retry_interval_ms takes effect at once.
+#[derive(Clone)]
 struct Failure {
     at: Instant,
+    why: String,
+}
+
+/// What a call's failure says is broken, and so which breaker it trips and which it must find closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole server or cluster (a connect, a call that spans every master).
+    Server,
+    /// One shard of a cluster (`Keys::shard`): its master alone may be down or short of replicas, and the other
+    /// shards go on. On a single server the same as `Server`.
+    Shard(u16),
+    /// A call that only informs (stats' server facts): a failure trips no breaker, so a status page never takes the
+    /// buffer down.
+    Inform,
+}
+
+/// A breaker of this process that is open: which shard (None: the whole server), why, and for how much longer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenBreaker {
+    pub shard: Option<u16>,
+    pub why: String,
+    pub retry_in_ms: u64,
 }
 
 thread_local! {
     static CONNECTION: RefCell<Option<Pooled>> = const { RefCell::new(None) };
-    /// Last failure per server URL, for the circuit breaker.
-    static FAILURES: RefCell<HashMap<String, Failure>> = RefCell::new(HashMap::new());
+    /// Last failure per server URL and shard (None: the server as a whole), for the circuit breakers.
+    static FAILURES: RefCell<HashMap<(String, Option<u16>), Failure>> = RefCell::new(HashMap::new());
+    /// Shards (None: the server) whose writes fell short of `durability = replica:N`, by URL: pushes to them fail
+    /// at once for a while; everything else (claims, acks, stats) goes on.
+    static HELD_OFF: RefCell<HashMap<(String, Option<u16>), Failure>> = RefCell::new(HashMap::new());
 }
 
 /// What the process knows about its connection, for phpinfo() and stats.
@@ -185,7 +226,7 @@ pub enum ConnectionState {
 
 pub fn connection_state(cfg: &Config) -> ConnectionState {
     let now = Instant::now();
-    if let Some(f) = open_breaker(cfg, now) {
+    if let Some(f) = open_breaker(cfg, None, now) {
         return ConnectionState::BackingOff((f.at + cfg.retry_interval - now).as_millis() as u64);
     }
     let pid = crate::core::process::id();
@@ -201,8 +242,23 @@ pub fn connection_state(cfg: &Config) -> ConnectionState {
 /// when used: then `op` runs once more on a new connection. Every operation is safe to repeat — push is idempotent
 /// by its id, a repeated claim leaves the first batch to come back when its lease ends — and a timeout is never
 /// retried, so a stalled Redis costs one timeout, not two.
-pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::RedisResult<T>) -> Result<T> {
+pub fn with_connection<T>(cfg: &Config, op: impl FnMut(&mut Link) -> redis::RedisResult<T>) -> Result<T> {
+    with_connection_for(cfg, Scope::Server, op)
+}
+
+/// `with_connection` for a call whose failure says only `scope` is broken: on a cluster a shard's breaker keeps
+/// calls away from that shard alone.
+pub fn with_connection_for<T>(
+    cfg: &Config,
+    scope: Scope,
+    mut op: impl FnMut(&mut Link) -> redis::RedisResult<T>,
+) -> Result<T> {
     let server = || cfg.redacted_url();
+    let shard = shard_of(cfg, scope);
+    check_breaker(cfg, None, &server())?;
+    if shard.is_some() {
+        check_breaker(cfg, shard, &server())?;
+    }
     let pid = crate::core::process::id();
 
     let mut pooled = CONNECTION.with(|c| c.borrow_mut().take());
@@ -218,24 +274,24 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
     loop {
         let mut current = match pooled.take() {
             Some(p) => p,
-            None => {
-                check_breaker(cfg, &server())?;
-                match connect(cfg) {
-                    Ok(connection) => Pooled { pid, made_for: MadeFor::of(cfg), connection },
-                    Err(e) => {
-                        trip_breaker(cfg);
-                        return Err(Error::from_redis(&e, &server()).scrubbed(cfg));
+            None => match connect(cfg) {
+                Ok(connection) => Pooled { pid, made_for: MadeFor::of(cfg), connection },
+                Err(e) => {
+                    let error = Error::from_redis(&e, &server()).scrubbed(cfg);
+                    if scope != Scope::Inform {
+                        trip_breaker(cfg, None, &error.message);
                     }
+                    return Err(error);
                 }
-            }
+            },
         };
         match op(&mut current.connection) {
             Ok(value) => {
                 CONNECTION.with(|c| *c.borrow_mut() = Some(current));
                 FAILURES.with(|f| {
                     let mut failures = f.borrow_mut();
-                    if !failures.is_empty() {
-                        failures.remove(&cfg.redis_url);
+                    if !failures.is_empty() && scope != Scope::Inform {
+                        failures.remove(&(cfg.redis_url.clone(), shard));
                     }
                 });
                 return Ok(value);
@@ -252,13 +308,16 @@ pub fn with_connection<T>(cfg: &Config, mut op: impl FnMut(&mut Link) -> redis::
                     }
                     _ => e,
                 };
+                let error = Error::from_redis(&e, &server()).scrubbed(cfg);
                 if connection_is_unusable(&e) {
                     // Dropped here, never reused: its next reply could be this command's (redis-rs #1252).
-                    trip_breaker(cfg);
+                    if scope != Scope::Inform {
+                        trip_breaker(cfg, shard, &error.message);
+                    }
                 } else {
                     CONNECTION.with(|c| *c.borrow_mut() = Some(current));
                 }
-                return Err(Error::from_redis(&e, &server()).scrubbed(cfg));
+                return Err(error);
             }
         }
     }
@@ -357,28 +416,112 @@ fn tls_certificates(files: &TlsFiles) -> redis::RedisResult<Option<TlsCertificat
     Ok(Some(TlsCertificates { client_tls, root_cert }))
 }
 
-fn check_breaker(cfg: &Config, server: &str) -> Result<()> {
+fn check_breaker(cfg: &Config, shard: Option<u16>, server: &str) -> Result<()> {
     let now = Instant::now();
-    match open_breaker(cfg, now) {
+    match open_breaker(cfg, shard, now) {
         Some(f) => {
             metrics::count(|m| m.fast_failures += 1);
+            let what = match shard {
+                Some(k) => format!("Shard {k} of the Redis Cluster at {server}"),
+                None => format!("Redis at {server}"),
+            };
             Err(Error::connection(format!(
-            "Redis at {server} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
-            (now - f.at).as_millis(),
-            cfg.retry_interval.as_millis()
-        )))
+                "{what} failed {} ms ago ({}); not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
+                (now - f.at).as_millis(),
+                f.why,
+                cfg.retry_interval.as_millis()
+            )))
         }
         _ => Ok(()),
     }
 }
 
-/// The last failure of the configured server while it still keeps calls away, read against the current
-/// reg_buffer.retry_interval_ms.
-fn open_breaker(cfg: &Config, now: Instant) -> Option<Failure> {
-    FAILURES.with(|f| f.borrow().get(&cfg.redis_url).copied()).filter(|f| f.at + cfg.retry_interval > now)
+/// The last failure of the configured server (or one shard) while it still keeps calls away, read against the
+/// current reg_buffer.retry_interval_ms.
+fn open_breaker(cfg: &Config, shard: Option<u16>, now: Instant) -> Option<Failure> {
+    // A handful of entries at most, and none on a healthy site: a scan, no key to allocate on every call.
+    FAILURES
+        .with(|f| {
+            f.borrow()
+                .iter()
+                .find(|((url, s), _)| *s == shard && *url == cfg.redis_url)
+                .map(|(_, failure)| failure.clone())
+        })
+        .filter(|f| f.at + cfg.retry_interval > now)
 }
 
-fn trip_breaker(cfg: &Config) {
+fn trip_breaker(cfg: &Config, shard: Option<u16>, why: &str) {
     metrics::count(|m| m.connection_failures += 1);
-    FAILURES.with(|f| f.borrow_mut().insert(cfg.redis_url.clone(), Failure { at: Instant::now() }));
+    let failure = Failure { at: Instant::now(), why: why.to_owned() };
+    FAILURES.with(|f| f.borrow_mut().insert((cfg.redis_url.clone(), shard), failure));
+}
+
+/// The shard (None: the server) a scope names on this topology.
+fn shard_of(cfg: &Config, scope: Scope) -> Option<u16> {
+    match (scope, &cfg.topology) {
+        (Scope::Shard(k), Topology::Cluster(_)) => Some(k),
+        _ => None,
+    }
+}
+
+/// Holds pushes to `scope` off for reg_buffer.retry_interval_ms: its master cannot keep what the settings ask
+/// (`why`: fewer replicas than `durability = replica:N` needs acknowledged a write), so a push fails at once instead
+/// of waiting out WAIT's timeout again. Claims, acks and stats are not held off: a flush keeps draining the shard.
+pub fn hold_off(cfg: &Config, scope: Scope, why: &str) {
+    let failure = Failure { at: Instant::now(), why: why.to_owned() };
+    HELD_OFF.with(|h| h.borrow_mut().insert((cfg.redis_url.clone(), shard_of(cfg, scope)), failure));
+}
+
+/// Refuses a push to a held-off scope (see `hold_off`) while its time runs, under `durability = replica:N`.
+pub fn check_held_off(cfg: &Config, scope: Scope) -> Result<()> {
+    if cfg.durability == crate::core::config::Durability::Local {
+        return Ok(());
+    }
+    let shard = shard_of(cfg, scope);
+    let now = Instant::now();
+    let held = HELD_OFF.with(|h| {
+        let held = h.borrow();
+        if held.is_empty() {
+            return None;
+        }
+        held.iter().find(|((url, s), _)| *s == shard && *url == cfg.redis_url).map(|(_, f)| f.clone())
+    });
+    match held.filter(|f| f.at + cfg.retry_interval > now) {
+        Some(f) => {
+            metrics::count(|m| m.fast_failures += 1);
+            let what = match shard {
+                Some(k) => format!("shard {k}"),
+                None => "the server".to_owned(),
+            };
+            Err(Error::connection(format!(
+                "pushes to {what} are held off for reg_buffer.retry_interval_ms ({} ms) since {} ms ago: {}",
+                cfg.retry_interval.as_millis(),
+                (now - f.at).as_millis(),
+                f.why
+            )))
+        }
+        None => Ok(()),
+    }
+}
+
+/// This process's open breakers and push hold-offs for the configured server, the whole server's first, then by
+/// shard.
+pub fn open_breakers(cfg: &Config) -> Vec<OpenBreaker> {
+    let now = Instant::now();
+    let open_in = |map: &HashMap<(String, Option<u16>), Failure>, what: &str| -> Vec<OpenBreaker> {
+        map.iter()
+            .filter(|((url, _), failure)| *url == cfg.redis_url && failure.at + cfg.retry_interval > now)
+            .map(|((_, shard), failure)| OpenBreaker {
+                shard: *shard,
+                why: format!("{what}: {}", failure.why),
+                retry_in_ms: (failure.at + cfg.retry_interval - now).as_millis() as u64,
+            })
+            .collect()
+    };
+    let mut open = FAILURES.with(|f| open_in(&f.borrow(), "calls are kept away"));
+    if cfg.durability != crate::core::config::Durability::Local {
+        open.extend(HELD_OFF.with(|h| open_in(&h.borrow(), "pushes are held off")));
+    }
+    open.sort_by_key(|b| b.shard.map_or(-1, i32::from));
+    open
 }

@@ -260,6 +260,24 @@ extern "C" fn stats(ex: &mut ExecuteData, retval: &mut Zval) {
         let mut nz = Zval::new();
         nz.set_hashtable(names);
         let _ = out.insert("counters", nz);
+        let _ = out.insert("partial", bool_zval(s.partial));
+        // Degraded shards (on a cluster; `shard` null: the whole server), and how many of the shards that is.
+        let mut degraded = ZendHashTable::with_capacity(s.degraded.len() as u32);
+        for d in &s.degraded {
+            let mut row = ZendHashTable::with_capacity(2);
+            let _ = row.insert("shard", d.shard.map_or_else(null, |k| long(i64::from(k))));
+            let _ = row.insert("why", bytes_zval(d.why.as_bytes()));
+            let mut rz = Zval::new();
+            rz.set_hashtable(row);
+            let _ = degraded.push(rz);
+        }
+        let mut dz = Zval::new();
+        dz.set_hashtable(degraded);
+        let _ = out.insert("degraded", dz);
+        let whole = s.degraded.iter().any(|d| d.shard.is_none());
+        let shards_degraded = if whole { i64::from(cfg.shards()) } else { s.degraded.len() as i64 };
+        let _ = out.insert("shards", long(i64::from(cfg.shards())));
+        let _ = out.insert("shards_degraded", long(shards_degraded));
         let mut process = ZendHashTable::new();
         for (name, value) in crate::core::metrics::snapshot().named() {
             let _ = process.insert(name, long(value as i64));

@@ -427,6 +427,13 @@ what_redis_holds_is_flushed_and_drained_while_reg_buffer_disabled() {
   wp_php "$E2E_PHP/verify.php"
 }
 
+a_redis_short_of_the_replicas_durability_asks_for_is_named_and_pushes_fall_back_fast() {
+  # durability=replica:1 on the e2e Redis (no replica): the registrations go to MySQL, the second at once, and the
+  # stats and Site Health name the degraded shard (issue 18's "the operator learns it from the site").
+  wp_php "$E2E_PHP/degraded.php" 960000 || return 1
+  wp_php "$E2E_PHP/verify.php"
+}
+
 two_sites_on_one_redis_without_a_prefix_flush_only_their_own_registrations() {
   # Two installs, one Redis, no REG_BUFFER_KEY_PREFIX: each has its own prefix, made once, and flushes only its own
   # registrations; neither touches the old shared `regbuf:` (another install's). Then the first one is upgraded
@@ -579,6 +586,7 @@ a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run
 registrations_left_by_the_seed_snippet_are_imported_with_their_timestamps
 the_flush_mirrors_new_registrations_into_postmeta_once
 each_site_of_a_network_has_its_own_table_and_buffer
+a_redis_short_of_the_replicas_durability_asks_for_is_named_and_pushes_fall_back_fast
 $OPS_TESTS
 without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"

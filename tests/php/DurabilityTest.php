@@ -53,6 +53,40 @@ final class DurabilityTest extends TestCase
     }
 
     /** @test */
+    public function a_shard_short_of_replicas_holds_its_pushes_off_instead_of_waiting_each_time(): void
+    {
+        $want = self::replicasPerMaster() + 1;
+        ini_set('reg_buffer.durability', "replica:$want:300");
+        // 0 first: a hold-off left by an earlier test of this process has run out (it is read against the setting).
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $start = microtime(true);
+        $first = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['n' => 1]));
+        self::assertGreaterThanOrEqual(0.29, microtime(true) - $start, 'the first push waited for the replicas');
+        ini_set('reg_buffer.retry_interval_ms', '1500');
+        self::assertLessThan(1.0, microtime(true) - $start, 'its hold-off has not run out yet');
+        $start = microtime(true);
+        $second = self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['n' => 2]));
+        self::assertLessThan(0.1, microtime(true) - $start, 'the next push to the shard fails at once');
+        self::assertStringContainsString('held off', $second->getMessage());
+        self::assertRegistrationId($second->getRegistrationId(), 'the plugin stores it elsewhere under this id');
+        $stats = reg_buffer_stats();
+        self::assertNotEmpty($stats['degraded'], 'stats name the degraded shard');
+        self::assertStringContainsString("of the $want replica", implode(' ', array_column($stats['degraded'], 'why')));
+        self::assertGreaterThanOrEqual(1, $stats['shards_degraded']);
+        // Claims and acks go on (the first push is on the master): a flush drains the shard.
+        ini_set('reg_buffer.durability', 'local');
+        self::assertSame([$first->getRegistrationId()], self::ids($this->drain()));
+        self::assertRegistrationId(reg_buffer_push(1, ['n' => 3]), 'local durability holds nothing off');
+        // Once retry_interval_ms has passed, a push tries (and waits) again.
+        ini_set('reg_buffer.durability', "replica:$want:300");
+        usleep(1_600_000);
+        $start = microtime(true);
+        self::assertThrows(ConnectionException::class, fn () => reg_buffer_push(1, ['n' => 4]));
+        self::assertGreaterThanOrEqual(0.29, microtime(true) - $start);
+        ini_set('reg_buffer.durability', 'local');
+    }
+
+    /** @test */
     public function an_ack_fewer_replicas_acknowledged_than_asked_throws(): void
     {
         reg_buffer_push(1, ['a' => 1]);

@@ -3,11 +3,11 @@
 use once_cell::sync::Lazy;
 use redis::Script;
 
-use super::{invoke, script, Buffer};
+use super::{breaker_scope, invoke, script, Buffer};
 use crate::core::error::{Error, Result};
 use crate::core::keys::member_parts;
 use crate::core::metrics;
-use crate::core::pool::with_connection;
+use crate::core::pool::with_connection_for;
 
 static ACK: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("ack.lua")));
 
@@ -21,7 +21,7 @@ impl Buffer<'_> {
         let (scope, sharded) = keys.script_args();
         let batch_key = keys.batch(batch_id);
         // Two round trips: the batch, then the ack declaring every key it removes from (see plan.lua) and the ids.
-        let (removed, shortfall): (i64, Option<Error>) = with_connection(self.cfg, |c| {
+        let (removed, shortfall): (i64, Option<Error>) = with_connection_for(self.cfg, breaker_scope(&keys), |c| {
             for _ in 0..3 {
                 let members: Vec<String> = redis::cmd("LRANGE").arg(&batch_key).arg(0).arg(-1).query(c)?;
                 if members.is_empty() {

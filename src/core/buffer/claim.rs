@@ -7,7 +7,7 @@ use redis::Script;
 use super::{lossy, script, Batch, Buffer, BufferedRegistration};
 use crate::core::codec;
 use crate::core::config::MAX_CLAIM;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::id;
 use crate::core::keys::{member, Keys};
 use crate::core::metrics;
@@ -34,10 +34,21 @@ impl Buffer<'_> {
         let first = NEXT_SHARD.with(|n| n.get()) % shards;
         let mut quarantined = 0;
         let mut step = 0;
+        // On a cluster a shard whose master is failing over (or held off) is passed over: the others drain on, and
+        // its registrations wait for a later claim. Its error is the answer only when nothing else was found.
+        let mut trouble: Option<Error> = None;
         while step < shards {
             let k = (first + step) % shards;
             NEXT_SHARD.with(|n| n.set((k + 1) % shards));
-            let mut batch = self.claim_shard(&self.shard(k), limit, lease_seconds)?;
+            let mut batch = match self.claim_shard(&self.shard(k), limit, lease_seconds) {
+                Ok(batch) => batch,
+                Err(e) if shards > 1 && e.kind == ErrorKind::Connection => {
+                    trouble.get_or_insert(e);
+                    step += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             quarantined += batch.quarantined;
             if !batch.registrations.is_empty() {
                 batch.quarantined = quarantined;
@@ -49,7 +60,10 @@ impl Buffer<'_> {
             // A claim whose every registration went to the quarantine says nothing about the rest of the shard:
             // claim it again, so an empty answer always means an empty buffer.
         }
-        Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined })
+        match trouble {
+            Some(e) if quarantined == 0 => Err(e),
+            _ => Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined }),
+        }
     }
 
     fn claim_shard(&self, keys: &Keys, limit: i64, lease_seconds: i64) -> Result<Batch> {
@@ -61,7 +75,7 @@ impl Buffer<'_> {
         let (scope, sharded) = keys.script_args();
         // Two round trips: what the claim will touch, then the claim declaring every key of it (see plan.lua).
         let (events, expired, expired_events): (Vec<String>, Vec<String>, Vec<String>) =
-            self.invoke(&PLAN, |call| {
+            self.invoke(keys, &PLAN, |call| {
                 call.key(keys.ready()).key(keys.leases()).arg(scope).arg(sharded).arg(limit);
             })?;
         if events.is_empty() && expired.is_empty() {
@@ -73,7 +87,7 @@ impl Buffer<'_> {
                 involved.push(e);
             }
         }
-        let reply: Vec<redis::Value> = self.invoke(&CLAIM, |call| {
+        let reply: Vec<redis::Value> = self.invoke(keys, &CLAIM, |call| {
             call.key(keys.ready()).key(keys.oldest()).key(keys.leases()).key(keys.stats()).key(keys.batch(&batch_id));
             for old in &expired {
                 call.key(keys.batch(old));

@@ -82,7 +82,7 @@ impl Buffer<'_> {
                 })
                 .collect();
             let (scope, sharded) = k.script_args();
-            let n: i64 = self.invoke(&IMPORT, |call| {
+            let n: i64 = self.invoke(k, &IMPORT, |call| {
                 call.key(list)
                     .key(k.queue(event_id))
                     .key(k.data(event_id))

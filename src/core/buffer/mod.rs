@@ -7,7 +7,7 @@ use crate::core::codec::StoredRegistration;
 use crate::core::config::{Config, Durability, Topology};
 use crate::core::error::{Error, Result};
 use crate::core::keys::Keys;
-use crate::core::pool::{with_connection, Link};
+use crate::core::pool::{hold_off, with_connection_for, Link, Scope};
 
 mod ack;
 mod claim;
@@ -20,7 +20,7 @@ mod stats;
 pub use push::{PushLimits, UseLimit, PUSH_LUA};
 pub use quarantine::QuarantinedEntry;
 pub use rate::{RateHit, RateLimit, MAX_RATE_CLIENT_BYTES, MAX_RATE_WINDOW};
-pub use stats::{Persistence, ServerFacts, Stats, COUNTERS};
+pub use stats::{Degraded, Persistence, ServerFacts, Stats, COUNTERS};
 
 /// A script with the key prelude. `flags` (Redis 7 shebang flags) let the scripts that drain the buffer, or only
 /// read it, run while Redis is at its maxmemory; push and import stay refused there (OOM → CapacityException).
@@ -101,9 +101,21 @@ impl<'a> Buffer<'a> {
         }
     }
 
-    /// `invoke` on this process's connection; `build` runs again for an attempt on a new connection.
-    fn invoke<T: FromRedisValue>(&self, script: &Script, build: impl Fn(&mut ScriptInvocation)) -> Result<T> {
-        with_connection(self.cfg, |c| invoke(c, script, &build))
+    /// `invoke` on this process's connection, for a call on the shard `keys` names (its failure trips that shard's
+    /// breaker alone on a cluster); `build` runs again for an attempt on a new connection.
+    fn invoke<T: FromRedisValue>(
+        &self,
+        keys: &Keys,
+        script: &Script,
+        build: impl Fn(&mut ScriptInvocation),
+    ) -> Result<T> {
+        with_connection_for(self.cfg, breaker_scope(keys), |c| invoke(c, script, &build))
+    }
+
+    /// A write's replication fell short (see `replicate`): the shard fails fast for reg_buffer.retry_interval_ms
+    /// instead of making every push wait out WAIT's timeout again.
+    fn hold_off_short_of_replicas(&self, keys: &Keys, shortfall: &Error) {
+        hold_off(self.cfg, breaker_scope(keys), &shortfall.message);
     }
 
     /// After a write on `link`: under `durability = replica:N`, waits for N replicas to have it. Returns the
@@ -119,6 +131,11 @@ impl<'a> Buffer<'a> {
             ))
         }))
     }
+}
+
+/// The breaker scope of a call on the shard `keys` names.
+fn breaker_scope(keys: &Keys) -> Scope {
+    keys.shard_number().map_or(Scope::Server, Scope::Shard)
 }
 
 fn check_event(event_id: i64) -> Result<()> {

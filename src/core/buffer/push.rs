@@ -5,7 +5,7 @@ use once_cell::sync::Lazy;
 use redis::Script;
 use serde_json::Value;
 
-use super::{check_event, push_score_ms, Buffer, PushOutcome, RateLimit};
+use super::{breaker_scope, check_event, push_score_ms, Buffer, PushOutcome, RateLimit};
 use crate::core::codec;
 use crate::core::config::Durability;
 use crate::core::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::core::id;
 use crate::core::keys::{EventKey, ENQUEUE_KEYS};
 use crate::core::metrics;
 use crate::core::packed::with_packed;
-use crate::core::pool::with_connection;
+use crate::core::pool::{check_held_off, with_connection_for};
 
 /// push.lua with the fragments it calls (public for the tests that run it by hand).
 pub const PUSH_LUA: &str = concat!(include_str!("enqueue.lua"), include_str!("rate.lua"), include_str!("push.lua"));
@@ -103,7 +103,8 @@ impl Buffer<'_> {
         // On a cluster each shard enforces the whole cap, so one event (one shard) can use all of it.
         let max_pending = self.cfg.max_pending;
         let mut attempt = 0;
-        let (reply, shortfall): (redis::Value, Option<Error>) = with_connection(self.cfg, |c| {
+        check_held_off(self.cfg, breaker_scope(k)).map_err(|e| e.with_registration_id(&id))?;
+        let (reply, shortfall): (redis::Value, Option<Error>) = with_connection_for(self.cfg, breaker_scope(k), |c| {
             attempt += 1;
             let reply = with_packed(|p| {
                 // push.lua's arguments: the limits' four are empty when not set (see its header).
@@ -149,6 +150,8 @@ impl Buffer<'_> {
         })
         .map_err(|e| e.with_registration_id(&id))?;
         if let Some(e) = shortfall {
+            // The next pushes to this shard would wait out WAIT's timeout too: they fail at once for a while.
+            self.hold_off_short_of_replicas(k, &e);
             return Err(e.with_registration_id(&id));
         }
         match reply {

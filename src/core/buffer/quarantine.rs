@@ -10,7 +10,7 @@ use crate::core::codec;
 use crate::core::error::{Error, Result};
 use crate::core::id;
 use crate::core::keys::{member_parts, Keys};
-use crate::core::pool::with_connection;
+use crate::core::pool::{with_connection_for, Scope};
 
 /// One HSCAN reply: the next cursor, then (field, value) pairs.
 type ScanPage = (u64, Vec<(Vec<u8>, Vec<u8>)>);
@@ -40,7 +40,7 @@ impl Buffer<'_> {
             let key = self.shard(k).quarantine();
             let mut cursor: u64 = 0;
             loop {
-                let (next, pairs): ScanPage = with_connection(self.cfg, |c| {
+                let (next, pairs): ScanPage = with_connection_for(self.cfg, Scope::Shard(k), |c| {
                     redis::cmd("HSCAN").arg(&key).arg(cursor).arg("COUNT").arg(500).query(c)
                 })?;
                 all.extend(pairs.into_iter().map(|(field, value)| quarantined_entry(lossy(field), value)));
@@ -58,22 +58,33 @@ impl Buffer<'_> {
     /// Deletes a quarantined entry for good; false when there is no such entry (already retried or purged).
     pub fn purge_quarantined(&self, entry: &str) -> Result<bool> {
         let (event_id, _) = parse_entry(entry)?;
-        let key = self.shard_of_event(event_id).quarantine();
-        let removed: i64 = with_connection(self.cfg, |c| redis::cmd("HDEL").arg(&key).arg(entry).query(c))?;
+        let keys = self.shard_of_event(event_id);
+        let key = keys.quarantine();
+        let removed: i64 = with_connection_for(self.cfg, super::breaker_scope(&keys), |c| {
+            redis::cmd("HDEL").arg(&key).arg(entry).query(c)
+        })?;
         Ok(removed == 1)
     }
 
     /// Buffers a quarantined registration again — `data` and `unique_key` as the caller recovered them from its
-    /// stored bytes — under a new id, and removes the entry, in one step: a crash leaves it either quarantined or
-    /// buffered, never both. The unique-key marker still naming the old id passes to the new one; a marker held by
-    /// another registration makes it a duplicate, and the entry stays.
+    /// stored bytes — under its own id and time (the id's millisecond), and removes the entry, in one step: a crash
+    /// leaves it either quarantined or buffered, never both. Its own id, because the registration may already be
+    /// stored (a flusher stored it, then died before its ack and the redelivery was damaged; or the caller wrote it
+    /// elsewhere after a failed push): the flush's store by id then keeps one. An entry whose id is no registration
+    /// id (not one reg_buffer made) gets a new one. A unique-key marker held by another registration makes it a
+    /// duplicate, and the entry stays.
     pub fn retry_quarantined(&self, entry: &str, data: &Value, unique_key: Option<&[u8]>) -> Result<PushOutcome> {
         let (event_id, old_id) = parse_entry(entry)?;
         if let Some(k) = unique_key {
             codec::check_unique_key(k)?;
         }
-        let micros = id::now_micros();
-        let new_id = id::new_id(micros);
+        let (micros, new_id) = match id::id_millis(old_id) {
+            Some(ms) if old_id.len() == 26 => (ms * 1000, old_id.to_owned()),
+            _ => {
+                let now = id::now_micros();
+                (now, id::new_id(now))
+            }
+        };
         let stored = codec::encode(data, micros, unique_key, self.cfg.max_payload_bytes)?;
         let k = self.shard_of_event(event_id);
         let mut keys = k.enqueue_keys(event_id);
@@ -81,7 +92,7 @@ impl Buffer<'_> {
         if let Some(key) = unique_key {
             keys.push(k.unique_marker(event_id, key));
         }
-        let reply: i64 = self.invoke(&RETRY, |call| {
+        let reply: i64 = self.invoke(&k, &RETRY, |call| {
             for key in &keys {
                 call.key(key);
             }
@@ -107,7 +118,7 @@ impl Buffer<'_> {
         let mut events: Vec<i64> = rejected.iter().filter_map(|(m, _)| member_parts(m)?.0.parse().ok()).collect();
         events.sort_unstable();
         events.dedup();
-        let moved: i64 = self.invoke(&QUARANTINE, |call| {
+        let moved: i64 = self.invoke(keys, &QUARANTINE, |call| {
             call.key(keys.batch(batch_id)).key(keys.quarantine()).key(keys.stats());
             for &e in &events {
                 call.key(keys.data(e)).key(keys.time_index(e));

@@ -36,7 +36,7 @@ impl Buffer<'_> {
         let keys = self.shard_of_event(event_id);
         let (scope, sharded) = keys.script_args();
         let (low, high, exact_from, exact_to) = (scan(from, true), scan(to, false), exact(from), exact(to));
-        let reply: Vec<Vec<u8>> = self.invoke(&RANGE, |call| {
+        let reply: Vec<Vec<u8>> = self.invoke(&keys, &RANGE, |call| {
             call.key(keys.time_index(event_id))
                 .key(keys.data(event_id))
                 .arg(scope)

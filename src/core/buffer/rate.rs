@@ -82,8 +82,9 @@ impl Buffer<'_> {
             Topology::Single => 0,
             Topology::Cluster(_) => Keys::shard_of_client(rate.client, self.cfg.shards()),
         };
-        let key = self.shard(shard).rate_counter(rate.client);
-        let (count, reset, now): (u64, u64, u64) = self.invoke(&RATE_HIT, |call| {
+        let keys = self.shard(shard);
+        let key = keys.rate_counter(rate.client);
+        let (count, reset, now): (u64, u64, u64) = self.invoke(&keys, &RATE_HIT, |call| {
             call.key(&key).arg(rate.window);
         })?;
         Ok(RateHit { count, limit: rate.limit, reset, retry_after: reset.saturating_sub(now).max(1) })

@@ -4,10 +4,14 @@ use once_cell::sync::Lazy;
 use redis::Script;
 
 use super::{script, Buffer};
+use crate::core::config::{Durability, Topology};
+use crate::core::error::ErrorKind;
 use crate::core::error::{connection_is_unusable, Result};
 use crate::core::id;
 use crate::core::keys::digest_hex;
-use crate::core::pool::{with_connection, Link};
+use crate::core::pool::{open_breakers, with_connection_for, Link, Scope};
+
+type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String, Vec<String>);
 
 // Writes only the epoch, once: allowed at maxmemory.
 static STATS: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("stats.lua")));
@@ -27,8 +31,23 @@ pub struct Stats {
     /// Lifetime counters, shared by every process using this prefix: pushed, duplicates, claimed, acked, …
     pub counters: Vec<(String, i64)>,
     /// Names the buffered data (of every shard): it changes exactly when Redis lost the data (restarted without
-    /// persistence, FLUSHALL), so a watcher that remembers it can tell that registrations may be gone.
+    /// persistence, FLUSHALL), so a watcher that remembers it can tell that registrations may be gone. Empty when
+    /// `partial`.
     pub epoch: String,
+    /// Some shard could not be read (its master is down or failing over): the figures are the other shards', and
+    /// no epoch is given — a watcher must not compare this with a whole answer.
+    pub partial: bool,
+    /// Shards (None: the whole server) that cannot take or keep registrations as the settings ask right now, and
+    /// why: unreachable in this call, kept away by this process's breaker, or short of the replicas
+    /// `durability = replica:N` needs.
+    pub degraded: Vec<Degraded>,
+}
+
+/// One shard (None: the server as a whole) that is degraded, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Degraded {
+    pub shard: Option<u16>,
+    pub why: String,
 }
 
 /// How a server keeps its data across a restart, weakest first.
@@ -77,41 +96,20 @@ impl Buffer<'_> {
         let mut counters: Vec<(String, i64)> = Vec::new();
         let (mut events, mut oldest, mut quarantined, mut now_ms) = (0i64, None::<f64>, 0i64, 0f64);
         let mut epochs: Vec<String> = Vec::new();
-        for k in 0..self.cfg.shards() {
-            let keys = self.shard(k);
-            let (scope, sharded) = keys.script_args();
-            type ShardStats = (Vec<(String, i64)>, i64, Option<f64>, i64, f64, String, Vec<String>);
-            let candidate = id::new_id(id::now_micros());
-            // The shard's `oldest` index is corrected from its top by stats.lua itself, which may only read the
-            // events it declares: it names the ones it needs, and is called again declaring them, until it settles
-            // (one call on an empty shard, usually two otherwise). Each call corrects for good what it read, so the
-            // walk ends; the cap only bounds a shard whose indexes keep changing under it, and then its oldest is
-            // a bound at or before the real one.
-            let mut declare: Vec<String> = Vec::new();
-            let mut shard: ShardStats;
-            let mut calls = 0;
-            loop {
-                shard = self.invoke(&STATS, |call| {
-                    call.key(keys.ready())
-                        .key(keys.oldest())
-                        .key(keys.stats())
-                        .key(keys.quarantine())
-                        .key(keys.epoch());
-                    for e in &declare {
-                        let e: i64 = e.parse().unwrap_or(0);
-                        call.key(keys.queue(e)).key(keys.time_index(e));
-                    }
-                    call.arg(scope).arg(sharded).arg(&candidate);
-                    for e in &declare {
-                        call.arg(e);
-                    }
-                })?;
-                calls += 1;
-                if shard.6.is_empty() || calls >= STATS_CALLS_PER_SHARD {
-                    break;
+        let mut degraded: Vec<Degraded> = Vec::new();
+        let mut first_error: Option<crate::core::error::Error> = None;
+        let shards = self.cfg.shards();
+        for k in 0..shards {
+            let shard = match self.shard_stats(k) {
+                Ok(shard) => shard,
+                // On a cluster the other shards still answer: their figures, and this shard named as degraded.
+                Err(e) if shards > 1 && e.kind == ErrorKind::Connection => {
+                    degraded.push(Degraded { shard: Some(k), why: e.message.clone() });
+                    first_error.get_or_insert(e);
+                    continue;
                 }
-                declare = std::mem::take(&mut shard.6);
-            }
+                Err(e) => return Err(e),
+            };
             let (shard_counters, shard_events, shard_oldest, shard_quarantined, shard_now, shard_epoch, _) = shard;
             epochs.push(shard_epoch);
             for (name, value) in shard_counters {
@@ -130,10 +128,31 @@ impl Buffer<'_> {
             quarantined += shard_quarantined;
             now_ms = now_ms.max(shard_now);
         }
+        if epochs.is_empty() {
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        let partial = !degraded.is_empty();
         let get = |name: &str| counters.iter().find(|(k, _)| k == name).map_or(0, |(_, v)| *v);
         let buffered = (get("pushed") - get("acked") - get("lost") - get("dropped")).max(0);
         let in_flight = get("in_flight").max(0);
-        let server = with_connection(self.cfg, server_facts)?;
+        // A cluster's facts come from every master: with one down they are unknown, not an error.
+        let server = if shards > 1 {
+            with_connection_for(self.cfg, Scope::Inform, server_facts).unwrap_or_default()
+        } else {
+            with_connection_for(self.cfg, Scope::Server, server_facts)?
+        };
+        self.short_of_replicas(&mut degraded);
+        for open in open_breakers(self.cfg) {
+            if !degraded.iter().any(|d| d.shard == open.shard) {
+                degraded.push(Degraded {
+                    shard: open.shard,
+                    why: format!("{} (for {} ms more, in this process)", open.why, open.retry_in_ms),
+                });
+            }
+        }
+        degraded.sort_by_key(|d| d.shard.map_or(-1, i32::from));
         Ok(Stats {
             pending: (buffered - in_flight).max(0),
             in_flight,
@@ -148,8 +167,77 @@ impl Buffer<'_> {
                 .map(|(_, ms)| ((now_ms - *ms as f64) / 1000.0).max(0.0)),
             counters: COUNTERS.iter().map(|&n| (n.to_owned(), get(n))).collect(),
             // One shard's epoch is the epoch; a cluster's shards' together, as one digest of fixed length.
-            epoch: if epochs.len() == 1 { epochs.remove(0) } else { digest_hex(epochs.join(",").as_bytes()) },
+            epoch: match epochs.len() {
+                _ if partial => String::new(),
+                1 => epochs.remove(0),
+                _ => digest_hex(epochs.join(",").as_bytes()),
+            },
+            partial,
+            degraded,
         })
+    }
+
+    /// Under `durability = replica:N`, each reachable shard whose master has fewer than N replicas connected
+    /// (INFO replication): its pushes cannot be kept as asked.
+    fn short_of_replicas(&self, degraded: &mut Vec<Degraded>) {
+        let Durability::Replica { replicas, .. } = self.cfg.durability else { return };
+        let shards: Vec<Option<u16>> = match self.cfg.topology {
+            Topology::Single => vec![None],
+            Topology::Cluster(_) => (0..self.cfg.shards()).map(Some).collect(),
+        };
+        for shard in shards {
+            if degraded.iter().any(|d| d.shard == shard) {
+                continue;
+            }
+            let keys = self.shard(shard.unwrap_or(0));
+            let info = with_connection_for(self.cfg, Scope::Inform, |c| c.info_of_master(&keys.stats(), "replication"));
+            let Ok(info) = info else { continue };
+            let connected: u32 = info_field(&info, "connected_slaves").and_then(|n| n.parse().ok()).unwrap_or(0);
+            if connected < replicas {
+                degraded.push(Degraded {
+                    shard,
+                    why: format!(
+                        "its master has {connected} of the {replicas} replica(s) reg_buffer.durability asks for: \
+                         pushes to it fail (and fall back) until a replica is back"
+                    ),
+                });
+            }
+        }
+    }
+
+    /// One shard's figures (see stats.lua): counters, events, oldest pending (ms), quarantined, Redis's now (ms),
+    /// epoch.
+    fn shard_stats(&self, k: u16) -> Result<ShardStats> {
+        let keys = self.shard(k);
+        let (scope, sharded) = keys.script_args();
+        let candidate = id::new_id(id::now_micros());
+        // The shard's `oldest` index is corrected from its top by stats.lua itself, which may only read the
+        // events it declares: it names the ones it needs, and is called again declaring them, until it settles
+        // (one call on an empty shard, usually two otherwise). Each call corrects for good what it read, so the
+        // walk ends; the cap only bounds a shard whose indexes keep changing under it, and then its oldest is
+        // a bound at or before the real one.
+        let mut declare: Vec<String> = Vec::new();
+        let mut shard: ShardStats;
+        let mut calls = 0;
+        loop {
+            shard = self.invoke(&keys, &STATS, |call| {
+                call.key(keys.ready()).key(keys.oldest()).key(keys.stats()).key(keys.quarantine()).key(keys.epoch());
+                for e in &declare {
+                    let e: i64 = e.parse().unwrap_or(0);
+                    call.key(keys.queue(e)).key(keys.time_index(e));
+                }
+                call.arg(scope).arg(sharded).arg(&candidate);
+                for e in &declare {
+                    call.arg(e);
+                }
+            })?;
+            calls += 1;
+            if shard.6.is_empty() || calls >= STATS_CALLS_PER_SHARD {
+                break;
+            }
+            declare = std::mem::take(&mut shard.6);
+        }
+        Ok(shard)
     }
 }
 

@@ -19,8 +19,9 @@ final class RedisCluster implements Topology
      * Starts $masters masters with $replicas replicas each and waits until every node agrees the cluster is ok.
      * $nodeTimeoutMs is cluster-node-timeout: how long a dead master goes unnoticed before its replica takes over.
      * $tls as for RedisServer::start(): then the nodes talk TLS to clients, to each other and to their replicas.
+     * $more: further redis-server arguments for every node.
      */
-    public static function start(int $masters = 3, int $replicas = 1, int $nodeTimeoutMs = 1500, ?array $tls = null): self
+    public static function start(int $masters = 3, int $replicas = 1, int $nodeTimeoutMs = 1500, ?array $tls = null, array $more = []): self
     {
         $config = [
             '--cluster-enabled', 'yes',
@@ -30,6 +31,7 @@ final class RedisCluster implements Topology
             '--cluster-replica-validity-factor', '0',
             '--repl-diskless-sync', 'yes',
             '--repl-diskless-sync-delay', '0',
+            ...$more,
         ];
         if ($tls !== null) {
             array_push($config, '--tls-cluster', 'yes', '--tls-replication', 'yes');

@@ -197,9 +197,9 @@ final class Reg_Buffer_Flusher {
 	 */
 	private static function watch_redis(): void {
 		try {
-			Reg_Buffer_Redis_Watch::observe( Reg_Buffer_Bridge::stats() );
+			Reg_Buffer_Redis_Watch::observe();
 		} catch ( \Throwable $e ) {
-			unset( $e ); // Redis is down: nothing to compare; the next run does it.
+			unset( $e ); // The watch never breaks a flush.
 		}
 	}
 

@@ -34,12 +34,12 @@ final class Reg_Buffer_Redis_Watch {
 	private static $checked = array();
 
 	/**
-	 * Compares the buffer with the last observation, records an incident if Redis lost its data, and remembers
-	 * this observation. Never throws: the watch must not break the status or the flush.
-	 *
-	 * @param array $stats reg_buffer_stats() just read.
+	 * Reads reg_buffer_stats(), compares the buffer with the last observation, records an incident if Redis lost
+	 * its data, and remembers this observation. The stats are read under the watch's lock, so an observation never
+	 * follows a newer one. A partial answer (a cluster shard unreachable: no epoch, short counters) is neither
+	 * compared nor remembered. Never throws: the watch must not break the flush.
 	 */
-	public static function observe( array $stats ): void {
+	public static function observe(): void {
 		$blog = get_current_blog_id();
 		if ( isset( self::$checked[ $blog ] ) && microtime( true ) - self::$checked[ $blog ] < 2.0 ) {
 			return;
@@ -47,7 +47,15 @@ final class Reg_Buffer_Redis_Watch {
 		self::$checked[ $blog ] = microtime( true );
 		self::with_lock(
 			0,
-			static function () use ( $stats ) {
+			static function () {
+				try {
+					$stats = Reg_Buffer_Bridge::stats();
+				} catch ( \Throwable $e ) {
+					return; // Redis is down: nothing to compare; the next run does it.
+				}
+				if ( ! empty( $stats['partial'] ) || '' === (string) ( $stats['epoch'] ?? '' ) ) {
+					return;
+				}
 				$now      = self::observation( $stats );
 				$previous = self::fresh_option( self::SNAPSHOT_OPTION );
 				if ( is_array( $previous ) && ( $previous['identity'] ?? null ) === $now['identity'] ) {

@@ -29,7 +29,7 @@ final class Reg_Buffer_Site_Health {
 			'label' => __( 'reg_buffer', 'reg-buffer' ),
 			'test'  => array( __CLASS__, 'test_overall' ),
 		);
-		foreach ( array( 'extension', 'redis', 'eviction', 'backlog' ) as $name ) {
+		foreach ( array( 'extension', 'redis', 'eviction', 'backlog', 'shards' ) as $name ) {
 			$tests['direct'][ 'reg_buffer_' . $name ] = array(
 				'label' => 'reg_buffer ' . $name,
 				'test'  => array( __CLASS__, 'test_' . $name ),
@@ -169,5 +169,33 @@ final class Reg_Buffer_Site_Health {
 		}
 		/* translators: 1: pending, 2: seconds */
 		return self::result( 'reg_buffer_backlog', 'good', __( 'The flush keeps up', 'reg-buffer' ), sprintf( __( '%1$d registrations wait in Redis; the oldest for %2$d seconds.', 'reg-buffer' ), (int) $s['buffer']['pending'], (int) ceil( $age ) ) );
+	}
+
+	/**
+	 * Degraded shards (reg_buffer_stats()['degraded']): a cluster shard whose master is down, or a master with fewer
+	 * replicas than durability=replica:N needs — its registrations are going to MySQL directly.
+	 */
+	public static function test_shards(): array {
+		$s        = self::status();
+		$degraded = is_array( $s['buffer'] ) ? (array) ( $s['buffer']['degraded'] ?? array() ) : array();
+		if ( array() === $degraded ) {
+			return self::result( 'reg_buffer_shards', 'good', __( 'Redis takes registrations as configured', 'reg-buffer' ), __( 'No shard of the buffer is down or short of the replicas its durability setting asks for.', 'reg-buffer' ) );
+		}
+		$lines = array();
+		foreach ( $degraded as $d ) {
+			$where   = null === ( $d['shard'] ?? null )
+				? __( 'Redis', 'reg-buffer' )
+				/* translators: %d: shard number */
+				: sprintf( __( 'Shard %d', 'reg-buffer' ), (int) $d['shard'] );
+			$lines[] = $where . ': ' . (string) ( $d['why'] ?? '' );
+		}
+		$label = sprintf(
+			/* translators: 1: degraded shards, 2: all shards */
+			_n( '%1$d of %2$d buffer shard is degraded: its registrations go to MySQL directly', '%1$d of %2$d buffer shards are degraded: their registrations go to MySQL directly', (int) ( $s['buffer']['shards_degraded'] ?? count( $degraded ) ), 'reg-buffer' ),
+			(int) ( $s['buffer']['shards_degraded'] ?? count( $degraded ) ),
+			(int) ( $s['buffer']['shards'] ?? 1 )
+		);
+		$advice = __( 'Nothing is lost (a push that cannot be kept as configured is written to MySQL), but the buffer is not absorbing the load there: restore the master or its replica (docs/redis-setup.md, "Durability").', 'reg-buffer' );
+		return self::result( 'reg_buffer_shards', 'critical', $label, implode( '. ', $lines ) . '. ' . $advice );
 	}
 }

@@ -81,8 +81,8 @@ final class Reg_Buffer_Quarantine {
 
 	/**
 	 * Puts a quarantined entry back into the buffer: decodes what can be recovered and hands it to
-	 * reg_buffer_retry_quarantined(), which buffers it (a new id, the time of the retry) and removes the entry in
-	 * one step.
+	 * reg_buffer_retry_quarantined(), which buffers it under its own id (a copy already in the table is then
+	 * stored once) and removes the entry in one step.
 	 *
 	 * @param string $field `<event>:<id>`.
 	 * @return array{ok:bool, message:string, id:?string}
@@ -112,7 +112,7 @@ final class Reg_Buffer_Quarantine {
 					}
 				}
 				try {
-					// One step in Redis: buffered under a new id and out of the quarantine, or neither.
+					// One step in Redis: buffered again under its own id and out of the quarantine, or neither.
 					$id = Reg_Buffer_Bridge::retry_quarantined( $field, $decoded['data'], $decoded['unique_key'] );
 				} catch ( \ValueError | \TypeError | \RegBuffer\Exception $e ) {
 					/* translators: %s: error message */
