@@ -183,10 +183,8 @@ final class Reg_Buffer_Site_Health {
 		}
 		$lines = array();
 		foreach ( $degraded as $d ) {
-			$where   = null === ( $d['shard'] ?? null )
-				? __( 'Redis', 'reg-buffer' )
-				/* translators: %d: shard number */
-				: sprintf( __( 'Shard %d', 'reg-buffer' ), (int) $d['shard'] );
+			/* translators: %d: shard number */
+			$where   = null === ( $d['shard'] ?? null ) ? __( 'Redis', 'reg-buffer' ) : sprintf( __( 'Shard %d', 'reg-buffer' ), (int) $d['shard'] );
 			$lines[] = $where . ': ' . (string) ( $d['why'] ?? '' );
 		}
 		$label = sprintf(
