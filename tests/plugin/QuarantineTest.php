@@ -1,6 +1,6 @@
 <?php
 // Reg_Buffer_Quarantine: the entries the extension set aside (reg_buffer_quarantined(): kind, registered_at,
-// unique_key, json, problem), listed, retried into the buffer, purged. Entries get there as on a real site: a
+// unique_key, json, problem), listed, retried into the buffer (under its own id), purged. Entries get there as on a real site: a
 // registration whose stored bytes were damaged is quarantined by the flush, a seed-snippet element the import
 // cannot read by import-legacy.
 declare(strict_types=1);
@@ -83,7 +83,7 @@ final class QuarantineTest extends SiteTestCase
         self::assertSame(['legacy', false, 'the legacy element has no registration_details'], [$by_event[34]['kind'], $by_event[34]['retryable'], $by_event[34]['problem']]);
     }
 
-    public function test_a_retried_entry_is_buffered_again_with_its_key_and_then_stored_once(): void
+    public function test_a_retried_entry_is_buffered_again_under_its_own_id_with_its_key_and_then_stored_once(): void
     {
         $field = $this->damaged(31, ['name' => 'Ada'], 'ada@example.com', self::badTime());
         $this->flushQuarantines(1);
@@ -92,7 +92,7 @@ final class QuarantineTest extends SiteTestCase
 
         self::assertTrue($result['ok'], $result['message']);
         self::assertMatchesRegularExpression('/^[0-9A-Z]{26}$/D', (string) $result['id']);
-        self::assertNotSame(explode(':', $field)[1], $result['id'], 'a new id');
+        self::assertSame(explode(':', $field)[1], $result['id'], 'its own id: were it already stored, storing by id keeps one');
         self::assertStringContainsString($result['id'], $result['message']);
         self::assertNull(self::entry($field), 'out of the quarantine');
         self::assertSame([0, 1], [\Reg_Buffer_Quarantine::count(), self::pending()]);
