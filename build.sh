@@ -67,6 +67,8 @@ run_tests() {
     step "fault and hostile-input suite (short)"
     tests/faults/run.sh --short
   fi
+  step "Debian 13 (PHP 8.4, WordPress 6.8, MariaDB 11.8, Redis 8, Valkey 8) and the packages in clean Debian roots"
+  tests/compat/run.sh
   if [ -x bench/run.sh ]; then
     step "bench smoke run (--quick), so the benchmark never rots"
     bench/run.sh --quick
@@ -75,13 +77,19 @@ run_tests() {
 
 demo() {
   build
-  if [ -x demo/run.sh ]; then demo/run.sh "$@"; else php tests/php/demo_core.php "$@"; fi
+  if [ -x demo/run.sh ]; then demo/run.sh "$@"; else php demo/core.php "$@"; fi
 }
 
 bench() {
   build
   [ -x bench/run.sh ] || { echo "bench/run.sh is missing" >&2; exit 1; }
   bench/run.sh "$@"
+}
+
+# dist/: a .deb and a PIE archive per PHP version built for (8.2 here, 8.4 in the Debian 13 root), the plugin zip.
+package() {
+  build
+  packaging/dist.sh
 }
 
 soak() {
@@ -99,5 +107,6 @@ case "$cmd" in
   demo) demo "$@" ;;
   bench) bench "$@" ;;
   soak) soak "$@" ;;
-  *) echo "usage: ./build.sh [deps|build|lint|test|demo|bench [--quick]|soak]" >&2; exit 2 ;;
+  package) package ;;
+  *) echo "usage: ./build.sh [deps|build|lint|test|demo|bench [--quick]|soak|package]" >&2; exit 2 ;;
 esac
