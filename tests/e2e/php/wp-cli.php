@@ -4,9 +4,12 @@
 // dispatches it: the longest registered command name wins, the next word is the subcommand (a method, hyphens as
 // underscores, or the method whose docblock says `@subcommand <name>`), the rest are positional arguments and
 // --key=value / --flag options. Output goes to STDOUT (log, line, success) and STDERR (warning, error) with WP-CLI's
-// prefixes; the exit code is WP-CLI's (error: 1, halt: its code).
+// prefixes; the exit code is WP-CLI's (error: 1, halt: its code; a question not answered "y" ends it with 0).
+// `help <command>` prints what WP-CLI's help takes from the docblocks: the first line as the short description,
+// under DESCRIPTION, and each subcommand's under SUBCOMMANDS.
 //
 //   php wp-cli.php reg-buffer status --format=json
+//   php wp-cli.php help reg-buffer
 define( 'WP_CLI', true );
 
 final class WP_CLI_Standin_Exit extends \Exception {
@@ -19,7 +22,8 @@ final class WP_CLI {
 
 	public static function add_command( string $name, $callable, array $args = array() ): bool {
 		self::$commands[ $name ] = $callable;
-		return true;
+		// WP-CLI reads the class as it registers it (loading its file, which may register more).
+		return ! is_string( $callable ) || class_exists( $callable );
 	}
 	public static function log( $message ): void {
 		echo $message, "\n";
@@ -44,8 +48,37 @@ final class WP_CLI {
 	}
 	public static function confirm( string $question, array $assoc_args = array() ): void {
 		if ( empty( $assoc_args['yes'] ) ) {
-			self::error( "{$question} (no terminal here: pass --yes)" );
+			echo $question, ' [y/n] ';
+			if ( 'y' !== strtolower( trim( (string) fgets( STDIN ) ) ) ) {
+				throw new WP_CLI_Standin_Exit( '', 0 );
+			}
 		}
+	}
+	public static function print_value( $value, array $assoc_args = array() ): void {
+		$format = $assoc_args['format'] ?? '';
+		if ( 'json' === $format ) {
+			echo json_encode( $value ), "\n";
+		} elseif ( 'yaml' === $format ) {
+			echo "---\n", self::yaml( (array) $value, 0 );
+		} else {
+			echo is_array( $value ) || is_object( $value ) ? var_export( $value, true ) : $value, "\n";
+		}
+	}
+	/** YAML of nested arrays: maps as `key: value`, lists as `- value`, scalars JSON-encoded (valid YAML). */
+	private static function yaml( array $value, int $indent ): string {
+		$out = '';
+		foreach ( $value as $key => $item ) {
+			$head = str_repeat( ' ', $indent ) . ( array_is_list( $value ) ? '-' : "{$key}:" );
+			$out .= is_array( $item ) && array() !== $item
+				? $head . "\n" . self::yaml( $item, $indent + 2 )
+				: $head . ' ' . ( array() === $item ? '[ ]' : json_encode( $item, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE ) ) . "\n";
+		}
+		return $out;
+	}
+	/** The short description WP-CLI takes from a docblock: its first line. */
+	public static function shortdesc( string $doc ): string {
+		$text = preg_replace( '/^\s*\/\*\*|\s*\*\/$|^\s*\* ?/m', '', $doc );
+		return explode( "\n", ltrim( $text, "\n" ) )[0];
 	}
 }
 // phpcs:enable
@@ -63,6 +96,34 @@ foreach ( array_slice( $argv, 1 ) as $arg ) {
 	} else {
 		$words[] = $arg;
 	}
+}
+// `help <command>`: its short description, and its subcommands' (methods and child commands) as WP-CLI lists them.
+if ( 'help' === ( $words[0] ?? '' ) ) {
+	$name = implode( ' ', array_slice( $words, 1 ) );
+	if ( ! isset( WP_CLI::$commands[ $name ] ) ) {
+		fwrite( STDERR, "Error: '{$name}' is not a registered wp command.\n" );
+		exit( 1 );
+	}
+	$ref  = new ReflectionClass( WP_CLI::$commands[ $name ] );
+	$subs = array();
+	foreach ( $ref->getMethods( ReflectionMethod::IS_PUBLIC ) as $candidate ) {
+		$doc = (string) $candidate->getDocComment();
+		if ( ! $candidate->isStatic() && ! str_starts_with( $candidate->getName(), '__' ) ) {
+			$subs[ preg_match( '/@subcommand\s+(\S+)/', $doc, $m ) ? $m[1] : str_replace( '_', '-', $candidate->getName() ) ] = WP_CLI::shortdesc( $doc );
+		}
+	}
+	foreach ( WP_CLI::$commands as $child => $callable ) {
+		if ( str_starts_with( $child, "{$name} " ) && ! str_contains( substr( $child, strlen( $name ) + 1 ), ' ' ) ) {
+			$subs[ substr( $child, strlen( $name ) + 1 ) ] = WP_CLI::shortdesc( (string) ( new ReflectionClass( $callable ) )->getDocComment() );
+		}
+	}
+	ksort( $subs );
+	echo "NAME\n\n  wp {$name}\n\nDESCRIPTION\n\n  ", WP_CLI::shortdesc( (string) $ref->getDocComment() ), "\n\nSYNOPSIS\n\n  wp {$name} <command>\n\nSUBCOMMANDS\n\n";
+	foreach ( $subs as $sub => $desc ) {
+		printf( "  %-20s %s\n", $sub, $desc );
+	}
+	echo "\n";
+	exit( 0 );
 }
 // The longest registered command that the words start with.
 $class = null;

@@ -1,7 +1,7 @@
 <?php
 /**
- * Owns the WP-CLI commands (loaded only under WP-CLI): `wp reg-buffer …`, `wp reg-buffer quarantine …` and
- * `wp reg-buffer set-aside …`.
+ * Owns the WP-CLI commands (loaded only under WP-CLI): `wp reg-buffer …` here, `wp reg-buffer quarantine …` and
+ * `wp reg-buffer set-aside …` in their own files, and what they share (counts in words, option checks).
  *
  * @package RegBuffer
  */
@@ -11,9 +11,14 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * See whether registrations are flowing, flush them, drain the buffer before a deploy, import the seed snippet's
- * lists. From system cron, `wp reg-buffer flush` is the recommended flusher for busy sites, where WP-Cron only
- * runs when someone visits:
+ * Shows whether registrations flow, and flushes, drains and imports them.
+ *
+ * `wp reg-buffer status` says whether registrations are flowing; `flush`
+ * stores what Redis holds now; `drain` empties the buffer before a deploy;
+ * `import-legacy` takes over the seed snippet's lists.
+ *
+ * On a busy site run the flush from system cron, since WP-Cron only runs
+ * when someone visits:
  *
  *     * * * * * www-data cd /usr/share/wordpress && wp --url=https://example.com reg-buffer flush --quiet
  *
@@ -28,18 +33,21 @@ if ( ! defined( 'ABSPATH' ) ) {
 final class Reg_Buffer_CLI {
 
 	/**
-	 * Shows whether registrations are flowing: extension, Redis, counts, last flush, warnings.
+	 * Shows whether registrations are flowing.
 	 *
-	 * Exits 1 when there is a warning, so a monitoring check can run it as is.
+	 * Extension, Redis, counts, last flush and warnings. Exits 1 when there
+	 * is a warning, so a monitoring check can run it as it is.
 	 *
 	 * ## OPTIONS
 	 *
 	 * [--format=<format>]
-	 * : Output format.
+	 * : Output format: table and csv give one row per value (nested values
+	 * as dotted names), json and yaml the report as one object.
 	 * ---
 	 * default: table
 	 * options:
 	 *   - table
+	 *   - csv
 	 *   - json
 	 *   - yaml
 	 * ---
@@ -65,24 +73,23 @@ final class Reg_Buffer_CLI {
 		$format = (string) ( $assoc_args['format'] ?? 'table' );
 		if ( 'json' === $format ) {
 			WP_CLI::line( (string) wp_json_encode( $report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES ) );
-		} elseif ( 'table' !== $format ) {
-			WP_CLI\Utils\format_items( $format, array( $report ), array_keys( $report ) );
+		} elseif ( 'yaml' === $format ) {
+			self::print_yaml( $report );
 		} else {
 			$rows = array();
 			foreach ( self::flatten( $report ) as $key => $value ) {
-				if ( 'warnings' === $key || 'warning_codes' === $key ) {
-					continue;
+				if ( 'warnings' !== $key && 'warning_codes' !== $key ) {
+					$rows[] = array(
+						'field' => $key,
+						'value' => $value,
+					);
 				}
-				$rows[] = array(
-					'item'  => $key,
-					'value' => $value,
-				);
 			}
-			WP_CLI\Utils\format_items( 'table', $rows, array( 'item', 'value' ) );
+			WP_CLI\Utils\format_items( $format, $rows, array( 'field', 'value' ) );
 			foreach ( $report['warnings'] as $warning ) {
 				WP_CLI::warning( $warning );
 			}
-			if ( array() === $report['warnings'] ) {
+			if ( array() === $report['warnings'] && 'table' === $format ) {
 				WP_CLI::success( $report['message'] );
 			}
 		}
@@ -92,15 +99,18 @@ final class Reg_Buffer_CLI {
 	}
 
 	/**
-	 * Acknowledges that Redis lost buffered registrations, so the status stops warning about it.
+	 * Acknowledges that Redis lost buffered registrations.
 	 *
-	 * The status keeps the warning "Redis lost its data between T1 and T2 …" until someone has looked for the
-	 * registrations of that window elsewhere. This lists each loss, then removes it from the warnings.
+	 * The status keeps the warning "Redis lost its data between T1 and T2 …"
+	 * until someone has looked for the registrations of that window
+	 * elsewhere. This lists each loss, then removes it from the warnings. A
+	 * key that names no loss is an error (nothing is acknowledged then).
 	 *
 	 * ## OPTIONS
 	 *
 	 * [<incident>...]
-	 * : Keys of the losses to acknowledge (see `wp reg-buffer status --format=json`, .redis_losses[].key). Default: all.
+	 * : Keys of the losses to acknowledge (`wp reg-buffer status
+	 * --format=json`, .redis_losses[].key). Default: all.
 	 *
 	 * ## EXAMPLES
 	 *
@@ -110,31 +120,41 @@ final class Reg_Buffer_CLI {
 	 * @param array $args       positional.
 	 * @param array $assoc_args options.
 	 */
-	public function acknowledge_loss( $args, $assoc_args ): void {
+	public function acknowledge_loss( $args, $assoc_args ): void { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI calls every command with ($args, $assoc_args).
 		$incidents = Reg_Buffer_Redis_Watch::incidents();
+		$unknown   = array_diff( $args, array_column( $incidents, 'key' ) );
+		if ( array() !== $unknown ) {
+			WP_CLI::error(
+				sprintf(
+					'No such Redis data loss: %s. %s',
+					implode( ', ', $unknown ),
+					array() === $incidents
+						? 'There is none to acknowledge.'
+						: 'The keys are in `wp reg-buffer status --format=json`, .redis_losses[].key.'
+				)
+			);
+		}
 		if ( array() === $incidents ) {
 			WP_CLI::success( 'No Redis data loss to acknowledge.' );
 			return;
 		}
 		$removed = 0;
 		foreach ( $incidents as $incident ) {
-			if ( array() !== $args && ! in_array( $incident['key'], $args, true ) ) {
-				continue;
+			if ( array() === $args || in_array( $incident['key'], $args, true ) ) {
+				WP_CLI::log( $incident['key'] . ': ' . Reg_Buffer_Redis_Watch::describe( $incident ) );
+				$removed += Reg_Buffer_Redis_Watch::acknowledge( $incident['key'] );
 			}
-			WP_CLI::log( $incident['key'] . ': ' . Reg_Buffer_Redis_Watch::describe( $incident ) );
-			$removed += Reg_Buffer_Redis_Watch::acknowledge( $incident['key'] );
 		}
-		if ( 0 === $removed ) {
-			WP_CLI::error( 'No such loss: ' . implode( ', ', $args ) );
-		}
-		WP_CLI::success( sprintf( '%d Redis data loss(es) acknowledged.', $removed ) );
+		WP_CLI::success( self::count_of( $removed, 'Redis data loss', 'Redis data losses' ) . ' acknowledged.' );
 	}
 
 	/**
-	 * Flushes buffered registrations into MySQL (what WP-Cron runs every minute), with a progress bar.
+	 * Flushes buffered registrations into MySQL, as WP-Cron does every minute.
 	 *
-	 * One flush runs at a time per site: when another holds the lock this one does nothing and says so (not an
-	 * error, so a system cron line may overlap safely).
+	 * Shows a progress bar. One flush runs at a time per site: when another
+	 * holds the lock, this one does nothing and says so (not an error, so
+	 * system cron lines may overlap safely). Exits 1 when Redis cannot be
+	 * reached or a batch could not be stored, with the cause.
 	 *
 	 * ## OPTIONS
 	 *
@@ -142,10 +162,12 @@ final class Reg_Buffer_CLI {
 	 * : Stop after this many registrations.
 	 *
 	 * [--until-empty]
-	 * : Keep flushing past the time budget of one run, until the buffer is empty.
+	 * : Keep flushing past the time budget of one run, until the buffer is
+	 * empty.
 	 *
 	 * [--batch-size=<number>]
-	 * : Registrations per batch (one transaction each). Default: REG_BUFFER_BATCH_SIZE (500).
+	 * : Registrations per batch (one INSERT each). Default:
+	 * REG_BUFFER_BATCH_SIZE (500).
 	 *
 	 * ## EXAMPLES
 	 *
@@ -163,21 +185,21 @@ final class Reg_Buffer_CLI {
 	 */
 	public function flush( $args, $assoc_args ): void {
 		self::require_extension(); // Also under REG_BUFFER_DISABLED: what Redis holds must still reach MySQL.
-		$limit = isset( $assoc_args['limit'] ) ? (int) $assoc_args['limit'] : 0;
-		if ( isset( $assoc_args['limit'] ) && $limit <= 0 ) {
-			WP_CLI::error( '--limit must be a positive number' );
-		}
+		$limit  = (int) self::positive_int( $assoc_args, 'limit', 0 );
 		$budget = array();
-		if ( isset( $assoc_args['batch-size'] ) ) {
-			$budget['batch_size'] = max( 1, (int) $assoc_args['batch-size'] );
+		$size   = self::positive_int( $assoc_args, 'batch-size', null );
+		if ( null !== $size ) {
+			$budget['batch_size'] = $size;
 		}
 		$until_empty = ! empty( $assoc_args['until-empty'] );
-		$waiting     = self::waiting();
+		$before      = self::reachable_buffer();
+		$waiting     = (int) $before['pending'] + (int) $before['in_flight'];
 		$total       = $limit > 0 ? min( $limit, $waiting ) : $waiting;
 		$progress    = WP_CLI\Utils\make_progress_bar( 'Flushing registrations', max( 1, $total ) );
 		$tick        = static function ( $batch, $claimed ) use ( $progress ) {
 			$progress->tick( (int) $claimed );
 		};
+		$causes      = array();
 		add_action( 'reg_buffer_batch_stored', $tick, 10, 2 );
 		$totals = array_fill_keys( array( 'batches', 'claimed', 'inserted', 'duplicates', 'acked', 'rejected' ), 0 );
 		try {
@@ -185,7 +207,7 @@ final class Reg_Buffer_CLI {
 				if ( $limit > 0 ) {
 					$budget['limit'] = $limit - $totals['claimed'];
 				}
-				$summary = Reg_Buffer_Flusher::run( $budget );
+				$summary = self::run_flusher( $budget, $causes );
 				foreach ( $totals as $k => $v ) {
 					$totals[ $k ] = $v + (int) ( $summary[ $k ] ?? 0 );
 				}
@@ -194,42 +216,46 @@ final class Reg_Buffer_CLI {
 			remove_action( 'reg_buffer_batch_stored', $tick, 10 );
 			$progress->finish();
 		}
-		$line = sprintf(
-			'%d registrations in %d batches: %d stored, %d already stored (duplicates), %d set aside, %d acknowledged; outcome %s',
-			$totals['claimed'],
-			$totals['batches'],
+		if ( 'error' === $summary['outcome'] ) {
+			WP_CLI::error( self::failure( $totals, $causes ) );
+		}
+		if ( 'locked' === $summary['outcome'] ) {
+			WP_CLI::warning( 'Another flush of this site is running (it holds the flush lock); nothing to do.' );
+			return;
+		}
+		$quarantined = self::quarantined_since( $before );
+		$line        = sprintf(
+			'%s in %s: %d stored, %d already stored (duplicates), %d set aside, %d quarantined, %d acknowledged; outcome %s',
+			self::count_of( $totals['claimed'], 'registration', 'registrations' ),
+			self::count_of( $totals['batches'], 'batch', 'batches' ),
 			$totals['inserted'],
 			$totals['duplicates'],
 			$totals['rejected'],
+			$quarantined,
 			$totals['acked'],
 			$summary['outcome']
 		);
-		switch ( $summary['outcome'] ) {
-			case 'error':
-				WP_CLI::error( $line . '. The batch that failed stays in Redis and is retried after its lease; the cause is in the PHP error log.' );
-				break;
-			case 'locked':
-				WP_CLI::warning( 'Another flush of this site is running (it holds the flush lock); nothing to do.' );
-				break;
-			case 'direct':
-				WP_CLI::success( 'Buffering is not in use on this site: registrations are already in MySQL.' );
-				break;
-			default:
-				WP_CLI::success( $line );
+		if ( $quarantined > 0 ) {
+			WP_CLI::warning( self::quarantine_notice( $quarantined ) );
 		}
+		WP_CLI::success( $line );
 	}
 
 	/**
-	 * Empties the buffer before a deploy or a Redis maintenance: flushes until nothing is pending, then waits
-	 * for batches other flushers still hold (in flight) to be acknowledged or to come back.
+	 * Empties the buffer before a deploy or a Redis maintenance.
 	 *
-	 * New registrations keep arriving meanwhile; to stop them, define REG_BUFFER_DISABLED first (they are then
-	 * written straight to MySQL, and the fast intake answers 503), then drain: drain works while disabled.
+	 * Flushes until nothing is pending, then waits for the batches other
+	 * flushers still hold (in flight) to be acknowledged or to come back.
+	 *
+	 * New registrations keep arriving meanwhile. To stop them, define
+	 * REG_BUFFER_DISABLED first (they are then written straight to MySQL,
+	 * and the fast intake answers 503), then drain: drain works while
+	 * disabled.
 	 *
 	 * ## OPTIONS
 	 *
 	 * [--timeout=<seconds>]
-	 * : Give up (exit 1) after this long.
+	 * : Give up (exit 1) after this many seconds.
 	 * ---
 	 * default: 600
 	 * ---
@@ -244,21 +270,19 @@ final class Reg_Buffer_CLI {
 	 */
 	public function drain( $args, $assoc_args ): void {
 		self::require_extension(); // Works while REG_BUFFER_DISABLED: that is the documented order.
-		$deadline = time() + max( 1, (int) ( $assoc_args['timeout'] ?? 600 ) );
+		$deadline = time() + (int) self::positive_int( $assoc_args, 'timeout', 600 );
+		$before   = self::reachable_buffer();
 		$stored   = 0;
+		$causes   = array();
 		while ( true ) {
 			do {
-				$summary = Reg_Buffer_Flusher::run();
+				$summary = self::run_flusher( array(), $causes );
 				$stored += (int) $summary['inserted'];
 			} while ( 'budget' === $summary['outcome'] );
 			if ( 'error' === $summary['outcome'] ) {
-				WP_CLI::error( 'A flush failed while draining; see the PHP error log. Nothing was lost: run drain again.' );
+				WP_CLI::error( self::failure( null, $causes ) . ' Run drain again.' );
 			}
-			try {
-				$stats = Reg_Buffer_Flusher::buffered(); // An upgraded install's legacy prefix included.
-			} catch ( \Throwable $e ) {
-				WP_CLI::error( 'Redis cannot be asked what it holds: ' . $e->getMessage() );
-			}
+			$stats = self::reachable_buffer();
 			if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
 				break;
 			}
@@ -268,13 +292,22 @@ final class Reg_Buffer_CLI {
 			WP_CLI::log( sprintf( 'waiting: %d pending, %d in flight', $stats['pending'], $stats['in_flight'] ) );
 			sleep( 1 );
 		}
+		$new = self::quarantined_since( $before );
+		if ( $new > 0 ) {
+			WP_CLI::warning( self::quarantine_notice( $new ) );
+		}
 		$quarantined = (int) ( $stats['quarantined'] ?? 0 );
-		WP_CLI::success( sprintf( 'Drained: nothing pending or in flight (%d stored by this command).', $stored ) . ( $quarantined > 0 ? " {$quarantined} quarantined entries remain: see `wp reg-buffer quarantine list`." : '' ) );
+		WP_CLI::success(
+			sprintf( 'Drained: nothing pending or in flight (%d stored by this command).', $stored )
+			. ( $quarantined > 0 ? sprintf( ' %s remain%s: see `wp reg-buffer quarantine list`.', self::count_of( $quarantined, 'quarantined entry', 'quarantined entries' ), 1 === $quarantined ? 's' : '' ) : '' )
+		);
 	}
 
 	/**
-	 * Moves the seed snippet's legacy Redis lists (event_reg_buffer:<event_id>) into the buffer, keeping their
-	 * timestamps. Elements that cannot be read go to the quarantine.
+	 * Moves the seed snippet's legacy Redis lists into the buffer.
+	 *
+	 * The lists are event_reg_buffer:<event_id>; their registrations keep
+	 * their timestamps. Elements that cannot be read go to the quarantine.
 	 *
 	 * ## OPTIONS
 	 *
@@ -294,24 +327,146 @@ final class Reg_Buffer_CLI {
 	 */
 	public function import_legacy( $args, $assoc_args ): void {
 		self::require_buffer();
-		$before = (int) ( Reg_Buffer_Bridge::stats()['quarantined'] ?? 0 );
+		$before = self::reachable_buffer();
 		$moved  = Reg_Buffer_Bridge::import_legacy( (string) ( $assoc_args['pattern'] ?? 'event_reg_buffer:*' ) );
-		$after  = (int) ( Reg_Buffer_Bridge::stats()['quarantined'] ?? 0 );
-		if ( $after > $before ) {
-			WP_CLI::warning( sprintf( '%d legacy elements could not be read and were quarantined: see `wp reg-buffer quarantine list`.', $after - $before ) );
+		$failed = self::quarantined_since( $before );
+		if ( $failed > 0 ) {
+			WP_CLI::warning( sprintf( '%s could not be read and %s quarantined: see `wp reg-buffer quarantine list`.', self::count_of( $failed, 'legacy element', 'legacy elements' ), 1 === $failed ? 'was' : 'were' ) );
 		}
-		WP_CLI::success( "moved {$moved} registrations" );
+		WP_CLI::success( 'Moved ' . self::count_of( $moved, 'registration', 'registrations' ) . ' into the buffer.' );
 	}
 
 	/**
-	 * Registrations buffered in Redis: pending plus in flight.
+	 * "1 batch", "2 batches": a count with its noun.
+	 *
+	 * @param int    $count how many.
+	 * @param string $one   the noun for one.
+	 * @param string $many  the noun for any other count.
 	 */
-	private static function waiting(): int {
+	public static function count_of( int $count, string $one, string $many ): string {
+		return $count . ' ' . ( 1 === $count ? $one : $many );
+	}
+
+	/**
+	 * The value of --$name, a whole number of at least 1; $fallback when the option is absent. Anything else stops
+	 * with an error (exit 1).
+	 *
+	 * @param array    $assoc_args the command's options.
+	 * @param string   $name       the option.
+	 * @param int|null $fallback   when it is absent.
+	 */
+	public static function positive_int( array $assoc_args, string $name, ?int $fallback ): ?int {
+		if ( ! array_key_exists( $name, $assoc_args ) ) {
+			return $fallback;
+		}
+		$value = is_int( $assoc_args[ $name ] ) ? (string) $assoc_args[ $name ] : $assoc_args[ $name ]; // A docblock default is an int.
+		if ( ! is_string( $value ) || 1 !== preg_match( '/^[0-9]{1,15}$/', $value ) || (int) $value < 1 ) {
+			WP_CLI::error( sprintf( '--%s must be a whole number of 1 or more, not %s.', $name, is_string( $value ) ? "'{$value}'" : 'empty' ) );
+		}
+		return (int) $value;
+	}
+
+	/**
+	 * One flush run, with the causes of its errors (the `reg_buffer_error` action) added to $causes: message =>
+	 * whether it was Redis that could not be reached.
+	 *
+	 * @param array $budget see Reg_Buffer_Flusher::run().
+	 * @param array $causes the causes so far.
+	 */
+	private static function run_flusher( array $budget, array &$causes ): array {
+		$listen = static function ( $code, $cause, $context ) use ( &$causes ) {
+			$message            = $cause instanceof \Throwable ? $cause->getMessage() : (string) ( $context['error'] ?? $code );
+			$causes[ $message ] = $cause instanceof \RegBuffer\ConnectionException;
+		};
+		add_action( 'reg_buffer_error', $listen, 10, 3 );
 		try {
-			$stats = Reg_Buffer_Flusher::buffered();
-			return (int) $stats['pending'] + (int) $stats['in_flight'];
+			return Reg_Buffer_Flusher::run( $budget );
+		} finally {
+			remove_action( 'reg_buffer_error', $listen, 10 );
+		}
+	}
+
+	/**
+	 * The message of a flush that stopped on an error: why, and what was stored before (null: not said).
+	 *
+	 * @param array|null        $totals what the runs did.
+	 * @param array<string,bool> $causes see run_flusher().
+	 */
+	private static function failure( ?array $totals, array $causes ): string {
+		$why  = array() === $causes ? 'the cause is in the PHP error log' : implode( '; ', array_keys( $causes ) );
+		$done = null === $totals ? '' : sprintf(
+			' %s stored in %s before it stopped.',
+			self::count_of( (int) $totals['inserted'], 'registration', 'registrations' ),
+			self::count_of( (int) $totals['batches'], 'batch', 'batches' )
+		);
+		if ( in_array( true, $causes, true ) ) {
+			return "Redis could not be reached during the flush ({$why}).{$done} A batch claimed before is flushed again once its lease ends; nothing is lost.";
+		}
+		return "A batch could not be stored ({$why}).{$done} It stays in Redis and is flushed again once its lease ends; nothing is lost.";
+	}
+
+	/**
+	 * The buffer's statistics (an upgraded install's legacy prefix included); when Redis cannot be reached, stops
+	 * with an error that says so and why (nothing was claimed, nothing is lost).
+	 */
+	private static function reachable_buffer(): array {
+		try {
+			return Reg_Buffer_Flusher::buffered();
+		} catch ( \Throwable $e ) {
+			WP_CLI::error(
+				sprintf(
+					'Redis could not be reached (%s): nothing was flushed, and nothing is lost. %s',
+					$e->getMessage(),
+					Reg_Buffer_Bridge::is_available()
+						? 'Until Redis is back, new registrations are written directly to MySQL; the flush stores what Redis holds once it returns.'
+						: 'What Redis holds is flushed once it returns.'
+				)
+			);
+		}
+		return array();
+	}
+
+	/**
+	 * How many entries went to the quarantine since $before (buffered() then), or 0 when Redis cannot say.
+	 *
+	 * @param array $before Reg_Buffer_Flusher::buffered() earlier.
+	 */
+	private static function quarantined_since( array $before ): int {
+		try {
+			$now = Reg_Buffer_Flusher::buffered();
 		} catch ( \Throwable $e ) {
 			return 0;
+		}
+		return max( 0, (int) ( $now['quarantined'] ?? 0 ) - (int) ( $before['quarantined'] ?? 0 ) );
+	}
+
+	/**
+	 * The warning for $count registrations quarantined by this command.
+	 *
+	 * @param int $count how many.
+	 */
+	private static function quarantine_notice( int $count ): string {
+		return sprintf(
+			'%s could not be decoded and %s quarantined in Redis: see `wp reg-buffer quarantine list`, then retry or purge.',
+			self::count_of( $count, 'buffered registration', 'buffered registrations' ),
+			1 === $count ? 'was' : 'were'
+		);
+	}
+
+	/**
+	 * Prints $value as YAML, as `--format=yaml` does elsewhere in WP-CLI.
+	 *
+	 * @param array $value the report.
+	 */
+	private static function print_yaml( array $value ): void {
+		// WP-CLI's YAML writer (Spyc) passes null to trim() for each null value: on PHP 8.1+ that is a deprecation
+		// notice, printed into the YAML when WP_DEBUG is on.
+		$level = error_reporting(); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.prevent_path_disclosure_error_reporting, WordPress.PHP.DiscouragedPHPFunctions.runtime_configuration_error_reporting -- reads the level to restore it below.
+		error_reporting( $level & ~E_DEPRECATED ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.prevent_path_disclosure_error_reporting, WordPress.PHP.DiscouragedPHPFunctions.runtime_configuration_error_reporting -- WP-CLI's Spyc deprecations (above) would corrupt the output; restored at once.
+		try {
+			WP_CLI::print_value( $value, array( 'format' => 'yaml' ) );
+		} finally {
+			error_reporting( $level ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.prevent_path_disclosure_error_reporting, WordPress.PHP.DiscouragedPHPFunctions.runtime_configuration_error_reporting -- restores the level read above.
 		}
 	}
 
@@ -361,279 +516,10 @@ final class Reg_Buffer_CLI {
 	}
 }
 
-/**
- * Lists, retries and purges registrations Redis holds in quarantine (entries the flush or the legacy import
- * could not decode).
- *
- * ## EXAMPLES
- *
- *     $ wp reg-buffer quarantine list
- *     $ wp reg-buffer quarantine retry 42:01JD3Z7W3M6Y8QK2T5V9XN4B1C
- *     $ wp reg-buffer quarantine purge --all --yes
- */
-final class Reg_Buffer_Quarantine_CLI {
+require_once __DIR__ . '/class-reg-buffer-recovery-cli.php';
+require_once __DIR__ . '/class-reg-buffer-quarantine-cli.php';
+require_once __DIR__ . '/class-reg-buffer-set-aside-cli.php';
 
-	/**
-	 * Lists the quarantined entries: which event, why, whether a retry can work, and the start of the bytes.
-	 *
-	 * ## OPTIONS
-	 *
-	 * [--format=<format>]
-	 * : Output format.
-	 * ---
-	 * default: table
-	 * options:
-	 *   - table
-	 *   - json
-	 *   - csv
-	 *   - yaml
-	 *   - count
-	 * ---
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer quarantine list
-	 *     $ wp reg-buffer quarantine list --format=json
-	 *
-	 * @subcommand list
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function list_( $args, $assoc_args ): void {
-		$entries = self::entries();
-		$rows    = array_map(
-			static fn( $e ) => array(
-				'entry'     => $e['field'],
-				'event'     => $e['event_id'],
-				'reason'    => $e['reason'],
-				'retryable' => $e['retryable'] ? 'yes' : 'no: ' . $e['problem'],
-				'preview'   => $e['preview'],
-			),
-			$entries
-		);
-		WP_CLI\Utils\format_items( (string) ( $assoc_args['format'] ?? 'table' ), $rows, array( 'entry', 'event', 'reason', 'retryable', 'preview' ) );
-	}
-
-	/**
-	 * Puts entries back into the buffer: each is decoded and pushed again (new id, the time of the retry); the next
-	 * flush stores it. An entry whose data cannot be decoded stays (purge it).
-	 *
-	 * ## OPTIONS
-	 *
-	 * [<entry>...]
-	 * : Entries as shown by `list` (<event>:<id>).
-	 *
-	 * [--all]
-	 * : Every entry that can be retried.
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer quarantine retry 42:01JD3Z7W3M6Y8QK2T5V9XN4B1C
-	 *     $ wp reg-buffer quarantine retry --all
-	 *
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function retry( $args, $assoc_args ): void {
-		$fields = ! empty( $assoc_args['all'] )
-			? array_column( array_filter( self::entries(), static fn( $e ) => $e['retryable'] ), 'field' )
-			: $args;
-		self::act( 'retry', $fields );
-	}
-
-	/**
-	 * Deletes entries for good (after you have kept what you need from `list`).
-	 *
-	 * ## OPTIONS
-	 *
-	 * [<entry>...]
-	 * : Entries as shown by `list` (<event>:<id>).
-	 *
-	 * [--all]
-	 * : Every entry.
-	 *
-	 * [--yes]
-	 * : Do not ask for confirmation with --all.
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer quarantine purge 42:01JD3Z7W3M6Y8QK2T5V9XN4B1C
-	 *     $ wp reg-buffer quarantine purge --all --yes
-	 *
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function purge( $args, $assoc_args ): void {
-		if ( ! empty( $assoc_args['all'] ) ) {
-			WP_CLI::confirm( 'Delete every quarantined entry for good?', $assoc_args );
-			$args = array_column( self::entries(), 'field' );
-		}
-		self::act( 'purge', $args );
-	}
-
-	private static function act( string $what, array $fields ): void {
-		if ( array() === $fields ) {
-			WP_CLI::error( 'Name entries (see `wp reg-buffer quarantine list`) or use --all.' );
-		}
-		$failed = 0;
-		foreach ( $fields as $field ) {
-			$result = 'retry' === $what ? Reg_Buffer_Quarantine::retry( (string) $field ) : Reg_Buffer_Quarantine::purge( (string) $field );
-			if ( $result['ok'] ) {
-				WP_CLI::log( $result['message'] );
-			} else {
-				++$failed;
-				WP_CLI::warning( "{$field}: {$result['message']}" );
-			}
-		}
-		if ( $failed > 0 ) {
-			WP_CLI::error( sprintf( '%d of %d entries could not be %s.', $failed, count( $fields ), 'retry' === $what ? 'retried' : 'purged' ) );
-		}
-		WP_CLI::success( sprintf( '%d entries %s.', count( $fields ), 'retry' === $what ? 'retried' : 'purged' ) );
-	}
-
-	private static function entries(): array {
-		Reg_Buffer_CLI::require_extension();
-		$reason = Reg_Buffer_Quarantine::unavailable_reason();
-		if ( null !== $reason ) {
-			WP_CLI::error( $reason );
-		}
-		try {
-			return Reg_Buffer_Quarantine::entries( PHP_INT_MAX );
-		} catch ( \RuntimeException $e ) {
-			WP_CLI::error( $e->getMessage() );
-		}
-		return array();
-	}
-}
-
-/**
- * Lists, retries and purges set-aside registrations: rows a flush could not store (MySQL refused them, or the
- * fast intake's flush-time checks did), kept in their own table with the error.
- *
- * ## EXAMPLES
- *
- *     $ wp reg-buffer set-aside list
- *     $ wp reg-buffer set-aside retry 01JD3Z7W3M6Y8QK2T5V9XN4B1C
- *     $ wp reg-buffer set-aside purge --all --yes
- */
-final class Reg_Buffer_Set_Aside_CLI {
-
-	/**
-	 * Lists the set-aside registrations: event, when, unique key, why, whether a retry can work, the data's start.
-	 *
-	 * ## OPTIONS
-	 *
-	 * [--format=<format>]
-	 * : Output format.
-	 * ---
-	 * default: table
-	 * options:
-	 *   - table
-	 *   - json
-	 *   - csv
-	 *   - yaml
-	 *   - count
-	 * ---
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer set-aside list
-	 *     $ wp reg-buffer set-aside list --format=json
-	 *
-	 * @subcommand list
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function list_( $args, $assoc_args ): void {
-		$rows = array_map( array( 'Reg_Buffer_Set_Aside', 'describe' ), Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ) );
-		WP_CLI\Utils\format_items( (string) ( $assoc_args['format'] ?? 'table' ), $rows, array( 'id', 'event', 'registered_at', 'unique_key', 'error', 'retryable', 'preview' ) );
-	}
-
-	/**
-	 * Registers set-aside registrations again (validated like any registration: buffered, or written directly),
-	 * then removes them. One that is refused again stays, with the reason shown.
-	 *
-	 * ## OPTIONS
-	 *
-	 * [<id>...]
-	 * : Registration ids as shown by `list`.
-	 *
-	 * [--all]
-	 * : Every one that can be retried.
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer set-aside retry 01JD3Z7W3M6Y8QK2T5V9XN4B1C
-	 *     $ wp reg-buffer set-aside retry --all
-	 *
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function retry( $args, $assoc_args ): void {
-		$ids = ! empty( $assoc_args['all'] )
-			? array_column( array_filter( array_map( array( 'Reg_Buffer_Set_Aside', 'describe' ), Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ) ), static fn( $e ) => 'yes' === $e['retryable'] ), 'id' )
-			: $args;
-		self::act( 'retry', $ids, ! empty( $assoc_args['all'] ) );
-	}
-
-	/**
-	 * Deletes set-aside registrations for good (after you have kept what you need from `list`).
-	 *
-	 * ## OPTIONS
-	 *
-	 * [<id>...]
-	 * : Registration ids as shown by `list`.
-	 *
-	 * [--all]
-	 * : Every one.
-	 *
-	 * [--yes]
-	 * : Do not ask for confirmation with --all.
-	 *
-	 * ## EXAMPLES
-	 *
-	 *     $ wp reg-buffer set-aside purge 01JD3Z7W3M6Y8QK2T5V9XN4B1C
-	 *     $ wp reg-buffer set-aside purge --all --yes
-	 *
-	 * @param array $args       positional.
-	 * @param array $assoc_args options.
-	 */
-	public function purge( $args, $assoc_args ): void {
-		if ( ! empty( $assoc_args['all'] ) ) {
-			WP_CLI::confirm( 'Delete every set-aside registration for good?', $assoc_args );
-			$args = array_column( Reg_Buffer_Set_Aside::rows( Reg_Buffer_Set_Aside::MAX_LISTED ), 'id' );
-		}
-		self::act( 'purge', $args, ! empty( $assoc_args['all'] ) );
-	}
-
-	/**
-	 * Retries or purges $ids; with --all, none is nothing to do (success).
-	 */
-	private static function act( string $what, array $ids, bool $all ): void {
-		if ( array() === $ids ) {
-			if ( $all ) {
-				WP_CLI::success( 'retry' === $what ? 'Nothing to retry.' : 'Nothing to purge.' );
-				return;
-			}
-			WP_CLI::error( 'Name registrations (see `wp reg-buffer set-aside list`) or use --all.' );
-		}
-		$failed = 0;
-		foreach ( $ids as $id ) {
-			$result = 'retry' === $what ? Reg_Buffer_Set_Aside::retry( (string) $id ) : Reg_Buffer_Set_Aside::purge( (string) $id );
-			if ( $result['ok'] ) {
-				WP_CLI::log( $result['message'] );
-			} else {
-				++$failed;
-				WP_CLI::warning( "{$id}: {$result['message']}" );
-			}
-		}
-		if ( $failed > 0 ) {
-			WP_CLI::error( sprintf( '%d of %d set-aside registrations could not be %s.', $failed, count( $ids ), 'retry' === $what ? 'retried' : 'purged' ) );
-		}
-		WP_CLI::success( sprintf( '%d set-aside registrations %s.', count( $ids ), 'retry' === $what ? 'retried' : 'purged' ) );
-	}
-}
-
-// Registered here rather than in the main file (which registers `reg-buffer` itself): WP-CLI defers a
-// subcommand until its parent exists.
+// Registered here rather than in the main file (which registers `reg-buffer` and `reg-buffer quarantine`): WP-CLI
+// defers a subcommand until its parent exists.
 WP_CLI::add_command( 'reg-buffer set-aside', 'Reg_Buffer_Set_Aside_CLI' );

@@ -56,33 +56,29 @@ final class Reg_Buffer_Status {
 
 	/**
 	 * Remembers the summary of the last flush run.
+	 *
+	 * @param array $summary what Reg_Buffer_Flusher::run() returns.
 	 */
 	public static function record_flush( array $summary ): void {
 		update_option( self::LAST_FLUSH_OPTION, $summary, false );
-		if ( 'direct' !== ( $summary['outcome'] ?? '' ) ) {
-			try {
-				Reg_Buffer_Redis_Watch::observe( Reg_Buffer_Bridge::stats() );
-			} catch ( \Throwable $e ) {
-				unset( $e ); // Redis is down: nothing to compare; the next check does it.
-			}
-		}
 		if ( 'error' === ( $summary['outcome'] ?? '' ) ) {
 			// One line per failed run (the cause was logged by Reg_Buffer_Registrar::report_error()).
-			error_log( 'reg_buffer: a flush run stopped on an error after ' . (int) $summary['acked'] . ' acknowledged registrations; the rest is retried after the lease' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( 'reg_buffer: a flush run stopped on an error after ' . (int) $summary['acked'] . ' acknowledged registrations; the rest is retried after the lease' ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the operator's log of failed runs.
 		}
-		Reg_Buffer_History::maybe_sample();
 	}
 
 	/**
-	 * The status array of the current site.
+	 * The status array of the current site. Only reads: a Redis that lost its data is noticed by the flush runs
+	 * (Reg_Buffer_Flusher::run() hands each its statistics to Reg_Buffer_Redis_Watch), and shown here from then on.
 	 *
 	 * @param bool $full also count the stored rows (a COUNT(*) of the table; the history sampler skips it).
 	 * @return array<string,mixed>
 	 */
 	public static function report( bool $full = true ): array {
-		$loaded = Reg_Buffer_Bridge::is_loaded();
-		$mode   = Reg_Buffer_Bridge::is_available() ? 'buffer' : 'direct';
-		$status = array(
+		$loaded     = Reg_Buffer_Bridge::is_loaded();
+		$mode       = Reg_Buffer_Bridge::is_available() ? 'buffer' : 'direct';
+		$next_flush = wp_next_scheduled( Reg_Buffer_Flusher::CRON_HOOK );
+		$status     = array(
 			'extension_loaded'  => $loaded,
 			'extension_version' => Reg_Buffer_Bridge::version(),
 			'mode'              => $mode,
@@ -102,7 +98,7 @@ final class Reg_Buffer_Status {
 			'table'             => Reg_Buffer_Store::table(),
 			'schema_version'    => get_option( Reg_Buffer_Store::SCHEMA_OPTION, null ),
 			'wp_cron_disabled'  => defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON,
-			'next_flush'        => wp_next_scheduled( Reg_Buffer_Flusher::CRON_HOOK ) ?: null,
+			'next_flush'        => false === $next_flush ? null : $next_flush,
 			'last_flush'        => get_option( self::LAST_FLUSH_OPTION, null ),
 			'buffer'            => null,
 			'buffer_error'      => null,
@@ -114,9 +110,7 @@ final class Reg_Buffer_Status {
 				$status['buffer'] = Reg_Buffer_Bridge::stats();
 			} catch ( \Throwable $e ) {
 				$status['buffer_error'] = $e->getMessage();
-			}
-			if ( null !== $status['buffer'] ) {
-				Reg_Buffer_Redis_Watch::observe( $status['buffer'] );
+				$status['message']      = __( 'Redis cannot be reached: registrations are written directly to MySQL until it returns (the fallback).', 'reg-buffer' );
 			}
 			$watch                       = Reg_Buffer_Redis_Watch::snapshot();
 			$status['redis_persistence'] = $watch['persistence'] ?? null;
