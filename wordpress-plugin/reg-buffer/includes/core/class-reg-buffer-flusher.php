@@ -230,7 +230,7 @@ final class Reg_Buffer_Flusher {
 		}
 		if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
 			delete_option( self::LEGACY_PREFIX_OPTION );
-			error_log( sprintf( 'reg_buffer: nothing is left under the legacy key prefix %s; the flush no longer looks there', $legacy ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+			error_log( sprintf( 'reg_buffer: nothing is left under the legacy key prefix %s; the flush no longer looks there', $legacy ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 		}
 	}
 

@@ -102,7 +102,7 @@ final class Reg_Buffer_Redis_Watch {
 					if ( null === $key || $incident['key'] === $key ) {
 						++$removed;
 						$user = get_current_user_id();
-						error_log( sprintf( 'reg_buffer: Redis data loss of %s acknowledged%s', self::window( $incident ), $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+						error_log( sprintf( 'reg_buffer: Redis data loss of %s acknowledged%s', self::window( $incident ), $user ? " (user {$user})" : '' ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 					} else {
 						$keep[] = $incident;
 					}
@@ -214,7 +214,7 @@ final class Reg_Buffer_Redis_Watch {
 		$incidents[] = $incident;
 		update_option( self::INCIDENTS_OPTION, $incidents, false );
 		// Once, when noticed (the warning itself is also logged once by Reg_Buffer_History::note_warnings()).
-		error_log( 'reg_buffer: Redis lost its data: ' . wp_json_encode( $incident ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		error_log( 'reg_buffer: Redis lost its data: ' . wp_json_encode( $incident ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 		/**
 		 * Fires once when the plugin notices that Redis lost the buffer's data.
 		 *
