@@ -32,9 +32,11 @@
  * - reg_buffer.retry_interval_ms  int     1000
  *       After a connection failure, calls to the same server fail at once for this long (circuit breaker).
  * - reg_buffer.durability         string  "local"
- *       When a push or an ack counts as done: "local" (the master has it), or "replica:N[:timeout_ms]" (N replicas
- *       have it, by WAIT; timeout 1000 ms by default). If fewer confirm in time, the call throws ConnectionException
- *       (a push's carries its registration id: the write is on the master, so store it elsewhere under that id).
+ *       When a push counts as done: "local" (the master has it), or "replica:N[:timeout_ms]" (N replicas have it,
+ *       by WAIT; timeout 1000 ms by default). If fewer confirm in time, push throws ConnectionException carrying its
+ *       registration id (the write is on the master: store it elsewhere under that id), and pushes to that shard
+ *       throw at once for retry_interval_ms. An ack waits for the replicas too but counts as done either way: a
+ *       batch whose ack a failover lost comes back after its lease, under the same ids.
  * - reg_buffer.tls_ca_file        string  ""
  *       PEM file of the CA that signed the server's certificate, trusted instead of the system store (rediss://).
  * - reg_buffer.tls_cert_file      string  ""

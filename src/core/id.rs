@@ -85,7 +85,8 @@ fn encode(ms: u64, random: u128) -> String {
 
 /// The millisecond timestamp inside an id, or None for something that is not an id.
 pub fn id_millis(id: &str) -> Option<u64> {
-    if id.len() != 26 {
+    // 26 characters of 5 bits hold 130: an id's first is at most '7', or its time would not fit 48 bits.
+    if id.len() != 26 || id.as_bytes()[0] > b'7' {
         return None;
     }
     let mut value: u128 = 0;

@@ -129,6 +129,28 @@ final class ClusterShardDegradationTest extends TestCase
         self::assertSame([], $doubled);
     }
 
+    /** @test */
+    public function nothing_found_while_a_shard_is_unreachable_is_no_empty_buffer(): void
+    {
+        [$victim, $victimEvents] = $this->startClusterAndPickVictim();
+        $onVictim = array_key_first($victimEvents);
+        $elsewhere = min(array_diff(range(1, self::EVENTS), array_keys($victimEvents)));
+        for ($i = 0; $i < 5; $i++) {
+            reg_buffer_push($onVictim, ['i' => $i]);
+        }
+        // A damaged registration on a healthy shard: the claim quarantines it, which must not hide the lost shard.
+        $damaged = reg_buffer_push($elsewhere, ['damaged' => true]);
+        $this->client()->hSet($this->eventKey($elsewhere, 'd'), $damaged, 'garbage');
+        ini_set('reg_buffer.retry_interval_ms', '0');
+        $victim->kill();
+        $e = self::assertThrows(\RegBuffer\ConnectionException::class, fn () => $this->drain(), 'a flush that passed over a lost shard does not answer "empty"');
+        self::assertNotSame('', $e->getMessage());
+        $stats = reg_buffer_stats();
+        self::assertTrue($stats['partial'], 'stats say they are partial');
+        self::assertSame('', $stats['epoch']);
+        self::assertGreaterThanOrEqual(1, $stats['shards_degraded']);
+    }
+
     /**
      * A 3+3 cluster (one replica per master); the victim is the master of shard 0, and the events it serves.
      *

@@ -161,4 +161,16 @@ final class QuarantineApiTest extends TestCase
         self::assertSame('legacy', $byKind['lost']['kind']);
         self::assertStringContainsString('registration_details', $byKind['lost']['problem']);
     }
+
+    /** @test */
+    public function a_retried_entry_goes_first_and_counts_in_the_backlog_age(): void
+    {
+        $entry = $this->quarantine(9, ['n' => 'old']);
+        self::assertSame([], $this->drain());
+        usleep(1_200_000);
+        $newer = reg_buffer_push(9, ['n' => 'new']);
+        $id = reg_buffer_retry_quarantined($entry, ['n' => 'old']);
+        self::assertGreaterThanOrEqual(1.1, reg_buffer_stats()['oldest_pending_age'], 'the retried registration is the oldest waiting');
+        self::assertSame([$id, $newer], self::ids($this->drain()), 'in time order');
+    }
 }

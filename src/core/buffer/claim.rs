@@ -60,9 +60,10 @@ impl Buffer<'_> {
             // A claim whose every registration went to the quarantine says nothing about the rest of the shard:
             // claim it again, so an empty answer always means an empty buffer.
         }
+        // A shard passed over may hold registrations: nothing found is then no proof of an empty buffer.
         match trouble {
-            Some(e) if quarantined == 0 => Err(e),
-            _ => Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined }),
+            Some(e) => Err(e),
+            None => Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined }),
         }
     }
 

@@ -109,7 +109,17 @@ impl<'a> Buffer<'a> {
         script: &Script,
         build: impl Fn(&mut ScriptInvocation),
     ) -> Result<T> {
-        with_connection_for(self.cfg, breaker_scope(keys), |c| invoke(c, script, &build))
+        self.invoke_for(breaker_scope(keys), script, build)
+    }
+
+    /// `invoke` with the breaker scope given (stats read with `Scope::Inform`: a status page trips no breaker).
+    fn invoke_for<T: FromRedisValue>(
+        &self,
+        scope: Scope,
+        script: &Script,
+        build: impl Fn(&mut ScriptInvocation),
+    ) -> Result<T> {
+        with_connection_for(self.cfg, scope, |c| invoke(c, script, &build))
     }
 
     /// A write's replication fell short (see `replicate`): the shard fails fast for reg_buffer.retry_interval_ms

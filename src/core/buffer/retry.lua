@@ -10,6 +10,10 @@ if KEYS[8] then
   redis.call('SET', KEYS[8], ARGV[4], 'EX', ARGV[8])
 end
 enqueue(KEYS, ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+-- It keeps its time, older than what was queued after it: it goes first, and the oldest index's bound covers it.
+redis.call('LREM', KEYS[1], -1, ARGV[4])
+redis.call('LPUSH', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[5], 'LT', ARGV[6], ARGV[7])
 redis.call('HDEL', KEYS[7], ARGV[2])
 redis.call('HINCRBY', KEYS[6], 'retried', 1)
 return 1

@@ -218,9 +218,12 @@ impl Buffer<'_> {
         // a bound at or before the real one.
         let mut declare: Vec<String> = Vec::new();
         let mut shard: ShardStats;
+        // A cluster shard's read trips no breaker (a slow status page must not hold pushes off); a single server's
+        // does, as any call: it is the whole buffer.
+        let scope_of_read = if self.cfg.shards() > 1 { Scope::Inform } else { Scope::Server };
         let mut calls = 0;
         loop {
-            shard = self.invoke(&keys, &STATS, |call| {
+            shard = self.invoke_for(scope_of_read, &STATS, |call| {
                 call.key(keys.ready()).key(keys.oldest()).key(keys.stats()).key(keys.quarantine()).key(keys.epoch());
                 for e in &declare {
                     let e: i64 = e.parse().unwrap_or(0);

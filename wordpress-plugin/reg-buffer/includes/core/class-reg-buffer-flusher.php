@@ -220,7 +220,8 @@ final class Reg_Buffer_Flusher {
 	}
 
 	/**
-	 * Stops looking at the legacy prefix once nothing is pending or in flight there.
+	 * Stops looking at the legacy prefix once nothing is pending or in flight there (known only from a whole
+	 * answer: with a cluster shard unreachable, the stats are partial and say nothing of that shard).
 	 */
 	private static function forget_legacy_prefix_when_empty( string $legacy ): void {
 		try {
@@ -228,7 +229,7 @@ final class Reg_Buffer_Flusher {
 		} catch ( \Throwable $e ) {
 			return; // Asked again next run.
 		}
-		if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
+		if ( empty( $stats['partial'] ) && 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
 			delete_option( self::LEGACY_PREFIX_OPTION );
 			error_log( sprintf( 'reg_buffer: nothing is left under the legacy key prefix %s; the flush no longer looks there', $legacy ) ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- the PHP error log is where the plugin reports to operators.
 		}
@@ -236,7 +237,8 @@ final class Reg_Buffer_Flusher {
 
 	/**
 	 * The buffer's statistics for this site (reg_buffer_stats()), with what an upgraded install's legacy prefix
-	 * still holds added to pending, in_flight, buffered and quarantined.
+	 * still holds added to pending, in_flight, buffered and quarantined; `partial` when either answer was (then
+	 * zero pending proves nothing).
 	 *
 	 * @throws \RegBuffer\Exception when Redis cannot be reached.
 	 */
@@ -250,6 +252,7 @@ final class Reg_Buffer_Flusher {
 					$stats[ $count ] = (int) ( $stats[ $count ] ?? 0 ) + (int) ( $old[ $count ] ?? 0 );
 				}
 			}
+			$stats['partial'] = ! empty( $stats['partial'] ) || ! empty( $old['partial'] );
 		}
 		return $stats;
 	}

@@ -179,6 +179,9 @@ final class Reg_Buffer_Plugin {
 				try {
 					$stats           = Reg_Buffer_Bridge::stats();
 					$counts[ $blog ] = max( 0, (int) ( $stats['pending'] ?? 0 ) + (int) ( $stats['in_flight'] ?? 0 ) );
+					if ( ! empty( $stats['partial'] ) ) {
+						$counts[ $blog ] = max( 1, $counts[ $blog ] ); // A shard that cannot be read may hold some.
+					}
 				} catch ( \Throwable $e ) {
 					unset( $e ); // Redis unreachable: nothing to tell.
 				}
