@@ -99,7 +99,7 @@ wp_cli_with_nothing_to_do_succeeds_and_a_wrong_argument_is_an_error() {
   cli reg-buffer acknowledge-loss no-such-loss; cli_expect "acknowledge-loss of an unknown key with none" 1 '^Error: No such Redis data loss: no-such-loss\.' || return 1
 
   # Numbers are checked as --limit always was: not silently made 1.
-  wp_php "$E2E_PHP/push.php" function 5 0 900000 buffered > /dev/null || return 1
+  wp_php "$E2E_PHP/push.php" function 5 0 1400000 buffered > /dev/null || return 1
   local option name
   for option in "flush --batch-size=0" "flush --batch-size=abc" "flush --batch-size=-3" "flush --batch-size=1.5" "flush --limit=abc" \
     "flush --limit=0" "drain --timeout=abc" "drain --timeout=0"; do
@@ -122,7 +122,7 @@ wp_cli_with_nothing_to_do_succeeds_and_a_wrong_argument_is_an_error() {
 a_wp_cli_flush_counts_in_words_and_says_what_it_quarantined() {
   flush_until_empty || return 1
   # One registration that flushes, and one whose stored bytes are then overwritten: the flush quarantines it.
-  wp_php "$E2E_PHP/push.php" function 1 0 910000 buffered > /dev/null || return 1
+  wp_php "$E2E_PHP/push.php" function 1 0 1410000 buffered > /dev/null || return 1
   cat > "$WORK/cli-garbage.php" <<'PHP'
 <?php
 require getenv( 'STACK_WP_LOAD' );
@@ -149,7 +149,7 @@ PHP
 
 wp_cli_status_has_one_shape_in_json_and_yaml_and_rows_in_table_and_csv() {
   flush_until_empty || return 1
-  wp_php "$E2E_PHP/push.php" function 4 0 920000 buffered > /dev/null || return 1
+  wp_php "$E2E_PHP/push.php" function 4 0 1420000 buffered > /dev/null || return 1
   local json yaml_keys json_keys
   cli reg-buffer status --format=json; json=$CLI_OUT
   expect "status --format=json: pending" 4 "$(ops_json "$json" buffer.pending)" || return 1
