@@ -138,6 +138,8 @@ compat_exec() {
   root=$(realpath "$root")
   [ -x "$root/bin/bash" ] || { compat_log "$root is not a Debian root"; return 1; }
   cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # debootstrap writes no /etc/hosts: without it "localhost" does not resolve (the TLS tests connect by that name).
+  [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
   local binds=("$COMPAT_PROJECT")
   [ -d "$COMPAT_PROJECT/../shared" ] && binds+=("$(cd "$COMPAT_PROJECT/../shared" && pwd)")
   # The host's Rust toolchain (rustup's, wherever CARGO_HOME and RUSTUP_HOME put it), at the same paths.
