@@ -183,6 +183,9 @@ struct Pooled {
 struct Failure {
     at: Instant,
     why: String,
+    /// A push hold-off's: the replicas `durability` asked for when a write fell short. A setting that asks for
+    /// fewer is not held off by it.
+    needed: u32,
 }
 
 /// What a call's failure says is broken, and so which breaker it trips and which it must find closed.
@@ -452,7 +455,7 @@ fn open_breaker(cfg: &Config, shard: Option<u16>, now: Instant) -> Option<Failur
 
 fn trip_breaker(cfg: &Config, shard: Option<u16>, why: &str) {
     metrics::count(|m| m.connection_failures += 1);
-    let failure = Failure { at: Instant::now(), why: why.to_owned() };
+    let failure = Failure { at: Instant::now(), why: why.to_owned(), needed: 0 };
     FAILURES.with(|f| f.borrow_mut().insert((cfg.redis_url.clone(), shard), failure));
 }
 
@@ -468,13 +471,15 @@ fn shard_of(cfg: &Config, scope: Scope) -> Option<u16> {
 /// (`why`: fewer replicas than `durability = replica:N` needs acknowledged a write), so a push fails at once instead
 /// of waiting out WAIT's timeout again. Claims, acks and stats are not held off: a flush keeps draining the shard.
 pub fn hold_off(cfg: &Config, scope: Scope, why: &str) {
-    let failure = Failure { at: Instant::now(), why: why.to_owned() };
+    let needed = replicas_asked(cfg);
+    let failure = Failure { at: Instant::now(), why: why.to_owned(), needed };
     HELD_OFF.with(|h| h.borrow_mut().insert((cfg.redis_url.clone(), shard_of(cfg, scope)), failure));
 }
 
 /// Refuses a push to a held-off scope (see `hold_off`) while its time runs, under `durability = replica:N`.
 pub fn check_held_off(cfg: &Config, scope: Scope) -> Result<()> {
-    if cfg.durability == crate::core::config::Durability::Local {
+    let asked = replicas_asked(cfg);
+    if asked == 0 {
         return Ok(());
     }
     let shard = shard_of(cfg, scope);
@@ -486,7 +491,7 @@ pub fn check_held_off(cfg: &Config, scope: Scope) -> Result<()> {
         }
         held.iter().find(|((url, s), _)| *s == shard && *url == cfg.redis_url).map(|(_, f)| f.clone())
     });
-    match held.filter(|f| f.at + cfg.retry_interval > now) {
+    match held.filter(|f| f.at + cfg.retry_interval > now && asked >= f.needed) {
         Some(f) => {
             metrics::count(|m| m.fast_failures += 1);
             let what = match shard {
@@ -501,6 +506,14 @@ pub fn check_held_off(cfg: &Config, scope: Scope) -> Result<()> {
             )))
         }
         None => Ok(()),
+    }
+}
+
+/// The replicas `durability` asks a push to reach (0: local).
+fn replicas_asked(cfg: &Config) -> u32 {
+    match cfg.durability {
+        crate::core::config::Durability::Replica { replicas, .. } => replicas,
+        crate::core::config::Durability::Local => 0,
     }
 }
 
@@ -519,8 +532,15 @@ pub fn open_breakers(cfg: &Config) -> Vec<OpenBreaker> {
             .collect()
     };
     let mut open = FAILURES.with(|f| open_in(&f.borrow(), "calls are kept away"));
-    if cfg.durability != crate::core::config::Durability::Local {
-        open.extend(HELD_OFF.with(|h| open_in(&h.borrow(), "pushes are held off")));
+    let asked = replicas_asked(cfg);
+    if asked > 0 {
+        let held = HELD_OFF.with(|h| {
+            let held = h.borrow();
+            let applies: HashMap<_, _> =
+                held.iter().filter(|(_, f)| asked >= f.needed).map(|(k, f)| (k.clone(), f.clone())).collect();
+            open_in(&applies, "pushes are held off")
+        });
+        open.extend(held);
     }
     open.sort_by_key(|b| b.shard.map_or(-1, i32::from));
     open
