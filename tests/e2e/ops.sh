@@ -18,6 +18,7 @@ ops_json() { php -r '$v = json_decode($argv[1], true); foreach (explode(".", $ar
 
 the_wp_cli_commands_show_flush_drain_and_fix_the_quarantine() {
   local out rc
+  flush_until_empty || return 1 # a test before may leave registrations in Redis (e.g. a push whose WAIT fell short)
   wp_php "$E2E_PHP/push.php" function 300 0 800000 buffered || return 1
 
   out=$(ops_wp reg-buffer status --format=json) || { echo "  FAIL: status exited $?" >&2; return 1; }
@@ -100,6 +101,7 @@ the_admin_page_in_headless_chromium_shows_the_stats_and_retries_a_quarantined_en
   fi
   # Something to show: registrations waiting, some stored, and a quarantine to fix.
   local fields set_aside
+  flush_until_empty || return 1 # quarantine-setup.php needs an empty buffer
   fields=$(E2E_REDIS_PORT=$STACK_REDIS_PORT wp_php "$E2E_PHP/quarantine-setup.php" 820000) || return 1
   set_aside=$(wp_php "$E2E_PHP/set-aside.php" seed 825000) || return 1
   wp_php "$E2E_PHP/push.php" function 120 0 830000 buffered >/dev/null || return 1
