@@ -25,7 +25,9 @@ start_redis
 start_db
 stack_db_create "$WP_DB" "$WP_USER" "$WP_PASS" 2>>"$OUT/stderr.log"
 stack_wp_config "$WP_HOST" "$WP_DB" "$WP_USER" "$WP_PASS" "define( 'REG_BUFFER_REDIS_URL', 'redis://127.0.0.1:$REDIS_PORT' );
-define( 'REG_BUFFER_BATCH_SIZE', 1000 );" 2>>"$OUT/stderr.log"
+define( 'REG_BUFFER_BATCH_SIZE', 1000 );
+define( 'REG_BUFFER_KEY_PREFIX', 'regbuf:' ); // the extension's default, which bench/push.php fills
+define( 'REG_BUFFER_MAX_PENDING', 0 ); // a backlog may pass the default cap" 2>>"$OUT/stderr.log"
 stack_wp_install "$WP_HOST" "http://$WP_HOST" >>"$OUT/stderr.log" 2>&1
 ln -sfn "${PLUGIN_SRC:-$ROOT/wordpress-plugin/reg-buffer}" "$STACK_WP_CONTENT/plugins/$PLUGIN_NAME"
 stack_wp_php "$WP_HOST" "$BENCH/http/activate.php" "$PLUGIN_NAME/reg-buffer.php" >>"$OUT/stderr.log" 2>&1

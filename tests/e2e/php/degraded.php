@@ -30,6 +30,8 @@ e2e_check( $took[1] < $took[0] - 0.2, sprintf( 'the second went to MySQL at once
 
 $stats = reg_buffer_stats();
 e2e_check( 1 === $stats['shards_degraded'] && str_contains( (string) ( $stats['degraded'][0]['why'] ?? '' ), 'of the 1 replica' ), 'stats name the degraded shard: ' . wp_json_encode( $stats['degraded'] ) );
+$status = Reg_Buffer_Status::report( false );
+e2e_check( in_array( 'degraded', $status['warning_codes'], true ), 'the status (admin page, wp reg-buffer status) warns: ' . wp_json_encode( $status['warning_codes'] ) );
 $health = Reg_Buffer_Site_Health::test_shards();
 e2e_same( 'critical', $health['status'], 'Site Health says the shard is degraded' );
 e2e_check( str_contains( $health['description'], 'replica' ), 'Site Health says why: ' . $health['description'] );

@@ -408,6 +408,10 @@ final class Reg_Buffer_Admin {
 				$text( __( 'Start Redis, or correct REG_BUFFER_REDIS_URL. Nothing to do for the registrations themselves. The error:', 'reg-buffer' ) )
 					. $cmd( (string) $status['buffer_error'] ),
 			),
+			'degraded'          => array(
+				__( 'Part of Redis cannot keep registrations as configured', 'reg-buffer' ),
+				$text( __( 'Restore the master or its replica named above (docs/redis-setup.md, "Durability" and "When one master is lost"). Nothing is lost meanwhile.', 'reg-buffer' ) ),
+			),
 			'capacity'          => array(
 				__( 'The buffer was full', 'reg-buffer' ),
 				$text( __( 'Flush more often (system cron every minute), or raise REG_BUFFER_MAX_PENDING if Redis has the memory.', 'reg-buffer' ) ) . $flush_now,

@@ -283,13 +283,19 @@ final class Reg_Buffer_CLI {
 				WP_CLI::error( self::failure( null, $causes ) . ' Run drain again.' );
 			}
 			$stats = self::reachable_buffer();
-			if ( 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
+			// Partial: a cluster shard could not be read, so zero here says nothing about it.
+			$unread = ! empty( $stats['partial'] );
+			if ( ! $unread && 0 === (int) $stats['pending'] && 0 === (int) $stats['in_flight'] ) {
 				break;
 			}
 			if ( time() >= $deadline ) {
-				WP_CLI::error( sprintf( 'Not drained in time: %d pending, %d in flight (held by another flusher until acknowledged or its lease ends).', $stats['pending'], $stats['in_flight'] ) );
+				WP_CLI::error(
+					$unread
+						? sprintf( 'Not drained: %d of the buffer\'s shards cannot be reached, and may hold registrations (%s).', (int) ( $stats['shards_degraded'] ?? 0 ), wp_json_encode( $stats['degraded'] ?? array() ) )
+						: sprintf( 'Not drained in time: %d pending, %d in flight (held by another flusher until acknowledged or its lease ends).', $stats['pending'], $stats['in_flight'] )
+				);
 			}
-			WP_CLI::log( sprintf( 'waiting: %d pending, %d in flight', $stats['pending'], $stats['in_flight'] ) );
+			WP_CLI::log( sprintf( 'waiting: %d pending, %d in flight%s', $stats['pending'], $stats['in_flight'], $unread ? ', and shards that cannot be reached' : '' ) );
 			sleep( 1 );
 		}
 		$new = self::quarantined_since( $before );

@@ -165,6 +165,21 @@ final class Reg_Buffer_Status {
 			/* translators: %d: minutes ago */
 			$warnings['capacity'] = sprintf( __( 'The buffer was full (REG_BUFFER_MAX_PENDING) %d minutes ago: registrations went straight to MySQL. Nothing was lost, but the flush is not keeping up.', 'reg-buffer' ), (int) floor( ( time() - (int) $last['time'] ) / 60 ) );
 		}
+		$degraded = (array) ( $buffer['degraded'] ?? array() );
+		if ( array() !== $degraded ) {
+			$why = array();
+			foreach ( $degraded as $d ) {
+				/* translators: 1: shard number, 2: why */
+				$why[] = null === ( $d['shard'] ?? null ) ? (string) ( $d['why'] ?? '' ) : sprintf( __( 'shard %1$d: %2$s', 'reg-buffer' ), (int) $d['shard'], (string) ( $d['why'] ?? '' ) );
+			}
+			$warnings['degraded'] = sprintf(
+				/* translators: 1: degraded shards, 2: all shards, 3: why */
+				__( '%1$d of %2$d buffer shards cannot take registrations as configured, and theirs are written directly to MySQL: %3$s.', 'reg-buffer' ),
+				(int) ( $buffer['shards_degraded'] ?? count( $degraded ) ),
+				(int) ( $buffer['shards'] ?? 1 ),
+				implode( '; ', $why )
+			);
+		}
 		$policy = $buffer['maxmemory_policy'] ?? null;
 		if ( null !== $policy && 'noeviction' !== $policy ) {
 			/* translators: %s: Redis maxmemory-policy */
