@@ -428,11 +428,13 @@ fn check_breaker(cfg: &Config, shard: Option<u16>, server: &str) -> Result<()> {
                 Some(k) => format!("Shard {k} of the Redis Cluster at {server}"),
                 None => format!("Redis at {server}"),
             };
+            // What matters first (a log may keep only the start): the call was not tried, and until when.
             Err(Error::connection(format!(
-                "{what} failed {} ms ago ({}); not retrying before reg_buffer.retry_interval_ms ({} ms) has passed",
+                "{what} failed {} ms ago; not retrying before reg_buffer.retry_interval_ms ({} ms) has passed. \
+                 It failed with: {}",
                 (now - f.at).as_millis(),
-                f.why,
-                cfg.retry_interval.as_millis()
+                cfg.retry_interval.as_millis(),
+                f.why
             )))
         }
         _ => Ok(()),

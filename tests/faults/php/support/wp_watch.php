@@ -3,11 +3,10 @@
 //   php wp_watch.php push N REF_PREFIX LEDGER      N registrations through reg_buffer_register(); ledger lines
 //                                                  "ok|direct <id> <ref>" as the other scenarios write them
 //   php wp_watch.php admin-ack                     the admin page's Acknowledge button (nonce, administrator)
-//   php wp_watch.php status [no-phpredis]          one status check, printed as JSON: warning codes and texts, the
+//   php wp_watch.php status                        what a flush run does first (the Redis watch observes), then
+//                                                  one status check, printed as JSON: warning codes and texts, the
 //                                                  recorded losses, the watch's snapshot, Redis persistence, the
 //                                                  Site Health Redis test, and what the admin page shows
-// "no-phpredis" turns the plugin's own phpredis use off (filter reg_buffer_use_phpredis): the watch then has only
-// the extension's counters to go by.
 require getenv( 'STACK_WP_LOAD' );
 $cmd = $argv[1] ?? '';
 if ( 'push' === $cmd ) {
@@ -54,12 +53,11 @@ if ( 'admin-ack' === $cmd ) {
 	exit( 0 );
 }
 if ( 'status' !== $cmd ) {
-	fwrite( STDERR, "usage: wp_watch.php push N PREFIX LEDGER | status [no-phpredis] | admin-ack\n" );
+	fwrite( STDERR, "usage: wp_watch.php push N PREFIX LEDGER | status | admin-ack\n" );
 	exit( 2 );
 }
-if ( 'no-phpredis' === ( $argv[2] ?? '' ) ) {
-	add_filter( 'reg_buffer_use_phpredis', '__return_false' );
-}
+// The watch observes at every flush run (WP-Cron's every minute, `wp reg-buffer flush`); the status only reads.
+Reg_Buffer_Redis_Watch::observe();
 $report = reg_buffer_status();
 $tests  = Reg_Buffer_Site_Health::add_tests( array( 'direct' => array() ) );
 $health = call_user_func( $tests['direct']['reg_buffer_redis']['test'] );
@@ -78,9 +76,9 @@ echo json_encode(
 		'buffer'      => $report['buffer'],
 		'health'      => array( 'status' => $health['status'], 'description' => wp_strip_all_tags( $health['description'] ) ),
 		'admin'       => array(
-			'warning'    => 1 === preg_match( '/<li class="reg-buffer-warning-bad" data-code="redis_data_lost">/', $html ),
+			'warning'    => 1 === preg_match( '/<div class="notice notice-error inline reg-buffer-problem" data-code="redis_data_lost">/', $html ),
 			'ack_button' => str_contains( $html, 'data-op="ack_loss"' ),
-			'verdict'    => str_contains( $html, 'data-state="bad"' ),
+			'verdict'    => 1 === preg_match( '/class="notice notice-error inline reg-buffer-headline" data-state="[a-z]+" data-severity="error"/', $html ),
 		),
 		'now'         => time(),
 	),
