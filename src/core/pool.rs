@@ -29,32 +29,28 @@ impl Link {
     pub fn wait_for_replicas(&mut self, key: &str, replicas: u32, timeout: Duration) -> RedisResult<i64> {
         let mut wait = redis::cmd("WAIT");
         wait.arg(replicas).arg(timeout.as_millis() as u64);
-        match self {
-            Link::Single(c) => wait.query(c),
-            Link::Cluster(c) => {
-                // WAIT names no key; left to redis-rs it would go to every node. It must reach the master that
-                // took the write, on the connection that wrote.
-                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
-                    key,
-                    SlotAddr::Master,
-                )));
-                Ok(redis::from_redis_value(c.route_command(&wait, route)?)?)
-            }
-        }
+        // It must reach the master that took the write, on the connection that wrote.
+        self.on_master_of(key, &wait)
     }
 
     /// INFO `section` of the master that owns `key`'s slot (the server itself when it is one).
     pub fn info_of_master(&mut self, key: &str, section: &str) -> RedisResult<String> {
         let mut info = redis::cmd("INFO");
         info.arg(section);
+        self.on_master_of(key, &info)
+    }
+
+    /// Sends a command that names no key (WAIT, INFO) to the master owning `key`'s slot: left to redis-rs it
+    /// would go to every node.
+    fn on_master_of<T: redis::FromRedisValue>(&mut self, key: &str, cmd: &Cmd) -> RedisResult<T> {
         match self {
-            Link::Single(c) => info.query(c),
+            Link::Single(c) => cmd.query(c),
             Link::Cluster(c) => {
                 let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
                     key,
                     SlotAddr::Master,
                 )));
-                Ok(redis::from_redis_value(c.route_command(&info, route)?)?)
+                Ok(redis::from_redis_value(c.route_command(cmd, route)?)?)
             }
         }
     }
@@ -444,15 +440,13 @@ fn check_breaker(cfg: &Config, shard: Option<u16>, server: &str) -> Result<()> {
 /// The last failure of the configured server (or one shard) while it still keeps calls away, read against the
 /// current reg_buffer.retry_interval_ms.
 fn open_breaker(cfg: &Config, shard: Option<u16>, now: Instant) -> Option<Failure> {
-    // A handful of entries at most, and none on a healthy site: a scan, no key to allocate on every call.
-    FAILURES
-        .with(|f| {
-            f.borrow()
-                .iter()
-                .find(|((url, s), _)| *s == shard && *url == cfg.redis_url)
-                .map(|(_, failure)| failure.clone())
-        })
-        .filter(|f| f.at + cfg.retry_interval > now)
+    FAILURES.with(|f| failure_of(&f.borrow(), cfg, shard)).filter(|f| f.at + cfg.retry_interval > now)
+}
+
+/// The entry of `map` (breakers or hold-offs) for the configured server and `shard`. A handful of entries at most,
+/// and none on a healthy site: a scan, no key to allocate on every call.
+fn failure_of(map: &HashMap<(String, Option<u16>), Failure>, cfg: &Config, shard: Option<u16>) -> Option<Failure> {
+    map.iter().find(|((url, s), _)| *s == shard && *url == cfg.redis_url).map(|(_, failure)| failure.clone())
 }
 
 fn trip_breaker(cfg: &Config, shard: Option<u16>, why: &str) {
@@ -486,13 +480,7 @@ pub fn check_held_off(cfg: &Config, scope: Scope) -> Result<()> {
     }
     let shard = shard_of(cfg, scope);
     let now = Instant::now();
-    let held = HELD_OFF.with(|h| {
-        let held = h.borrow();
-        if held.is_empty() {
-            return None;
-        }
-        held.iter().find(|((url, s), _)| *s == shard && *url == cfg.redis_url).map(|(_, f)| f.clone())
-    });
+    let held = HELD_OFF.with(|h| failure_of(&h.borrow(), cfg, shard));
     match held.filter(|f| f.at + cfg.retry_interval > now && asked >= f.needed) {
         Some(f) => {
             metrics::count(|m| m.fast_failures += 1);
@@ -523,9 +511,10 @@ fn replicas_asked(cfg: &Config) -> u32 {
 /// shard.
 pub fn open_breakers(cfg: &Config) -> Vec<OpenBreaker> {
     let now = Instant::now();
+    let asked = replicas_asked(cfg);
     let open_in = |map: &HashMap<(String, Option<u16>), Failure>, what: &str| -> Vec<OpenBreaker> {
         map.iter()
-            .filter(|((url, _), failure)| *url == cfg.redis_url && failure.at + cfg.retry_interval > now)
+            .filter(|((url, _), f)| *url == cfg.redis_url && f.at + cfg.retry_interval > now && asked >= f.needed)
             .map(|((_, shard), failure)| OpenBreaker {
                 shard: *shard,
                 why: format!("{what}: {}", failure.why),
@@ -534,15 +523,8 @@ pub fn open_breakers(cfg: &Config) -> Vec<OpenBreaker> {
             .collect()
     };
     let mut open = FAILURES.with(|f| open_in(&f.borrow(), "calls are kept away"));
-    let asked = replicas_asked(cfg);
     if asked > 0 {
-        let held = HELD_OFF.with(|h| {
-            let held = h.borrow();
-            let applies: HashMap<_, _> =
-                held.iter().filter(|(_, f)| asked >= f.needed).map(|(k, f)| (k.clone(), f.clone())).collect();
-            open_in(&applies, "pushes are held off")
-        });
-        open.extend(held);
+        open.extend(HELD_OFF.with(|h| open_in(&h.borrow(), "pushes are held off")));
     }
     open.sort_by_key(|b| b.shard.map_or(-1, i32::from));
     open
