@@ -29,7 +29,8 @@ final class Reg_Buffer_Admin {
 	/**
 	 * The detail tables under "All counters": for each group, the figures of reg_buffer_stats() it shows, each with a
 	 * plain label and what it means. The lifetime counters are not listed here: they are exactly the names
-	 * reg_buffer_stats() gives in `counters`. A figure the extension returns that no group names is still shown.
+	 * reg_buffer_stats() gives in `counters` (worded by counter_words()). A figure the extension returns that no group
+	 * names is still shown.
 	 *
 	 * @return array<string,array{title:string, rows:array<string,array{0:string,1:string}>}>
 	 */
@@ -49,15 +50,7 @@ final class Reg_Buffer_Admin {
 			),
 			'lifetime' => array(
 				'title' => __( 'Totals since the buffer began (they restart if Redis loses its data)', 'reg-buffer' ),
-				'rows'  => array(
-					'pushed'      => array( __( 'Taken into Redis', 'reg-buffer' ), __( 'registrations accepted into the buffer', 'reg-buffer' ) ),
-					'duplicates'  => array( __( 'Duplicates refused', 'reg-buffer' ), __( 'refused because the same unique key was already buffered', 'reg-buffer' ) ),
-					'claimed'     => array( __( 'Handed to flushes', 'reg-buffer' ), __( 'registrations claimed by flush runs', 'reg-buffer' ) ),
-					'acked'       => array( __( 'Stored in MySQL', 'reg-buffer' ), __( 'confirmed stored and removed from Redis', 'reg-buffer' ) ),
-					'redelivered' => array( __( 'Handed out again', 'reg-buffer' ), __( 'claimed again after a flush did not confirm in time (stored once all the same)', 'reg-buffer' ) ),
-					'retried'     => array( __( 'Retried from quarantine', 'reg-buffer' ), __( 'quarantined entries buffered again', 'reg-buffer' ) ),
-					'lost'        => array( __( 'Vanished', 'reg-buffer' ), __( 'gone from Redis before the flush (evicted or deleted): must stay 0', 'reg-buffer' ) ),
-				),
+				'rows'  => array(), // The names in reg_buffer_stats()['counters']: see render_counters().
 			),
 			'redis'    => array(
 				'title' => __( 'The Redis server', 'reg-buffer' ),
@@ -72,6 +65,24 @@ final class Reg_Buffer_Admin {
 					'partial'          => array( __( 'Figures incomplete', 'reg-buffer' ), __( 'yes when a shard could not be read: the figures above leave it out', 'reg-buffer' ) ),
 				),
 			),
+		);
+	}
+
+	/**
+	 * Plain words for the lifetime counters, by name: label and meaning. Which counters there are is the extension's
+	 * to say (reg_buffer_stats()['counters']); one without words here is shown under its own name.
+	 *
+	 * @return array<string,array{0:string,1:string}>
+	 */
+	private static function counter_words(): array {
+		return array(
+			'pushed'      => array( __( 'Taken into Redis', 'reg-buffer' ), __( 'registrations accepted into the buffer', 'reg-buffer' ) ),
+			'duplicates'  => array( __( 'Duplicates refused', 'reg-buffer' ), __( 'refused because the same unique key was already buffered', 'reg-buffer' ) ),
+			'claimed'     => array( __( 'Handed to flushes', 'reg-buffer' ), __( 'registrations claimed by flush runs', 'reg-buffer' ) ),
+			'acked'       => array( __( 'Stored in MySQL', 'reg-buffer' ), __( 'confirmed stored and removed from Redis', 'reg-buffer' ) ),
+			'redelivered' => array( __( 'Handed out again', 'reg-buffer' ), __( 'claimed again after a flush did not confirm in time (stored once all the same)', 'reg-buffer' ) ),
+			'retried'     => array( __( 'Retried from quarantine', 'reg-buffer' ), __( 'quarantined entries buffered again', 'reg-buffer' ) ),
+			'lost'        => array( __( 'Vanished', 'reg-buffer' ), __( 'gone from Redis before the flush (evicted or deleted): must stay 0', 'reg-buffer' ) ),
 		);
 	}
 
@@ -673,13 +684,11 @@ final class Reg_Buffer_Admin {
 			$groups = array();
 		} else {
 			// The lifetime counters are the ones the extension names; a figure no group names goes with "now".
-			$named = isset( $buffer['counters'] ) && is_array( $buffer['counters'] ) ? array_map( 'strval', $buffer['counters'] ) : array_keys( $groups['lifetime']['rows'] );
-			$rows  = array();
-			foreach ( $named as $key ) {
-				$rows[ $key ] = $groups['lifetime']['rows'][ $key ] ?? array( $key, __( 'a counter of the extension', 'reg-buffer' ) );
+			$words = self::counter_words();
+			foreach ( (array) ( $buffer['counters'] ?? array() ) as $key ) {
+				$groups['lifetime']['rows'][ (string) $key ] = $words[ $key ] ?? array( (string) $key, __( 'a counter of the extension', 'reg-buffer' ) );
 			}
-			$groups['lifetime']['rows'] = $rows;
-			$placed                     = array_merge( ...array_map( static fn( $g ) => array_keys( $g['rows'] ), array_values( $groups ) ) );
+			$placed = array_merge( ...array_map( static fn( $g ) => array_keys( $g['rows'] ), array_values( $groups ) ) );
 			foreach ( $buffer as $key => $value ) {
 				if ( ! in_array( $key, $placed, true ) && 'process' !== $key && 'counters' !== $key && ( is_scalar( $value ) || null === $value ) ) {
 					$groups['now']['rows'][ $key ] = array( (string) $key, __( 'a figure of the extension', 'reg-buffer' ) );
