@@ -10,13 +10,17 @@
  *   3. verifies the token (HMAC-SHA256, expiry, event) minted by reg_buffer_form_token() — before the body is parsed,
  *   4. checks the registration against Reg_Buffer_Registration_Rules, the rules every entry applies,
  *   5. calls reg_buffer_push() with the token's use limit and the client's rate limit, both counted in the push's own
- *      round trip: a replay past the token's uses is refused (403), a client past its rate 429 (Retry-After).
+ *      round trip: a replay past the token's uses is refused (403), a client past its rate 429 (Retry-After). An
+ *      event with a capacity (the config's `seats`) is booked with reg_buffer_book() instead: 409 reg_buffer_sold_out
+ *      when every seat is taken and it has no waitlist; 503 (Retry-After) while its count is not established (the
+ *      config's `stale` list, or Redis lost it: the plugin counts it again from MySQL).
  * Sanitising runs at flush time (Reg_Buffer_Intake::screen_rows()); a registration answered 201 is stored (only a
  * site's own filter may refuse it there: it is then set aside with its reason).
  *
  * POST ?event=<id> with either JSON {"registration": {...}, "unique_key": "..."} (token in X-Reg-Buffer-Token, in
  * ?token= or as the body's "token") or a form (reg_buffer_token=…&registration[field]=…&unique_key=…).
- * Answers like POST /wp-json/reg-buffer/v1/events/{id}/registrations: 201 {"status":"buffered","id":…},
+ * Answers like POST /wp-json/reg-buffer/v1/events/{id}/registrations: 201 {"status":"buffered","id":…} (plus
+ * "seat" and "remaining" for an event with a capacity),
  * 409 duplicate, 422 invalid, 429 rate limited, 503 (+ Retry-After) when Redis cannot take it or the site does not
  * accept now — there is no MySQL fallback without WordPress, so nothing is ever dropped silently: the form hears 503
  * and retries — and 503 reg_buffer_outcome_unknown (with data.registration_id) when the push may have reached Redis
@@ -239,8 +243,45 @@ if ( (int) ( $reg_buffer_lim['limit'] ?? 0 ) > 0 ) {
 		'window' => max( 1, (int) ( $reg_buffer_lim['window'] ?? 60 ) ),
 	);
 }
+// An event with a capacity is booked (a seat and the buffer in the same round trip); one the plugin must count again
+// first (its count missed a write) is refused until it has.
+$reg_buffer_seats = ( (array) ( $reg_buffer_cfg['seats'] ?? array() ) )[ (string) $reg_buffer_evt ] ?? null;
+$reg_buffer_seat  = null;
+if ( null !== $reg_buffer_seats && ( ! function_exists( 'reg_buffer_book' ) || in_array( $reg_buffer_evt, array_map( 'intval', (array) ( $reg_buffer_cfg['stale'] ?? array() ) ), true ) ) ) {
+	reg_buffer_intake_unavailable( "the seats of event {$reg_buffer_evt} cannot be counted here now (stale, or an extension without reg_buffer_book)" );
+}
 try {
-	$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key, $reg_buffer_use, $reg_buffer_rate );
+	if ( is_array( $reg_buffer_seats ) ) {
+		$reg_buffer_seat = reg_buffer_book(
+			$reg_buffer_evt,
+			$reg_buffer_reg,
+			array(
+				'capacity' => (int) ( $reg_buffer_seats['capacity'] ?? 0 ),
+				'waitlist' => ! empty( $reg_buffer_seats['waitlist'] ),
+			),
+			$reg_buffer_key,
+			$reg_buffer_use,
+			$reg_buffer_rate
+		);
+		$reg_buffer_id   = 'duplicate' === $reg_buffer_seat['status'] ? false : (string) $reg_buffer_seat['id'];
+	} else {
+		$reg_buffer_id = reg_buffer_push( $reg_buffer_evt, $reg_buffer_reg, $reg_buffer_key, $reg_buffer_use, $reg_buffer_rate );
+	}
+} catch ( RegBuffer\SoldOutException $e ) {
+	reg_buffer_intake_answer(
+		409,
+		array(
+			'code'    => 'reg_buffer_sold_out',
+			'message' => 'This event is sold out.',
+			'data'    => array(
+				'status'    => 409,
+				'remaining' => 0,
+			),
+		)
+	);
+} catch ( RegBuffer\SeatsUnknownException $e ) {
+	// Redis lost the event's count (or never had it): the plugin counts it from MySQL on its next request or flush.
+	reg_buffer_intake_unavailable( "the seats of event {$reg_buffer_evt} are not counted in Redis yet" );
 } catch ( ValueError | TypeError $e ) {
 	reg_buffer_intake_error( 422, 'reg_buffer_invalid', $e->getMessage() );
 } catch ( RegBuffer\RateLimitException $e ) {
@@ -258,11 +299,13 @@ try {
 if ( false === $reg_buffer_id ) {
 	reg_buffer_intake_error( 409, 'reg_buffer_duplicate', 'This registration was already received.' );
 }
-reg_buffer_intake_answer(
-	201,
-	array(
-		'status'          => 'buffered',
-		'id'              => $reg_buffer_id,
-		'fallback_reason' => null,
-	)
+$reg_buffer_answer = array(
+	'status'          => 'buffered',
+	'id'              => $reg_buffer_id,
+	'fallback_reason' => null,
 );
+if ( null !== $reg_buffer_seat ) {
+	$reg_buffer_answer['seat']      = $reg_buffer_seat['status'];
+	$reg_buffer_answer['remaining'] = $reg_buffer_seat['remaining'];
+}
+reg_buffer_intake_answer( 201, $reg_buffer_answer );

@@ -18,6 +18,7 @@ $reg_buffer_uninstall_site = static function () {
 	Reg_Buffer_Store::uninstall();
 	Reg_Buffer_Status::uninstall();
 	Reg_Buffer_Intake::uninstall(); // The fast intake's config file and options.
+	Reg_Buffer_Seats::uninstall(); // Capacities, owed promotions, stale marks.
 	// Last: the steps above may read the settings, which would make the prefix again.
 	delete_option( Reg_Buffer_Flusher::LEGACY_PREFIX_OPTION );
 	delete_option( Reg_Buffer_Settings::KEY_PREFIX_OPTION );

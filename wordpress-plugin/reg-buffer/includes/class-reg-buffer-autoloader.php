@@ -24,6 +24,7 @@ final class Reg_Buffer_Autoloader {
 		'Reg_Buffer_Outcome'            => 'core/class-reg-buffer-outcome.php',
 		'Reg_Buffer_Registrar'          => 'core/class-reg-buffer-registrar.php',
 		'Reg_Buffer_Store'              => 'core/class-reg-buffer-store.php',
+		'Reg_Buffer_Seats'              => 'core/class-reg-buffer-seats.php',
 		'Reg_Buffer_Flush_Lock'         => 'core/class-reg-buffer-flush-lock.php',
 		'Reg_Buffer_Flusher'            => 'core/class-reg-buffer-flusher.php',
 		'Reg_Buffer_Inserter'           => 'core/class-reg-buffer-inserter.php',

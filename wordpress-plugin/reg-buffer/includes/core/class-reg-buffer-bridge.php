@@ -62,6 +62,86 @@ final class Reg_Buffer_Bridge {
 	}
 
 	/**
+	 * Takes a seat of an event with a capacity and buffers the registration, in one round trip.
+	 *
+	 * @param int         $event_id     event.
+	 * @param array       $registration fields.
+	 * @param array       $seats        ['capacity' => int, 'waitlist' => bool] (Reg_Buffer_Seats::capacity()).
+	 * @param string|null $unique_key   dedupe key.
+	 * @return array{id:?string, status:string, remaining:int, waiting:int} status registered | waitlisted | duplicate.
+	 * @throws \RegBuffer\SoldOutException     every seat taken, no waitlist (nothing written).
+	 * @throws \RegBuffer\SeatsUnknownException Redis has no valid count of the event (nothing written): seed, then book again.
+	 */
+	public static function book( int $event_id, array $registration, array $seats, ?string $unique_key ): array {
+		self::configure();
+		return reg_buffer_book( $event_id, $registration, $seats, $unique_key );
+	}
+
+	/**
+	 * Takes a seat without buffering anything, for a registration the caller writes to MySQL itself.
+	 *
+	 * @return array{status:string, remaining:int, waiting:int}
+	 */
+	public static function seat_take( int $event_id, array $seats ): array {
+		self::configure();
+		return reg_buffer_seat_take( $event_id, $seats );
+	}
+
+	/**
+	 * Gives a seat back: freed | promote | unlisted | unknown. $capacity: the event's capacity now (a lowered one
+	 * frees the seat instead of passing it on).
+	 */
+	public static function seat_release( int $event_id, bool $waitlisted, ?int $capacity ): string {
+		self::configure();
+		return reg_buffer_seat_release( $event_id, $waitlisted, $capacity );
+	}
+
+	/**
+	 * Gives seats added to an event (capacity raised) to its waiters: how many now hold one, or null when Redis has
+	 * no valid count.
+	 */
+	public static function seats_promote( int $event_id, int $capacity ): ?int {
+		self::configure();
+		return reg_buffer_seats_promote( $event_id, $capacity );
+	}
+
+	/**
+	 * Redis's count of an event.
+	 *
+	 * @return array{known:bool, taken:int, waiting:int}
+	 */
+	public static function seats( int $event_id ): array {
+		self::configure();
+		return reg_buffer_seats( $event_id );
+	}
+
+	/**
+	 * Ids of the event's registrations still in Redis (pending or in flight), by status.
+	 *
+	 * @return array{registered:string[], waitlisted:string[]}
+	 */
+	public static function seats_buffered( int $event_id ): array {
+		self::configure();
+		return reg_buffer_seats_buffered( $event_id );
+	}
+
+	/**
+	 * Sets an event's count when Redis does not know it; false when it already did.
+	 */
+	public static function seats_seed( int $event_id, int $taken, int $waiting ): bool {
+		self::configure();
+		return reg_buffer_seats_seed( $event_id, $taken, $waiting );
+	}
+
+	/**
+	 * Forgets an event's count: the next booking throws SeatsUnknownException until a seed.
+	 */
+	public static function seats_forget( int $event_id ): void {
+		self::configure();
+		reg_buffer_seats_forget( $event_id );
+	}
+
+	/**
 	 * Claims a batch for $lease_seconds.
 	 *
 	 * @return array{batch:string, rows:array<int,array>}

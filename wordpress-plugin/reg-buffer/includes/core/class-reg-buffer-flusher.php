@@ -130,7 +130,8 @@ final class Reg_Buffer_Flusher {
 	 * @param array $budget optional overrides: time (seconds), memory (bytes), batch_size, lease_seconds, and
 	 *                      limit (stop after claiming this many registrations; 0 = no limit).
 	 * @return array summary: outcome (empty|budget|limit|locked|error|direct), batches, claimed, inserted, duplicates,
-	 *               acked, rejected (set aside, see Reg_Buffer_Store::insert_each()), seconds.
+	 *               acked, rejected (set aside, see Reg_Buffer_Store::insert_each()), promoted (waitlisted
+	 *               registrations given the seats owed to them, Reg_Buffer_Seats), seconds.
 	 */
 	public static function run( array $budget = array() ): array {
 		$started = microtime( true );
@@ -150,6 +151,7 @@ final class Reg_Buffer_Flusher {
 			'duplicates' => 0,
 			'acked'      => 0,
 			'rejected'   => 0,
+			'promoted'   => 0,
 			'started_at' => time(),
 			'seconds'    => 0.0,
 		);
@@ -165,6 +167,9 @@ final class Reg_Buffer_Flusher {
 			return $summary;
 		}
 		try {
+			// Events whose Redis count missed a write (made without the extension, or a release Redis did not hear)
+			// are counted again before anything else books them.
+			Reg_Buffer_Seats::refresh_stale();
 			// An upgraded install's registrations under the old shared prefix first (they are the oldest).
 			$legacy = self::legacy_prefix();
 			if ( null !== $legacy ) {
@@ -181,6 +186,8 @@ final class Reg_Buffer_Flusher {
 			if ( 'empty' === $summary['outcome'] ) {
 				( new self( $limits, $lock, $summary ) )->flush_buffer();
 			}
+			// Seats freed while the waitlisted registrations they went to were still buffered: theirs now, if stored.
+			$summary['promoted'] = array_sum( array_map( 'count', Reg_Buffer_Seats::apply_all_promotions() ) );
 		} finally {
 			$lock->release();
 			$summary['seconds'] = round( microtime( true ) - $started, 3 );

@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns the result of taking one registration: buffered, stored directly, or duplicate.
+ * Owns the result of taking one registration: buffered, stored directly, or duplicate; for an event with a
+ * capacity also its seat (registered or waitlisted) and the places left.
  *
  * @package RegBuffer
  */
@@ -27,10 +28,18 @@ final class Reg_Buffer_Outcome {
 	/** @var string|null why it was stored directly, e.g. 'extension_not_loaded', 'connection'. */
 	public readonly ?string $fallback_reason;
 
-	public function __construct( string $status, ?string $registration_id = null, ?string $fallback_reason = null ) {
+	/** @var string|null for an event with a capacity: registered | waitlisted (null: unlimited, or a duplicate). */
+	public readonly ?string $seat;
+
+	/** @var int|null for an event with a capacity: places left after this registration. */
+	public readonly ?int $remaining;
+
+	public function __construct( string $status, ?string $registration_id = null, ?string $fallback_reason = null, ?string $seat = null, ?int $remaining = null ) {
 		$this->status          = $status;
 		$this->registration_id = $registration_id;
 		$this->fallback_reason = $fallback_reason;
+		$this->seat            = $seat;
+		$this->remaining       = $remaining;
 	}
 
 	/**
@@ -41,13 +50,18 @@ final class Reg_Buffer_Outcome {
 	}
 
 	/**
-	 * A plain array for REST responses and logs.
+	 * A plain array for REST responses and logs; `seat` and `remaining` only for an event with a capacity.
 	 */
 	public function to_array(): array {
-		return array(
+		$answer = array(
 			'status'          => $this->status,
 			'id'              => $this->registration_id,
 			'fallback_reason' => $this->fallback_reason,
 		);
+		if ( null !== $this->seat || null !== $this->remaining ) {
+			$answer['seat']      = $this->seat;
+			$answer['remaining'] = $this->remaining;
+		}
+		return $answer;
 	}
 }

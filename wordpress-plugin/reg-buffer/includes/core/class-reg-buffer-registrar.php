@@ -20,7 +20,9 @@ final class Reg_Buffer_Registrar {
 	 * @param mixed       $event_id     event id (> 0).
 	 * @param mixed       $registration fields.
 	 * @param string|null $unique_key   e.g. the attendee's e-mail; a second registration with it is a duplicate.
-	 * @return Reg_Buffer_Outcome|WP_Error WP_Error 422 when invalid, 503 when neither Redis nor MySQL took it.
+	 * @return Reg_Buffer_Outcome|WP_Error WP_Error 422 when invalid, 409 reg_buffer_sold_out (an event with a
+	 *                                     capacity, every seat taken, no waitlist), 503 when neither Redis nor MySQL
+	 *                                     took it (or the seats of an event with a capacity could not be counted).
 	 */
 	public static function register( $event_id, $registration, $unique_key = null ) {
 		$outcome = self::take( $event_id, $registration, $unique_key );
@@ -62,6 +64,10 @@ final class Reg_Buffer_Registrar {
 		if ( null !== $unique_key && Reg_Buffer_Store::has_unique_key( $event_id, $unique_key ) ) {
 			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE );
 		}
+		$seats = Reg_Buffer_Seats::capacity( $event_id );
+		if ( null !== $seats ) {
+			return self::book( $event_id, $registration, $unique_key, $seats );
+		}
 		if ( ! Reg_Buffer_Bridge::is_available() ) {
 			return self::store_directly( $event_id, $registration, $unique_key, null, Reg_Buffer_Bridge::is_loaded() ? 'disabled' : 'extension_not_loaded', null );
 		}
@@ -83,6 +89,114 @@ final class Reg_Buffer_Registrar {
 	}
 
 	/**
+	 * Takes a registration of an event with a capacity: a seat and the buffer in one round trip (Redis counts the
+	 * seats), or a seat then a direct write when the buffer cannot take it. With Redis unreachable it is refused:
+	 * the buffered registrations cannot be counted then, and a count of the table alone could sell a seat twice.
+	 *
+	 * @param int         $event_id     event.
+	 * @param array       $registration fields.
+	 * @param string|null $unique_key   dedupe key.
+	 * @param array       $seats        Reg_Buffer_Seats::capacity( $event_id ).
+	 * @return Reg_Buffer_Outcome|WP_Error 409 reg_buffer_sold_out, 503 when the seats cannot be counted.
+	 */
+	private static function book( int $event_id, array $registration, ?string $unique_key, array $seats ) {
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
+			// No Redis to count with: the table is counted under the event's lock, and Redis's count recounted later.
+			return Reg_Buffer_Seats::book_in_table(
+				$event_id,
+				$seats,
+				static fn( string $seat, int $remaining ) => self::store_directly( $event_id, $registration, $unique_key, null, 'extension_not_loaded', null, $seat, $remaining )
+			);
+		}
+		if ( ! Reg_Buffer_Bridge::is_available() ) {
+			return self::store_with_seat( $event_id, $registration, $unique_key, $seats, null, 'disabled', null );
+		}
+		$ready = Reg_Buffer_Seats::refresh_if_stale( $event_id );
+		if ( is_wp_error( $ready ) ) {
+			return $ready;
+		}
+		for ( $attempt = 0; ; ++$attempt ) {
+			try {
+				$booked = Reg_Buffer_Bridge::book( $event_id, $registration, $seats, $unique_key );
+				break;
+			} catch ( \RegBuffer\SeatsUnknownException $e ) {
+				// Redis has no valid count (first use, or it lost its data): count the table and the buffer, book again.
+				$seeded = 0 === $attempt ? Reg_Buffer_Seats::seed( $event_id ) : self::refused( $event_id, $e );
+				if ( is_wp_error( $seeded ) ) {
+					return $seeded;
+				}
+			} catch ( \RegBuffer\SoldOutException $e ) {
+				return Reg_Buffer_Seats::sold_out();
+			} catch ( \ValueError | \TypeError $e ) {
+				return Reg_Buffer_Registration::invalid( $e->getMessage() );
+			} catch ( \RegBuffer\CapacityException $e ) {
+				return self::store_with_seat( $event_id, $registration, $unique_key, $seats, $e->getRegistrationId(), 'capacity', $e );
+			} catch ( \RegBuffer\Exception $e ) {
+				return self::refused( $event_id, $e );
+			}
+		}
+		if ( 'duplicate' === $booked['status'] ) {
+			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE );
+		}
+		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::BUFFERED, (string) $booked['id'], null, (string) $booked['status'], (int) $booked['remaining'] );
+	}
+
+	/**
+	 * Takes a seat in Redis, then writes the registration directly with that seat's status; gives the seat back
+	 * when the write did not keep it.
+	 *
+	 * @param int             $event_id        event.
+	 * @param array           $registration    fields.
+	 * @param string|null     $unique_key      dedupe key.
+	 * @param array           $seats           the event's capacity.
+	 * @param string|null     $registration_id id the failed booking tried, if any.
+	 * @param string          $reason          why the buffer was not used (capacity, disabled).
+	 * @param \Throwable|null $cause           the extension's exception, if any.
+	 * @return Reg_Buffer_Outcome|WP_Error
+	 */
+	private static function store_with_seat( int $event_id, array $registration, ?string $unique_key, array $seats, ?string $registration_id, string $reason, ?\Throwable $cause ) {
+		$seat = Reg_Buffer_Seats::take_seat( $event_id, $seats );
+		if ( is_wp_error( $seat ) ) {
+			return $seat;
+		}
+		$outcome = self::store_directly( $event_id, $registration, $unique_key, $registration_id, $reason, $cause, (string) $seat['status'], (int) $seat['remaining'] );
+		if ( ! $outcome instanceof Reg_Buffer_Outcome || ! $outcome->is_accepted() ) {
+			Reg_Buffer_Seats::release( $event_id, Reg_Buffer_Seats::WAITLISTED === $seat['status'] );
+		}
+		return $outcome;
+	}
+
+	/**
+	 * A booking refused because Redis could not be used: 503, reg_buffer_outcome_unknown with the id when the
+	 * booking may have reached Redis (then the flush stores it), else reg_buffer_unavailable. Nothing is written.
+	 *
+	 * @param int        $event_id event.
+	 * @param \Throwable $cause    the extension's exception.
+	 */
+	private static function refused( int $event_id, \Throwable $cause ): WP_Error {
+		$registration_id = $cause instanceof \RegBuffer\Exception ? $cause->getRegistrationId() : null;
+		self::report_error(
+			'connection',
+			$cause,
+			array(
+				'event_id'        => $event_id,
+				'registration_id' => $registration_id,
+			)
+		);
+		if ( null !== $registration_id ) {
+			return new WP_Error(
+				'reg_buffer_outcome_unknown',
+				__( 'The registration may have been received; do not register again without checking.', 'reg-buffer' ),
+				array(
+					'status'          => 503,
+					'registration_id' => $registration_id,
+				)
+			);
+		}
+		return new WP_Error( 'reg_buffer_unavailable', __( 'The registration could not be stored; please try again.', 'reg-buffer' ), array( 'status' => 503 ) );
+	}
+
+	/**
 	 * Writes one registration straight to MySQL through the flush's insert, counts it and reports it.
 	 *
 	 * @param int             $event_id        event.
@@ -91,9 +205,11 @@ final class Reg_Buffer_Registrar {
 	 * @param string|null     $registration_id id the failed push tried, if any.
 	 * @param string          $reason          why the buffer was not used.
 	 * @param \Throwable|null $cause           the extension's exception, if any.
+	 * @param string|null     $seat            for an event with a capacity: the seat taken (registered | waitlisted).
+	 * @param int|null        $remaining       for an event with a capacity: places left.
 	 * @return Reg_Buffer_Outcome|WP_Error
 	 */
-	private static function store_directly( int $event_id, array $registration, ?string $unique_key, ?string $registration_id, string $reason, ?\Throwable $cause ) {
+	private static function store_directly( int $event_id, array $registration, ?string $unique_key, ?string $registration_id, string $reason, ?\Throwable $cause, ?string $seat = null, ?int $remaining = null ) {
 		$json = Reg_Buffer_Registration::encode( $registration );
 		if ( is_wp_error( $json ) ) {
 			return $json;
@@ -117,6 +233,7 @@ final class Reg_Buffer_Registrar {
 					'unique_key'    => $unique_key,
 					'data'          => $registration,
 					'json'          => $json,
+					'status'        => $seat ?? Reg_Buffer_Seats::REGISTERED,
 				),
 			)
 		);
@@ -149,7 +266,7 @@ final class Reg_Buffer_Registrar {
 		if ( 0 === $inserted && ! Reg_Buffer_Store::has_registration( $registration_id ) ) {
 			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE, null, $reason );
 		}
-		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::STORED, $registration_id, $reason );
+		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::STORED, $registration_id, $reason, $seat, $remaining );
 	}
 
 	/**

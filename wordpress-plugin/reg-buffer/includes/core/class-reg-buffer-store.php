@@ -15,7 +15,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Store {
 
-	const SCHEMA_VERSION = '2'; // 2: the set-aside table (Reg_Buffer_Set_Aside) replaces the reg_buffer_rejected option.
+	const SCHEMA_VERSION = '3'; // 2: the set-aside table replaces the reg_buffer_rejected option; 3: status (seats).
 	const SCHEMA_OPTION  = 'reg_buffer_schema_version';
 
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
@@ -63,10 +63,12 @@ final class Reg_Buffer_Store {
   registered_at datetime(3) NOT NULL,
   data longtext NOT NULL,
   stored_at datetime(3) NOT NULL,
+  status varchar(16) NOT NULL DEFAULT 'registered',
   PRIMARY KEY  (id),
   UNIQUE KEY registration_id (registration_id),
   UNIQUE KEY event_unique_key (event_id,unique_key),
-  KEY event_registered_at (event_id,registered_at)
+  KEY event_registered_at (event_id,registered_at),
+  KEY event_status (event_id,status)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
 		if ( Reg_Buffer_Set_Aside::install() ) {
@@ -89,7 +91,7 @@ final class Reg_Buffer_Store {
 	 * event + unique key) are left as they are, so a batch delivered twice changes nothing the second time.
 	 *
 	 * @param array         $rows       rows shaped like reg_buffer_flush() rows: id, event_id, registered_at,
-	 *                                  unique_key, json.
+	 *                                  unique_key, json, and status (registered | waitlisted; registered when absent).
 	 * @param callable|null $may_commit asked just before COMMIT; returning false rolls back (e.g. flush lock lost).
 	 * @return int|WP_Error how many rows were newly inserted.
 	 */
@@ -335,7 +337,7 @@ final class Reg_Buffer_Store {
 		$table  = self::table();
 		// "ON DUPLICATE KEY UPDATE id = id" keeps duplicates out without INSERT IGNORE's habit of turning real
 		// errors (truncation, bad values) into warnings: a real error must fail the batch so it stays un-acked.
-		$head       = "INSERT INTO {$table} (registration_id, event_id, unique_key, registered_at, data, stored_at) VALUES ";
+		$head       = "INSERT INTO {$table} (registration_id, event_id, unique_key, registered_at, data, stored_at, status) VALUES ";
 		$tail       = ' ON DUPLICATE KEY UPDATE id = id';
 		$statements = array();
 		$tuples     = array();
@@ -349,7 +351,7 @@ final class Reg_Buffer_Store {
 				. (int) $row['event_id'] . ', '
 				. ( null === $key || '' === $key ? 'NULL' : "'" . $escape( (string) $key ) . "'" ) . ", '"
 				. Reg_Buffer_Registration::to_datetime( (float) $row['registered_at'] ) . "', '"
-				. $escape( (string) $row['json'] ) . "', UTC_TIMESTAMP(3))";
+				. $escape( (string) $row['json'] ) . "', UTC_TIMESTAMP(3), '" . self::booked_status( $row ) . "')";
 			$tuples[] = $tuple;
 			$bytes   += strlen( $tuple );
 			if ( $bytes >= self::MAX_STATEMENT_BYTES ) {
@@ -362,6 +364,16 @@ final class Reg_Buffer_Store {
 			$statements[] = $head . implode( ',', $tuples ) . $tail;
 		}
 		return $statements;
+	}
+
+	/**
+	 * The status a new row is stored with: waitlisted when it was booked so, else registered (every row of an event
+	 * without capacity; a redelivered row keeps the status its stored copy has since, ON DUPLICATE KEY).
+	 *
+	 * @param array $row a row to insert.
+	 */
+	private static function booked_status( array $row ): string {
+		return 'waitlisted' === ( $row['status'] ?? null ) ? 'waitlisted' : 'registered';
 	}
 
 	/**

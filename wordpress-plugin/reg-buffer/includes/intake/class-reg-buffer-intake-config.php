@@ -26,7 +26,7 @@ if ( ! defined( 'ABSPATH' ) && ! defined( 'REG_BUFFER_INTAKE' ) ) {
 final class Reg_Buffer_Intake_Config {
 
 	const DIR_NAME = 'reg-buffer-intake';
-	const VERSION  = 2; // 2: JSON after __halt_compiler(); `accepting`, `rate_limit`, `trusted_proxies`.
+	const VERSION  = 3; // 2: JSON after __halt_compiler(); `accepting`, `rate_limit`, `trusted_proxies`. 3: `seats`, `stale`.
 	const DATA     = "exit;\n__halt_compiler();\n";
 
 	/**

@@ -18,8 +18,10 @@ if ( ! defined( 'ABSPATH' ) ) {
  * (or REG_BUFFER_INTAKE_FILE_GROUP) so php-fpm can read it whoever wrote it. It holds the site's intake secret, the
  * extension's ini values (Redis URL, key prefix, timeouts, limits), the intake's rate limit and trusted proxies,
  * and whether the site accepts registrations now (`accepting`: false while REG_BUFFER_DISABLED is set or the plugin
- * is deactivated — nothing would flush them — so the intake answers 503). It is rewritten whenever any of that
- * changes (checked on `init`, on activation and deactivation). Each site of a network has its own file.
+ * is deactivated — nothing would flush them — so the intake answers 503), the events' capacities (`seats`) and the
+ * events whose count of seats must be established again first (`stale`: the intake refuses them with 503). It is
+ * rewritten whenever any of that changes (checked on `init`, on activation and deactivation, and by Reg_Buffer_Seats
+ * when a capacity or a stale mark changes). Each site of a network has its own file.
  */
 final class Reg_Buffer_Intake {
 
@@ -106,6 +108,9 @@ final class Reg_Buffer_Intake {
 			),
 			'trusted_proxies' => (string) Reg_Buffer_Settings::get( 'rest_trusted_proxies' ),
 			'ini'             => $ini,
+			// Events with a capacity are booked (reg_buffer_book()); stale ones refused until the plugin counts them.
+			'seats'           => (object) Reg_Buffer_Seats::all(),
+			'stale'           => Reg_Buffer_Seats::stale_events(),
 		);
 	}
 

@@ -14,7 +14,9 @@ if ( ! defined( 'ABSPATH' ) ) {
  * The path a high-traffic registration form posts to.
  *
  * Body: {"registration": {...fields}, "unique_key": "optional, e.g. the e-mail"}.
- * Answers 201 {id, status} when accepted, 409 duplicate, 422 invalid (or reg_buffer_event_closed), 404
+ * Answers 201 {id, status} when accepted (for an event with a capacity also seat: registered | waitlisted, and
+ * remaining: places left), 409 duplicate, 409 reg_buffer_sold_out (data.remaining 0) when every seat is taken and
+ * the event has no waitlist, 422 invalid (or reg_buffer_event_closed), 404
  * reg_buffer_event_not_found (no published event of an allowed type), 503 when neither Redis nor MySQL took it,
  * and 429 (with Retry-After) past REG_BUFFER_REST_RATE_LIMIT registrations per client address and minute. With a
  * limit set, every answer carries X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix time).
@@ -110,7 +112,7 @@ final class Reg_Buffer_REST_Controller extends WP_REST_Controller {
 		$unique_key = $body['unique_key'] ?? null;
 		$outcome    = Reg_Buffer_Registrar::register( $event_id, $registration, $unique_key );
 		if ( is_wp_error( $outcome ) ) {
-			return $outcome;
+			return $outcome; // 409 reg_buffer_sold_out carries data.remaining 0.
 		}
 		if ( ! $outcome->is_accepted() ) {
 			return new WP_Error( 'reg_buffer_duplicate', __( 'This registration was already received.', 'reg-buffer' ), array( 'status' => 409 ) );
