@@ -58,6 +58,27 @@ final class SeatsTest extends SiteTestCase
         self::assertSame(['status' => 'buffered', 'id' => $outcome->registration_id, 'fallback_reason' => null], $outcome->to_array());
     }
 
+    public function test_the_rest_route_answers_201_with_the_seat_then_409_sold_out_with_nothing_remaining(): void
+    {
+        $this->hook('reg_buffer_event_open', '__return_true');
+        $this->hook('reg_buffer_rest_permission', '__return_true');
+        reg_buffer_set_capacity(self::EVENT, 1);
+        $post = static function (): \WP_REST_Response {
+            $request = new \WP_REST_Request('POST', '/reg-buffer/v1/events/' . self::EVENT . '/registrations');
+            $request->set_header('Content-Type', 'application/json');
+            $request->set_body((string) wp_json_encode(['registration' => ['name' => 'Ada']]));
+            return rest_do_request($request);
+        };
+
+        $first = $post();
+        $second = $post();
+
+        self::assertSame(201, $first->get_status());
+        self::assertSame(['buffered', 'registered', 0], [$first->get_data()['status'], $first->get_data()['seat'], $first->get_data()['remaining']]);
+        self::assertSame(409, $second->get_status());
+        self::assertSame(['code' => 'reg_buffer_sold_out', 'data' => ['status' => 409, 'remaining' => 0]], array_intersect_key($second->get_data(), ['code' => 1, 'data' => 1]));
+    }
+
     public function test_past_the_capacity_a_waitlisted_event_waitlists_and_the_flush_stores_each_status(): void
     {
         reg_buffer_set_capacity(self::EVENT, 2, true);
@@ -259,9 +280,63 @@ final class SeatsTest extends SiteTestCase
         self::assertSame(3, \Reg_Buffer_Seats::capacity(self::EVENT)['capacity'], 'a refused change changes nothing');
     }
 
-    public function test_the_path_without_the_extension_counts_the_table(): void
+    public function test_without_the_extension_a_booking_counts_the_table_and_redis_counts_again_before_the_next(): void
     {
-        self::markTestSkipped('not testable in-process: this PHP has the extension loaded and cannot unload it (Reg_Buffer_Seats::book_in_table() runs only where it is absent)');
+        // This process cannot unload the extension: the bookings without it run in a PHP started without its ini file.
+        reg_buffer_set_capacity(self::EVENT, 3);
+        \Reg_Buffer_Registrar::register(self::EVENT, ['n' => 1]);
+        reg_buffer_flush_now();
+
+        $answers = self::withoutTheExtension('
+            $answers = [];
+            foreach ([2, 3, 4] as $n) {
+                $outcome = reg_buffer_register(' . self::EVENT . ', ["n" => $n]);
+                $answers[] = is_wp_error($outcome) ? $outcome->get_error_code() : [$outcome->fallback_reason, $outcome->seat, $outcome->remaining];
+            }
+            return $answers;
+        ');
+
+        self::assertSame([['extension_not_loaded', 'registered', 1], ['extension_not_loaded', 'registered', 0], 'reg_buffer_sold_out'], $answers);
+        self::assertSame(['registered' => 3], self::statuses());
+        wp_cache_flush(); // As the next request: the stale mark the other process wrote.
+        self::assertSame([self::EVENT], \Reg_Buffer_Seats::stale_events());
+        self::assertSame(1, \Reg_Buffer_Bridge::seats(self::EVENT)['taken'], 'Redis missed the two');
+
+        self::assertSame('reg_buffer_sold_out', self::answer(\Reg_Buffer_Registrar::register(self::EVENT, ['n' => 5])), 'counted again before booking');
+        self::assertSame([], \Reg_Buffer_Seats::stale_events());
+        self::assertSame(['known' => true, 'taken' => 3, 'waiting' => 0], \Reg_Buffer_Bridge::seats(self::EVENT));
+    }
+
+    /**
+     * Runs $code with WordPress loaded for the test site in a PHP without the reg_buffer extension: this PHP's ini
+     * files but the extension's (PHP_INI_SCAN_DIR). Gives back what $code returns (through JSON).
+     */
+    private static function withoutTheExtension(string $code): mixed
+    {
+        $dir = $GLOBALS['reg_buffer_test_redis']->dir . '/ini-without-reg-buffer';
+        if (!is_dir($dir)) {
+            mkdir($dir);
+            foreach (glob(PHP_CONFIG_FILE_SCAN_DIR . '/*.ini') as $ini) {
+                if (!str_contains((string) file_get_contents($ini), 'reg_buffer')) {
+                    symlink($ini, $dir . '/' . basename($ini));
+                }
+            }
+        }
+        $site = $GLOBALS['reg_buffer_test_site'];
+        $script = 'ini_set("error_log", ' . var_export((string) ini_get('error_log'), true) . ');'
+            . 'if (extension_loaded("reg_buffer")) { fwrite(STDERR, "the extension is still loaded"); exit(3); }'
+            . 'require getenv("STACK_WP_LOAD");'
+            . 'echo "\\n<<<", json_encode((static function () {' . $code . '})()), "\\n";';
+        $command = 'PHP_INI_SCAN_DIR=' . escapeshellarg($dir) . ' STACK_WP_HOST=' . escapeshellarg($site->host)
+            . ' STACK_WP_LOAD=' . escapeshellarg(dirname(__DIR__) . '/lib/wp-load-cli.php')
+            . ' ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($script) . ' 2>&1';
+        exec($command, $out, $status);
+        $text = implode("\n", $out);
+        $at = strrpos($text, "\n<<<");
+        if ($status !== 0 || $at === false) {
+            self::fail("the request without the extension failed ($status):\n$text");
+        }
+        return json_decode(substr($text, $at + 4), true);
     }
 
     /** A WP_Error's code, else the outcome's seat (what a failed assertion should show). */
