@@ -85,10 +85,105 @@ namespace {
 function reg_buffer_push(int $event_id, array $registration, ?string $unique_key = null, ?array $use_limit = null, ?array $rate_limit = null): string|false {}
 
 /**
+ * Books one registration of an event that has $seats['capacity'] seats: takes a seat (or, past the capacity, a
+ * waitlist place when $seats['waitlist']) and buffers the registration in the same round trip as reg_buffer_push(),
+ * after the same checks (rate limit, use limit, unique key, buffer cap). Exactly `capacity` registrations ever hold a
+ * seat, across processes and servers; the count outlives flushes (it is not what Redis buffers but what it booked).
+ *
+ * The capacity is the caller's (its store owns it; pass it on every booking: a change applies to the next one). The
+ * count of taken seats is Redis's and is trusted only on the server run it was written under: after Redis restarted,
+ * failed over or lost the key, and before an event's first booking, the booking throws SeatsUnknownException and the
+ * caller counts its store (with reg_buffer_seats_buffered()) and calls reg_buffer_seats_seed().
+ * While anyone waits, a newcomer queues behind them (a freed or added seat is the first waiter's).
+ *
+ * @param array $seats ['capacity' => int (0 … 2^40), 'waitlist' => bool (default false)]
+ * @return array{id: ?string, status: string, remaining: ?int, waiting: ?int} `status` "registered" (a seat),
+ *         "waitlisted" (stored with that status: flush rows say so) or "duplicate" (id null, nothing booked);
+ *         `remaining` seats and `waiting` registrations after this booking (null for a duplicate whose event has no
+ *         known count)
+ * @throws \RegBuffer\SoldOutException      every seat is taken and the event has no waitlist; nothing was written
+ * @throws \RegBuffer\SeatsUnknownException Redis has no count of the event's seats it trusts; nothing was written
+ * @throws \ValueError                       a malformed $seats, or what reg_buffer_push() refuses
+ * @throws \RegBuffer\ConnectionException|\RegBuffer\CapacityException|\RegBuffer\LimitException|\RegBuffer\RateLimitException
+ *         as reg_buffer_push()
+ */
+function reg_buffer_book(int $event_id, array $registration, array $seats, ?string $unique_key = null, ?array $use_limit = null, ?array $rate_limit = null): array {}
+
+/**
+ * Takes a seat (or a waitlist place) like reg_buffer_book() without buffering anything: for a registration the
+ * caller writes to its store itself (the buffer is full, buffering is switched off). Give it back with
+ * reg_buffer_seat_release() if that write fails.
+ *
+ * @param array $seats as reg_buffer_book()
+ * @return array{status: string, remaining: int, waiting: int} status "registered" or "waitlisted"
+ * @throws \RegBuffer\SoldOutException|\RegBuffer\SeatsUnknownException|\RegBuffer\ConnectionException
+ */
+function reg_buffer_seat_take(int $event_id, array $seats): array {}
+
+/**
+ * Gives back the place of a registration the site cancelled (or whose write failed after reg_buffer_seat_take()).
+ *
+ * @param bool     $waitlisted whether that registration was waitlisted
+ * @param int|null $capacity   the event's capacity now: an event holding more seats than it (the capacity was
+ *                             lowered) frees the seat instead of passing it to a waiter
+ * @return string "freed" (a seat is free again), "promote" (the seat passed to the first waiter: promote your oldest
+ *                waitlisted registration), "unlisted" (a waiter left) or "unknown" (no trusted count: nothing
+ *                changed; the next seed counts the store)
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seat_release(int $event_id, bool $waitlisted = false, ?int $capacity = null): string {}
+
+/**
+ * Gives seats added to an event (its capacity raised) to its waiters first.
+ *
+ * @return int|null how many waiters now hold a seat (promote that many of your oldest waitlisted registrations), or
+ *                  null when Redis has no trusted count
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seats_promote(int $event_id, int $capacity): ?int {}
+
+/**
+ * The event's count of seats: `known` false when Redis has none it trusts (then taken and waiting are 0).
+ *
+ * @return array{known: bool, taken: int, waiting: int}
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seats(int $event_id): array {}
+
+/**
+ * The ids of the event's registrations still in Redis (pending or in flight), by place: what a seed counts beside
+ * the store's rows — by id, since one may be in both (stored by a flusher that has not acknowledged it yet).
+ *
+ * @return array{registered: list<string>, waitlisted: list<string>}
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seats_buffered(int $event_id): array {}
+
+/**
+ * Sets the event's count from the caller's store, only while Redis has no trusted one: if another process seeded it
+ * first (and bookings may have followed), that count stands.
+ *
+ * @return bool true when set, false when a trusted count was already there
+ * @throws \ValueError                     a negative count
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seats_seed(int $event_id, int $taken, int $waiting): bool {}
+
+/**
+ * Forgets the event's count (after the caller wrote registrations Redis did not count): bookings throw
+ * SeatsUnknownException until the next reg_buffer_seats_seed().
+ *
+ * @throws \RegBuffer\ConnectionException
+ */
+function reg_buffer_seats_forget(int $event_id): void {}
+
+/**
  * Claims up to $limit buffered registrations for $lease_seconds (one round trip).
  *
  * Returns ['batch' => string, 'rows' => list<array{id: string, event_id: int, registered_at: float,
- * unique_key: ?string, data: array, json: string}>]; `json` is `data` as the JSON text that was stored.
+ * unique_key: ?string, data: array, json: string, status: string}>]; `json` is `data` as the JSON text that was
+ * stored; `status` is "waitlisted" for a registration reg_buffer_book() put on its event's waitlist, else
+ * "registered".
  * With $with_data = false the rows have no `data` key: no PHP array is built for any registration, which is the
  * cheaper call for a flusher that stores `json` as it is (decode it with json_decode($row['json'], true) where
  * the fields are needed; that gives the same array as `data`).
@@ -234,6 +329,15 @@ class CapacityException extends Exception {}
 
 /** A use limit the caller set (reg_buffer_push()'s $use_limit) is used up; nothing was written. */
 class LimitException extends Exception {}
+
+/** Every seat of the event is taken and it has no waitlist (reg_buffer_book()); nothing was written. */
+class SoldOutException extends Exception {}
+
+/**
+ * Redis has no count of the event's seats it trusts (its first booking, or Redis restarted, failed over or lost the
+ * key): nothing was written; count the store, reg_buffer_seats_seed(), and book again.
+ */
+class SeatsUnknownException extends Exception {}
 
 /** A client's rate limit (reg_buffer_push()'s $rate_limit) is reached for this window; nothing was written. */
 class RateLimitException extends Exception

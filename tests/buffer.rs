@@ -396,14 +396,14 @@ fn a_token_whose_expiry_is_past_is_used_up(cfg: Config) {
 fn a_client_over_its_rate_limit_is_refused_with_the_seconds_left(cfg: Config) {
     let buffer = Buffer::new(&cfg);
     let rate = RateLimit { client: b"203.0.113.7", limit: 2, window: 3600 };
-    let limits = PushLimits { uses: None, rate: Some(rate.clone()) };
+    let limits = PushLimits { uses: None, rate: Some(rate.clone()), seats: None };
     assert!(!buffer.push_json(5, b"{}", Some(b"a"), &limits).unwrap().is_duplicate());
     assert!(buffer.push_json(5, b"{}", Some(b"a"), &limits).unwrap().is_duplicate(), "a duplicate counts");
     let err = buffer.push_json(5, b"{}", Some(b"b"), &limits).unwrap_err();
     assert_eq!((err.kind, err.registration_id.is_none()), (ErrorKind::RateLimit, true));
     let left = err.retry_after.unwrap();
     assert!((1..=3600).contains(&left), "{left}");
-    let other = PushLimits { uses: None, rate: Some(RateLimit { client: b"198.51.100.1", ..rate }) };
+    let other = PushLimits { uses: None, rate: Some(RateLimit { client: b"198.51.100.1", ..rate }), seats: None };
     assert!(!buffer.push_json(5, b"{}", Some(b"b"), &other).unwrap().is_duplicate(), "the refused push took no marker");
     assert_eq!(buffer.stats().unwrap().pending, 2);
 }
@@ -429,7 +429,7 @@ fn run_push_script(
     call.key(k.rate_counter(rate.client));
     let entry = reg_buffer::core::codec::encode(&json!({}), 1_700_000_000_000_000, unique_key, 1000).unwrap();
     call.arg(id).arg(entry).arg(1_700_000_000_000i64).arg(event_id).arg(0).arg(if repeat { "1" } else { "0" }).arg(60);
-    call.arg("").arg("").arg(rate.limit).arg(rate.window);
+    call.arg("").arg("").arg(rate.limit).arg(rate.window).arg("").arg("");
     call.invoke(&mut *raw_connection(cfg)).unwrap()
 }
 

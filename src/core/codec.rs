@@ -1,6 +1,7 @@
 //! Registration <-> stored bytes: the value model, its limits, and the stored entry format.
 //!
-//! A stored entry is `1:<registered_at µs>:<unique key length or ->:<unique key bytes><data as JSON>`; the legacy
+//! A stored entry is `1:<registered_at µs>:<unique key length or ->:<unique key bytes><data as JSON>`, or the same
+//! with `w` for `1` when the registration is waitlisted (an event's seats were taken: push.lua rewrites the tag); the legacy
 //! snippet's elements, which the import reads, are `{"timestamp": <s>, "registration_details": {…}}`. The JSON
 //! keeps the registration's key order (serde_json `preserve_order`) and round-trips floats exactly
 //! (`float_roundtrip`), so flush hands back what push was given.
@@ -15,6 +16,8 @@ pub type Registration = Map<String, Value>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRegistration {
     pub registered_at_micros: u64,
+    /// Booked past an event's capacity onto its waitlist (tag `w`), not to a seat.
+    pub waitlisted: bool,
     pub unique_key: Option<Vec<u8>>,
     /// The data exactly as stored: a JSON array or object (checked when the entry was decoded).
     pub json: String,
@@ -84,6 +87,9 @@ pub fn check_size(json: &[u8], max_bytes: usize) -> Result<()> {
     Ok(())
 }
 
+/// The tag that replaces a stored entry's leading `1` when its registration is waitlisted (push.lua writes it).
+pub const WAITLISTED_TAG: u8 = b'w';
+
 /// Appends what a stored entry holds before its JSON: `1:<registered_at µs>:<unique key length or ->:<key>`.
 pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Option<&[u8]>) {
     let mut digits = itoa::Buffer::new();
@@ -103,7 +109,11 @@ pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Op
 /// Decodes a stored entry; an error here sends the entry to quarantine.
 pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     let bad = |why: &str| Error::invalid(format!("stored registration is malformed: {why}"));
-    let rest = stored.strip_prefix(b"1:").ok_or_else(|| bad("unknown format version"))?;
+    let (waitlisted, rest) = match stored {
+        [b'1', b':', rest @ ..] => (false, rest),
+        [WAITLISTED_TAG, b':', rest @ ..] => (true, rest),
+        _ => return Err(bad("unknown format version")),
+    };
     let (micros, rest) = split_field(rest).ok_or_else(|| bad("no timestamp"))?;
     let registered_at_micros: u64 =
         std::str::from_utf8(micros).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad timestamp"))?;
@@ -127,6 +137,7 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     serde_json::from_str::<Checked>(json).map_err(|e| bad(&format!("data is not JSON ({e})")))?;
     Ok(StoredRegistration {
         registered_at_micros,
+        waitlisted,
         unique_key,
         json: json.to_owned(),
         value: std::cell::OnceCell::new(),
@@ -171,7 +182,7 @@ pub struct Recovered {
 /// Reads a quarantined entry's bytes (a stored entry or a legacy element) as far as they can be read.
 pub fn recover(bytes: &[u8]) -> Recovered {
     let trimmed = bytes.iter().position(|b| !b" \t\n\r\x0b\0".contains(b)).map_or(&[][..], |i| &bytes[i..]);
-    let kind = if bytes.starts_with(b"1:") {
+    let kind = if bytes.starts_with(b"1:") || bytes.starts_with(&[WAITLISTED_TAG, b':']) {
         Kind::Stored
     } else if trimmed.starts_with(b"{") {
         Kind::Legacy
@@ -362,6 +373,23 @@ pub fn php_integer_key(key: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_waitlisted_entry_is_the_same_entry_tagged_w() {
+        let mut entry = encode(&json!({"a": 1}), 42, Some(b"k"), 1000).unwrap();
+        let registered = decode(&entry).unwrap();
+        assert!(!registered.waitlisted);
+        entry[0] = WAITLISTED_TAG;
+        let waitlisted = decode(&entry).unwrap();
+        assert!(waitlisted.waitlisted);
+        assert_eq!(
+            (waitlisted.registered_at_micros, waitlisted.unique_key.clone(), waitlisted.json.clone()),
+            (42, Some(b"k".to_vec()), registered.json.clone())
+        );
+        assert_eq!(recover(&entry).kind, Kind::Stored);
+        assert_eq!(recover(&entry).json.as_deref(), Some("{\"a\":1}"));
+        assert!(decode(b"x:1:-:{}").is_err());
+    }
 
     #[test]
     fn decode_checks_the_json_as_parsing_it_would_without_building_it() {

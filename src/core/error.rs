@@ -16,6 +16,11 @@ pub enum ErrorKind {
     /// A client's rate limit (reg_buffer_push()'s $rate_limit) is reached for this window
     /// (RegBuffer\RateLimitException).
     RateLimit,
+    /// Every seat of the event is taken and it has no waitlist (RegBuffer\SoldOutException).
+    SoldOut,
+    /// Redis has no count of the event's seats it can trust; the caller counts its store and seeds it
+    /// (RegBuffer\SeatsUnknownException).
+    SeatsUnknown,
     /// Redis answered with an error, or a setting is unusable (RegBuffer\Exception).
     Server,
 }
@@ -53,6 +58,12 @@ impl Error {
     }
     pub fn rate_limit(message: impl Into<String>, retry_after: u64) -> Self {
         Error { retry_after: Some(retry_after), ..Self::new(ErrorKind::RateLimit, message) }
+    }
+    pub fn sold_out(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::SoldOut, message)
+    }
+    pub fn seats_unknown(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::SeatsUnknown, message)
     }
     pub fn server(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Server, message)

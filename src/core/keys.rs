@@ -10,6 +10,9 @@
 //! | `<p>ev:{<e>}:t`                     | zset   | id by registered_at (ms): the time-range index          |
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
+//! | `<p>ev:{<e>}:s`                     | hash   | the event's seats: taken, waiting, and the run_id of the |
+//! |                                     |        | server whose data they count (`run`): a count from      |
+//! |                                     |        | another run (a restart, a failover) is not trusted      |
 //! | `<p>rate:<sha256(client)>`          | string | pushes one client (an IP, a /64) made in the current     |
 //! |                                     |        | fixed window; expires when the window ends (also the    |
 //! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
@@ -43,6 +46,8 @@ pub enum EventKey<'a> {
     Stats,
     UniqueMarker(&'a [u8]),
     UseCounter(&'a [u8]),
+    /// The event's seats (a push to an event with a capacity).
+    Seats,
     /// A client's push counter for the rate limit (per shard on a cluster), named by a digest of the client.
     RateCounter(&'a [u8]),
 }
@@ -114,6 +119,10 @@ impl Keys {
     pub fn time_index(&self, event_id: i64) -> String {
         self.event(event_id, "t")
     }
+    /// How many of the event's seats are taken, and how many wait (see the table).
+    pub fn seats(&self, event_id: i64) -> String {
+        self.event(event_id, "s")
+    }
     /// Only a digest of the unique key is kept for the dedupe TTL, never the key (an e-mail address) itself.
     pub fn unique_marker(&self, event_id: i64, unique_key: &[u8]) -> String {
         let mut key = String::new();
@@ -151,6 +160,7 @@ impl Keys {
             EventKey::Queue => "q",
             EventKey::Data => "d",
             EventKey::TimeIndex => "t",
+            EventKey::Seats => "s",
             EventKey::UniqueMarker(_) => "u:",
             EventKey::UseCounter(_) => "n:",
             EventKey::RateCounter(client) => {
@@ -273,7 +283,7 @@ mod tests {
     #[test]
     fn every_key_of_an_event_shares_one_hash_tag() {
         let k = Keys::new("site1:");
-        for key in [k.queue(42), k.data(42), k.time_index(42), k.unique_marker(42, b"a@example.com")] {
+        for key in [k.queue(42), k.data(42), k.time_index(42), k.seats(42), k.unique_marker(42, b"a@example.com")] {
             assert!(key.starts_with("site1:ev:{42}:"), "{key}");
         }
     }
@@ -341,6 +351,7 @@ mod tests {
             s.queue(42),
             s.data(42),
             s.time_index(42),
+            s.seats(42),
             s.unique_marker(42, b"x"),
             s.rate_counter(b"::1"),
             s.ready(),

@@ -111,6 +111,15 @@ impl<'a> Args<'a> {
         Err(self.type_error(i, "int", given))
     }
 
+    /// An optional int argument: `None` when it is absent or null.
+    pub fn nullable_long(&mut self, i: usize) -> Result<Option<i64>, ArgError> {
+        match self.get(i) {
+            None => Ok(None),
+            Some(z) if z.dereference().is_null() => Ok(None),
+            Some(_) => self.long(i, 0).map(Some),
+        }
+    }
+
     pub fn double(&mut self, i: usize) -> Result<f64, ArgError> {
         let Some(zv) = self.get(i) else { return Ok(0.0) };
         let zv = zv.dereference_mut();

@@ -250,6 +250,7 @@ pub struct RowKeys {
     unique_key: ZBox<ZendStr>,
     data: ZBox<ZendStr>,
     json: ZBox<ZendStr>,
+    status: ZBox<ZendStr>,
 }
 
 impl RowKeys {
@@ -262,6 +263,7 @@ impl RowKeys {
             unique_key: key("unique_key"),
             data: key("data"),
             json: key("json"),
+            status: key("status"),
         }
     }
 }
@@ -269,7 +271,7 @@ impl RowKeys {
 /// A buffered registration as the row flush and range return. Without `with_data` the row has no `data` key: the
 /// registration is only the stored JSON text, and no PHP array is built for it (the plugin stores the JSON).
 pub fn row(reg: &BufferedRegistration, keys: &RowKeys, with_data: bool) -> Result<Zval> {
-    let mut ht = ZendHashTable::with_capacity(if with_data { 6 } else { 5 });
+    let mut ht = ZendHashTable::with_capacity(if with_data { 7 } else { 6 });
     let mut field = |name: &ZendStr, zv: Zval| {
         let _ = ht.insert(ArrayKey::ZendString(name), zv);
     };
@@ -294,6 +296,10 @@ pub fn row(reg: &BufferedRegistration, keys: &RowKeys, with_data: bool) -> Resul
     let mut json = Zval::new();
     set_bytes(&mut json, reg.stored.json.as_bytes());
     field(&keys.json, json);
+    // Its place: 'waitlisted' when booked past its event's capacity, else 'registered'.
+    let mut status = Zval::new();
+    set_bytes(&mut status, if reg.stored.waitlisted { b"waitlisted" } else { b"registered" });
+    field(&keys.status, status);
     let mut zv = Zval::new();
     zv.set_hashtable(ht);
     Ok(zv)

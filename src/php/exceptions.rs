@@ -24,6 +24,8 @@ static CONNECTION: OnceLock<Class> = OnceLock::new();
 static CAPACITY: OnceLock<Class> = OnceLock::new();
 static LIMIT: OnceLock<Class> = OnceLock::new();
 static RATE_LIMIT: OnceLock<Class> = OnceLock::new();
+static SOLD_OUT: OnceLock<Class> = OnceLock::new();
+static SEATS_UNKNOWN: OnceLock<Class> = OnceLock::new();
 
 const REGISTRATION_ID: &str = "registrationId";
 const RETRY_AFTER: &str = "retryAfter";
@@ -62,6 +64,12 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     }
     fn keep_rate_limit(ce: &'static mut ClassEntry, _: ArgInfoTables) {
         keep(&RATE_LIMIT)(ce)
+    }
+    fn keep_sold_out(ce: &'static mut ClassEntry, _: ArgInfoTables) {
+        keep(&SOLD_OUT)(ce)
+    }
+    fn keep_seats_unknown(ce: &'static mut ClassEntry, _: ArgInfoTables) {
+        keep(&SEATS_UNKNOWN)(ce)
     }
     ClassBuilder::new("RegBuffer\\Exception")
         .extends((runtime_exception, "\\RuntimeException"))
@@ -118,6 +126,14 @@ pub fn register() -> ext_php_rs::error::Result<()> {
             MethodFlags::Public,
         )
         .registration(keep_rate_limit)
+        .register()?;
+    ClassBuilder::new("RegBuffer\\SoldOutException")
+        .extends((base_exception, "\\RegBuffer\\Exception"))
+        .registration(keep_sold_out)
+        .register()?;
+    ClassBuilder::new("RegBuffer\\SeatsUnknownException")
+        .extends((base_exception, "\\RegBuffer\\Exception"))
+        .registration(keep_seats_unknown)
         .register()?;
     Ok(())
 }
@@ -198,6 +214,8 @@ pub fn throw(err: Error) {
         ErrorKind::Capacity => CAPACITY.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Limit => LIMIT.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::RateLimit => RATE_LIMIT.get().map_or_else(base_exception, |c| c.0),
+        ErrorKind::SoldOut => SOLD_OUT.get().map_or_else(base_exception, |c| c.0),
+        ErrorKind::SeatsUnknown => SEATS_UNKNOWN.get().map_or_else(base_exception, |c| c.0),
         ErrorKind::Server => base_exception(),
     };
     // Whatever produced the message, no secret of the Redis URL leaves the extension in it.

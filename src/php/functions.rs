@@ -7,7 +7,9 @@ use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ExecuteData};
 
-use crate::core::buffer::{Buffer, PushLimits, PushOutcome, RateLimit, UseLimit, COUNTERS, MAX_RATE_WINDOW};
+use crate::core::buffer::{
+    Buffer, PushLimits, PushOutcome, RateLimit, SeatCount, Seats, UseLimit, COUNTERS, MAX_CAPACITY, MAX_RATE_WINDOW,
+};
 use crate::core::codec;
 use crate::core::error::Error;
 use crate::php::args::{ArgError, Args};
@@ -55,8 +57,9 @@ fn rows(regs: &[crate::core::buffer::BufferedRegistration], with_data: bool) -> 
 }
 
 /// `['token' => string, 'uses' => int, 'expires_at' => int]` → (token, uses, expires_at).
-fn use_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u64), Error> {
-    let bad = |why: &str| Error::invalid(format!("reg_buffer_push(): Argument #4 ($use_limit) {why}"));
+/// `argument` names it in errors, e.g. "reg_buffer_push(): Argument #4 ($use_limit)".
+fn use_limit(ht: &ZendHashTable, argument: &str) -> Result<(Vec<u8>, u32, u64), Error> {
+    let bad = |why: &str| Error::invalid(format!("{argument} {why}"));
     let mut token = None;
     let (mut uses, mut expires_at) = (None, None);
     for (key, value) in ht.iter() {
@@ -87,8 +90,8 @@ fn use_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u64), Error> {
 }
 
 /// `['client' => string, 'limit' => int, 'window' => int]` → (client, limit, window).
-fn rate_limit(ht: &ZendHashTable) -> Result<(Vec<u8>, u32, u32), Error> {
-    let bad = |why: &str| Error::invalid(format!("reg_buffer_push(): Argument #5 ($rate_limit) {why}"));
+fn rate_limit(ht: &ZendHashTable, argument: &str) -> Result<(Vec<u8>, u32, u32), Error> {
+    let bad = |why: &str| Error::invalid(format!("{argument} {why}"));
     let mut client = None;
     let (mut limit, mut window) = (None, None);
     for (key, value) in ht.iter() {
@@ -128,16 +131,11 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
         let mut args = Args::new(ex, "reg_buffer_push", PUSH_PARAMS, 2)?;
         let event_id = args.long(0, 0)?;
         let unique_key = args.bytes(2, true)?;
-        let limit = args.nullable_array(3)?.map(use_limit).transpose()?;
-        let rate = args.nullable_array(4)?.map(rate_limit).transpose()?;
-        let limits = PushLimits {
-            uses: limit.as_ref().map(|(token, uses, expires_at)| UseLimit {
-                token,
-                uses: *uses,
-                expires_at: *expires_at,
-            }),
-            rate: rate.as_ref().map(|(client, limit, window)| RateLimit { client, limit: *limit, window: *window }),
-        };
+        let limit = args.nullable_array(3)?.map(|ht| use_limit(ht, "reg_buffer_push(): Argument #4 ($use_limit)"));
+        let limit = limit.transpose()?;
+        let rate = args.nullable_array(4)?.map(|ht| rate_limit(ht, "reg_buffer_push(): Argument #5 ($rate_limit)"));
+        let rate = rate.transpose()?;
+        let limits = push_limits(&limit, &rate, None);
         let registration = args.array(1)?;
         let mut json = Vec::with_capacity(256);
         if !convert::registration_json(registration, &mut json) {
@@ -156,6 +154,216 @@ extern "C" fn push(ex: &mut ExecuteData, retval: &mut Zval) {
                 zv
             }
         })
+    })
+}
+
+type UseLimitArg = Option<(Vec<u8>, u32, u64)>;
+type RateLimitArg = Option<(Vec<u8>, u32, u32)>;
+
+fn push_limits<'a>(limit: &'a UseLimitArg, rate: &'a RateLimitArg, seats: Option<Seats>) -> PushLimits<'a> {
+    PushLimits {
+        uses: limit.as_ref().map(|(token, uses, expires_at)| UseLimit { token, uses: *uses, expires_at: *expires_at }),
+        rate: rate.as_ref().map(|(client, limit, window)| RateLimit { client, limit: *limit, window: *window }),
+        seats,
+    }
+}
+
+/// `['capacity' => int, 'waitlist' => bool]` → Seats; `argument` names it in errors.
+fn seats_arg(ht: &ZendHashTable, argument: &str) -> Result<Seats, Error> {
+    let bad = |why: &str| Error::invalid(format!("{argument} {why}"));
+    let (mut capacity, mut waitlist) = (None, false);
+    for (key, value) in ht.iter() {
+        match key.to_string().as_str() {
+            "capacity" => {
+                capacity = Some(
+                    value
+                        .long()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .filter(|&n| n <= MAX_CAPACITY)
+                        .ok_or_else(|| bad(&format!("capacity must be an int from 0 to {MAX_CAPACITY}")))?,
+                )
+            }
+            "waitlist" => {
+                waitlist = value
+                    .bool()
+                    .or_else(|| value.long().filter(|n| (0..=1).contains(n)).map(|n| n == 1))
+                    .ok_or_else(|| bad("waitlist must be a bool"))?
+            }
+            other => return Err(bad(&format!("has an unknown key \"{other}\" (capacity, waitlist)"))),
+        }
+    }
+    let capacity = capacity.ok_or_else(|| bad("needs capacity"))?;
+    Ok(Seats { capacity, waitlist })
+}
+
+/// An event's count as PHP sees it: status, remaining (of `capacity`) and waiting; null figures when not known.
+fn seat_figures(out: &mut ZendHashTable, count: Option<SeatCount>, capacity: u64) {
+    let n = |v: Option<u64>| v.map_or_else(null, |v| long(i64::try_from(v).unwrap_or(i64::MAX)));
+    let _ = out.insert("remaining", n(count.map(|c| c.remaining(capacity))));
+    let _ = out.insert("waiting", n(count.map(|c| c.waiting)));
+}
+
+fn table(ht: ext_php_rs::boxed::ZBox<ZendHashTable>) -> Zval {
+    let mut zv = Zval::new();
+    zv.set_hashtable(ht);
+    zv
+}
+
+const BOOK_PARAMS: &[&str] = &["event_id", "registration", "seats", "unique_key", "use_limit", "rate_limit"];
+extern "C" fn book(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_book", BOOK_PARAMS, 3)?;
+        let event_id = args.long(0, 0)?;
+        let seats = seats_arg(args.array(2)?, "reg_buffer_book(): Argument #3 ($seats)")?;
+        let unique_key = args.bytes(3, true)?;
+        let limit = args.nullable_array(4)?.map(|ht| use_limit(ht, "reg_buffer_book(): Argument #5 ($use_limit)"));
+        let limit = limit.transpose()?;
+        let rate = args.nullable_array(5)?.map(|ht| rate_limit(ht, "reg_buffer_book(): Argument #6 ($rate_limit)"));
+        let rate = rate.transpose()?;
+        let limits = push_limits(&limit, &rate, Some(seats));
+        let registration = args.array(1)?;
+        let mut json = Vec::with_capacity(256);
+        if !convert::registration_json(registration, &mut json) {
+            json = codec::to_json(&convert::registration(registration)?)?;
+        }
+        let cfg = settings::config()?;
+        let booking = Buffer::new(&cfg).book_json(event_id, &json, unique_key.as_deref(), &limits)?;
+        let mut out = ZendHashTable::with_capacity(4);
+        let status = match (&booking.outcome, booking.waitlisted) {
+            (PushOutcome::Duplicate, _) => "duplicate",
+            (PushOutcome::Buffered(_), true) => "waitlisted",
+            (PushOutcome::Buffered(_), false) => "registered",
+        };
+        let id = match &booking.outcome {
+            PushOutcome::Buffered(id) => bytes_zval(id.as_bytes()),
+            PushOutcome::Duplicate => null(),
+        };
+        let _ = out.insert("id", id);
+        let _ = out.insert("status", bytes_zval(status.as_bytes()));
+        seat_figures(&mut out, booking.count, seats.capacity);
+        Ok(table(out))
+    })
+}
+
+const SEAT_TAKE_PARAMS: &[&str] = &["event_id", "seats"];
+extern "C" fn seat_take(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seat_take", SEAT_TAKE_PARAMS, 2)?;
+        let event_id = args.long(0, 0)?;
+        let seats = seats_arg(args.array(1)?, "reg_buffer_seat_take(): Argument #2 ($seats)")?;
+        let cfg = settings::config()?;
+        let (waitlisted, count) = Buffer::new(&cfg).seat_take(event_id, &seats)?;
+        let mut out = ZendHashTable::with_capacity(3);
+        let _ = out.insert("status", bytes_zval(if waitlisted { b"waitlisted" } else { b"registered" }));
+        seat_figures(&mut out, Some(count), seats.capacity);
+        Ok(table(out))
+    })
+}
+
+const SEAT_RELEASE_PARAMS: &[&str] = &["event_id", "waitlisted", "capacity"];
+extern "C" fn seat_release(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seat_release", SEAT_RELEASE_PARAMS, 1)?;
+        let event_id = args.long(0, 0)?;
+        let capacity = args.nullable_long(2)?;
+        let waitlisted = bool_arg(ex, "reg_buffer_seat_release", SEAT_RELEASE_PARAMS, 1, false)?;
+        let capacity = capacity
+            .map(|c| {
+                u64::try_from(c).ok().filter(|&c| c <= MAX_CAPACITY).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "reg_buffer_seat_release(): Argument #3 ($capacity) must be from 0 to {MAX_CAPACITY}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let cfg = settings::config()?;
+        Ok(bytes_zval(Buffer::new(&cfg).seat_release(event_id, waitlisted, capacity)?.name().as_bytes()))
+    })
+}
+
+const SEATS_PROMOTE_PARAMS: &[&str] = &["event_id", "capacity"];
+extern "C" fn seats_promote(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seats_promote", SEATS_PROMOTE_PARAMS, 2)?;
+        let event_id = args.long(0, 0)?;
+        let capacity = args.long(1, 0)?;
+        let capacity = u64::try_from(capacity).map_err(|_| {
+            Error::invalid(format!(
+                "reg_buffer_seats_promote(): Argument #2 ($capacity) must be from 0 to {MAX_CAPACITY}"
+            ))
+        })?;
+        let cfg = settings::config()?;
+        Ok(match Buffer::new(&cfg).seats_promote(event_id, capacity)? {
+            Some(n) => long(i64::try_from(n).unwrap_or(i64::MAX)),
+            None => null(),
+        })
+    })
+}
+
+const EVENT_PARAMS: &[&str] = &["event_id"];
+extern "C" fn seats(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seats", EVENT_PARAMS, 1)?;
+        let event_id = args.long(0, 0)?;
+        let cfg = settings::config()?;
+        let count = Buffer::new(&cfg).seat_count(event_id)?;
+        let mut out = ZendHashTable::with_capacity(3);
+        let n = |v: u64| long(i64::try_from(v).unwrap_or(i64::MAX));
+        let _ = out.insert("known", bool_zval(count.is_some()));
+        let _ = out.insert("taken", n(count.map_or(0, |c| c.taken)));
+        let _ = out.insert("waiting", n(count.map_or(0, |c| c.waiting)));
+        Ok(table(out))
+    })
+}
+
+extern "C" fn seats_buffered(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seats_buffered", EVENT_PARAMS, 1)?;
+        let event_id = args.long(0, 0)?;
+        let cfg = settings::config()?;
+        let ids = Buffer::new(&cfg).seats_buffered(event_id)?;
+        let list = |ids: &[String]| {
+            let mut ht = ZendHashTable::with_capacity(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+            for id in ids {
+                let _ = ht.push(bytes_zval(id.as_bytes()));
+            }
+            table(ht)
+        };
+        let mut out = ZendHashTable::with_capacity(2);
+        let _ = out.insert("registered", list(&ids.registered));
+        let _ = out.insert("waitlisted", list(&ids.waitlisted));
+        Ok(table(out))
+    })
+}
+
+const SEATS_SEED_PARAMS: &[&str] = &["event_id", "taken", "waiting"];
+extern "C" fn seats_seed(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seats_seed", SEATS_SEED_PARAMS, 3)?;
+        let event_id = args.long(0, 0)?;
+        let count = |n: i64, i: usize| {
+            u64::try_from(n).map_err(|_| {
+                Error::invalid(format!(
+                    "reg_buffer_seats_seed(): Argument #{} (${}) must be >= 0, got {n}",
+                    i + 1,
+                    SEATS_SEED_PARAMS[i]
+                ))
+            })
+        };
+        let taken = count(args.long(1, 0)?, 1)?;
+        let waiting = count(args.long(2, 0)?, 2)?;
+        let cfg = settings::config()?;
+        Ok(bool_zval(Buffer::new(&cfg).seats_seed(event_id, SeatCount { taken, waiting })?))
+    })
+}
+
+extern "C" fn seats_forget(ex: &mut ExecuteData, retval: &mut Zval) {
+    call(ex, retval, |ex| {
+        let mut args = Args::new(ex, "reg_buffer_seats_forget", EVENT_PARAMS, 1)?;
+        let event_id = args.long(0, 0)?;
+        let cfg = settings::config()?;
+        Buffer::new(&cfg).seats_forget(event_id)?;
+        Ok(null())
     })
 }
 
@@ -453,6 +661,59 @@ pub fn build_module(module: ModuleBuilder) -> ModuleBuilder {
                 .arg(Arg::new("use_limit", DataType::Array).allow_null().default("null"))
                 .arg(Arg::new("rate_limit", DataType::Array).allow_null().default("null"))
                 .returns(DataType::String, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_book", book)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("registration", DataType::Array))
+                .arg(Arg::new("seats", DataType::Array))
+                .not_required()
+                .arg(Arg::new("unique_key", DataType::String).allow_null().default("null"))
+                .arg(Arg::new("use_limit", DataType::Array).allow_null().default("null"))
+                .arg(Arg::new("rate_limit", DataType::Array).allow_null().default("null"))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_seat_take", seat_take)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("seats", DataType::Array))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_seat_release", seat_release)
+                .arg(Arg::new("event_id", DataType::Long))
+                .not_required()
+                .arg(Arg::new("waitlisted", DataType::Bool).default("false"))
+                .arg(Arg::new("capacity", DataType::Long).allow_null().default("null"))
+                .returns(DataType::String, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_seats_promote", seats_promote)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("capacity", DataType::Long))
+                .returns(DataType::Long, false, true),
+        )
+        .function(FunctionBuilder::new("reg_buffer_seats", seats).arg(Arg::new("event_id", DataType::Long)).returns(
+            DataType::Array,
+            false,
+            false,
+        ))
+        .function(
+            FunctionBuilder::new("reg_buffer_seats_buffered", seats_buffered)
+                .arg(Arg::new("event_id", DataType::Long))
+                .returns(DataType::Array, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_seats_seed", seats_seed)
+                .arg(Arg::new("event_id", DataType::Long))
+                .arg(Arg::new("taken", DataType::Long))
+                .arg(Arg::new("waiting", DataType::Long))
+                .returns(DataType::Bool, false, false),
+        )
+        .function(
+            FunctionBuilder::new("reg_buffer_seats_forget", seats_forget)
+                .arg(Arg::new("event_id", DataType::Long))
+                .returns(DataType::Void, false, false),
         )
         .function(
             FunctionBuilder::new("reg_buffer_flush", flush)

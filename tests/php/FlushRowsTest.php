@@ -43,7 +43,7 @@ final class FlushRowsTest extends TestCase
         $full = reg_buffer_range(3, 0, INF);
         self::assertCount(count($ids), $full);
         foreach ($batch['rows'] as $i => $row) {
-            self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'json'], array_keys($row));
+            self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'json', 'status'], array_keys($row));
             $expected = $full[$i];
             unset($expected['data']);
             self::assertSame($expected, $row);
@@ -73,7 +73,7 @@ final class FlushRowsTest extends TestCase
         self::assertSame(['a' => 1], $default['data']);
         self::assertSame(['b' => 2], $explicit['data']);
         self::assertSame(array_keys($default), array_keys($explicit));
-        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json'], array_keys($default));
+        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json', 'status'], array_keys($default));
     }
 
     /** @test */

@@ -70,7 +70,7 @@ final class PushTest extends TestCase
         self::assertNotSame('', $batch['batch']);
         self::assertTrue(array_is_list($batch['rows']));
         $row = $batch['rows'][0];
-        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json'], array_keys($row));
+        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json', 'status'], array_keys($row));
         self::assertSame($id, $row['id']);
         self::assertSame(42, $row['event_id']);
         self::assertIsFloat($row['registered_at']);
@@ -78,6 +78,7 @@ final class PushTest extends TestCase
         self::assertLessThanOrEqual($after + 0.005, $row['registered_at'], 'registered_at is taken at push');
         self::assertSame('ada@example.com', $row['unique_key']);
         self::assertSame(['name' => 'Ada'], $row['data']);
+        self::assertSame('registered', $row['status'], 'a push (no capacity) is always registered');
         self::assertSame('{"name":"Ada"}', $row['json']);
     }
 

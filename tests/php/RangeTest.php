@@ -26,7 +26,7 @@ final class RangeTest extends TestCase
         reg_buffer_push(4, ['other event' => true]);
         $rows = reg_buffer_range(3, 0, INF);
         self::assertSame($ids, self::ids($rows));
-        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json'], array_keys($rows[0]));
+        self::assertSame(['id', 'event_id', 'registered_at', 'unique_key', 'data', 'json', 'status'], array_keys($rows[0]));
         self::assertSame(3, $rows[0]['event_id']);
         self::assertSame(['i' => 0], $rows[0]['data']);
         self::assertSame('r0@example.com', $rows[0]['unique_key']);

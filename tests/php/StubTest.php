@@ -85,8 +85,10 @@ final class StubTest extends TestCase
     {
         $stub = self::describeStub(self::STUB);
         self::assertSame(
-            ['reg_buffer_ack', 'reg_buffer_flush', 'reg_buffer_import_legacy', 'reg_buffer_purge_quarantined', 'reg_buffer_push',
-                'reg_buffer_quarantined', 'reg_buffer_range', 'reg_buffer_rate_hit', 'reg_buffer_retry_quarantined', 'reg_buffer_stats'],
+            ['reg_buffer_ack', 'reg_buffer_book', 'reg_buffer_flush', 'reg_buffer_import_legacy', 'reg_buffer_purge_quarantined', 'reg_buffer_push',
+                'reg_buffer_quarantined', 'reg_buffer_range', 'reg_buffer_rate_hit', 'reg_buffer_retry_quarantined', 'reg_buffer_seat_release',
+                'reg_buffer_seat_take', 'reg_buffer_seats', 'reg_buffer_seats_buffered', 'reg_buffer_seats_forget', 'reg_buffer_seats_promote',
+                'reg_buffer_seats_seed', 'reg_buffer_stats'],
             array_keys($stub['functions'])
         );
         self::assertSame('string|false', $stub['functions']['reg_buffer_push']['returns']);
@@ -94,6 +96,8 @@ final class StubTest extends TestCase
         self::assertSame('RegBuffer\Exception', $stub['classes']['RegBuffer\ConnectionException']['parent']);
         self::assertSame('RegBuffer\Exception', $stub['classes']['RegBuffer\CapacityException']['parent']);
         self::assertSame('RegBuffer\Exception', $stub['classes']['RegBuffer\LimitException']['parent']);
+        self::assertSame('RegBuffer\Exception', $stub['classes']['RegBuffer\SoldOutException']['parent']);
+        self::assertSame('RegBuffer\Exception', $stub['classes']['RegBuffer\SeatsUnknownException']['parent']);
     }
 
     /** @test */

@@ -1,5 +1,5 @@
 //! The buffer: shard routing, and one file per operation beside the script whose KEYS/ARGV it builds — push, claim,
-//! ack, quarantine (and retry), range, import, stats, rate — each one Redis script per round trip over the layout in
+//! ack, quarantine (and retry), range, import, stats, rate, seats — each one Redis script per round trip over the layout in
 //! `keys`. Every script but push's runs through `invoke`; push writes its EVALSHA by hand (push.rs).
 use redis::{FromRedisValue, Script, ScriptInvocation};
 
@@ -16,10 +16,12 @@ mod push;
 mod quarantine;
 mod range;
 mod rate;
+mod seats;
 mod stats;
-pub use push::{PushLimits, UseLimit, PUSH_LUA};
+pub use push::{Booking, PushLimits, UseLimit, PUSH_LUA};
 pub use quarantine::QuarantinedEntry;
 pub use rate::{RateHit, RateLimit, MAX_RATE_CLIENT_BYTES, MAX_RATE_WINDOW};
+pub use seats::{BufferedIds, Release, SeatCount, Seats, MAX_CAPACITY};
 pub use stats::{Degraded, Persistence, ServerFacts, Stats, COUNTERS};
 
 /// A script with the key prelude. `flags` (Redis 7 shebang flags) let the scripts that drain the buffer, or only

@@ -1,25 +1,36 @@
--- Buffers one registration (enqueue.lua and rate.lua come first). KEYS: queue, data, time index, ready, oldest, stats[, unique
--- marker][, use counter][, rate counter]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending,
--- repeat (1 when this push is sent again on a new connection after the first attempt's connection broke), dedupe
--- ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds). The use counter is passed
--- exactly when its two arguments are not empty, the rate counter likewise; the unique marker exactly when a key is
--- left for it.
--- Checks in this order: repeat, rate limit, use limit, unique marker, cap; only then writes.
+-- Buffers one registration (enqueue.lua, rate.lua and seats.lua come first). KEYS: queue, data, time index, ready,
+-- oldest, stats[, unique marker][, use counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at
+-- ms), event id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's
+-- connection broke), dedupe ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds),
+-- capacity, waitlist (1 or 0). The use counter is passed exactly when its two arguments are not empty, the rate
+-- counter and the seats likewise; the unique marker exactly when a key is left for it.
+-- Checks in this order: repeat, rate limit, use limit, unique marker, seats, cap; only then writes.
 -- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), 0 duplicate,
 -- -1 at capacity, -2 the use limit is used up (or expired), {-3, seconds left in the window} over the rate limit.
+-- With seats: {1, 1 when waitlisted, taken, waiting} buffered, {0, 0, taken, waiting} a duplicate (0 when the count
+-- is not known), {-5, taken, waiting} sold out, -6 the count is not known.
 local id = ARGV[1]
 local repeated = ARGV[6] == '1'
-local has_counter, has_rate = ARGV[8] ~= '', ARGV[10] ~= ''
+local has_counter, has_rate, has_seats = ARGV[8] ~= '', ARGV[10] ~= '', ARGV[12] ~= ''
 local n = 7
-local marker = #KEYS == 7 + (has_counter and 1 or 0) + (has_rate and 1 or 0) and KEYS[7]
+local marker = #KEYS == 7 + (has_counter and 1 or 0) + (has_rate and 1 or 0) + (has_seats and 1 or 0) and KEYS[7]
 if marker then n = 8 end
 local counter = has_counter and KEYS[n]
 if counter then n = n + 1 end
 local rate = has_rate and KEYS[n]
+if rate then n = n + 1 end
+local seats = has_seats and KEYS[n]
+-- What a push to an event with seats answers once it is buffered: its place, and the count.
+local function booked(waitlisted)
+  if not seats then return 1 end
+  local count = seats_read(seats) or {0, 0}
+  return {1, waitlisted and 1 or 0, count[1], count[2]}
+end
 -- A repeat whose first attempt was buffered (still here, or flushed and still named by its marker) is that push.
 if repeated then
-  if redis.call('HEXISTS', KEYS[2], id) == 1 then return 1 end
-  if marker and redis.call('GET', marker) == id then return 1 end
+  local entry = redis.call('HGET', KEYS[2], id)
+  if entry then return booked(string.byte(entry) == 119) end   -- 'w': codec.rs's WAITLISTED_TAG
+  if marker and redis.call('GET', marker) == id then return booked(false) end
 end
 local now = (rate or counter) and tonumber(redis.call('TIME')[1])
 -- Every push of the client counts, whatever its answer, except a repeat (its first attempt counted). Fixed
@@ -40,10 +51,26 @@ if marker then
   -- Taken and read in one call (SET NX GET). A duplicate is a duplicate even when the buffer is full: the marker
   -- is checked before the cap, and given back below if this push is refused after all.
   local holder = redis.call('SET', marker, id, 'NX', 'GET', 'EX', ARGV[7])
-  if holder == id then return 1 end            -- this very push, repeated after its registration was flushed
+  if holder == id then return booked(false) end  -- this very push, repeated after its registration was flushed
   if holder then
     redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
-    return 0
+    if not seats then return 0 end
+    local count = seats_read(seats)
+    return count and {0, 0, count[1], count[2]} or 0
+  end
+end
+-- The seat is decided before the cap (sold out is the answer even when the buffer is full) and taken after it.
+local count, place
+if seats then
+  count = seats_read(seats)
+  if not count then
+    if marker then redis.call('DEL', marker) end
+    return -6
+  end
+  place = seats_place(count, tonumber(ARGV[12]), ARGV[13] == '1')
+  if not place then
+    if marker then redis.call('DEL', marker) end
+    return {-5, count[1], count[2]}
   end
 end
 local max = tonumber(ARGV[5])
@@ -66,5 +93,12 @@ if counter then
     redis.call('INCR', counter)
   end
 end
-enqueue(KEYS, id, ARGV[2], ARGV[3], ARGV[4])
+local entry = ARGV[2]
+if place then
+  seats_take(seats, count, place)
+  -- A waitlisted registration is stored with codec.rs's tag 'w' for the '1' the caller wrote.
+  if place == 'w' then entry = 'w' .. string.sub(entry, 2) end
+end
+enqueue(KEYS, id, entry, ARGV[3], ARGV[4])
+if place then return {1, place == 'w' and 1 or 0, count[1], count[2]} end
 return 1

@@ -5,6 +5,7 @@ use once_cell::sync::Lazy;
 use redis::Script;
 use serde_json::Value;
 
+use super::seats::{seat_count, sold_out, unknown_count, SeatCount, Seats};
 use super::{breaker_scope, check_event, push_score_ms, Buffer, PushOutcome, RateLimit};
 use crate::core::codec;
 use crate::core::config::Durability;
@@ -16,7 +17,8 @@ use crate::core::packed::with_packed;
 use crate::core::pool::{check_held_off, with_connection_for};
 
 /// push.lua with the fragments it calls (public for the tests that run it by hand).
-pub const PUSH_LUA: &str = concat!(include_str!("enqueue.lua"), include_str!("rate.lua"), include_str!("push.lua"));
+pub const PUSH_LUA: &str =
+    concat!(include_str!("enqueue.lua"), include_str!("rate.lua"), include_str!("seats.lua"), include_str!("push.lua"));
 static PUSH: Lazy<Script> = Lazy::new(|| Script::new(PUSH_LUA));
 
 /// A token (a signed form's nonce) that may carry at most `uses` registrations of one event; its count is
@@ -51,6 +53,17 @@ impl UseLimit<'_> {
 pub struct PushLimits<'a> {
     pub uses: Option<UseLimit<'a>>,
     pub rate: Option<RateLimit<'a>>,
+    /// The event's seats: a booking takes one (or a waitlist place) in the same step, or is refused.
+    pub seats: Option<Seats>,
+}
+
+/// What a booking got: the push's outcome, its place, and the event's count after it (None for a duplicate whose
+/// event has no known count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub outcome: PushOutcome,
+    pub waitlisted: bool,
+    pub count: Option<SeatCount>,
 }
 
 impl Buffer<'_> {
@@ -68,7 +81,7 @@ impl Buffer<'_> {
         unique_key: Option<&[u8]>,
         limit: Option<&UseLimit>,
     ) -> Result<PushOutcome> {
-        let limits = PushLimits { uses: limit.cloned(), rate: None };
+        let limits = PushLimits { uses: limit.cloned(), ..PushLimits::default() };
         self.push_json(event_id, &codec::to_json(data)?, unique_key, &limits)
     }
 
@@ -81,11 +94,23 @@ impl Buffer<'_> {
         unique_key: Option<&[u8]>,
         limits: &PushLimits,
     ) -> Result<PushOutcome> {
+        self.book_json(event_id, json, unique_key, limits).map(|b| b.outcome)
+    }
+
+    /// `push_json` that also tells the registration's place when `limits.seats` is set: one seat (or waitlist place)
+    /// taken in the same step as the write, or a SoldOut / SeatsUnknown error and nothing written.
+    pub fn book_json(
+        &self,
+        event_id: i64,
+        json: &[u8],
+        unique_key: Option<&[u8]>,
+        limits: &PushLimits,
+    ) -> Result<Booking> {
         check_event(event_id)?;
         if let Some(k) = unique_key {
             codec::check_unique_key(k)?;
         }
-        let (limit, rate) = (limits.uses.as_ref(), limits.rate.as_ref());
+        let (limit, rate, seats) = (limits.uses.as_ref(), limits.rate.as_ref(), limits.seats.as_ref());
         if let Some(l) = limit {
             l.check()?;
         }
@@ -99,7 +124,8 @@ impl Buffer<'_> {
         let keys = ENQUEUE_KEYS.len()
             + usize::from(unique_key.is_some())
             + usize::from(limit.is_some())
-            + usize::from(rate.is_some());
+            + usize::from(rate.is_some())
+            + usize::from(seats.is_some());
         // On a cluster each shard enforces the whole cap, so one event (one shard) can use all of it.
         let max_pending = self.cfg.max_pending;
         let mut attempt = 0;
@@ -107,8 +133,8 @@ impl Buffer<'_> {
         let (reply, shortfall): (redis::Value, Option<Error>) = with_connection_for(self.cfg, breaker_scope(k), |c| {
             attempt += 1;
             let reply = with_packed(|p| {
-                // push.lua's arguments: the limits' four are empty when not set (see its header).
-                p.begin(3 + keys + 11).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
+                // push.lua's arguments: the limits' six are empty when not set (see its header).
+                p.begin(3 + keys + 13).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
                 for which in ENQUEUE_KEYS {
                     p.arg_text(|s| k.push_key(s, event_id, which));
                 }
@@ -120,6 +146,9 @@ impl Buffer<'_> {
                 }
                 if let Some(r) = rate {
                     p.arg_text(|s| k.push_key(s, event_id, EventKey::RateCounter(r.client)));
+                }
+                if seats.is_some() {
+                    p.arg_text(|s| k.push_key(s, event_id, EventKey::Seats));
                 }
                 p.arg(id.as_bytes())
                     .arg_bytes(|entry| {
@@ -139,11 +168,20 @@ impl Buffer<'_> {
                     Some(r) => p.arg_int(r.limit).arg_int(r.window),
                     None => p.arg(b"").arg(b""),
                 };
+                match seats {
+                    Some(s) => p.arg_int(s.capacity).arg(if s.waitlist { b"1" } else { b"0" }),
+                    None => p.arg(b"").arg(b""),
+                };
                 c.eval_packed(&PUSH, p)
             })?;
             // WAIT is routed by the event's queue key; made only when durability asks for replicas.
-            let shortfall = match (&reply, self.cfg.durability) {
-                (redis::Value::Int(1), Durability::Replica { .. }) => self.replicate(c, &k.queue(event_id))?,
+            let buffered = match &reply {
+                redis::Value::Int(1) => true,
+                redis::Value::Array(parts) => parts.first() == Some(&redis::Value::Int(1)),
+                _ => false,
+            };
+            let shortfall = match self.cfg.durability {
+                Durability::Replica { .. } if buffered => self.replicate(c, &k.queue(event_id))?,
                 _ => None,
             };
             Ok((reply, shortfall))
@@ -154,14 +192,28 @@ impl Buffer<'_> {
             self.hold_off_short_of_replicas(k, &e);
             return Err(e.with_registration_id(&id));
         }
+        let plain = |outcome| Booking { outcome, waitlisted: false, count: None };
         match reply {
             redis::Value::Int(1) => {
                 metrics::count(|m| m.pushed += 1);
-                Ok(PushOutcome::Buffered(id))
+                Ok(plain(PushOutcome::Buffered(id)))
             }
             redis::Value::Int(0) => {
                 metrics::count(|m| m.duplicates += 1);
-                Ok(PushOutcome::Duplicate)
+                Ok(plain(PushOutcome::Duplicate))
+            }
+            redis::Value::Array(parts) if matches!(parts.first(), Some(redis::Value::Int(0 | 1))) => {
+                let buffered = parts[0] == redis::Value::Int(1);
+                metrics::count(|m| if buffered { m.pushed += 1 } else { m.duplicates += 1 });
+                Ok(Booking {
+                    outcome: if buffered { PushOutcome::Buffered(id) } else { PushOutcome::Duplicate },
+                    waitlisted: parts.get(1) == Some(&redis::Value::Int(1)),
+                    count: seat_count(parts.get(2), parts.get(3)),
+                })
+            }
+            redis::Value::Int(-6) => Err(unknown_count(event_id)),
+            redis::Value::Array(parts) if parts.first() == Some(&redis::Value::Int(-5)) => {
+                Err(sold_out(event_id, seats, seat_count(parts.get(1), parts.get(2))))
             }
             redis::Value::Int(-2) => Err(Error::limit(format!(
                 "this token already carried the {} registration(s) it allows, or it has expired",

@@ -17,7 +17,7 @@ while taken < limit do
       local entry = entries[i - from + 1]
       if entry then
         -- An entry whose time cannot be read is passed on: the caller skips what it cannot decode.
-        local us = tonumber(string.match(entry, '^1:(%d+):'))
+        local us = tonumber(string.match(entry, '^[1w]:(%d+):'))
         if not us or ((not from_us or us >= from_us) and (not to_us or us <= to_us)) then
           out[#out + 1] = ids[i]
           out[#out + 1] = entry
