@@ -3,7 +3,9 @@
 // JSON line (rate, p50/p99/p99.9 per push). The anchors' loops are copied exactly from
 // ../shared/anchors/push_anchors.php, with a clock read around each registration for the percentiles.
 // usage: php push.php MODE N REDIS_PORT [PROCS=1] [EVENTS=10] [TAG=run id, keeps unique keys unique across runs]
-// MODE: seed | pconnect_expire | pconnect | predis | mysql | regbuf | regbuf_unique
+// MODE: seed | pconnect_expire | pconnect | predis | mysql | regbuf | regbuf_unique | regbuf_book (reg_buffer_book() to
+// events whose capacity is never reached) | regbuf_rush (every process books ONE event of capacity N/10: a sold-out rush;
+// the cell fails unless exactly N/10 were booked)
 require __DIR__ . '/common.php';
 [$mode, $n, $port] = [$argv[1], (int)$argv[2], (int)$argv[3]];
 $procs = (int)($argv[4] ?? 1); $events = (int)($argv[5] ?? 10); $tag = $argv[6] ?? (string)getmypid();
@@ -39,6 +41,17 @@ function make_op(string $mode, int $port, array $reg, int $events, string $tag):
       ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
       return function ($i) use ($reg, $events) {
         if (!is_string(reg_buffer_push($i % $events + 1, $reg))) throw new RuntimeException('push returned no id'); };
+    case 'regbuf_book':
+      ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
+      for ($e = 1; $e <= $events; $e++) reg_buffer_seats_seed($e, 0, 0);   // once per event; a later seed changes nothing
+      return function ($i) use ($reg, $events) {
+        if (reg_buffer_book($i % $events + 1, $reg, ['capacity' => PHP_INT_MAX >> 23])['status'] !== 'registered') throw new RuntimeException('not booked'); };
+    case 'regbuf_rush':
+      ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
+      reg_buffer_seats_seed(1, 0, 0);
+      $seats = ['capacity' => rush_capacity()];
+      return function ($i) use ($reg, $seats) {
+        try { reg_buffer_book(1, $reg, $seats); } catch (RegBuffer\SoldOutException $e) { /* the rush's usual answer */ } };
     case 'regbuf_unique':
       ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port");
       return function ($i) use ($reg, $events, $tag) {
@@ -46,6 +59,9 @@ function make_op(string $mode, int $port, array $reg, int $events, string $tag):
   }
   throw new InvalidArgumentException("unknown mode $mode");
 }
+
+/** The one event's capacity in a regbuf_rush cell: a tenth of the bookings. */
+function rush_capacity(): int { global $n; return max(1, intdiv($n, 10)); }
 
 // The anchors FLUSHALL before they start; so does every cell here, but for the pushes onto a backlog (BENCH_KEEP=1).
 if (getenv('BENCH_KEEP') !== '1') { $r = new Redis(); $r->connect('127.0.0.1', $port); $r->flushAll(); $r->close(); unset($r); }
@@ -91,6 +107,10 @@ for ($k = 0; $k < $procs; $k++) {
 }
 @rmdir($dir);
 $s = max(1, $t1 - $t0) / 1e9;
+if ($mode === 'regbuf_rush' && !$errs && ini_set('reg_buffer.redis_url', "redis://127.0.0.1:$port") !== false
+  && ($taken = reg_buffer_seats(1)['taken']) !== rush_capacity()) {
+  $errs[] = sprintf('the rush booked %d seats of %d', $taken, rush_capacity());
+}
 emit(['mode' => $mode, 'n' => $done, 'procs' => $procs, 'events' => $events, 'secs' => $s, 'rate' => $done / $s,
   'client_cpu_us' => $done ? $ccpu / $done * 1e6 : null, 'redis_cpu_us' => $done ? $rcpu / $done * 1e6 : null]
   + percentiles_us($all) + ($errs ? ['error' => implode('; ', array_unique($errs))] : []));

@@ -67,6 +67,7 @@ $md[] = '';
 $labels = [
   'regbuf' => 'reg_buffer_push (no unique key)',
   'regbuf_unique' => 'reg_buffer_push (unique key)',
+  'regbuf_book' => 'reg_buffer_book (no unique key, a capacity never reached)',
   'seed' => 'seed snippet (connect, LPUSH, EXPIRE, close)',
   'pconnect_expire' => 'phpredis pconnect LPUSH+EXPIRE',
   'pconnect' => 'phpredis pconnect LPUSH alone (floor)',
@@ -89,6 +90,11 @@ foreach ($labels as $c => $label) {
     dash(med($cells, 'push', $c, 'client_cpu_us')), dash(med($cells, 'push', $c, 'redis_cpu_us')), runs($cells, 'push', $c));
 }
 $md[] = '';
+if (($bk = ratio($cells, 'push', 'regbuf_book', 'push', 'regbuf')) !== null) {
+  $md[] = sprintf('A booking (an event with a capacity: the seat counted in the same script, and the server\'s run id read to trust the count) runs at %s the rate of a push without one, in the same rounds; Redis CPU %s against %s µs.',
+    x($bk), dash(med($cells, 'push', 'regbuf_book', 'redis_cpu_us')), dash(med($cells, 'push', 'regbuf', 'redis_cpu_us')));
+  $md[] = '';
+}
 $g1 = ratio($cells, 'push', 'regbuf_unique', 'push', 'pconnect'); $g2 = ratio($cells, 'push', 'regbuf_unique', 'push', 'seed');
 $tail = ($p50 = med($cells, 'push', 'regbuf_unique', 'p50_us')) && ($p99 = med($cells, 'push', 'regbuf_unique', 'p99_us')) ? $p99 / $p50 : null;
 $md[] = sprintf('Goals (push with a unique key): ≥ 1.0× LPUSH alone — %s (%s); ≥ 3× seed — %s (%s); p99 ≤ 2× p50 — %s (%s; the machine is not idle).',
@@ -126,6 +132,12 @@ foreach (array_keys($procs) as $p) {
     dash(med($cells, 'conc', "regbuf@$p", 'redis_cpu_us')), dash(med($cells, 'conc', "pconnect@$p", 'redis_cpu_us')), runs($cells, 'conc', "pconnect@$p"));
 }
 $md[] = '';
+if (isset($cells['conc']['regbuf_rush@32'])) {
+  $md[] = sprintf('A rush: 32 processes book %s registrations of one event whose capacity is a tenth of them (`reg_buffer_book`, the rest answered `SoldOutException` at once): %s bookings/s, p99 %s µs, Redis CPU %s µs a booking, %s; each run checked that exactly the capacity was booked.',
+    n0(med($cells, 'conc', 'regbuf_rush@32', 'n')), n0(med($cells, 'conc', 'regbuf_rush@32', 'rate')), n1(med($cells, 'conc', 'regbuf_rush@32', 'p99_us')),
+    dash(med($cells, 'conc', 'regbuf_rush@32', 'redis_cpu_us')), runs($cells, 'conc', 'regbuf_rush@32'));
+  $md[] = '';
+}
 
 // --------------------------------------------------------------------------------------------------- flush
 $md[] = '## 3. Flush into MariaDB (batches of 1,000, one INSERT each)';
