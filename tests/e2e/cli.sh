@@ -55,6 +55,7 @@ the_wp_cli_help_gives_each_command_a_whole_sentence_as_its_summary() {
     # shellcheck disable=SC2086 # the command's words, as WP-CLI takes them
     cli help $command
     expect "wp help $command: exit code" 0 "$CLI_RC" || return 1
+    [ -n "$CLI_OUT" ] || { echo "  FAIL: wp help $command printed nothing (stderr: $CLI_ERR)" >&2; return 1; }
     # The DESCRIPTION paragraph, then each SUBCOMMANDS entry (its wrapped lines joined), one per line.
     summaries=$(php -r '
       $sections = preg_split("/^([A-Z]+)$/m", $argv[1], -1, PREG_SPLIT_DELIM_CAPTURE);

@@ -10,11 +10,10 @@ if [ -f "$OPS_WP_CLI_BOOT" ]; then OPS_WP_CLI="WP-CLI 2.12"; else OPS_WP_CLI="th
 ops_wp() {
   if [ ! -f "$OPS_WP_CLI_BOOT" ]; then wp_php "$E2E_PHP/wp-cli.php" "$@" < /dev/null; return; fi
   mkdir -p "$WORK/wp-cli-cache"
-  # WP-CLI 2.12's own vendor code (Mustache) is deprecated on PHP 8.4, and WP_DEBUG turns E_ALL back on after
-  # -d error_reporting: its lines (not the plugin's) are left out of what the tests read.
-  WP_CLI_CACHE_DIR="$WORK/wp-cli-cache" php -d error_reporting=24575 "$OPS_WP_CLI_BOOT" --allow-root --path="$STACK_WP_ROOT" \
-    --url="http://$HOST:$STACK_WEB_PORT/" "$@" < /dev/null \
-    | perl -0pe 's{\n?(PHP )?Deprecated: [^\n]* in \S*/wp-cli/vendor/\S* on line \d+\n}{}g'
+  # PAGER=cat: `wp help` pipes its text through $PAGER, else `less -R`, which a minimal root (Debian 13's) lacks.
+  # wp-cli-preload.php compiles WP-CLI's bundled Mustache (deprecated on PHP 8.4) before WordPress turns E_ALL on.
+  PAGER=cat WP_CLI_CACHE_DIR="$WORK/wp-cli-cache" php -d error_reporting=24575 "$OPS_WP_CLI_BOOT" --allow-root \
+    --path="$STACK_WP_ROOT" --url="http://$HOST:$STACK_WEB_PORT/" --require="$E2E_PHP/wp-cli-preload.php" "$@" < /dev/null
 }
 ops_real_wp() { ops_wp "$@"; } # the name run.sh's tests use
 ops_json() { php -r '$v = json_decode($argv[1], true); foreach (explode(".", $argv[2]) as $k) { $v = is_array($v) ? ($v[$k] ?? null) : null; } echo json_encode($v);' "$1" "$2"; }
