@@ -592,6 +592,7 @@ without_the_extension_the_plugin_writes_directly_and_says_so
 uninstalling_removes_the_table_options_and_schedule"
 . "$ROOT/tests/e2e/intake.sh" # fast intake (tests/e2e/intake.sh): adds its test before the uninstall test
 . "$ROOT/tests/e2e/cli.sh" # WP-CLI as its users run it (tests/e2e/cli.sh): adds CLI_TESTS before the uninstall test
+. "$ROOT/tests/e2e/seats.sh" # per-event capacity (tests/e2e/seats.sh): adds SEATS_TESTS before the uninstall test
 
 # On a Redis Cluster the plugin must work unchanged: pushes from the action, REST and the seed's hook, a flush by
 # WP-Cron, flushes racing pushes, the flush's time budget. (The quarantine through the extension and every core

@@ -2,7 +2,8 @@
 /**
  * Owns the admin page Tools > Registration buffer: whether registrations flow, how far behind the flush is, what
  * went wrong and what to do about it; then the charts, the quarantine and set-aside registrations with retry/purge,
- * and every counter one click away. Capability manage_options; every action nonce-protected.
+ * the seats of events with a capacity (set, change, remove, recount), and every counter one click away. Capability
+ * manage_options; every action nonce-protected.
  *
  * @package RegBuffer
  */
@@ -138,7 +139,8 @@ final class Reg_Buffer_Admin {
 	}
 
 	/**
-	 * Admin-post.php?action=reg_buffer_admin: retry, purge, flush. Answers with a redirect back to the page.
+	 * Admin-post.php?action=reg_buffer_admin: retry, purge, flush, the seats' set, remove and recount. Answers with a
+	 * redirect back to the page.
 	 */
 	public static function handle_action(): void {
 		if ( ! current_user_can( self::CAPABILITY ) ) {
@@ -170,6 +172,29 @@ final class Reg_Buffer_Admin {
 						: __( 'Nothing to acknowledge: it was already acknowledged.', 'reg-buffer' ),
 				);
 				break;
+			case 'seats_set':
+				$result = self::set_seats(
+					sanitize_text_field( wp_unslash( $_POST['event'] ?? '' ) ),
+					sanitize_text_field( wp_unslash( $_POST['capacity'] ?? '' ) ),
+					! empty( $_POST['waitlist'] )
+				);
+				break;
+			case 'seats_unset':
+				$done   = Reg_Buffer_Seats::set_capacity( (int) $field, null );
+				$result = is_wp_error( $done ) ? self::failed( $done ) : array(
+					'ok'      => true,
+					/* translators: %d: event id */
+					'message' => sprintf( __( 'Event %d has no capacity any more: it takes registrations without limit.', 'reg-buffer' ), (int) $field ),
+				);
+				break;
+			case 'seats_recount':
+				$counted = Reg_Buffer_Seats::recount( (int) $field );
+				$result  = is_wp_error( $counted ) ? self::failed( $counted ) : array(
+					'ok'      => true,
+					/* translators: 1: event id, 2: seats taken, 3: registrations waiting */
+					'message' => sprintf( __( 'Event %1$d recounted: %2$d seats taken, %3$d waiting.', 'reg-buffer' ), (int) $field, (int) $counted['taken'], (int) $counted['waiting'] ),
+				);
+				break;
 			case 'flush':
 				$summary = Reg_Buffer_Flusher::run();
 				$result  = array(
@@ -184,6 +209,49 @@ final class Reg_Buffer_Admin {
 		set_transient( 'reg_buffer_notice_' . get_current_user_id(), $result, 5 * MINUTE_IN_SECONDS );
 		wp_safe_redirect( self::url() );
 		exit;
+	}
+
+	/**
+	 * The seats form: gives $event a capacity or changes it. Checks that both are whole numbers (what the form
+	 * typed); the rest is Reg_Buffer_Seats::set_capacity()'s to refuse.
+	 *
+	 * @param string $event    the event id typed.
+	 * @param string $capacity the capacity typed.
+	 * @param bool   $waitlist whether registrations past the capacity go on a waitlist.
+	 * @return array{ok:bool, message:string}
+	 */
+	private static function set_seats( string $event, string $capacity, bool $waitlist ): array {
+		if ( 1 !== preg_match( '/^[1-9][0-9]{0,14}$/', $event ) || 1 !== preg_match( '/^[0-9]{1,15}$/', $capacity ) ) {
+			return array(
+				'ok'      => false,
+				'message' => __( 'Give the event\'s id (1 or more) and its capacity (0 or more) as whole numbers.', 'reg-buffer' ),
+			);
+		}
+		$done = Reg_Buffer_Seats::set_capacity( (int) $event, (int) $capacity, $waitlist );
+		if ( is_wp_error( $done ) ) {
+			return self::failed( $done );
+		}
+		return array(
+			'ok'      => true,
+			'message' => $waitlist
+				/* translators: 1: event id, 2: capacity */
+				? sprintf( _n( 'Event %1$d takes %2$s registration, then a waitlist.', 'Event %1$d takes %2$s registrations, then a waitlist.', (int) $capacity, 'reg-buffer' ), (int) $event, number_format_i18n( (int) $capacity ) )
+				/* translators: 1: event id, 2: capacity */
+				: sprintf( _n( 'Event %1$d takes %2$s registration, and no more.', 'Event %1$d takes %2$s registrations, and no more.', (int) $capacity, 'reg-buffer' ), (int) $event, number_format_i18n( (int) $capacity ) ),
+		);
+	}
+
+	/**
+	 * The notice of an action that was refused.
+	 *
+	 * @param WP_Error $error why.
+	 * @return array{ok:bool, message:string}
+	 */
+	private static function failed( WP_Error $error ): array {
+		return array(
+			'ok'      => false,
+			'message' => $error->get_error_message(),
+		);
 	}
 
 	/**
@@ -455,6 +523,10 @@ final class Reg_Buffer_Admin {
 				__( 'Registrations were set aside', 'reg-buffer' ),
 				$text( __( 'Read each one\'s error, then retry or purge it:', 'reg-buffer' ) ) . $link( 'set-aside', __( 'Set aside', 'reg-buffer' ) ) . ' · ' . $cmd( 'wp reg-buffer set-aside list' ),
 			),
+			'seats_unknown'     => array(
+				__( 'Seat counts not known to Redis', 'reg-buffer' ),
+				$text( __( 'Nothing is lost: the next booking counts again. To count now, Recount the event under', 'reg-buffer' ) ) . $link( 'seats', __( 'Seats', 'reg-buffer' ) ) . ' · ' . $cmd( 'wp reg-buffer seats recount <event>' ),
+			),
 			'persistence'       => array(
 				__( 'Redis has no persistence', 'reg-buffer' ),
 				$text( __( 'Turn the append-only file on (and in redis.conf):', 'reg-buffer' ) ) . $cmd( 'redis-cli CONFIG SET appendonly yes' ),
@@ -559,6 +631,7 @@ final class Reg_Buffer_Admin {
 
 		self::render_quarantine( $buffer );
 		self::render_set_aside( (int) $status['set_aside'] );
+		self::render_seats( $status );
 
 		// The detail, one click away.
 		echo '<h2>' . esc_html__( 'Details', 'reg-buffer' ) . '</h2>';
@@ -567,7 +640,7 @@ final class Reg_Buffer_Admin {
 
 		// Help.
 		echo '<h2>' . esc_html__( 'From the command line', 'reg-buffer' ) . '</h2>';
-		echo '<p>' . esc_html__( 'The same status and actions: wp reg-buffer status | flush [--limit=N] [--until-empty] | drain | import-legacy | acknowledge-loss | quarantine list|retry|purge | set-aside list|retry|purge. On busy sites, disable WP-Cron and flush from system cron every minute:', 'reg-buffer' ) . '</p>';
+		echo '<p>' . esc_html__( 'The same status and actions: wp reg-buffer status | flush [--limit=N] [--until-empty] | drain | import-legacy | acknowledge-loss | quarantine list|retry|purge | set-aside list|retry|purge | seats [set|unset|recount] | cancel <registration-id>. On busy sites, disable WP-Cron and flush from system cron every minute:', 'reg-buffer' ) . '</p>';
 		echo '<pre class="reg-buffer-cron" id="reg-buffer-cron">* * * * * www-data wp --path=' . esc_html( untrailingslashit( ABSPATH ) ) . ' --url=' . esc_html( home_url() ) . ' reg-buffer flush --quiet</pre>';
 		echo '</div>';
 	}
@@ -964,6 +1037,95 @@ final class Reg_Buffer_Admin {
 			echo '</td></tr>';
 		}
 		echo '</tbody></table>';
+	}
+
+	/**
+	 * The seats of each event with a capacity (Reg_Buffer_Status::report()['seats']), with Recount and Remove, and
+	 * the form that sets or changes one. Each figure carries its raw value in data-value.
+	 *
+	 * @param array $status Reg_Buffer_Status::report().
+	 */
+	private static function render_seats( array $status ): void {
+		echo '<h2 id="seats">' . esc_html__( 'Seats', 'reg-buffer' ) . '</h2>';
+		if ( array() === $status['seats'] ) {
+			echo '<p class="reg-buffer-no-seats">' . esc_html__( 'No event has a capacity: each takes registrations without limit.', 'reg-buffer' ) . '</p>';
+		} else {
+			echo '<table class="widefat striped reg-buffer-seats"><thead><tr>';
+			foreach ( array(
+				__( 'Event', 'reg-buffer' ),
+				__( 'Capacity', 'reg-buffer' ),
+				__( 'Waitlist', 'reg-buffer' ),
+				__( 'Taken', 'reg-buffer' ),
+				__( 'Waiting', 'reg-buffer' ),
+				__( 'Places left', 'reg-buffer' ),
+				__( 'Count in Redis', 'reg-buffer' ),
+				__( 'Action', 'reg-buffer' ),
+			) as $heading ) {
+				echo '<th scope="col">' . esc_html( $heading ) . '</th>';
+			}
+			echo '</tr></thead><tbody>';
+			foreach ( $status['seats'] as $seats ) {
+				$event = (string) $seats['event_id'];
+				echo '<tr data-event="' . esc_attr( $event ) . '">';
+				self::seats_cell( 'event_id', $seats['event_id'], $event );
+				self::seats_cell( 'capacity', $seats['capacity'], number_format_i18n( (int) $seats['capacity'] ) );
+				self::seats_cell( 'waitlist', $seats['waitlist'], $seats['waitlist'] ? __( 'on', 'reg-buffer' ) : __( 'off', 'reg-buffer' ) );
+				foreach ( array( 'taken', 'waiting', 'remaining' ) as $figure ) {
+					self::seats_cell( $figure, $seats[ $figure ], null === $seats[ $figure ] ? '—' : number_format_i18n( (int) $seats[ $figure ] ) );
+				}
+				self::seats_cell( 'known', $seats['known'], self::seats_count_state( $status, $seats ) );
+				echo '<td class="reg-buffer-actions">';
+				if ( $status['extension_loaded'] ) {
+					echo self::button( 'seats_recount', $event, __( 'Recount', 'reg-buffer' ), 'button-secondary' ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built escaped.
+				}
+				/* translators: %s: event id */
+				echo self::button( 'seats_unset', $event, __( 'Remove', 'reg-buffer' ), 'button-link-delete', sprintf( __( 'Remove the capacity of event %s? It then takes registrations without limit.', 'reg-buffer' ), $event ) ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built escaped.
+				echo '</td></tr>';
+			}
+			echo '</tbody></table>';
+		}
+		// Set or change: the event is typed, so the nonce is for the operation alone.
+		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="reg-buffer-seats-form">';
+		echo '<input type="hidden" name="action" value="' . esc_attr( self::ACTION ) . '">';
+		echo '<input type="hidden" name="op" value="seats_set"><input type="hidden" name="entry" value="">';
+		wp_nonce_field( self::nonce_action( 'seats_set', '' ) );
+		printf(
+			'<p><label>%s <input type="number" name="event" min="1" step="1" required class="small-text"></label> <label>%s <input type="number" name="capacity" min="0" step="1" required class="small-text"></label> <label><input type="checkbox" name="waitlist" value="1"> %s</label> <button type="submit" class="button button-primary" data-op="seats_set">%s</button></p>',
+			esc_html__( 'Event', 'reg-buffer' ),
+			esc_html__( 'Capacity', 'reg-buffer' ),
+			esc_html__( 'Waitlist once full', 'reg-buffer' ),
+			esc_html__( 'Set capacity', 'reg-buffer' )
+		);
+		echo '<p class="description">' . esc_html__( 'An event that has a capacity gets the new one (and waitlist setting) from its next booking on. Without a waitlist, registrations past the capacity are refused as sold out; with one they wait, and each is promoted in turn when a registration is cancelled.', 'reg-buffer' ) . '</p>';
+		echo '</form>';
+	}
+
+	/**
+	 * One cell of the seats table.
+	 *
+	 * @param string $field data-field.
+	 * @param mixed  $value the raw value (JSON in data-value).
+	 * @param string $shown the value in words.
+	 */
+	private static function seats_cell( string $field, $value, string $shown ): void {
+		printf( '<td data-field="%s" data-value="%s">%s</td>', esc_attr( $field ), esc_attr( (string) wp_json_encode( $value ) ), esc_html( $shown ) );
+	}
+
+	/**
+	 * Whether Redis knows an event's count, in words.
+	 *
+	 * @param array $status Reg_Buffer_Status::report().
+	 * @param array $seats  one event's Reg_Buffer_Seats::summary().
+	 */
+	private static function seats_count_state( array $status, array $seats ): string {
+		if ( ! $status['extension_loaded'] ) {
+			return __( 'none: without the extension, bookings are counted in MySQL', 'reg-buffer' );
+		}
+		if ( isset( $seats['error'] ) ) {
+			/* translators: %s: error */
+			return sprintf( __( 'cannot be read: %s', 'reg-buffer' ), (string) $seats['error'] );
+		}
+		return $seats['known'] ? __( 'known', 'reg-buffer' ) : __( 'not known: counted from MySQL at the next booking', 'reg-buffer' );
 	}
 
 	/**

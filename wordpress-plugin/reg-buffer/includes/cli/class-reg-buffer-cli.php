@@ -1,7 +1,8 @@
 <?php
 /**
  * Owns the WP-CLI commands (loaded only under WP-CLI): `wp reg-buffer …` here, `wp reg-buffer quarantine …` and
- * `wp reg-buffer set-aside …` in their own files, and what they share (counts in words, option checks).
+ * `wp reg-buffer set-aside …` in their own files, what `seats` and `cancel` do in Reg_Buffer_Seats_CLI, and what
+ * they share (counts in words, option checks).
  *
  * @package RegBuffer
  */
@@ -15,7 +16,8 @@ if ( ! defined( 'ABSPATH' ) ) {
  *
  * `wp reg-buffer status` says whether registrations are flowing; `flush`
  * stores what Redis holds now; `drain` empties the buffer before a deploy;
- * `import-legacy` takes over the seed snippet's lists.
+ * `import-legacy` takes over the seed snippet's lists; `seats` shows and
+ * sets the capacity of events, and `cancel` frees a registration's seat.
  *
  * On a busy site run the flush from system cron, since WP-Cron only runs
  * when someone visits:
@@ -35,8 +37,9 @@ final class Reg_Buffer_CLI {
 	/**
 	 * Shows whether registrations are flowing.
 	 *
-	 * Extension, Redis, counts, last flush and warnings. Exits 1 when there
-	 * is a warning, so a monitoring check can run it as it is.
+	 * Extension, Redis, counts, last flush, the seats of events with a
+	 * capacity, and warnings. Exits 1 when there is a warning, so a
+	 * monitoring check can run it as it is.
 	 *
 	 * ## OPTIONS
 	 *
@@ -77,6 +80,8 @@ final class Reg_Buffer_CLI {
 			self::print_yaml( $report );
 		} else {
 			$rows = array();
+			// One row per figure of each event (seats.12.taken), not the list as one JSON cell.
+			$report['seats'] = array_column( $report['seats'], null, 'event_id' );
 			foreach ( self::flatten( $report ) as $key => $value ) {
 				if ( 'warnings' !== $key && 'warning_codes' !== $key ) {
 					$rows[] = array(
@@ -340,6 +345,103 @@ final class Reg_Buffer_CLI {
 			WP_CLI::warning( sprintf( '%s could not be read and %s quarantined: see `wp reg-buffer quarantine list`.', self::count_of( $failed, 'legacy element', 'legacy elements' ), 1 === $failed ? 'was' : 'were' ) );
 		}
 		WP_CLI::success( 'Moved ' . self::count_of( $moved, 'registration', 'registrations' ) . ' into the buffer.' );
+	}
+
+	/**
+	 * Lists, sets, removes and recounts the seats of events with a capacity.
+	 *
+	 * Without an action, lists each event with a capacity: how many may
+	 * register, whether it has a waitlist, the seats taken, registrations
+	 * waiting, places left, whether Redis knows the count (if not, the next
+	 * booking counts it from MySQL), and the rows stored in MySQL. `set`
+	 * gives an event a capacity or changes it (from the next booking on);
+	 * `unset` makes it unlimited again; `recount` has Redis count the seats
+	 * again from MySQL and what Redis still buffers.
+	 *
+	 * ## OPTIONS
+	 *
+	 * [<action>]
+	 * : What to do.
+	 * ---
+	 * default: list
+	 * options:
+	 *   - list
+	 *   - set
+	 *   - unset
+	 *   - recount
+	 * ---
+	 *
+	 * [<event>]
+	 * : The event to set, unset or recount.
+	 *
+	 * [--capacity=<number>]
+	 * : With set: how many may register (0 or more).
+	 *
+	 * [--waitlist]
+	 * : With set: once every seat is taken, registrations go on a waitlist
+	 * (each promoted in turn as a seat is freed) instead of being refused.
+	 * Without it the event has no waitlist.
+	 *
+	 * [--format=<format>]
+	 * : With list: output format.
+	 * ---
+	 * default: table
+	 * options:
+	 *   - table
+	 *   - json
+	 *   - csv
+	 *   - yaml
+	 * ---
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     # Every event with a capacity.
+	 *     $ wp reg-buffer seats
+	 *
+	 *     # Event 12 takes 40, then a waitlist.
+	 *     $ wp reg-buffer seats set 12 --capacity=40 --waitlist
+	 *
+	 *     # Places left at event 12.
+	 *     $ wp reg-buffer seats list --format=json | jq '.[] | select(.event_id == 12) | .remaining'
+	 *
+	 *     # After restoring the table from a backup: count again.
+	 *     $ wp reg-buffer seats recount 12
+	 *
+	 *     # Event 12 is unlimited again.
+	 *     $ wp reg-buffer seats unset 12
+	 *
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function seats( $args, $assoc_args ): void {
+		Reg_Buffer_Seats_CLI::seats( $args, $assoc_args );
+	}
+
+	/**
+	 * Cancels a stored registration and frees its seat.
+	 *
+	 * The registration stays in the table, marked cancelled. Its seat goes
+	 * to the oldest registration on the event's waitlist, if there is one.
+	 * A registration still buffered in Redis cannot be cancelled until it is
+	 * stored: run `wp reg-buffer flush` first.
+	 *
+	 * ## OPTIONS
+	 *
+	 * <registration-id>
+	 * : The registration's id (26 characters).
+	 *
+	 * ## EXAMPLES
+	 *
+	 *     $ wp reg-buffer cancel 01JD3Z7W3M6Y8QK2T5V9XN4B1C
+	 *
+	 * @param array $args       positional.
+	 * @param array $assoc_args options.
+	 */
+	public function cancel( $args, $assoc_args ): void { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed -- WP-CLI calls every command with ($args, $assoc_args).
+		if ( ! isset( $args[0] ) ) {
+			WP_CLI::error( 'Name the registration: wp reg-buffer cancel <registration-id>.' );
+		}
+		Reg_Buffer_Seats_CLI::cancel( (string) $args[0] );
 	}
 
 	/**

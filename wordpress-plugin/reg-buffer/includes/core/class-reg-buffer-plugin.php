@@ -48,6 +48,7 @@ final class Reg_Buffer_Plugin {
 		}
 		add_action( 'reg_buffer_register', array( $this, 'on_register_action' ), 10, 3 );
 		add_action( 'rest_api_init', array( $this, 'register_rest_routes' ) );
+		add_shortcode( 'reg_buffer_seats_left', array( 'Reg_Buffer_Seats_Shortcode', 'render' ) );
 		add_action( 'plugins_loaded', array( 'Reg_Buffer_Source_Hooks', 'listen' ) );
 		// Per site, lazily: covers upgrades and sites of a network that were never activated one by one.
 		add_action( 'init', array( $this, 'maintain_site' ) );

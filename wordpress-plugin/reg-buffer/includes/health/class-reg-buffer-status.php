@@ -1,6 +1,7 @@
 <?php
 /**
- * Owns the plugin's health: mode (buffer or direct), fallback counter, last flush, buffer statistics.
+ * Owns the plugin's health: mode (buffer or direct), fallback counter, last flush, buffer statistics, the seats of
+ * events with a capacity.
  *
  * @package RegBuffer
  */
@@ -104,6 +105,7 @@ final class Reg_Buffer_Status {
 			'buffer_error'      => null,
 			'redis_persistence' => null,
 			'redis_losses'      => array(),
+			'seats'             => self::seats(),
 		);
 		if ( 'buffer' === $mode ) {
 			try {
@@ -130,6 +132,36 @@ final class Reg_Buffer_Status {
 		$status['warnings']      = array_values( $warnings );
 		$status['warning_codes'] = array_keys( $warnings );
 		return $status;
+	}
+
+	/**
+	 * Reg_Buffer_Seats::summary() of every event with a capacity, oldest configured first. An event whose figures
+	 * cannot be read (Redis unreachable) keeps its capacity, with null figures, not known, and the error.
+	 *
+	 * @return array<int,array<string,mixed>>
+	 */
+	private static function seats(): array {
+		$seats = array();
+		foreach ( Reg_Buffer_Seats::all() as $event_id => $config ) {
+			try {
+				$summary = Reg_Buffer_Seats::summary( (int) $event_id );
+			} catch ( \Throwable $e ) {
+				$summary = array(
+					'event_id'  => (int) $event_id,
+					'capacity'  => (int) $config['capacity'],
+					'waitlist'  => (bool) $config['waitlist'],
+					'taken'     => null,
+					'waiting'   => null,
+					'remaining' => null,
+					'known'     => false,
+					'error'     => $e->getMessage(),
+				);
+			}
+			if ( null !== $summary ) {
+				$seats[] = $summary;
+			}
+		}
+		return $seats;
 	}
 
 	/**
@@ -210,6 +242,20 @@ final class Reg_Buffer_Status {
 		if ( 'direct' === $status['mode'] && ( (int) ( $buffer['pending'] ?? 0 ) + (int) ( $buffer['in_flight'] ?? 0 ) ) > 0 ) {
 			/* translators: %d: number of registrations */
 			$warnings['disabled_backlog'] = sprintf( __( 'Buffering is disabled (REG_BUFFER_DISABLED), and %d registrations are still in Redis: the flush moves them (WP-Cron, or `wp reg-buffer drain` now).', 'reg-buffer' ), (int) $buffer['pending'] + (int) $buffer['in_flight'] );
+		}
+		// Only where bookings use Redis's count (the extension is loaded) and Redis answers (else redis_down says it).
+		$unknown = array_column( array_filter( $status['seats'], static fn( $s ) => empty( $s['known'] ) ), 'event_id' );
+		if ( $status['extension_loaded'] && null === $status['buffer_error'] && array() !== $unknown ) {
+			$warnings['seats_unknown'] = sprintf(
+				/* translators: %s: event ids */
+				_n(
+					'Redis does not know how many seats of event %s are taken (Redis restarted or lost its data, or a registration was stored while Redis could not count it): the next booking through WordPress counts them again from MySQL and what Redis buffers, and until then the fast intake answers 503 for it. To count now: `wp reg-buffer seats recount <event>`, or Recount on Tools > Registration buffer.',
+					'Redis does not know how many seats of events %s are taken (Redis restarted or lost its data, or registrations were stored while Redis could not count them): the next booking of each through WordPress counts them again from MySQL and what Redis buffers, and until then the fast intake answers 503 for them. To count now: `wp reg-buffer seats recount <event>`, or Recount on Tools > Registration buffer.',
+					count( $unknown ),
+					'reg-buffer'
+				),
+				implode( ', ', $unknown )
+			);
 		}
 		if ( $status['set_aside'] > 0 ) {
 			/* translators: %d: number of registrations */
