@@ -339,6 +339,26 @@ final class SeatsTest extends SiteTestCase
         return json_decode(substr($text, $at + 4), true);
     }
 
+    public function test_a_registration_the_flush_sets_aside_keeps_its_seat_through_a_recount_until_purged(): void
+    {
+        reg_buffer_set_capacity(self::EVENT, 2);
+        $ada = \Reg_Buffer_Registrar::register(self::EVENT, ['n' => 'ada'], 'ada@example.org');
+        self::assertSame('registered', $ada->seat);
+        // Another row took the key while Ada's was buffered (a direct write): the flush sets hers aside, unstored.
+        \Reg_Buffer_Store::insert([self::row('01JSETASIDEHOLDER000000000', self::EVENT, 'ada@example.org', ['n' => 'holder'])]);
+        reg_buffer_flush_now();
+        self::assertNotNull(\Reg_Buffer_Set_Aside::get($ada->registration_id));
+        self::assertSame('registered', \Reg_Buffer_Set_Aside::get($ada->registration_id)['status']);
+
+        $counted = \Reg_Buffer_Seats::recount(self::EVENT);
+        self::assertSame(2, $counted['taken'], 'the stored holder and the set-aside registration: a retry may still store it');
+        self::assertSame('reg_buffer_sold_out', self::answer(\Reg_Buffer_Registrar::register(self::EVENT, ['n' => 'eve'])));
+
+        self::assertTrue(\Reg_Buffer_Set_Aside::purge($ada->registration_id)['ok']);
+        self::assertSame(1, reg_buffer_seats_left(self::EVENT), 'purged: it will never be stored, its seat is free');
+        self::assertSame('registered', self::answer(\Reg_Buffer_Registrar::register(self::EVENT, ['n' => 'eve'])));
+    }
+
     /** A WP_Error's code, else the outcome's seat (what a failed assertion should show). */
     private static function answer(mixed $outcome): mixed
     {

@@ -140,10 +140,11 @@ final class Reg_Buffer_Seats {
 		if ( null === $seats ) {
 			return null;
 		}
-		$stored = self::stored_counts( $event_id );
-		$count  = self::current( $event_id, $seats );
-		if ( null === $count['taken'] ) {
-			// Redis unreachable: what the table shows (bookings are refused meanwhile; 'known' says so).
+		$stored   = self::stored_counts( $event_id );
+		$count    = self::current( $event_id, $seats );
+		$bookable = null !== $count['taken'];
+		if ( ! $bookable ) {
+			// Redis unreachable: what the table shows, and no place left (bookings are refused meanwhile).
 			$owed             = min( self::owed( $event_id ), $stored[ self::WAITLISTED ] );
 			$count['taken']   = $stored[ self::REGISTERED ] + $owed;
 			$count['waiting'] = $stored[ self::WAITLISTED ] - $owed;
@@ -154,7 +155,7 @@ final class Reg_Buffer_Seats {
 			'waitlist'       => $seats['waitlist'],
 			'taken'          => $count['taken'],
 			'waiting'        => $count['waiting'],
-			'remaining'      => max( 0, $seats['capacity'] - $count['taken'] ),
+			'remaining'      => $bookable ? max( 0, $seats['capacity'] - $count['taken'] ) : 0,
 			'known'          => $count['known'],
 			'stored'         => $stored[ self::REGISTERED ],
 			'stored_waiting' => $stored[ self::WAITLISTED ],
@@ -658,17 +659,20 @@ final class Reg_Buffer_Seats {
 	 */
 	private static function stored_counts( int $event_id ): array {
 		global $wpdb;
-		$table  = Reg_Buffer_Store::table();
 		$counts = array(
 			self::REGISTERED => 0,
 			self::WAITLISTED => 0,
 		);
-		$rows   = $wpdb->get_results( $wpdb->prepare( "SELECT status, COUNT(*) AS n FROM {$table} WHERE event_id = %d AND status IN (%s, %s) GROUP BY status", $event_id, self::REGISTERED, self::WAITLISTED ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
-		foreach ( (array) $rows as $row ) {
-			$counts[ $row['status'] ] = (int) $row['n'];
+		// The table's rows, and the set-aside ones: a registration set aside by the flush keeps its place until purged.
+		foreach ( array( Reg_Buffer_Store::table(), Reg_Buffer_Set_Aside::table() ) as $table ) {
+			$rows = $wpdb->get_results( $wpdb->prepare( "SELECT status, COUNT(*) AS n FROM {$table} WHERE event_id = %d AND status IN (%s, %s) GROUP BY status", $event_id, self::REGISTERED, self::WAITLISTED ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is one of the plugin's own table names.
+			foreach ( (array) $rows as $row ) {
+				$counts[ $row['status'] ] += (int) $row['n'];
+			}
 		}
 		return $counts;
 	}
+
 
 	/**
 	 * Which of $ids the table holds (any status).
@@ -678,14 +682,16 @@ final class Reg_Buffer_Seats {
 	 */
 	private static function ids_in_table( array $ids ): array {
 		global $wpdb;
-		$table = Reg_Buffer_Store::table();
 		$found = array();
-		foreach ( array_chunk( array_values( array_unique( array_map( 'strval', $ids ) ) ), 1000 ) as $chunk ) {
-			$in    = implode( ',', array_fill( 0, count( $chunk ), '%s' ) );
-			$found = array_merge( $found, $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $chunk ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- $table is the plugin's own table name, $in one %s per id.
+		foreach ( array( Reg_Buffer_Store::table(), Reg_Buffer_Set_Aside::table() ) as $table ) {
+			foreach ( array_chunk( array_values( array_unique( array_map( 'strval', $ids ) ) ), 1000 ) as $chunk ) {
+				$in    = implode( ',', array_fill( 0, count( $chunk ), '%s' ) );
+				$found = array_merge( $found, $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE registration_id IN ({$in})", $chunk ) ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare -- $table is one of the plugin's own table names, $in one %s per id.
+			}
 		}
-		return $found;
+		return array_values( array_unique( $found ) );
 	}
+
 
 	/**
 	 * The event of a stored registration, or null.

@@ -15,7 +15,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Reg_Buffer_Store {
 
-	const SCHEMA_VERSION = '3'; // 2: the set-aside table replaces the reg_buffer_rejected option; 3: status (seats).
+	const SCHEMA_VERSION = '4'; // 2: the set-aside table replaces the reg_buffer_rejected option; 3: status (seats); 4: the set-aside table's status.
 	const SCHEMA_OPTION  = 'reg_buffer_schema_version';
 
 	/** Keep each INSERT statement well under MariaDB's default max_allowed_packet (16 MB). */
@@ -135,6 +135,7 @@ final class Reg_Buffer_Store {
 						'registered_at' => (float) $row['registered_at'],
 						'unique_key'    => $row['unique_key'],
 						'json'          => (string) $row['json'],
+						'status'        => self::booked_status( $row ),
 						'error'         => $result->get_error_message(),
 					);
 					continue;
@@ -372,7 +373,7 @@ final class Reg_Buffer_Store {
 	 *
 	 * @param array $row a row to insert.
 	 */
-	private static function booked_status( array $row ): string {
+	public static function booked_status( array $row ): string {
 		return 'waitlisted' === ( $row['status'] ?? null ) ? 'waitlisted' : 'registered';
 	}
 

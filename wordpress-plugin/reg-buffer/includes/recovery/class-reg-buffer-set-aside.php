@@ -55,9 +55,11 @@ final class Reg_Buffer_Set_Aside {
   data longblob NOT NULL,
   error text NOT NULL,
   set_aside_at datetime(3) NOT NULL,
+  status varchar(16) NOT NULL DEFAULT 'registered',
   PRIMARY KEY  (id),
   UNIQUE KEY registration_id (registration_id),
-  KEY event_id (event_id)
+  KEY event_id (event_id),
+  KEY event_status (event_id,status)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
 		);
 		return self::migrate_option();
@@ -123,13 +125,14 @@ final class Reg_Buffer_Set_Aside {
 			$error      = self::text( (string) ( $row['error'] ?? '' ) );
 			// Every value is ASCII (hex literals, digits, a datetime made here), so wpdb sends the statement as
 			// it is: no charset check can strip or refuse bytes the registration had.
-			$statement = "INSERT INTO {$table} (registration_id, event_id, registered_at, unique_key, data, error, set_aside_at) VALUES ("
+			// A set-aside registration of an event with a capacity keeps its place (seat or waitlist) until purged.
+			$statement = "INSERT INTO {$table} (registration_id, event_id, registered_at, unique_key, data, error, set_aside_at, status) VALUES ("
 				. self::hex( $id ) . ', '
 				. max( 0, (int) ( $row['event_id'] ?? 0 ) ) . ", '"
 				. Reg_Buffer_Registration::to_datetime( (float) ( $row['registered_at'] ?? 0 ) ) . "', "
 				. ( null === $key ? 'NULL' : self::hex( (string) $key ) ) . ', '
 				. self::hex( (string) ( $row['json'] ?? '' ) ) . ', '
-				. self::hex( $error ) . ', UTC_TIMESTAMP(3)) ON DUPLICATE KEY UPDATE id = id';
+				. self::hex( $error ) . ", UTC_TIMESTAMP(3), '" . Reg_Buffer_Store::booked_status( $row ) . "') ON DUPLICATE KEY UPDATE id = id";
 			if ( false === $wpdb->query( $statement ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- only hex literals and numbers.
 				return false;
 			}
@@ -179,7 +182,7 @@ final class Reg_Buffer_Set_Aside {
 	public static function get( string $id ): ?array {
 		global $wpdb;
 		$table = self::table();
-		$row   = $wpdb->get_row( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at FROM {$table} WHERE registration_id = " . self::hex( $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- $table is the plugin's own table name, hex() a hex literal.
+		$row   = $wpdb->get_row( "SELECT registration_id, event_id, registered_at, unique_key, data, error, set_aside_at, status FROM {$table} WHERE registration_id = " . self::hex( $id ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- $table is the plugin's own table name, hex() a hex literal.
 		return is_array( $row ) ? self::shape( $row ) : null;
 	}
 
@@ -237,6 +240,7 @@ final class Reg_Buffer_Set_Aside {
 							'unique_key'    => $row['unique_key'],
 							'data'          => $data,
 							'json'          => $json,
+							'status'        => $row['status'], // Its seat (or waitlist place) was kept while it was set aside.
 						),
 					)
 				);
@@ -281,8 +285,13 @@ final class Reg_Buffer_Set_Aside {
 				if ( null === self::get( $id ) ) {
 					return Reg_Buffer_Operator_Action::result( false, __( 'No such set-aside registration: it was already retried or purged.', 'reg-buffer' ) );
 				}
+				$row = self::get( $id );
 				if ( ! self::delete( $id ) ) {
 					return Reg_Buffer_Operator_Action::result( false, __( 'MySQL refused to delete it; try again.', 'reg-buffer' ) );
+				}
+				if ( null !== $row && null !== Reg_Buffer_Seats::capacity( $row['event_id'] ) ) {
+					// It will never be stored: the place it kept goes back (a seat may pass to the first waiter).
+					Reg_Buffer_Seats::release( $row['event_id'], 'waitlisted' === $row['status'] );
 				}
 				Reg_Buffer_Operator_Action::log( sprintf( 'set-aside registration %s purged', $id ) );
 				/* translators: %s: registration id */
@@ -328,6 +337,7 @@ final class Reg_Buffer_Set_Aside {
 			'json'          => (string) $row['data'],
 			'error'         => (string) $row['error'],
 			'set_aside_at'  => (string) $row['set_aside_at'],
+			'status'        => Reg_Buffer_Store::booked_status( $row ),
 		);
 	}
 
