@@ -601,6 +601,7 @@ CLUSTER_TESTS="stores_each_accepted_registration_once_from_the_action_rest_and_t
 registrations_arriving_while_flushes_run_are_all_stored_once
 a_logged_in_form_needs_the_rest_nonce
 a_flush_out_of_time_budget_leaves_the_rest_for_the_next_run"
+. "$ROOT/tests/e2e/rush.sh" # capacity under a rush (tests/e2e/rush.sh): adds RUSH_TESTS before the uninstall test, RUSH_CLUSTER_TESTS to CLUSTER_TESTS
 
 # ------------------------------------------------------------------------------------------------------ stack
 
