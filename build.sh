@@ -71,6 +71,8 @@ run_tests() {
     step "bench smoke run (--quick), so the benchmark never rots"
     bench/run.sh --quick
   fi
+  step "Debian 13 (PHP 8.4, WordPress 6.8, MariaDB 11.8, Redis 8, Valkey 8) and the packages in clean Debian roots"
+  tests/compat/run.sh
 }
 
 demo() {
@@ -91,8 +93,7 @@ package() {
 }
 
 # The Debian 13 leg (PHP 8.4, WordPress 6.8, MariaDB 11.8, Redis 8, Valkey 8) and the packages installed in clean
-# Debian roots. Not yet part of `test`: its e2e has two WP-CLI cases that fail on PHP 8.4 (WP-CLI 2.12's own
-# deprecation notices in the output; issue 15).
+# Debian roots: the last leg of `test`, runnable alone.
 compat() {
   build
   step "Debian 13 (PHP 8.4, WordPress 6.8, MariaDB 11.8, Redis 8, Valkey 8) and the packages in clean Debian roots"
