@@ -171,8 +171,17 @@ final class Reg_Buffer_Seats {
 		if ( null === $seats ) {
 			return null;
 		}
-		$count = self::current( $event_id, $seats );
-		return null === $count['taken'] ? 0 : max( 0, $seats['capacity'] - $count['taken'] );
+		// What a booking would find: a stale or lost count is counted once, under the event's lock (then every page
+		// reads Redis's count), never on each render.
+		if ( is_wp_error( self::refresh_if_stale( $event_id ) ) || is_wp_error( self::seed( $event_id ) ) ) {
+			return 0;
+		}
+		try {
+			$count = Reg_Buffer_Bridge::seats( $event_id );
+		} catch ( \Throwable $e ) {
+			return 0;
+		}
+		return empty( $count['known'] ) ? 0 : max( 0, $seats['capacity'] - (int) $count['taken'] );
 	}
 
 	/**
@@ -342,9 +351,12 @@ final class Reg_Buffer_Seats {
 		return self::locked(
 			$event_id,
 			static function () use ( $event_id, $seats, $write ) {
-				$stored = self::stored_counts( $event_id );
-				$taken  = $stored[ self::REGISTERED ] + min( self::owed( $event_id ), $stored[ self::WAITLISTED ] );
-				if ( $taken < $seats['capacity'] ) {
+				$stored  = self::stored_counts( $event_id );
+				$owed    = min( self::owed( $event_id ), $stored[ self::WAITLISTED ] );
+				$taken   = $stored[ self::REGISTERED ] + $owed;
+				$waiting = $stored[ self::WAITLISTED ] - $owed;
+				// As seats.lua places a booking: while anyone waits, a newcomer queues behind them.
+				if ( $taken < $seats['capacity'] && ( 0 === $waiting || ! $seats['waitlist'] ) ) {
 					$status = self::REGISTERED;
 				} elseif ( $seats['waitlist'] ) {
 					$status = self::WAITLISTED;
@@ -365,7 +377,9 @@ final class Reg_Buffer_Seats {
 	 * @return true|WP_Error 503 when it could not be counted (the booking is refused).
 	 */
 	public static function refresh_if_stale( int $event_id ) {
-		if ( ! isset( self::stale_marks()[ $event_id ] ) ) {
+		// Read now, not from the options this request loaded: a process without the extension may have marked the
+		// event since (a long WP-CLI or queue worker would otherwise book on a count that misses its rows).
+		if ( ! isset( self::stale_marks_now()[ $event_id ] ) ) {
 			return true;
 		}
 		$counted = self::locked(
@@ -387,7 +401,21 @@ final class Reg_Buffer_Seats {
 				$left[] = (int) $event_id;
 			}
 		}
-		return $left;
+		// And every event whose count Redis lost (restarted, failed over, flushed): counted here, so that the fast
+		// intake, which cannot count the table, takes registrations again within a flush run.
+		if ( Reg_Buffer_Bridge::is_loaded() ) {
+			foreach ( array_keys( self::all() ) as $event_id ) {
+				try {
+					$known = ! empty( Reg_Buffer_Bridge::seats( $event_id )['known'] );
+				} catch ( \Throwable $e ) {
+					break; // Redis unreachable: nothing can be counted now.
+				}
+				if ( ! $known && is_wp_error( self::seed( $event_id ) ) ) {
+					$left[] = $event_id;
+				}
+			}
+		}
+		return array_values( array_unique( $left ) );
 	}
 
 	/**
@@ -473,12 +501,15 @@ final class Reg_Buffer_Seats {
 	 */
 	private static function count( int $event_id, array $seats ): array {
 		$buffered = Reg_Buffer_Bridge::seats_buffered( $event_id ); // Before the table: see seed().
-		$stored   = self::stored_counts( $event_id );
 		$ids      = array_merge( (array) ( $buffered[ self::REGISTERED ] ?? array() ), (array) ( $buffered[ self::WAITLISTED ] ?? array() ) );
-		$in_table = array_flip( self::ids_in_table( $ids ) );
-		$only     = static fn( $ids ): int => count( array_diff_key( array_flip( array_map( 'strval', (array) $ids ) ), $in_table ) );
-		$taken    = $stored[ self::REGISTERED ] + $only( $buffered[ self::REGISTERED ] ?? array() );
-		$waiting  = $stored[ self::WAITLISTED ] + $only( $buffered[ self::WAITLISTED ] ?? array() );
+		// The table's counts and which buffered ids it holds, read in one snapshot: a batch a flusher commits between
+		// the two reads would otherwise be in neither (not counted, and its buffered ids dropped as stored).
+		[ $stored, $in_table ] = self::in_one_snapshot(
+			static fn() => array( self::stored_counts( $event_id ), array_flip( self::ids_in_table( $ids ) ) )
+		);
+		$only                  = static fn( $ids ): int => count( array_diff_key( array_flip( array_map( 'strval', (array) $ids ) ), $in_table ) );
+		$taken                 = $stored[ self::REGISTERED ] + $only( $buffered[ self::REGISTERED ] ?? array() );
+		$waiting               = $stored[ self::WAITLISTED ] + $only( $buffered[ self::WAITLISTED ] ?? array() );
 		// Owed promotions are seats Redis gave to registrations still waitlisted in the table or the buffer.
 		$owed    = min( self::owed( $event_id ), $waiting );
 		$taken  += $owed;
@@ -490,6 +521,25 @@ final class Reg_Buffer_Seats {
 			'owed'    => $owed,
 			'filled'  => $filled,
 		);
+	}
+
+	/**
+	 * Runs $read inside a read-only transaction with a consistent snapshot (REPEATABLE READ, whatever the session's
+	 * default): every SELECT in it sees the same committed state.
+	 *
+	 * @return mixed what $read returned.
+	 * @throws \RuntimeException when the snapshot cannot be started (the caller answers 503).
+	 */
+	private static function in_one_snapshot( callable $read ) {
+		global $wpdb;
+		if ( false === $wpdb->query( 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' ) || false === $wpdb->query( 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY' ) ) {
+			throw new \RuntimeException( 'MySQL refused a consistent snapshot: ' . esc_html( $wpdb->last_error ) );
+		}
+		try {
+			return $read();
+		} finally {
+			$wpdb->query( 'COMMIT' );
+		}
 	}
 
 	/**
@@ -603,6 +653,11 @@ final class Reg_Buffer_Seats {
 			$release = 'unknown';
 		}
 		$promoted = array();
+		if ( 'unknown' === $release && ! $waitlisted && self::stored_counts( $event_id )[ self::WAITLISTED ] > self::owed( $event_id ) ) {
+			// Redis did not count it (no extension, unreachable, count lost): the table decides, and the stale mark
+			// makes Redis count it again. The freed seat is the oldest waiter's, not the next newcomer's.
+			$release = 'promote';
+		}
 		if ( 'promote' === $release ) {
 			self::change_option( self::OWED_OPTION, $event_id, self::owed( $event_id ) + 1 );
 			$promoted = self::apply_promotions_locked( $event_id );
@@ -628,7 +683,14 @@ final class Reg_Buffer_Seats {
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return array();
 		}
-		$ids = $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = %s ORDER BY registered_at, id LIMIT %d FOR UPDATE", $event_id, self::WAITLISTED, $owed ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
+		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = %s ORDER BY registered_at, id LIMIT %d FOR UPDATE", $event_id, self::WAITLISTED, $owed ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
+		$older = self::oldest_waiting_in_buffer( $event_id );
+		if ( null === $older ) {
+			$ids = array(); // The buffer cannot be read: an older waiter may be there; the flush promotes later.
+		} elseif ( '' !== $older ) {
+			// A waiter still buffered that is older than a row here comes first: the seat stays owed until it is stored.
+			$ids = array_values( array_filter( $ids, static fn( $id ) => strcmp( (string) $id, $older ) < 0 ) );
+		}
 		if ( array() === $ids ) {
 			$wpdb->query( 'ROLLBACK' );
 			return array(); // Still buffered: the flush promotes them once stored.
@@ -650,6 +712,25 @@ final class Reg_Buffer_Seats {
 			do_action( 'reg_buffer_promoted', $id, $event_id );
 		}
 		return $ids;
+	}
+
+	/**
+	 * The id of the oldest waitlisted registration of the event still buffered and not yet in the table ('' for
+	 * none; ids are ordered by time), or null when the buffer cannot be read. Without the extension the table is
+	 * all this process can see ('').
+	 */
+	private static function oldest_waiting_in_buffer( int $event_id ): ?string {
+		if ( ! Reg_Buffer_Bridge::is_loaded() ) {
+			return '';
+		}
+		try {
+			$waiting = array_map( 'strval', (array) ( Reg_Buffer_Bridge::seats_buffered( $event_id )[ self::WAITLISTED ] ?? array() ) );
+		} catch ( \Throwable $e ) {
+			return null;
+		}
+		$waiting = array_diff( $waiting, self::ids_in_table( $waiting ) );
+		sort( $waiting, SORT_STRING );
+		return $waiting[0] ?? '';
 	}
 
 	/**
@@ -735,6 +816,18 @@ final class Reg_Buffer_Seats {
 	/**
 	 * The stale marks as this request loaded them (autoloaded; a mark set by another process mid-request is seen
 	 * by the next one, and the lock-taking paths read it fresh).
+	 *
+	 * @return array<int,int>
+	 */
+	private static function stale_marks_now(): array {
+		global $wpdb;
+		$value = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::STALE_OPTION ) );
+		$marks = null === $value ? array() : maybe_unserialize( $value );
+		return is_array( $marks ) ? $marks : array();
+	}
+
+	/**
+	 * The stale marks as this request loaded them (for reading; a booking asks stale_marks_now()).
 	 *
 	 * @return array<int,int>
 	 */
