@@ -229,6 +229,14 @@ if [ -d "$ROOT/wordpress-plugin/reg-buffer" ]; then
       wp_failed "intake abuse during a rush"
     fi
   fi
+  if want seats_under_faults; then
+    # Its own site: seats_under_faults kills and restarts this Redis (AOF always) while bookers fill two events.
+    if wp_site seats "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
+      wp_scenario seats seats_under_faults
+    else
+      wp_failed "seats under faults"
+    fi
+  fi
   if want plugin_redis_data_loss; then
     # Its own site: plugin_redis_data_loss kills this Redis and restarts it without persistence.
     if wp_site watch "--appendfsync always" 2>> "$FAULTS_TMP/wp-setup.err"; then
