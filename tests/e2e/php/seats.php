@@ -4,6 +4,7 @@
 //   php seats.php book EVENT COUNT FIRST_N   prints one line per registration: `accepted <id> <seat>` (seat:
 //                                            registered | waitlisted) or `error <code>`
 //   php seats.php page CONTENT               publishes a page with CONTENT, prints its id
+//   php seats.php event ID                   publishes a post with that id (an open event), unless there is one
 require __DIR__ . '/common.php'; // First: its guard must see a death during loading.
 require getenv( 'STACK_WP_LOAD' );
 
@@ -40,5 +41,20 @@ if ( 'page' === $command ) {
 	echo is_wp_error( $page ) ? 0 : $page, "\n";
 	e2e_done();
 }
-fwrite( STDERR, "usage: seats.php book EVENT COUNT FIRST_N | page CONTENT\n" );
+if ( 'event' === $command ) {
+	$id = (int) $argv[2];
+	if ( 'publish' !== get_post_status( $id ) ) {
+		$post = wp_insert_post(
+			array(
+				'import_id'   => $id,
+				'post_status' => 'publish',
+				'post_title'  => "Event $id",
+			),
+			true
+		);
+		e2e_check( $post === $id, "event $id: " . ( is_wp_error( $post ) ? $post->get_error_message() : "got post $post" ) );
+	}
+	e2e_done();
+}
+fwrite( STDERR, "usage: seats.php book EVENT COUNT FIRST_N | page CONTENT | event ID\n" );
 e2e_exit( 2 );

@@ -20,7 +20,7 @@ final class Reg_Buffer_Events {
 	 * Whether event $event_id takes registrations now.
 	 *
 	 * @param int    $event_id the event.
-	 * @param string $entry    who asks: rest | intake_token.
+	 * @param string $entry    who asks: rest | intake_token | seats_left (the places-left shortcode).
 	 */
 	public static function is_open( int $event_id, string $entry ): bool {
 		$post = $event_id > 0 ? get_post( $event_id ) : null;
@@ -31,7 +31,7 @@ final class Reg_Buffer_Events {
 		 *
 		 * @param bool   $open     default: a published post of an allowed post type.
 		 * @param int    $event_id the event.
-		 * @param string $entry    rest | intake_token.
+		 * @param string $entry    rest | intake_token | seats_left.
 		 */
 		return (bool) apply_filters( 'reg_buffer_event_open', $open, $event_id, $entry );
 	}

@@ -51,6 +51,17 @@ final class Reg_Buffer_Flush_Lock {
 	}
 
 	/**
+	 * Takes the lock, waiting up to $seconds for a flush run that holds it to end. In the session that holds it
+	 * already (a flush run counting seats) it is granted at once; each acquire needs its release.
+	 */
+	public function acquire_waiting( int $seconds ): bool {
+		global $wpdb;
+		$this->held    = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', $this->name, $seconds ) );
+		$this->session = $this->held ? Reg_Buffer_Store::known_connection_id() : null;
+		return $this->held;
+	}
+
+	/**
 	 * Whether this session still holds the lock (false after a reconnect).
 	 */
 	public function still_held(): bool {

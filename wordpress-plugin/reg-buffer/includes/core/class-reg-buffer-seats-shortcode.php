@@ -26,8 +26,8 @@ final class Reg_Buffer_Seats_Shortcode {
 		if ( 1 !== preg_match( '/^[1-9][0-9]{0,14}$/', $event_id ) ) {
 			return '';
 		}
-		if ( ! Reg_Buffer_Events::is_published( (int) $event_id ) && ! current_user_can( 'read_post', (int) $event_id ) ) {
-			return ''; // A draft's or a private event's seats are not the visitor's to know.
+		if ( ! Reg_Buffer_Events::is_open( (int) $event_id, 'seats_left' ) && ! current_user_can( 'read_post', (int) $event_id ) ) {
+			return ''; // A draft's or a closed event's seats are not the visitor's to know.
 		}
 		$seats     = Reg_Buffer_Seats::capacity( (int) $event_id );
 		$remaining = null === $seats ? null : Reg_Buffer_Seats::remaining( (int) $event_id );

@@ -37,6 +37,9 @@ final class Reg_Buffer_Seats {
 	/** Seconds to wait for an event's lock before answering 503. */
 	const LOCK_WAIT = 10;
 
+	/** Seconds a count waits for a flush run in progress (one that may hold a batch Redis has since lost). */
+	const FLUSH_WAIT = 3;
+
 	/**
 	 * Named locks this request holds (name => depth), so that a method called under its event's lock takes it again
 	 * without waiting for itself.
@@ -564,8 +567,18 @@ final class Reg_Buffer_Seats {
 					'seeded'  => false,
 				);
 			}
-			$count  = self::count( $event_id, $seats );
-			$seeded = Reg_Buffer_Bridge::seats_seed( $event_id, $count['taken'], $count['waiting'] );
+			// No flush run may be between its claim and its commit while the event is counted: a batch claimed from a
+			// Redis that has since lost it is in neither the table nor the buffer until it commits.
+			$flush = new Reg_Buffer_Flush_Lock();
+			if ( ! $flush->acquire_waiting( self::FLUSH_WAIT ) ) {
+				return self::unavailable( null );
+			}
+			try {
+				$count  = self::count( $event_id, $seats );
+				$seeded = Reg_Buffer_Bridge::seats_seed( $event_id, $count['taken'], $count['waiting'] );
+			} finally {
+				$flush->release();
+			}
 		} catch ( \Throwable $e ) {
 			return self::unavailable( $e );
 		}
