@@ -53,6 +53,7 @@ shuffle($plan);
 $points = ['before_commit', 'after_commit', 'random'];
 $done = ['redis' => 0, 'before_commit' => 0, 'after_commit' => 0, 'random' => 0];
 $flushRuns = [];
+$restarts = [];
 $missed = 0;
 foreach ($plan as $k => $fault) {
     usleep(mt_rand(100_000, 400_000));
@@ -65,6 +66,7 @@ foreach ($plan as $k => $fault) {
         $redis->kill9();
         usleep(mt_rand(0, 300_000));
         $redis->restart();
+        $restarts[] = microtime(true);
         $done['redis']++;
         continue;
     }
@@ -113,11 +115,11 @@ foreach (glob("$tmp/ledger.*") as $file) {
         continue;
     }
     foreach (file($file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $line) {
-        [$seat, $id, $ref, $event] = explode("\t", $line);
+        [$seat, $id, $ref, $event, $at] = explode("\t", $line);
         if ($seat === 'unknown') {
             $unknown[$id] = [$ref, (int) $event];
         } else {
-            $accepted[$id] = [$seat, $ref, (int) $event];
+            $accepted[$id] = [$seat, $ref, (int) $event, (float) $at];
         }
     }
 }
@@ -151,6 +153,13 @@ $lost = count($accepted) - count($found);
 $doubled = array_sum(array_map(fn ($n) => $n - 1, array_filter($rowsPerRef, fn ($n) => $n > 1)));
 $v = ['accepted' => count($accepted), 'stored' => count($found), 'lost' => $lost, 'doubled' => $doubled];
 $answered = fn (int $event, string $seat) => count(array_filter($accepted, fn ($a) => $a[2] === $event && $a[0] === $seat));
+// Redis restarts while an event was selling (between its first and its last registered answer): each made the
+// count unknown with seats left, so the bookings after it went through a seed.
+$selling = [];
+foreach ([$plain, $listed] as $e) {
+    $times = array_column(array_filter($accepted, fn ($a) => $a[2] === $e['event'] && $a[0] === 'registered'), 3);
+    $selling[$e['event']] = $times === [] ? 0 : count(array_filter($restarts, fn ($t) => $t > min($times) && $t < max($times)));
+}
 $summaries = [];
 foreach ([$plain, $listed] as $e) {
     [, $line] = wp_seats($seats, ['summary', $e['event']]);
@@ -174,11 +183,12 @@ $checks += [
         && ($summaries[$listed['event']]['taken'] ?? null) === $listed['capacity']
         && ($summaries[$listed['event']]['waiting'] ?? null) === ($byStatus[$listed['event']]['waitlisted'] ?? 0),
     'both events filled up' => $full,
+    "Redis restarted while event {$plain['event']} was selling" => $selling[$plain['event']] > 0,
     'the bookers and the flush runs between the faults ended normally' => $bookerExits === [0, 0, 0] && array_unique($flushRuns) === [0],
     'kill points reached (<=20% missed)' => $missed <= count(array_keys($plan, 'flusher')) / 5,
 ];
 result('seats: bookings under flusher SIGKILL + Redis SIGKILL/restart (AOF always)', array_sum($done), $v, $checks, [
-    'seed' => $seed, 'faults' => $done, 'missed' => $missed, 'rows' => $byStatus, 'answers' => $tally,
+    'seed' => $seed, 'faults' => $done, 'missed' => $missed, 'restarts while selling' => $selling, 'rows' => $byStatus, 'answers' => $tally,
     'answered registered' => [$plain['event'] => $answered($plain['event'], 'registered'), $listed['event'] => $answered($listed['event'], 'registered')],
     'unknown outcomes' => count($unknown), 'of them stored' => $landedUnknown, 'counts' => $summaries, 'drain' => $drain ?? $drainLine,
 ]);

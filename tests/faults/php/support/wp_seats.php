@@ -4,7 +4,7 @@
 //   php wp_seats.php book LEDGER PREFIX STOP PACE_US EVENT...
 //        books through reg_buffer_register() (the registrar: reg_buffer_book, the seed from MySQL + the buffer when
 //        Redis lost the count) round robin over the events until STOP exists. LEDGER lines
-//        "<seat>\t<id>\t<ref>\t<event>" for every accepted registration (the 201s); LEDGER.unknown the same for a
+//        "<seat>\t<id>\t<ref>\t<event>\t<answered at>" for every accepted registration; LEDGER.unknown the same for a
 //        503 reg_buffer_outcome_unknown (the booking may have reached Redis: allowed in the table, not required);
 //        LEDGER.summary the tally of answers.
 //   php wp_seats.php summary EVENT                        Reg_Buffer_Seats::summary() as JSON
@@ -31,13 +31,13 @@ if ( 'book' === $cmd ) {
 			$code = $outcome->get_error_code();
 			$data = (array) $outcome->get_error_data();
 			if ( 'reg_buffer_outcome_unknown' === $code ) {
-				file_put_contents( "$ledger.unknown", "unknown\t{$data['registration_id']}\t$ref\t$event\n", FILE_APPEND | LOCK_EX );
+				file_put_contents( "$ledger.unknown", "unknown\t{$data['registration_id']}\t$ref\t$event\t" . microtime( true ) . "\n", FILE_APPEND | LOCK_EX );
 			}
 			$key = "$event $code" . ( 'reg_buffer_sold_out' === $code ? ' remaining ' . var_export( $data['remaining'] ?? null, true ) : '' );
 		} else {
 			$key = "$event {$outcome->status} {$outcome->seat}";
 			if ( $outcome->is_accepted() ) {
-				file_put_contents( $ledger, "{$outcome->seat}\t{$outcome->registration_id}\t$ref\t$event\n", FILE_APPEND | LOCK_EX );
+				file_put_contents( $ledger, "{$outcome->seat}\t{$outcome->registration_id}\t$ref\t$event\t" . microtime( true ) . "\n", FILE_APPEND | LOCK_EX );
 			}
 		}
 		$tally[ $key ] = ( $tally[ $key ] ?? 0 ) + 1;
