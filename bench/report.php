@@ -133,7 +133,7 @@ foreach (array_keys($procs) as $p) {
 }
 $md[] = '';
 if (isset($cells['conc']['regbuf_rush@32'])) {
-  $md[] = sprintf('A rush: 32 processes book %s registrations of one event whose capacity is a tenth of them (`reg_buffer_book`, the rest answered `SoldOutException` at once): %s bookings/s, p99 %s µs, Redis CPU %s µs a booking, %s; each run checked that exactly the capacity was booked.',
+  $md[] = sprintf('A rush: 32 processes book %s registrations of one event whose capacity is a tenth of them (`reg_buffer_book`, the rest answered `SoldOutException` at once): %s bookings/s, p99 %s µs, Redis CPU %s µs a booking; %s runs, each checked to have booked exactly the capacity.',
     n0(med($cells, 'conc', 'regbuf_rush@32', 'n')), n0(med($cells, 'conc', 'regbuf_rush@32', 'rate')), n1(med($cells, 'conc', 'regbuf_rush@32', 'p99_us')),
     dash(med($cells, 'conc', 'regbuf_rush@32', 'redis_cpu_us')), runs($cells, 'conc', 'regbuf_rush@32'));
   $md[] = '';
