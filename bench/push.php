@@ -3,7 +3,8 @@
 // JSON line (rate, p50/p99/p99.9 per push). The anchors' loops are copied exactly from
 // ../shared/anchors/push_anchors.php, with a clock read around each registration for the percentiles.
 // usage: php push.php MODE N REDIS_PORT [PROCS=1] [EVENTS=10] [TAG=run id, keeps unique keys unique across runs]
-// MODE: seed | pconnect_expire | pconnect | predis | mysql | regbuf | regbuf_unique | regbuf_book (reg_buffer_book() to
+// MODE: seed | pconnect_expire | pconnect | predis | mysql | symfony_xadd | laravel_evalsha | sidekiq_multi (the peers'
+// push paths, ../shared/anchors/peer_push.php) | regbuf | regbuf_unique | regbuf_book (reg_buffer_book() to
 // events whose capacity is never reached) | regbuf_rush (every process books ONE event of capacity N/10: a sold-out rush;
 // the cell fails unless exactly N/10 were booked)
 require __DIR__ . '/common.php';
@@ -32,6 +33,14 @@ function make_op(string $mode, int $port, array $reg, int $events, string $tag):
       return function ($i) use ($reg, $pr) {
         $pr->lpush('event_reg_buffer:' . ($i % 10), [json_encode(['timestamp' => time(), 'registration_details' => $reg])]);
         $pr->expire('event_reg_buffer:' . ($i % 10), 3600); };
+    // The peers' own push paths, copied from ../shared/anchors/peer_push.php (issue 17 measures against them).
+    case 'symfony_xadd': $p = new Redis(); $p->pconnect('127.0.0.1', $port);
+      return function ($i) use ($reg, $p) { $p->xAdd('messages', '*', ['message' => json_encode(['body' => $reg, 'headers' => []])]); };
+    case 'laravel_evalsha': $p = new Redis(); $p->pconnect('127.0.0.1', $port);
+      $sha = $p->script('load', "redis.call('rpush', KEYS[1], ARGV[1])\nredis.call('rpush', KEYS[2], 1)");
+      return function ($i) use ($reg, $p, $sha) { $p->evalSha($sha, ['queues:default', 'queues:default:notify', json_encode(['uuid' => $i, 'data' => $reg])], 2); };
+    case 'sidekiq_multi': $p = new Redis(); $p->pconnect('127.0.0.1', $port);
+      return function ($i) use ($reg, $p) { $p->multi()->sAdd('queues', 'default')->lPush('queue:default', json_encode($reg))->exec(); };
     case 'mysql':
       require_once anchors_dir() . '/db.php';
       $db = anchor_db(); $st = $db->prepare('INSERT INTO wp_postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)');

@@ -73,6 +73,9 @@ $labels = [
   'pconnect' => 'phpredis pconnect LPUSH alone (floor)',
   'predis' => 'Predis persistent LPUSH+EXPIRE',
   'mysql' => 'add_post_meta ×5, autocommit',
+  'symfony_xadd' => 'peer: Symfony Messenger\'s Redis transport (XADD)',
+  'laravel_evalsha' => 'peer: Laravel\'s Redis queue (EVALSHA of RPUSH + RPUSH)',
+  'sidekiq_multi' => 'peer: Sidekiq\'s push shape (MULTI SADD + LPUSH)',
   'redis_benchmark' => 'redis-benchmark -t lpush -c 1 (physical floor)',
 ];
 $pn = ($cells['push']['pconnect'] ?? null) ? (reset($cells['push']['pconnect'])['n'] ?? '?') : '?';
@@ -90,6 +93,11 @@ foreach ($labels as $c => $label) {
     dash(med($cells, 'push', $c, 'client_cpu_us')), dash(med($cells, 'push', $c, 'redis_cpu_us')), runs($cells, 'push', $c));
 }
 $md[] = '';
+if (isset($cells['push']['laravel_evalsha'], $cells['push']['symfony_xadd'])) {
+  $md[] = sprintf('Beside the peers (same connection kind, same payload, same rounds; issue 17\'s goals: ≥ 1.0× Laravel and ≥ 0.95× the XADD without a unique key, ≥ 0.9× the XADD with one): reg_buffer_push %s Laravel\'s push and %s the XADD; with a unique key %s the XADD.',
+    x(ratio($cells, 'push', 'regbuf', 'push', 'laravel_evalsha')), x(ratio($cells, 'push', 'regbuf', 'push', 'symfony_xadd')), x(ratio($cells, 'push', 'regbuf_unique', 'push', 'symfony_xadd')));
+  $md[] = '';
+}
 if (($bk = ratio($cells, 'push', 'regbuf_book', 'push', 'regbuf')) !== null) {
   $md[] = sprintf('A booking (an event with a capacity: the seat counted in the same script, and the server\'s run id read to trust the count) runs at %s the rate of a push without one, in the same rounds; Redis CPU %s against %s µs.',
     x($bk), dash(med($cells, 'push', 'regbuf_book', 'redis_cpu_us')), dash(med($cells, 'push', 'regbuf', 'redis_cpu_us')));
@@ -123,7 +131,7 @@ $md[] = '';
 $md[] = '| processes | reg_buffer reg/s | reg_buffer p99 µs | LPUSH-alone reg/s | LPUSH-alone p99 µs | × LPUSH alone | Redis CPU µs: reg_buffer / LPUSH | runs |';
 $md[] = '|---:|---:|---:|---:|---:|---:|---|---:|';
 $procs = [];
-foreach (array_keys($cells['conc'] ?? []) as $c) $procs[(int)explode('@', $c)[1]] = true;
+foreach (array_keys($cells['conc'] ?? []) as $c) if (!str_starts_with($c, 'regbuf_rush')) $procs[(int)explode('@', $c)[1]] = true;
 ksort($procs);
 foreach (array_keys($procs) as $p) {
   $md[] = sprintf('| %d | %s | %s | %s | %s | %s | %s / %s | %s |', $p, n0(med($cells, 'conc', "regbuf@$p", 'rate')),
@@ -132,6 +140,18 @@ foreach (array_keys($procs) as $p) {
     dash(med($cells, 'conc', "regbuf@$p", 'redis_cpu_us')), dash(med($cells, 'conc', "pconnect@$p", 'redis_cpu_us')), runs($cells, 'conc', "pconnect@$p"));
 }
 $md[] = '';
+if (isset($cells['conc']['symfony_xadd@1'])) {
+  $md[] = 'The peers under the same concurrency (reg/s, and reg_buffer\'s rate against each in the same rounds):';
+  $md[] = '';
+  $md[] = '| processes | Symfony XADD reg/s | Laravel EVALSHA reg/s | reg_buffer × XADD | reg_buffer × Laravel | Redis CPU µs: XADD / Laravel | runs |';
+  $md[] = '|---:|---:|---:|---:|---:|---|---:|';
+  foreach (array_keys($procs) as $p) {
+    $md[] = sprintf('| %d | %s | %s | %s | %s | %s / %s | %s |', $p, n0(med($cells, 'conc', "symfony_xadd@$p", 'rate')), n0(med($cells, 'conc', "laravel_evalsha@$p", 'rate')),
+      x(ratio($cells, 'conc', "regbuf@$p", 'conc', "symfony_xadd@$p")), x(ratio($cells, 'conc', "regbuf@$p", 'conc', "laravel_evalsha@$p")),
+      dash(med($cells, 'conc', "symfony_xadd@$p", 'redis_cpu_us')), dash(med($cells, 'conc', "laravel_evalsha@$p", 'redis_cpu_us')), runs($cells, 'conc', "symfony_xadd@$p"));
+  }
+  $md[] = '';
+}
 if (isset($cells['conc']['regbuf_rush@32'])) {
   $md[] = sprintf('A rush: 32 processes book %s registrations of one event whose capacity is a tenth of them (`reg_buffer_book`, the rest answered `SoldOutException` at once): %s bookings/s, p99 %s µs, Redis CPU %s µs a booking; %s runs, each checked to have booked exactly the capacity.',
     n0(med($cells, 'conc', 'regbuf_rush@32', 'n')), n0(med($cells, 'conc', 'regbuf_rush@32', 'rate')), n1(med($cells, 'conc', 'regbuf_rush@32', 'p99_us')),

@@ -84,7 +84,7 @@ if [ $HAVE_EXT = 1 ] && [ $HAVE_PLUGIN = 1 ] && [ $WP_READY = 1 ]; then
 fi
 [ $HAVE_EXT = 1 ] || { echo "reg_buffer is not loaded (php -m): its cells are 'not yet'"; note missing "reg_buffer extension not loaded"; }
 
-PUSH_MODES="regbuf regbuf_unique regbuf_book seed pconnect_expire pconnect"
+PUSH_MODES="regbuf regbuf_unique regbuf_book seed pconnect_expire pconnect symfony_xadd laravel_evalsha sidekiq_multi"
 [ $HAVE_EXT = 1 ] || PUSH_MODES="seed pconnect_expire pconnect"
 [ $HAVE_PREDIS = 1 ] && PUSH_MODES="$PUSH_MODES predis"
 
@@ -111,7 +111,7 @@ if [ $QUICK = 1 ] && [ $HAVE_EXT = 1 ]; then
 fi
 
 step "2. push under concurrency: $CONC_PROCS processes, $CONC_N registrations in all; a rush: 32 processes book 10x the capacity of one event"
-CONC_MODES="pconnect"; [ $HAVE_EXT = 1 ] && CONC_MODES="regbuf pconnect"
+CONC_MODES="pconnect symfony_xadd laravel_evalsha"; [ $HAVE_EXT = 1 ] && CONC_MODES="regbuf $CONC_MODES"
 for run in $(seq 1 $RUNS); do
   for p in $CONC_PROCS; do
     for m in $CONC_MODES; do record conc "$m@$p" "$run" php "$BENCH/push.php" "$m" "$CONC_N" "$REDIS_PORT" "$p" 10 "c$run"; done
