@@ -184,14 +184,7 @@ final class Reg_Buffer_Registrar {
 			)
 		);
 		if ( null !== $registration_id ) {
-			return new WP_Error(
-				'reg_buffer_outcome_unknown',
-				__( 'The registration may have been received; do not register again without checking.', 'reg-buffer' ),
-				array(
-					'status'          => 503,
-					'registration_id' => $registration_id,
-				)
-			);
+			return self::outcome_unknown( $registration_id );
 		}
 		return new WP_Error( 'reg_buffer_unavailable', __( 'The registration could not be stored; please try again.', 'reg-buffer' ), array( 'status' => 503 ) );
 	}
@@ -251,14 +244,7 @@ final class Reg_Buffer_Registrar {
 			if ( 'connection' === $reason ) {
 				// The push may have reached Redis before its connection broke: then the flush stores it. The caller
 				// must not hear "try again" (a retry would register it twice), but that it may have been received.
-				return new WP_Error(
-					'reg_buffer_outcome_unknown',
-					__( 'The registration may have been received; do not register again without checking.', 'reg-buffer' ),
-					array(
-						'status'          => 503,
-						'registration_id' => $registration_id,
-					)
-				);
+				return self::outcome_unknown( $registration_id );
 			}
 			return new WP_Error( 'reg_buffer_unavailable', __( 'The registration could not be stored; please try again.', 'reg-buffer' ), array( 'status' => 503 ) );
 		}
@@ -267,6 +253,21 @@ final class Reg_Buffer_Registrar {
 			return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::DUPLICATE, null, $reason );
 		}
 		return new Reg_Buffer_Outcome( Reg_Buffer_Outcome::STORED, $registration_id, $reason, $seat, $remaining );
+	}
+
+	/**
+	 * The answer to a registration whose push may have reached Redis: not "try again" (a retry would register it
+	 * twice), but that it may have been received, under $registration_id.
+	 */
+	private static function outcome_unknown( ?string $registration_id ): WP_Error {
+		return new WP_Error(
+			'reg_buffer_outcome_unknown',
+			__( 'The registration may have been received; do not register again without checking.', 'reg-buffer' ),
+			array(
+				'status'          => 503,
+				'registration_id' => $registration_id,
+			)
+		);
 	}
 
 	/**
