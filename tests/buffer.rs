@@ -420,7 +420,7 @@ fn run_push_script(
     let k = keys_of(cfg, event_id);
     let script = redis::Script::new(reg_buffer::core::buffer::PUSH_LUA);
     let mut call = script.prepare_invoke();
-    for key in k.enqueue_keys(event_id) {
+    for key in k.push_keys(event_id) {
         call.key(key);
     }
     if let Some(u) = unique_key {

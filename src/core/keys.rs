@@ -16,6 +16,10 @@
 //! | `<p>rate:<sha256(client)>`          | string | pushes one client (an IP, a /64) made in the current     |
 //! |                                     |        | fixed window; expires when the window ends (also the    |
 //! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
+//! | `<p>inbox`                          | list   | `<e>:<id>:<ms>` of each pushed registration not yet     |
+//! |                                     |        | filed into its event's queue and time index (a push     |
+//! |                                     |        | writes only the data and this; claim, stats and range   |
+//! |                                     |        | file it first, a thousand at a time)                    |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
 //! | `<p>oldest`                         | zset   | events with pending data, by a bound at or below their   |
 //! |                                     |        | oldest pending (ms): claims leave it behind, stats fixes |
@@ -44,6 +48,8 @@ pub enum EventKey<'a> {
     Ready,
     Oldest,
     Stats,
+    /// The shard's pushed registrations not yet filed into their events' queues.
+    Inbox,
     UniqueMarker(&'a [u8]),
     UseCounter(&'a [u8]),
     /// The event's seats (a push to an event with a capacity).
@@ -51,6 +57,9 @@ pub enum EventKey<'a> {
     /// A client's push counter for the rate limit (per shard on a cluster), named by a digest of the client.
     RateCounter(&'a [u8]),
 }
+
+/// KEYS[1..3] of push.lua: a push writes the registration and names it in the inbox (the cap reads the stats).
+pub const PUSH_KEYS: [EventKey<'static>; 3] = [EventKey::Data, EventKey::Inbox, EventKey::Stats];
 
 /// KEYS[1..6] of enqueue.lua.
 pub const ENQUEUE_KEYS: [EventKey<'static>; 6] =
@@ -141,10 +150,17 @@ impl Keys {
         self.push_key(&mut key, 0, EventKey::RateCounter(client));
         key
     }
+    /// KEYS[1..3] of push.lua for a registration of `event_id`.
+    pub fn push_keys(&self, event_id: i64) -> Vec<String> {
+        self.keys_of(event_id, &PUSH_KEYS)
+    }
     /// The keys enqueue.lua writes one registration of an event to, in the order it takes them (KEYS[1..6] of the
-    /// push and retry scripts).
+    /// retry script).
     pub fn enqueue_keys(&self, event_id: i64) -> Vec<String> {
-        ENQUEUE_KEYS
+        self.keys_of(event_id, &ENQUEUE_KEYS)
+    }
+    fn keys_of(&self, event_id: i64, which: &[EventKey]) -> Vec<String> {
+        which
             .iter()
             .map(|&which| {
                 let mut key = String::new();
@@ -169,11 +185,12 @@ impl Keys {
                 push_digest_hex(out, client);
                 return;
             }
-            EventKey::Ready | EventKey::Oldest | EventKey::Stats => {
+            EventKey::Ready | EventKey::Oldest | EventKey::Stats | EventKey::Inbox => {
                 out.push_str(&self.scope);
                 out.push_str(match which {
                     EventKey::Ready => "ready",
                     EventKey::Oldest => "oldest",
+                    EventKey::Inbox => "inbox",
                     _ => "stats",
                 });
                 return;
@@ -193,6 +210,11 @@ impl Keys {
     pub fn oldest(&self) -> String {
         let mut key = String::new();
         self.push_key(&mut key, 0, EventKey::Oldest);
+        key
+    }
+    pub fn inbox(&self) -> String {
+        let mut key = String::new();
+        self.push_key(&mut key, 0, EventKey::Inbox);
         key
     }
     pub fn leases(&self) -> String {
@@ -229,6 +251,7 @@ local function k_time(e) return k_event(e, 't') end
 local function k_batch(b) return P .. 'batch:' .. b end
 local K_READY = P .. 'ready'
 local K_OLDEST = P .. 'oldest'
+local K_INBOX = P .. 'inbox'
 local K_LEASES = P .. 'leases'
 local K_QUARANTINE = P .. 'quarantine'
 local K_STATS = P .. 'stats'
@@ -271,6 +294,16 @@ pub fn member(event_id: i64, id: &str) -> String {
     format!("{event_id}:{id}")
 }
 
+/// Appends a registration's inbox entry, `<event id>:<registration id>:<time in whole ms>` (the time index's score,
+/// so filing needs nothing but the entry).
+pub fn push_inbox_member(out: &mut String, event_id: i64, id: &str, score_ms: u64) {
+    out.push_str(itoa::Buffer::new().format(event_id));
+    out.push(':');
+    out.push_str(id);
+    out.push(':');
+    out.push_str(itoa::Buffer::new().format(score_ms));
+}
+
 /// A `member()`'s parts as written: the event id and the registration id (neither holds a colon).
 pub fn member_parts(member: &str) -> Option<(&str, &str)> {
     member.split_once(':')
@@ -307,6 +340,7 @@ mod tests {
             assert_eq!(out, format!("x{}", k.unique_marker(-12, b"ada@example.com")));
             assert!(out.ends_with(&format!(":u:{}", digest_hex(b"ada@example.com"))), "{out}");
             assert_eq!(k.enqueue_keys(9), [k.queue(9), k.data(9), k.time_index(9), k.ready(), k.oldest(), k.stats()]);
+            assert_eq!(k.push_keys(9), [k.data(9), k.inbox(), k.stats()]);
         }
         assert_eq!(Keys::new("p:").use_counter(4, b"t"), format!("p:ev:{{4}}:n:{}", digest_hex(b"t")));
         assert_eq!(Keys::new("p:").stats(), "p:stats");

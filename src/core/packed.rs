@@ -31,6 +31,13 @@ impl Packed {
         self
     }
 
+    /// Starts one more command of `args` arguments after those already packed (a transaction sent in one write).
+    pub fn then(&mut self, args: usize) -> &mut Self {
+        self.bytes.push(b'*');
+        self.number(args);
+        self
+    }
+
     fn number(&mut self, n: usize) {
         put_int(&mut self.bytes, n);
         self.bytes.extend_from_slice(b"\r\n");

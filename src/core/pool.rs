@@ -86,6 +86,20 @@ impl Link {
         reply
     }
 
+    /// Sends the `count` commands packed in `command` (MULTI … EXEC) in one write on a single server and returns
+    /// EXEC's reply; the first error reply among them comes back as that error (an OOM refused while queueing).
+    /// None on a cluster, whose client routes one command at a time: the caller runs a script there instead.
+    pub fn transact_packed(&mut self, command: &Packed, count: usize) -> Option<RedisResult<Value>> {
+        let Link::Single(c) = self else { return None };
+        Some(c.req_packed_commands(command.bytes(), 0, count).and_then(|replies| {
+            let mut exec = Value::Nil;
+            for reply in replies {
+                exec = reply.extract_error()?;
+            }
+            Ok(exec)
+        }))
+    }
+
     fn send_packed(&mut self, command: &Packed) -> RedisResult<Value> {
         match self {
             Link::Single(c) => c.req_packed_command(command.bytes())?.extract_error(),

@@ -16,9 +16,11 @@ final class AclTest extends TestCase
         'evalsha', 'script|load', 'config|get', 'info',
         'del', 'get', 'set', 'incr',
         'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hlen', 'hmget', 'hscan', 'hset',
-        'lindex', 'lpop', 'lpush', 'lrange', 'lrem', 'rpush',
+        'lindex', 'llen', 'lpop', 'lpush', 'lrange', 'lrem', 'ltrim', 'rpush',
         'zadd', 'zcard', 'zrange', 'zrangebyscore', 'zrem', 'zscore', 'time',
     ];
+    /** …and on one server, where a push with nothing to check first is a transaction (no scripts on a cluster). */
+    public const SINGLE_COMMANDS = ['multi', 'exec'];
     /** …and on a Redis Cluster (the path there runs with durability=replica:1: wait, needed for that on one server too). */
     public const CLUSTER_COMMANDS = ['cluster|slots', 'ping', 'wait'];
     /**
@@ -28,7 +30,7 @@ final class AclTest extends TestCase
      */
     public const RESHARD_COMMANDS = ['asking'];
     /** …and for reg_buffer_import_legacy() (one server only), with the key pattern ~event_reg_buffer:*. */
-    public const IMPORT_COMMANDS = ['scan', 'ltrim'];
+    public const IMPORT_COMMANDS = ['scan'];
 
     private const USER = 'regbuf_app';
     private const PASSWORD = 'app-s3cret';
@@ -100,7 +102,7 @@ final class AclTest extends TestCase
             ini_set('reg_buffer.durability', 'replica:1:5000');
         }
         $this->connectAsUser();
-        return self::isCluster() ? [...self::COMMANDS, ...self::CLUSTER_COMMANDS] : [...self::COMMANDS, ...self::IMPORT_COMMANDS];
+        return self::isCluster() ? [...self::COMMANDS, ...self::CLUSTER_COMMANDS] : [...self::COMMANDS, ...self::SINGLE_COMMANDS, ...self::IMPORT_COMMANDS];
     }
 
     /**

@@ -40,12 +40,13 @@ final class ClusterLayoutTest extends TestCase
         for ($e = 1; $e <= 48; $e++) {
             reg_buffer_push($e, ['e' => $e], "u$e@example.com");
         }
+        reg_buffer_stats(); // files each shard's inbox: the queues and time indexes exist from then on
         $byEvent = [];
         foreach ($this->shards() as $key => $shard) {
             if (preg_match('/:ev:(\d+):(q|d|t|u:[0-9a-f]+)$/', $key, $m)) {
                 $byEvent[(int) $m[1]][$m[2][0]] = $shard;
             } else {
-                self::assertMatchesRegularExpression('/\}:(ready|oldest|stats|epoch)$/', $key, 'a shard key');
+                self::assertMatchesRegularExpression('/\}:(ready|oldest|stats|epoch|inbox)$/', $key, 'a shard key');
             }
         }
         self::assertCount(48, $byEvent);
@@ -64,6 +65,7 @@ final class ClusterLayoutTest extends TestCase
         for ($e = 1; $e <= 48; $e++) {
             reg_buffer_push($e, ['e' => $e]);
         }
+        self::assertSame(48, reg_buffer_stats()['events'], 'stats files the inboxes first');
         $mastersWithReady = 0;
         foreach (self::redis()->masters() as $master) {
             $mastersWithReady += RedisServer::scan($master->client(), "{$this->prefix}{s*}:ready") === [] ? 0 : 1;

@@ -14,11 +14,13 @@ final class DedupeTest extends TestCase
     {
         $first = reg_buffer_push(1, ['name' => 'Ada'], 'ada@example.com');
         self::assertRegistrationId($first);
-        $keysBefore = $this->keys();
+        // Every key but the counters' (the duplicate is counted there).
+        $registrationKeys = fn () => array_values(array_filter($this->keys(), fn ($k) => !str_ends_with($k, 'stats')));
+        $keysBefore = $registrationKeys();
         $data = $this->eventKey(1, 'd');
         $dataBefore = $this->client()->hGetAll($data);
         self::assertFalse(reg_buffer_push(1, ['name' => 'Ada again'], 'ada@example.com'));
-        self::assertSame($keysBefore, $this->keys());
+        self::assertSame($keysBefore, $registrationKeys());
         self::assertSame($dataBefore, $this->client()->hGetAll($data));
         $stats = reg_buffer_stats();
         self::assertSame(1, $stats['pending']);

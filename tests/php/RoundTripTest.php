@@ -83,7 +83,13 @@ final class RoundTripTest extends TestCase
         self::assertCount(2, $batch['rows']);
         // A claim first reads what it will touch (a read-only script), an ack its batch: each script then declares
         // every key it uses, which a Redis Cluster needs to redirect it correctly while a slot moves.
-        $expected = ['claim' => ['evalsha', 'evalsha'], 'ack' => ['lrange', 'evalsha']];
+        // A push with nothing to check first is a transaction written at once (one round trip; MONITOR lists its
+        // commands): the data, its name in the inbox, and the counters the cap reads.
+        $expected = [
+            'push without a unique key' => ['multi', 'hset', 'rpush', 'hmget', 'exec'],
+            'claim' => ['evalsha', 'evalsha'],
+            'ack' => ['lrange', 'evalsha'],
+        ];
         foreach ($sent as $operation => $commands) {
             self::assertSame($expected[$operation] ?? ['evalsha'], $commands, "$operation: its round trips");
         }

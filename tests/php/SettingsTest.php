@@ -38,6 +38,7 @@ final class SettingsTest extends TestCase
     public function every_key_of_an_event_shares_one_cluster_hash_tag(): void
     {
         reg_buffer_push(77, ['a' => 1], 'ada@example.com');
+        reg_buffer_stats(); // files the inbox: the queue and time index exist from then on
         $eventKeys = array_filter($this->keys(), fn ($k) => str_contains($k, 'ev:'));
         self::assertCount(4, $eventKeys, 'queue, data, time index, marker');
         // One server: <p>ev:{77}:…; a cluster: <p>{s<k>}:ev:77:… — the event's shard k, the same for all four.

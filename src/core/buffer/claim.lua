@@ -1,6 +1,7 @@
--- Claims a batch from one shard, touching only the keys it declares (plan.lua said which). KEYS: ready, oldest,
--- leases, stats, the new batch, the expired batches, then queue, data and time index of each event.
--- ARGV: scope, sharded flag, limit, lease ms, batch id, n, n expired batch ids, m, m event ids.
+-- Claims a batch from one shard, touching only the keys it declares (plan.lua said which); the inbox's head is filed
+-- first (filing.lua comes before). KEYS: ready, oldest, leases, stats, the new batch, the expired batches, then queue,
+-- data and time index of each event, then the inbox. ARGV: scope, sharded flag, limit, lease ms, batch id, n, n
+-- expired batch ids, m, m event ids, how much of the inbox to file.
 -- Returns {batch id, then for each event served: event id, count (an integer), then count × (registration id, entry)}.
 local limit = tonumber(ARGV[3])
 local batch = ARGV[5]
@@ -16,6 +17,8 @@ end
 local function queue_of(e) return KEYS[declared[e] + 1] end
 local function data_of(e) return KEYS[declared[e] + 2] end
 local function time_of(e) return KEYS[declared[e] + 3] end
+file_inbox(tonumber(ARGV[#ARGV]), function(e) return declared[e] and queue_of(e) end, time_of)
+
 local function all_declared(members)
   for _, m in ipairs(members) do
     if not declared[split_member(m)] then return false end

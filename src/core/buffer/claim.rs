@@ -4,6 +4,7 @@
 use once_cell::sync::Lazy;
 use redis::Script;
 
+use super::file::FILE_STEP;
 use super::{lossy, script, Batch, Buffer, BufferedRegistration};
 use crate::core::codec;
 use crate::core::config::MAX_CLAIM;
@@ -13,7 +14,8 @@ use crate::core::keys::{member, Keys};
 use crate::core::metrics;
 
 static PLAN: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("plan.lua")));
-static CLAIM: Lazy<Script> = Lazy::new(|| script(Some("allow-oom"), include_str!("claim.lua")));
+static CLAIM: Lazy<Script> =
+    Lazy::new(|| script(Some("allow-oom"), concat!(include_str!("filing.lua"), include_str!("claim.lua"))));
 
 thread_local! {
     /// The shard this process's next claim starts from: a flush walks every shard in turn, so none is left
@@ -74,20 +76,33 @@ impl Buffer<'_> {
             None => ulid,
         };
         let (scope, sharded) = keys.script_args();
-        // Two round trips: what the claim will touch, then the claim declaring every key of it (see plan.lua).
-        let (events, expired, expired_events): (Vec<String>, Vec<String>, Vec<String>) =
+        // Two round trips: what the claim will touch, then the claim declaring every key of it (see plan.lua). The
+        // claim files the inbox's head (what pushes named there joins the events' queues, so every event is served
+        // round robin); an inbox longer than that is filed first.
+        type Plan = (Vec<String>, Vec<String>, Vec<String>, Vec<String>, usize);
+        let plan = || -> Result<Plan> {
             self.invoke(keys, &PLAN, |call| {
-                call.key(keys.ready()).key(keys.leases()).arg(scope).arg(sharded).arg(limit);
-            })?;
-        if events.is_empty() && expired.is_empty() {
+                call.key(keys.ready()).key(keys.leases()).key(keys.inbox());
+                call.arg(scope).arg(sharded).arg(limit).arg(FILE_STEP);
+            })
+        };
+        let mut planned = plan()?;
+        if planned.4 > FILE_STEP {
+            self.file_inbox(keys, super::breaker_scope(keys))?;
+            planned = plan()?;
+        }
+        let (events, expired, expired_events, inbox_events, _) = planned;
+        if events.is_empty() && expired.is_empty() && inbox_events.is_empty() {
             return Ok(Batch { id: String::new(), registrations: Vec::new(), quarantined: 0 });
         }
-        let mut involved: Vec<&str> = Vec::with_capacity(events.len() + expired_events.len());
-        for e in events.iter().chain(&expired_events) {
-            if !involved.contains(&e.as_str()) {
-                involved.push(e);
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let involved: Vec<&str> = events
+            .iter()
+            .chain(&expired_events)
+            .chain(&inbox_events)
+            .map(String::as_str)
+            .filter(|e| seen.insert(*e))
+            .collect();
         let reply: Vec<redis::Value> = self.invoke(keys, &CLAIM, |call| {
             call.key(keys.ready()).key(keys.oldest()).key(keys.leases()).key(keys.stats()).key(keys.batch(&batch_id));
             for old in &expired {
@@ -97,6 +112,7 @@ impl Buffer<'_> {
                 let e: i64 = e.parse().unwrap_or(0);
                 call.key(keys.queue(e)).key(keys.data(e)).key(keys.time_index(e));
             }
+            call.key(keys.inbox());
             call.arg(scope).arg(sharded).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).arg(expired.len());
             for old in &expired {
                 call.arg(old);
@@ -105,6 +121,7 @@ impl Buffer<'_> {
             for e in &involved {
                 call.arg(*e);
             }
+            call.arg(FILE_STEP);
         })?;
         let mut parts = reply.into_iter();
         let bytes = |item: Option<redis::Value>| match item {

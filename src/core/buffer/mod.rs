@@ -11,6 +11,7 @@ use crate::core::pool::{hold_off, with_connection_for, Link, Scope};
 
 mod ack;
 mod claim;
+mod file;
 mod import;
 mod push;
 mod quarantine;

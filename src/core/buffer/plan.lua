@@ -1,7 +1,8 @@
 -- What a claim of one shard will touch, read first so that the claim can declare every key: during a slot move
 -- Redis redirects a script (-ASK, -TRYAGAIN) only by the keys it declares, and a script that builds key names
--- itself would find them missing on the source. KEYS: ready, leases. ARGV: scope, sharded flag, limit.
--- Returns {events to serve, expired batches (a few), the events of their registrations}.
+-- itself would find them missing on the source. KEYS: ready, leases, inbox. ARGV: scope, sharded flag, limit, how
+-- much of the inbox the claim files. Returns {events to serve, expired batches (a few), the events of their
+-- registrations, the events of the inbox's head, the inbox's length}.
 local now = now_ms()
 local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', string.format('%.0f', now), 'LIMIT', 0, 8)
 local seen, expired_events = {}, {}
@@ -14,4 +15,14 @@ for _, old in ipairs(expired) do
     end
   end
 end
-return {redis.call('ZRANGE', K_READY, 0, tonumber(ARGV[3]) - 1), expired, expired_events}
+local inbox_events = {}
+seen = {}
+for _, m in ipairs(redis.call('LRANGE', K_INBOX, 0, tonumber(ARGV[4]) - 1)) do
+  local e = string.match(m, '^(%d+):')
+  if e and not seen[e] then
+    seen[e] = true
+    inbox_events[#inbox_events + 1] = e
+  end
+end
+return {redis.call('ZRANGE', K_READY, 0, tonumber(ARGV[3]) - 1), expired, expired_events, inbox_events,
+  redis.call('LLEN', K_INBOX)}

@@ -1,20 +1,22 @@
--- Buffers one registration (enqueue.lua, rate.lua and seats.lua come first). KEYS: queue, data, time index, ready,
--- oldest, stats[, unique marker][, use counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at
--- ms), event id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's
--- connection broke), dedupe ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds),
--- capacity, waitlist (1 or 0). The use counter is passed exactly when its two arguments are not empty, the rate
--- counter and the seats likewise; the unique marker exactly when a key is left for it.
+-- Buffers one registration (rate.lua and seats.lua come first): writes its data and names it in the shard's inbox,
+-- which claim, stats and range file into the event's queue and time index (file.lua). KEYS: data, inbox, stats[,
+-- unique marker][, use counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event
+-- id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's connection
+-- broke), dedupe ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds), capacity,
+-- waitlist (1 or 0). The use counter is passed exactly when its two arguments are not empty, the rate counter and
+-- the seats likewise; the unique marker exactly when a key is left for it.
 -- Checks in this order: repeat, rate limit, use limit, unique marker, seats, cap; only then writes.
--- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), 0 duplicate,
--- -1 at capacity, -2 the use limit is used up (or expired), {-3, seconds left in the window} over the rate limit.
+-- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), or {1, registrations
+-- buffered now} when there is a cap; 0 duplicate, -1 at capacity, -2 the use limit is used up (or expired), {-3,
+-- seconds left in the window} over the rate limit.
 -- With seats: {1, 1 when waitlisted, taken, waiting} buffered, {0, 0, taken, waiting} a duplicate (0 when the count
 -- is not known), {-5, taken, waiting} sold out, -6 the count is not known.
 local id = ARGV[1]
 local repeated = ARGV[6] == '1'
 local has_counter, has_rate, has_seats = ARGV[8] ~= '', ARGV[10] ~= '', ARGV[12] ~= ''
-local n = 7
-local marker = #KEYS == 7 + (has_counter and 1 or 0) + (has_rate and 1 or 0) + (has_seats and 1 or 0) and KEYS[7]
-if marker then n = 8 end
+local n = 4
+local marker = #KEYS == 4 + (has_counter and 1 or 0) + (has_rate and 1 or 0) + (has_seats and 1 or 0) and KEYS[4]
+if marker then n = 5 end
 local counter = has_counter and KEYS[n]
 if counter then n = n + 1 end
 local rate = has_rate and KEYS[n]
@@ -28,7 +30,7 @@ local function booked(waitlisted)
 end
 -- A repeat whose first attempt was buffered (still here, or flushed and still named by its marker) is that push.
 if repeated then
-  local entry = redis.call('HGET', KEYS[2], id)
+  local entry = redis.call('HGET', KEYS[1], id)
   if entry then return booked(string.byte(entry) == 119) end   -- 'w': codec.rs's WAITLISTED_TAG
   if marker and redis.call('GET', marker) == id then return booked(false) end
 end
@@ -53,7 +55,7 @@ if marker then
   local holder = redis.call('SET', marker, id, 'NX', 'GET', 'EX', ARGV[7])
   if holder == id then return booked(false) end  -- this very push, repeated after its registration was flushed
   if holder then
-    redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
+    redis.call('HINCRBY', KEYS[3], 'duplicates', 1)
     if not seats then return 0 end
     local count = seats_read(seats)
     return count and {0, 0, count[1], count[2]} or 0
@@ -74,10 +76,12 @@ if seats then
   end
 end
 local max = tonumber(ARGV[5])
+local buffered
 if max > 0 then
-  -- Buffered now = pushed - acked - lost - dropped (kept as separate counters so a push increments only one).
-  local c = redis.call('HMGET', KEYS[6], 'pushed', 'acked', 'lost', 'dropped')
-  local buffered = (tonumber(c[1]) or 0) - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0)
+  -- Buffered now = filed (pushed) + the inbox - acked - lost - dropped: counters a push need not write.
+  local c = redis.call('HMGET', KEYS[3], 'pushed', 'acked', 'lost', 'dropped')
+  buffered = (tonumber(c[1]) or 0) + redis.call('LLEN', KEYS[2])
+    - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0)
   if buffered >= max then
     -- The marker did not exist before this push took it: deleting it leaves Redis as it was.
     if marker then redis.call('DEL', marker) end
@@ -99,6 +103,8 @@ if place then
   -- A waitlisted registration is stored with codec.rs's tag 'w' for the '1' the caller wrote.
   if place == 'w' then entry = 'w' .. string.sub(entry, 2) end
 end
-enqueue(KEYS, id, entry, ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1], id, entry)
+redis.call('RPUSH', KEYS[2], ARGV[4] .. ':' .. id .. ':' .. ARGV[3])   -- keys.rs's push_inbox_member
 if place then return {1, place == 'w' and 1 or 0, count[1], count[2]} end
+if buffered then return {1, buffered + 1} end
 return 1

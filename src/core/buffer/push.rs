@@ -1,6 +1,8 @@
-//! Push: one registration buffered in one round trip (push.lua, with enqueue.lua and rate.lua before it), counted
-//! against its optional limits in the same step. The hot path: it writes its EVALSHA straight into a packed command
-//! (no prelude, every key in KEYS) instead of going through `invoke`.
+//! Push: one registration buffered in one round trip, written with its data and named in the shard's inbox (claim,
+//! stats and range file it: file.rs). A push with a unique key, a limit or seats runs push.lua (rate.lua and
+//! seats.lua before it), counted against them in the same step; a plain one on a single server is a MULTI of HSET
+//! and RPUSH (with the cap's counters read in it), the cost of a peer queue's push. The hot path: the command is
+//! written straight into a packed buffer (no prelude, every key in KEYS) instead of going through `invoke`.
 use once_cell::sync::Lazy;
 use redis::Script;
 use serde_json::Value;
@@ -9,16 +11,16 @@ use super::seats::{seat_count, sold_out, unknown_count, SeatCount, Seats};
 use super::{breaker_scope, check_event, push_score_ms, Buffer, PushOutcome, RateLimit};
 use crate::core::codec;
 use crate::core::config::Durability;
+use crate::core::config::Topology;
 use crate::core::error::{Error, Result};
 use crate::core::id;
-use crate::core::keys::{EventKey, ENQUEUE_KEYS};
+use crate::core::keys::{push_inbox_member, EventKey, PUSH_KEYS};
 use crate::core::metrics;
 use crate::core::packed::with_packed;
 use crate::core::pool::{check_held_off, with_connection_for};
 
 /// push.lua with the fragments it calls (public for the tests that run it by hand).
-pub const PUSH_LUA: &str =
-    concat!(include_str!("enqueue.lua"), include_str!("rate.lua"), include_str!("seats.lua"), include_str!("push.lua"));
+pub const PUSH_LUA: &str = concat!(include_str!("rate.lua"), include_str!("seats.lua"), include_str!("push.lua"));
 static PUSH: Lazy<Script> = Lazy::new(|| Script::new(PUSH_LUA));
 
 /// A token (a signed form's nonce) that may carry at most `uses` registrations of one event; its count is
@@ -121,21 +123,45 @@ impl Buffer<'_> {
         let id = id::new_id(micros);
         codec::check_size(json, self.cfg.max_payload_bytes)?;
         let k = &self.shard_of_event(event_id);
-        let keys = ENQUEUE_KEYS.len()
+        let keys = PUSH_KEYS.len()
             + usize::from(unique_key.is_some())
             + usize::from(limit.is_some())
             + usize::from(rate.is_some())
             + usize::from(seats.is_some());
         // On a cluster each shard enforces the whole cap, so one event (one shard) can use all of it.
         let max_pending = self.cfg.max_pending;
+        // A push with nothing to check first is a transaction of two native writes, not a script (see `room`).
+        let plain = unique_key.is_none() && limit.is_none() && rate.is_none() && seats.is_none();
+        let fast = plain && self.cfg.topology == Topology::Single && room::allows_unchecked_push(self.cfg);
         let mut attempt = 0;
         check_held_off(self.cfg, breaker_scope(k)).map_err(|e| e.with_registration_id(&id))?;
         let (reply, shortfall): (redis::Value, Option<Error>) = with_connection_for(self.cfg, breaker_scope(k), |c| {
             attempt += 1;
             let reply = with_packed(|p| {
+                let entry = |e: &mut Vec<u8>| {
+                    codec::write_header(e, micros, unique_key);
+                    e.extend_from_slice(json);
+                };
+                let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000);
+                // A push sent again on a new connection runs the script, which tells whether the first got through.
+                if fast && attempt == 1 {
+                    p.begin(1).arg(b"MULTI");
+                    p.then(4).arg(b"HSET").arg_text(|s| k.push_key(s, event_id, EventKey::Data)).arg(id.as_bytes());
+                    p.arg_bytes(entry);
+                    p.then(3).arg(b"RPUSH").arg_text(|s| k.push_key(s, event_id, EventKey::Inbox)).arg_text(member);
+                    if max_pending > 0 {
+                        p.then(6).arg(b"HMGET").arg_text(|s| k.push_key(s, event_id, EventKey::Stats));
+                        p.arg(b"pushed").arg(b"acked").arg(b"lost").arg(b"dropped");
+                    }
+                    p.then(1).arg(b"EXEC");
+                    let commands = if max_pending > 0 { 5 } else { 4 };
+                    if let Some(exec) = c.transact_packed(p, commands) {
+                        return exec.map(|exec| room::after_transaction(self.cfg, exec));
+                    }
+                }
                 // push.lua's arguments: the limits' six are empty when not set (see its header).
                 p.begin(3 + keys + 13).arg(b"EVALSHA").arg(PUSH.get_hash().as_bytes()).arg_int(keys);
-                for which in ENQUEUE_KEYS {
+                for which in PUSH_KEYS {
                     p.arg_text(|s| k.push_key(s, event_id, which));
                 }
                 if let Some(key) = unique_key {
@@ -151,10 +177,7 @@ impl Buffer<'_> {
                     p.arg_text(|s| k.push_key(s, event_id, EventKey::Seats));
                 }
                 p.arg(id.as_bytes())
-                    .arg_bytes(|entry| {
-                        codec::write_header(entry, micros, unique_key);
-                        entry.extend_from_slice(json);
-                    })
+                    .arg_bytes(entry)
                     .arg_text(|score| push_score_ms(score, micros))
                     .arg_int(event_id)
                     .arg_int(max_pending)
@@ -172,16 +195,26 @@ impl Buffer<'_> {
                     Some(s) => p.arg_int(s.capacity).arg(if s.waitlist { b"1" } else { b"0" }),
                     None => p.arg(b"").arg(b""),
                 };
-                c.eval_packed(&PUSH, p)
+                let reply = c.eval_packed(&PUSH, p)?;
+                // {1, buffered now}: a push under a cap tells how much room is left.
+                Ok(match reply {
+                    redis::Value::Array(parts) if seats.is_none() && parts.first() == Some(&redis::Value::Int(1)) => {
+                        if let Some(redis::Value::Int(n)) = parts.get(1) {
+                            room::observe(self.cfg, *n);
+                        }
+                        redis::Value::Int(1)
+                    }
+                    other => other,
+                })
             })?;
-            // WAIT is routed by the event's queue key; made only when durability asks for replicas.
+            // WAIT is routed by the event's key; made only when durability asks for replicas.
             let buffered = match &reply {
                 redis::Value::Int(1) => true,
                 redis::Value::Array(parts) => parts.first() == Some(&redis::Value::Int(1)),
                 _ => false,
             };
             let shortfall = match self.cfg.durability {
-                Durability::Replica { .. } if buffered => self.replicate(c, &k.queue(event_id))?,
+                Durability::Replica { .. } if buffered => self.replicate(c, &k.data(event_id))?,
                 _ => None,
             };
             Ok((reply, shortfall))
@@ -241,5 +274,58 @@ impl Buffer<'_> {
             }
             other => Err(Error::server(format!("push.lua answered {other:?}")).with_registration_id(&id)),
         }
+    }
+}
+
+/// How full the buffer was when this process last pushed, for `reg_buffer.max_pending`: the cap is checked inside
+/// push.lua, but a plain push is a transaction that cannot refuse. It is sent only while the last figure this
+/// process saw leaves room for it (with no cap, always); every plain push reads the figure afresh in the same
+/// transaction, and a scripted one returns it. So one process alone stops exactly at the cap, and with many the
+/// buffer passes it by at most one registration per process whose figure was stale.
+mod room {
+    use std::cell::RefCell;
+
+    use crate::core::config::Config;
+
+    thread_local! {
+        /// (Redis URL, key prefix, registrations buffered then).
+        static SEEN: RefCell<Option<(String, String, i64)>> = const { RefCell::new(None) };
+    }
+
+    pub fn allows_unchecked_push(cfg: &Config) -> bool {
+        let max = cfg.max_pending as i64;
+        max <= 0
+            || SEEN.with(|s| {
+                matches!(&*s.borrow(), Some((url, prefix, buffered))
+                    if *url == cfg.redis_url && *prefix == cfg.key_prefix && buffered + 1 < max)
+            })
+    }
+
+    pub fn observe(cfg: &Config, buffered: i64) {
+        SEEN.with(|s| {
+            let mut seen = s.borrow_mut();
+            match &mut *seen {
+                Some((url, prefix, b)) if *url == cfg.redis_url && *prefix == cfg.key_prefix => *b = buffered,
+                _ => *seen = Some((cfg.redis_url.clone(), cfg.key_prefix.clone(), buffered)),
+            }
+        });
+    }
+
+    /// EXEC's reply to a plain push: {HSET's, the inbox's length[, the counters]} → 1 (buffered), the figure noted.
+    pub fn after_transaction(cfg: &Config, exec: redis::Value) -> redis::Value {
+        let redis::Value::Array(parts) = &exec else { return exec };
+        let (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) = (parts.first(), parts.get(1)) else {
+            return exec;
+        };
+        if let Some(redis::Value::Array(c)) = parts.get(2) {
+            let n = |i: usize| match c.get(i) {
+                Some(redis::Value::BulkString(b)) => {
+                    std::str::from_utf8(b).ok().and_then(|t| t.parse().ok()).unwrap_or(0)
+                }
+                _ => 0i64,
+            };
+            observe(cfg, n(0) + inbox - n(1) - n(2) - n(3));
+        }
+        redis::Value::Int(1)
     }
 }

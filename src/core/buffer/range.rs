@@ -35,6 +35,8 @@ impl Buffer<'_> {
         let exact = |s: f64| if s.is_finite() { format!("{:.0}", (s * 1e6).round()) } else { String::new() };
         let keys = self.shard_of_event(event_id);
         let (scope, sharded) = keys.script_args();
+        // What pushes named in the inbox is filed first: the time index then holds every buffered registration.
+        self.file_inbox(&keys, super::breaker_scope(&keys))?;
         let (low, high, exact_from, exact_to) = (scan(from, true), scan(to, false), exact(from), exact(to));
         let reply: Vec<Vec<u8>> = self.invoke(&keys, &RANGE, |call| {
             call.key(keys.time_index(event_id))

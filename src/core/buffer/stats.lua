@@ -1,4 +1,4 @@
--- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, then queue and time index of each event
+-- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, inbox, then queue and time index of each event
 -- the caller declares (every key it reads, declared: see plan.lua). ARGV: scope, sharded flag, a new epoch, then
 -- those event ids.
 -- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch, events to declare}.
@@ -52,8 +52,18 @@ else
   oldest = (least and tonumber(least) < tonumber(bound)) and least or bound
   more = redis.call('ZRANGE', K_OLDEST, 0, (#ARGV > 3 and WALK or 16) - 1)
 end
+-- Registrations still in the inbox are pushed (file.lua counts them when it files them).
+local counters = redis.call('HGETALL', K_STATS)
+local unfiled = redis.call('LLEN', K_INBOX)
+if unfiled > 0 then
+  local at = #counters + 1
+  for i = 1, #counters, 2 do
+    if counters[i] == 'pushed' then at = i end
+  end
+  counters[at], counters[at + 1] = 'pushed', string.format('%d', (tonumber(counters[at + 1]) or 0) + unfiled)
+end
 return {
-  redis.call('HGETALL', K_STATS),
+  counters,
   redis.call('ZCARD', K_READY),
   oldest,
   redis.call('HLEN', K_QUARANTINE),

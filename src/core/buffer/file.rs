@@ -1,0 +1,54 @@
+//! File: moves the head of a shard's inbox (what pushes named there) into the events' queues, time indexes and the
+//! ready and oldest indexes (file.lua), so a push writes two keys and a claim of a thousand does the rest. Claim,
+//! stats and range file first. Two round trips a step: the inbox's head is read to learn its events, then file.lua
+//! runs declaring their keys.
+use once_cell::sync::Lazy;
+use redis::Script;
+
+use super::{script, Buffer};
+use crate::core::error::Result;
+use crate::core::keys::Keys;
+use crate::core::pool::{with_connection_for, Scope};
+
+static FILE: Lazy<Script> =
+    Lazy::new(|| script(Some("allow-oom"), concat!(include_str!("filing.lua"), include_str!("file.lua"))));
+
+/// Registrations one step files (a claim files one step itself, see plan.lua).
+pub(super) const FILE_STEP: usize = 2_000;
+/// Steps one call makes at most: a flood that outruns filing still lets the claim go on with what is filed.
+const FILE_STEPS: usize = 64;
+
+impl Buffer<'_> {
+    /// Files the shard's inbox (up to FILE_STEPS × FILE_STEP registrations); `scope` is the caller's breaker scope.
+    pub(super) fn file_inbox(&self, keys: &Keys, scope: Scope) -> Result<()> {
+        let (arg_scope, sharded) = keys.script_args();
+        let inbox = keys.inbox();
+        for _ in 0..FILE_STEPS {
+            let head: Vec<String> = with_connection_for(self.cfg, scope, |c| {
+                redis::cmd("LRANGE").arg(&inbox).arg(0).arg(FILE_STEP - 1).query(c)
+            })?;
+            if head.is_empty() {
+                return Ok(());
+            }
+            let mut seen = std::collections::HashSet::new();
+            let events: Vec<&str> =
+                head.iter().filter_map(|m| m.split_once(':').map(|(e, _)| e)).filter(|e| seen.insert(*e)).collect();
+            let (_filed, left): (i64, i64) = self.invoke_for(scope, &FILE, |call| {
+                call.key(&inbox).key(keys.ready()).key(keys.oldest()).key(keys.stats());
+                for e in &events {
+                    let e: i64 = e.parse().unwrap_or(0);
+                    call.key(keys.queue(e)).key(keys.time_index(e));
+                }
+                call.arg(arg_scope).arg(sharded).arg(FILE_STEP).arg(events.len());
+                for e in &events {
+                    call.arg(*e);
+                }
+            })?;
+            // Another filer may have taken this head meanwhile (nothing filed, more left): the next step reads anew.
+            if left == 0 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
