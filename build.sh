@@ -55,6 +55,8 @@ run_tests() {
   phpunit --colors=never -c tests/php/phpunit.xml
   step "PHPUnit again, against a private Redis Cluster (3 masters, 3 replicas): the same suite, failover, resharding"
   phpunit --colors=never -c tests/php/phpunit-cluster.xml
+  step "upgrade: what the previous layout's build buffered (before the inbox) is flushed by this one, once"
+  tests/upgrade/run.sh
   step "PHPUnit: the plugin's classes with WordPress and a real database"
   tests/plugin/run.sh --colors=never
   if [ -x tests/e2e/run.sh ]; then

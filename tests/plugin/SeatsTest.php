@@ -395,6 +395,7 @@ final class SeatsTest extends SiteTestCase
         $ada = \Reg_Buffer_Registrar::register(self::EVENT, ['who' => 'ada']);
         reg_buffer_flush_now();
         $bob = \Reg_Buffer_Registrar::register(self::EVENT, ['who' => 'bob']); // waitlisted, buffered
+        usleep(2000); // Older by a clock tick: within one millisecond two registrations made apart are not ordered.
         $this->withSettings(['disabled' => true]);
         $cy = \Reg_Buffer_Registrar::register(self::EVENT, ['who' => 'cy']); // waitlisted, written to the table
         $this->withSettings(['disabled' => false]);

@@ -8,9 +8,9 @@
 //                                                          (the rows' ids are exactly the 201s' ids of that seat),
 //                                                          answered_not_stored (201 ids without a row), in_order
 //                                                          (each client's rows, ordered as the promotions order them
-//                                                          — registered_at, id —, are in the order it sent them)}
+//                                                          — registered_at, registration_id —, are in the order it sent them)}
 //   php rush-site.php cancel ID                            reg_buffer_cancel_registration(): JSON
-//   php rush-site.php oldest-waitlisted EVENT N            the ids of the event's N oldest waitlisted rows (registered_at, id)
+//   php rush-site.php oldest-waitlisted EVENT N            the ids of the event's N oldest waitlisted rows (registered_at, registration_id)
 //   php rush-site.php flush-held MARKER GO                 one flush run whose first batch waits after its INSERT, before
 //                                                          its COMMIT (MARKER written then) until the file GO exists
 //   php rush-site.php acknowledge-loss                     acknowledges the Redis data losses the status reports
@@ -40,7 +40,7 @@ switch ( $mode ) {
 				}
 			}
 		}
-		$rows   = $wpdb->get_results( $wpdb->prepare( "SELECT registration_id, status, data FROM {$table} WHERE event_id = %d ORDER BY registered_at, id", $event ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the plugin's own table.
+		$rows   = $wpdb->get_results( $wpdb->prepare( "SELECT registration_id, status, data FROM {$table} WHERE event_id = %d ORDER BY registered_at, registration_id", $event ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the plugin's own table.
 		$by     = array( 'registered' => array(), 'waitlisted' => array() );
 		$other  = array();
 		$last_n = array(); // client => n of its last row seen
@@ -82,7 +82,7 @@ switch ( $mode ) {
 		echo json_encode( is_wp_error( $cancelled ) ? array( 'error' => $cancelled->get_error_code() ) : $cancelled, E2E_JSON ), "\n";
 		break;
 	case 'oldest-waitlisted':
-		echo json_encode( $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = 'waitlisted' ORDER BY registered_at, id LIMIT %d", $event, (int) $argv[3] ) ), E2E_JSON ), "\n"; // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the plugin's own table.
+		echo json_encode( $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = 'waitlisted' ORDER BY registered_at, registration_id LIMIT %d", $event, (int) $argv[3] ) ), E2E_JSON ), "\n"; // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- the plugin's own table.
 		break;
 	case 'flush-held':
 		// One flush run whose first batch waits inside its transaction (INSERTed, not committed) until GO exists; it

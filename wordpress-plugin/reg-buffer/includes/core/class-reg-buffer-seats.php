@@ -696,7 +696,7 @@ final class Reg_Buffer_Seats {
 		if ( false === $wpdb->query( 'START TRANSACTION' ) ) {
 			return array();
 		}
-		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = %s ORDER BY registered_at, id LIMIT %d FOR UPDATE", $event_id, self::WAITLISTED, $owed ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
+		$ids   = $wpdb->get_col( $wpdb->prepare( "SELECT registration_id FROM {$table} WHERE event_id = %d AND status = %s ORDER BY registered_at, registration_id LIMIT %d FOR UPDATE", $event_id, self::WAITLISTED, $owed ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $table is the plugin's own table name.
 		$older = self::oldest_waiting_in_buffer( $event_id );
 		if ( null === $older ) {
 			$ids = array(); // The buffer cannot be read: an older waiter may be there; the flush promotes later.
