@@ -106,6 +106,16 @@ pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Op
     }
 }
 
+/// A stored entry's time (µs) read from its header alone, without decoding the rest; None when unreadable.
+pub fn registered_at_micros(stored: &[u8]) -> Option<u64> {
+    let rest = match stored {
+        [b'1' | WAITLISTED_TAG, b':', rest @ ..] => rest,
+        _ => return None,
+    };
+    let (micros, _) = split_field(rest)?;
+    std::str::from_utf8(micros).ok()?.parse().ok()
+}
+
 /// Decodes a stored entry; an error here sends the entry to quarantine.
 pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     let bad = |why: &str| Error::invalid(format!("stored registration is malformed: {why}"));

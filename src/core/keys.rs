@@ -7,7 +7,8 @@
 //! |-------------------------------------|--------|---------------------------------------------------------|
 //! | `<p>ev:{<e>}:q`                     | list   | ids of the event's pending registrations, oldest first  |
 //! | `<p>ev:{<e>}:d`                     | hash   | id → stored registration (pending and in flight)        |
-//! | `<p>ev:{<e>}:t`                     | zset   | id by registered_at (ms): the time-range index          |
+//! | `<p>ev:{<e>}:t`                     | zset   | the previous layout's time index (id by ms): no longer  |
+//! |                                     |        | written; acks and the quarantine still clear it         |
 //! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
 //! | `<p>ev:{<e>}:s`                     | hash   | the event's seats: taken, waiting, and the run_id of the |
@@ -17,9 +18,9 @@
 //! |                                     |        | fixed window; expires when the window ends (also the    |
 //! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
 //! | `<p>inbox`                          | list   | `<e>:<id>:<ms>` of each pushed registration not yet     |
-//! |                                     |        | filed into its event's queue and time index (a push     |
-//! |                                     |        | writes only the data and this; claim, stats and range   |
-//! |                                     |        | file it first, a thousand at a time)                    |
+//! |                                     |        | filed into its event's queue and the indexes (a push    |
+//! |                                     |        | writes only the data and this; claim and stats file it  |
+//! |                                     |        | first, a few thousand at a time)                        |
 //! | `<p>ready`                          | zset   | events with pending data, by when last served (fairness) |
 //! | `<p>oldest`                         | zset   | events with pending data, by a bound at or below their   |
 //! |                                     |        | oldest pending (ms): claims leave it behind, stats fixes |
@@ -260,6 +261,11 @@ local function split_member(m)
   local i = string.find(m, ':', 1, true)
   return string.sub(m, 1, i - 1), string.sub(m, i + 1)
 end
+-- A stored entry's time in whole ms (codec.rs's header `1:<µs>:…`, `w:` when waitlisted), or nil.
+local function entry_ms(entry)
+  local us = entry and string.match(entry, '^[1w]:(%d+):')
+  return us and string.format('%d', math.floor(tonumber(us) / 1000))
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -294,7 +300,7 @@ pub fn member(event_id: i64, id: &str) -> String {
     format!("{event_id}:{id}")
 }
 
-/// Appends a registration's inbox entry, `<event id>:<registration id>:<time in whole ms>` (the time index's score,
+/// Appends a registration's inbox entry, `<event id>:<registration id>:<time in whole ms>` (the oldest index's bound,
 /// so filing needs nothing but the entry).
 pub fn push_inbox_member(out: &mut String, event_id: i64, id: &str, score_ms: u64) {
     out.push_str(itoa::Buffer::new().format(event_id));

@@ -87,17 +87,11 @@ impl Link {
     }
 
     /// Sends the `count` commands packed in `command` (MULTI … EXEC) in one write on a single server and returns
-    /// EXEC's reply; the first error reply among them comes back as that error (an OOM refused while queueing).
-    /// None on a cluster, whose client routes one command at a time: the caller runs a script there instead.
-    pub fn transact_packed(&mut self, command: &Packed, count: usize) -> Option<RedisResult<Value>> {
+    /// their replies, error replies as values (the caller tells a refused MULTI from a refused command). None on a
+    /// cluster, whose client routes one command at a time: the caller runs a script there instead.
+    pub fn transact_packed(&mut self, command: &Packed, count: usize) -> Option<RedisResult<Vec<Value>>> {
         let Link::Single(c) = self else { return None };
-        Some(c.req_packed_commands(command.bytes(), 0, count).and_then(|replies| {
-            let mut exec = Value::Nil;
-            for reply in replies {
-                exec = reply.extract_error()?;
-            }
-            Ok(exec)
-        }))
+        Some(c.req_packed_commands(command.bytes(), 0, count))
     }
 
     fn send_packed(&mut self, command: &Packed) -> RedisResult<Value> {

@@ -42,6 +42,60 @@ final class AclTest extends TestCase
         }
     }
 
+    /**
+     * Regression (issue 17's red team): filing wrote the events' queues before trimming the inbox, so with an ACL
+     * from before the inbox (no ltrim) each refused filing left the queues written and the next filed them again:
+     * one claim returned 35 rows for 5 registrations. Now the inbox is trimmed first: a refused filing writes nothing.
+     *
+     * @test
+     * @group single-node
+     */
+    public function a_filing_the_acl_refuses_files_nothing_and_nothing_twice_once_allowed(): void
+    {
+        $documented = $this->usePathSettings();
+        self::redis()->flushAll();
+        $this->setUser(array_values(array_diff($documented, ['ltrim'])));
+        $this->connectAsUser();
+        $ids = [];
+        for ($i = 0; $i < 5; $i++) {
+            $ids[] = reg_buffer_push(1 + $i % 2, ['i' => $i], "p$i@example.com");
+        }
+        for ($i = 0; $i < 3; $i++) {
+            self::assertThrows(\RegBuffer\Exception::class, fn () => reg_buffer_stats(), 'filing needs ltrim');
+        }
+        $this->setUser($documented);
+        $rows = $this->drain(100);
+        self::assertEqualsCanonicalizing($ids, self::ids($rows), 'each registration once');
+        $stats = reg_buffer_stats();
+        self::assertSame([5, 5, 0, 0], [$stats['pushed'], $stats['acked'], $stats['lost'], $stats['pending']]);
+    }
+
+    /**
+     * Regression (issue 17's red team): a plain push whose MULTI Redis refused (an ACL without it, a proxy without
+     * transactions) threw although its HSET and RPUSH had run one by one, so a caller retrying stored it twice. Now
+     * it answers its id and is flushed once.
+     *
+     * @test
+     * @group single-node
+     */
+    public function a_push_whose_multi_is_refused_is_buffered_once_and_said_so(): void
+    {
+        $documented = $this->usePathSettings();
+        ini_set('reg_buffer.max_pending', '0');
+        self::redis()->flushAll();
+        $this->setUser(array_values(array_diff($documented, ['multi'])));
+        $this->connectAsUser();
+        $ids = [];
+        for ($i = 0; $i < 4; $i++) {
+            $ids[] = reg_buffer_push(1, ['i' => $i]);
+        }
+        foreach ($ids as $id) {
+            self::assertRegistrationId($id);
+        }
+        $this->setUser($documented);
+        self::assertSame($ids, self::ids($this->drain(100)), 'each once, in order');
+    }
+
     /** @test */
     public function the_documented_commands_are_exactly_what_the_whole_path_needs(): void
     {
@@ -77,6 +131,12 @@ final class AclTest extends TestCase
             self::assertSame([$missing], $denied);
             if ($missing === 'config|get' || $missing === 'info') {
                 self::assertNull($error, "without $missing only stats()'s facts about the server are null");
+                continue;
+            }
+            if ($missing === 'multi' || $missing === 'exec') {
+                // A refused MULTI lets the writes after it run one by one (that push is buffered, and said so); a
+                // refused EXEC discards the transaction and the push runs its script.
+                self::assertNull($error, "without $missing a plain push still buffers");
                 continue;
             }
             self::assertInstanceOf(\RegBuffer\Exception::class, $error, "without $missing: " . ($error ? get_class($error) . ': ' . $error->getMessage() : 'no exception'));

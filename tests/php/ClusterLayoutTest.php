@@ -40,7 +40,7 @@ final class ClusterLayoutTest extends TestCase
         for ($e = 1; $e <= 48; $e++) {
             reg_buffer_push($e, ['e' => $e], "u$e@example.com");
         }
-        reg_buffer_stats(); // files each shard's inbox: the queues and time indexes exist from then on
+        reg_buffer_stats(); // files each shard's inbox: the queues exist from then on
         $byEvent = [];
         foreach ($this->shards() as $key => $shard) {
             if (preg_match('/:ev:(\d+):(q|d|t|u:[0-9a-f]+)$/', $key, $m)) {
@@ -52,7 +52,7 @@ final class ClusterLayoutTest extends TestCase
         self::assertCount(48, $byEvent);
         foreach ($byEvent as $event => $kinds) {
             ksort($kinds);
-            self::assertSame(['d', 'q', 't', 'u'], array_keys($kinds), "event $event: data, queue, time index, marker");
+            self::assertSame(['d', 'q', 'u'], array_keys($kinds), "event $event: data, queue, marker");
             self::assertCount(1, array_unique($kinds), "event $event: one shard, one slot");
         }
         self::assertGreaterThan(8, count(array_unique(array_map(fn ($kinds) => $kinds['d'], $byEvent))), '48 events use most of the 16 shards');

@@ -16,6 +16,29 @@ final class QuarantineTest extends TestCase
         $redis->hSet($data, $id, $bytes);
     }
 
+    /**
+     * Regression (issue 17's red team): an inbox entry reg_buffer did not write (bytes that are not UTF-8) made every
+     * stats() and, past one filing step, every claim fail, read as a broken connection; one that did not parse left
+     * `pushed` lower than stats had said. Now such entries are dropped, counted pushed and dropped, and the
+     * registrations around them are flushed.
+     *
+     * @test
+     * @group single-node
+     */
+    public function an_inbox_entry_reg_buffer_did_not_write_is_dropped_counted_and_blocks_nothing(): void
+    {
+        $ids = [reg_buffer_push(5, ['i' => 0])];
+        $inbox = $this->shardKeys('inbox')[0];
+        foreach (["\xff\xfe:\x80", 'no event', '12:no-time', str_repeat('9', 30) . ':x:1'] as $junk) {
+            $this->client()->rPush($inbox, $junk);
+        }
+        $ids[] = reg_buffer_push(6, ['i' => 1]);
+        self::assertSame(6, reg_buffer_stats()['pushed'], 'four entries and two registrations were pushed');
+        self::assertSame($ids, self::ids($this->drain()));
+        $stats = reg_buffer_stats();
+        self::assertSame([6, 2, 0, 0], [$stats['pushed'], $stats['acked'], $stats['pending'], $stats['buffered']], 'the four are counted dropped: nothing waits');
+    }
+
     /** @test */
     public function an_undecodable_entry_is_quarantined_and_does_not_block_the_others(): void
     {

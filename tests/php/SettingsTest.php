@@ -38,10 +38,10 @@ final class SettingsTest extends TestCase
     public function every_key_of_an_event_shares_one_cluster_hash_tag(): void
     {
         reg_buffer_push(77, ['a' => 1], 'ada@example.com');
-        reg_buffer_stats(); // files the inbox: the queue and time index exist from then on
+        reg_buffer_stats(); // files the inbox: the queue exists from then on
         $eventKeys = array_filter($this->keys(), fn ($k) => str_contains($k, 'ev:'));
-        self::assertCount(4, $eventKeys, 'queue, data, time index, marker');
-        // One server: <p>ev:{77}:…; a cluster: <p>{s<k>}:ev:77:… — the event's shard k, the same for all four.
+        self::assertCount(3, $eventKeys, 'queue, data, marker');
+        // One server: <p>ev:{77}:…; a cluster: <p>{s<k>}:ev:77:… — the event's shard k, the same for all three.
         $layout = self::isCluster() ? '/^' . preg_quote($this->prefix, '/') . '(\{s\d+\}):ev:77:/' : '/^' . preg_quote($this->prefix, '/') . 'ev:(\{77\}):/';
         $tags = [];
         foreach ($eventKeys as $key) {

@@ -17,7 +17,7 @@ end
 local function queue_of(e) return KEYS[declared[e] + 1] end
 local function data_of(e) return KEYS[declared[e] + 2] end
 local function time_of(e) return KEYS[declared[e] + 3] end
-file_inbox(tonumber(ARGV[#ARGV]), function(e) return declared[e] and queue_of(e) end, time_of)
+file_inbox(tonumber(ARGV[#ARGV]), function(e) return declared[e] and queue_of(e) end)
 
 local function all_declared(members)
   for _, m in ipairs(members) do
@@ -38,15 +38,16 @@ for i = 7, 6 + n_expired do
     local first_back = {}
     for j = #members, 1, -1 do
       local e, id = split_member(members[j])
-      if redis.call('HEXISTS', data_of(e), id) == 1 then
+      local entry = redis.call('HGET', data_of(e), id)
+      if entry then
         redis.call('LPUSH', queue_of(e), id)
-        first_back[e] = id
+        first_back[e] = entry
         back = back + 1
       end
     end
-    for e, id in pairs(first_back) do
+    for e, entry in pairs(first_back) do
       redis.call('ZADD', K_READY, 'LT', 0, e)
-      local score = redis.call('ZSCORE', time_of(e), id)
+      local score = entry_ms(entry)
       if score then redis.call('ZADD', K_OLDEST, 'LT', score, e) end
     end
     redis.call('DEL', KEYS[i - 1])

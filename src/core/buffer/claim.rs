@@ -13,7 +13,8 @@ use crate::core::id;
 use crate::core::keys::{member, Keys};
 use crate::core::metrics;
 
-static PLAN: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("plan.lua")));
+static PLAN: Lazy<Script> =
+    Lazy::new(|| script(Some("no-writes"), concat!(include_str!("filing.lua"), include_str!("plan.lua"))));
 static CLAIM: Lazy<Script> =
     Lazy::new(|| script(Some("allow-oom"), concat!(include_str!("filing.lua"), include_str!("claim.lua"))));
 

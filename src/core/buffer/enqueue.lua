@@ -1,9 +1,9 @@
--- Writes one registration into its event's queue, data and time index, and makes the event ready when its queue
--- was empty (an event is in the ready and oldest indexes exactly while its queue is not empty; ordered against
--- served events by the same Redis clock the claim uses). k: {queue, data, time index, ready, oldest, stats}.
+-- Writes one registration into its event's queue and data, and makes the event ready when its queue was empty (an
+-- event is in the ready and oldest indexes exactly while its queue is not empty; ordered against served events by
+-- the same Redis clock the claim uses). k: {queue, data, time index (the previous layout's: no longer written),
+-- ready, oldest, stats}.
 local function enqueue(k, id, entry, score, event)
   redis.call('HSET', k[2], id, entry)
-  redis.call('ZADD', k[3], score, id)
   if redis.call('RPUSH', k[1], id) == 1 then
     local t = redis.call('TIME')
     redis.call('ZADD', k[4], t[1] .. string.format('%06d', tonumber(t[2])), event)

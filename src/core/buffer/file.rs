@@ -1,6 +1,6 @@
-//! File: moves the head of a shard's inbox (what pushes named there) into the events' queues, time indexes and the
-//! ready and oldest indexes (file.lua), so a push writes two keys and a claim of a thousand does the rest. Claim,
-//! stats and range file first. Two round trips a step: the inbox's head is read to learn its events, then file.lua
+//! File: moves the head of a shard's inbox (what pushes named there) into the events' queues and the ready and
+//! oldest indexes (file.lua), so a push writes two keys and a claim of a thousand does the rest. Claim and stats
+//! file first. Two round trips a step: the inbox's head is read to learn its events, then file.lua
 //! runs declaring their keys.
 use once_cell::sync::Lazy;
 use redis::Script;
@@ -18,26 +18,35 @@ pub(super) const FILE_STEP: usize = 2_000;
 /// Steps one call makes at most: a flood that outruns filing still lets the claim go on with what is filed.
 const FILE_STEPS: usize = 64;
 
+/// An event id as filing.lua's inbox_entry reads it: 1 to i64::MAX, written without a sign or leading zeros.
+fn is_event(e: &str) -> bool {
+    e.parse::<i64>().is_ok_and(|n| n > 0 && e.len() == itoa::Buffer::new().format(n).len())
+}
+
 impl Buffer<'_> {
     /// Files the shard's inbox (up to FILE_STEPS × FILE_STEP registrations); `scope` is the caller's breaker scope.
     pub(super) fn file_inbox(&self, keys: &Keys, scope: Scope) -> Result<()> {
         let (arg_scope, sharded) = keys.script_args();
         let inbox = keys.inbox();
         for _ in 0..FILE_STEPS {
-            let head: Vec<String> = with_connection_for(self.cfg, scope, |c| {
+            // Bytes: a member reg_buffer did not write may be anything (filing.lua drops it).
+            let head: Vec<Vec<u8>> = with_connection_for(self.cfg, scope, |c| {
                 redis::cmd("LRANGE").arg(&inbox).arg(0).arg(FILE_STEP - 1).query(c)
             })?;
             if head.is_empty() {
                 return Ok(());
             }
             let mut seen = std::collections::HashSet::new();
-            let events: Vec<&str> =
-                head.iter().filter_map(|m| m.split_once(':').map(|(e, _)| e)).filter(|e| seen.insert(*e)).collect();
+            let events: Vec<&str> = head
+                .iter()
+                .filter_map(|m| std::str::from_utf8(m.split(|&b| b == b':').next()?).ok())
+                .filter(|e| is_event(e) && seen.insert(*e))
+                .collect();
             let (_filed, left): (i64, i64) = self.invoke_for(scope, &FILE, |call| {
                 call.key(&inbox).key(keys.ready()).key(keys.oldest()).key(keys.stats());
                 for e in &events {
                     let e: i64 = e.parse().unwrap_or(0);
-                    call.key(keys.queue(e)).key(keys.time_index(e));
+                    call.key(keys.queue(e));
                 }
                 call.arg(arg_scope).arg(sharded).arg(FILE_STEP).arg(events.len());
                 for e in &events {

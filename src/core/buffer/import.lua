@@ -1,7 +1,7 @@
 -- Moves the oldest elements of a legacy list into the buffer, atomically. KEYS: legacy list, queue, data, time
--- index, ready, oldest, stats, quarantine. ARGV: scope, sharded flag, event id, n, then n × (expected element, id, entry or '',
--- score, reason), oldest element first. Returns how many were buffered (malformed ones go to the quarantine), or
--- -1 when the list's tail is no longer what the caller read (someone else took it): the caller reads again.
+-- index (the previous layout's: no longer written), ready, oldest, stats, quarantine. ARGV: scope, sharded flag,
+-- event id, n, then n × (expected element, id, entry or '', score, reason), oldest element first. Returns how many
+-- were buffered (malformed ones go to the quarantine), or -1 when the list's tail is no longer what the caller read (someone else took it): the caller reads again.
 local n = tonumber(ARGV[4])
 local tail = redis.call('LRANGE', KEYS[1], -n, -1)
 if #tail ~= n then return -1 end
@@ -20,7 +20,6 @@ for i = 1, n do
   else
     redis.call('HSET', KEYS[3], id, entry)
     redis.call('RPUSH', KEYS[2], id)
-    redis.call('ZADD', KEYS[4], score, id)
     redis.call('ZADD', KEYS[5], 'NX', string.format('%.0f', tonumber(score) * 1000), ARGV[3])
     redis.call('ZADD', KEYS[6], 'LT', score, ARGV[3])
     buffered = buffered + 1

@@ -1,6 +1,7 @@
-//! The buffer: shard routing, and one file per operation beside the script whose KEYS/ARGV it builds — push, claim,
-//! ack, quarantine (and retry), range, import, stats, rate, seats — each one Redis script per round trip over the layout in
-//! `keys`. Every script but push's runs through `invoke`; push writes its EVALSHA by hand (push.rs).
+//! The buffer: shard routing, and one file per operation beside the script whose KEYS/ARGV it builds — push, file,
+//! claim, ack, quarantine (and retry), import, stats, rate, seats — each one Redis script per round trip over the
+//! layout in `keys`; range reads with HSCAN. Every script but push's runs through `invoke`; push writes its EVALSHA
+//! (or, plain, its MULTI) by hand (push.rs).
 use redis::{FromRedisValue, Script, ScriptInvocation};
 
 use crate::core::codec::StoredRegistration;

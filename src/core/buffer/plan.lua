@@ -18,7 +18,7 @@ end
 local inbox_events = {}
 seen = {}
 for _, m in ipairs(redis.call('LRANGE', K_INBOX, 0, tonumber(ARGV[4]) - 1)) do
-  local e = string.match(m, '^(%d+):')
+  local e = inbox_entry(m)
   if e and not seen[e] then
     seen[e] = true
     inbox_events[#inbox_events + 1] = e

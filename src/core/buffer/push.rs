@@ -155,8 +155,10 @@ impl Buffer<'_> {
                     }
                     p.then(1).arg(b"EXEC");
                     let commands = if max_pending > 0 { 5 } else { 4 };
-                    if let Some(exec) = c.transact_packed(p, commands) {
-                        return exec.map(|exec| room::after_transaction(self.cfg, exec));
+                    if let Some(replies) = c.transact_packed(p, commands) {
+                        if let Some(done) = room::after_transaction(self.cfg, replies?)? {
+                            return Ok::<_, redis::RedisError>(done);
+                        }
                     }
                 }
                 // push.lua's arguments: the limits' six are empty when not set (see its header).
@@ -311,11 +313,27 @@ mod room {
         });
     }
 
-    /// EXEC's reply to a plain push: {HSET's, the inbox's length[, the counters]} → 1 (buffered), the figure noted.
-    pub fn after_transaction(cfg: &Config, exec: redis::Value) -> redis::Value {
-        let redis::Value::Array(parts) = &exec else { return exec };
+    /// The replies to a plain push's MULTI, HSET, RPUSH[, HMGET], EXEC → Some(1) (buffered) with the figure noted,
+    /// None when EXEC discarded the transaction (a command refused while queued, EXEC itself refused: nothing was
+    /// written, the caller runs the script), or the error. A refused MULTI (an ACL without it, a proxy without
+    /// transactions) let the writes run one by one: both done is a buffered registration, said so (it will be
+    /// flushed), not refused.
+    pub fn after_transaction(cfg: &Config, replies: Vec<redis::Value>) -> redis::RedisResult<Option<redis::Value>> {
+        let mut replies = replies.into_iter();
+        if let Some(redis::Value::ServerError(refused)) = replies.next() {
+            return match (replies.next(), replies.next()) {
+                (Some(redis::Value::Int(_)), Some(redis::Value::Int(_))) => Ok(Some(redis::Value::Int(1))),
+                _ => Err(refused.into()),
+            };
+        }
+        let exec = match replies.last() {
+            Some(redis::Value::ServerError(e)) if e.code() == "EXECABORT" => return Ok(None),
+            Some(exec) => exec.extract_error()?,
+            None => return Ok(Some(redis::Value::Nil)),
+        };
+        let redis::Value::Array(parts) = &exec else { return Ok(Some(exec)) };
         let (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) = (parts.first(), parts.get(1)) else {
-            return exec;
+            return Ok(Some(exec));
         };
         if let Some(redis::Value::Array(c)) = parts.get(2) {
             let n = |i: usize| match c.get(i) {
@@ -326,6 +344,6 @@ mod room {
             };
             observe(cfg, n(0) + inbox - n(1) - n(2) - n(3));
         }
-        redis::Value::Int(1)
+        Ok(Some(redis::Value::Int(1)))
     }
 }

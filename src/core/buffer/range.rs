@@ -1,15 +1,17 @@
-//! Range: the still-buffered registrations of one event between two times (range.lua), read only.
-use once_cell::sync::Lazy;
-use redis::Script;
+//! Range: the still-buffered registrations of one event between two times, read only. The event's data hash is
+//! read by HSCAN (a thousand entries a round trip, so a large event never blocks Redis) and each entry's own time
+//! decides: pushes keep no time index.
+use std::collections::HashMap;
 
-use super::{check_event, lossy, script, Buffer, BufferedRegistration};
+use super::{breaker_scope, check_event, lossy, Buffer, BufferedRegistration};
 use crate::core::codec;
 use crate::core::error::{Error, Result};
-
-static RANGE: Lazy<Script> = Lazy::new(|| script(Some("no-writes"), include_str!("range.lua")));
+use crate::core::pool::with_connection_for;
 
 impl Buffer<'_> {
-    /// Still-buffered registrations of one event pushed between `from` and `to` (Unix seconds), oldest first.
+    /// Still-buffered registrations of one event pushed between `from` and `to` (Unix seconds, inclusive), oldest
+    /// first, at most `limit`. A registration buffered for the whole call is returned; one pushed or acknowledged
+    /// during it may be or not.
     pub fn range(&self, event_id: i64, from: f64, to: f64, limit: i64) -> Result<Vec<BufferedRegistration>> {
         check_event(event_id)?;
         if limit <= 0 {
@@ -18,43 +20,40 @@ impl Buffer<'_> {
         if from.is_nan() || to.is_nan() {
             return Err(Error::invalid("from and to must be numbers, not NAN"));
         }
-        // The index's scores are whole milliseconds (older entries: with microsecond decimals), at or below each
-        // registration's time: scan from the millisecond `from` falls in, and let the script compare the exact
-        // microseconds each entry holds.
-        let scan = |s: f64, lower: bool| {
-            if s == f64::INFINITY {
-                "+inf".to_owned()
-            } else if s == f64::NEG_INFINITY {
-                "-inf".to_owned()
-            } else if lower {
-                format!("{:.0}", (s * 1000.0).floor())
-            } else {
-                format!("{:.3}", s * 1000.0)
-            }
-        };
-        let exact = |s: f64| if s.is_finite() { format!("{:.0}", (s * 1e6).round()) } else { String::new() };
+        // Exact bounds in µs, as the entries hold their time.
+        let micros = |s: f64| (s * 1e6).round();
+        let (low, high) = (micros(from), micros(to));
         let keys = self.shard_of_event(event_id);
-        let (scope, sharded) = keys.script_args();
-        // What pushes named in the inbox is filed first: the time index then holds every buffered registration.
-        self.file_inbox(&keys, super::breaker_scope(&keys))?;
-        let (low, high, exact_from, exact_to) = (scan(from, true), scan(to, false), exact(from), exact(to));
-        let reply: Vec<Vec<u8>> = self.invoke(&keys, &RANGE, |call| {
-            call.key(keys.time_index(event_id))
-                .key(keys.data(event_id))
-                .arg(scope)
-                .arg(sharded)
-                .arg(&low)
-                .arg(&high)
-                .arg(&exact_from)
-                .arg(&exact_to)
-                .arg(limit);
-        })?;
-        let mut out = Vec::with_capacity(reply.len() / 2);
-        for pair in reply.chunks(2) {
-            let [reg_id, entry] = pair else { break };
-            // An undecodable entry is left for the flush to quarantine; a read-only query skips it.
-            if let Ok(stored) = codec::decode(entry) {
-                out.push(BufferedRegistration { id: lossy(reg_id.clone()), event_id, stored });
+        let data = keys.data(event_id);
+        // id → (its time in µs, its entry).
+        let mut found: HashMap<Vec<u8>, (u64, Vec<u8>)> = HashMap::new();
+        let mut cursor = String::from("0");
+        loop {
+            let (next, flat): (String, Vec<Vec<u8>>) = with_connection_for(self.cfg, breaker_scope(&keys), |c| {
+                redis::cmd("HSCAN").arg(&data).arg(&cursor).arg("COUNT").arg(1000).query(c)
+            })?;
+            for pair in flat.chunks_exact(2) {
+                // An entry whose time cannot be read is left for the flush to quarantine; a read-only query skips it.
+                if let Some(us) = codec::registered_at_micros(&pair[1]) {
+                    if (us as f64) >= low && (us as f64) <= high {
+                        found.insert(pair[0].clone(), (us, pair[1].clone()));
+                    }
+                }
+            }
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        let mut matching: Vec<_> = found.into_iter().map(|(id, (us, entry))| (us, id, entry)).collect();
+        matching.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut out = Vec::new();
+        for (_, reg_id, entry) in matching {
+            if out.len() as i64 >= limit {
+                break;
+            }
+            if let Ok(stored) = codec::decode(&entry) {
+                out.push(BufferedRegistration { id: lossy(reg_id), event_id, stored });
             }
         }
         Ok(out)

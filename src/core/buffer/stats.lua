@@ -1,4 +1,4 @@
--- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, inbox, then queue and time index of each event
+-- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, inbox, then queue and data of each event
 -- the caller declares (every key it reads, declared: see plan.lua). ARGV: scope, sharded flag, a new epoch, then
 -- those event ids.
 -- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch, events to declare}.
@@ -30,7 +30,7 @@ for i = 1, #top, 2 do
   local head = redis.call('LINDEX', k_queue(e), '0')
   if head then
     -- A queued id always has its time; should one not, its age counts from now rather than blocking the walk.
-    local score = redis.call('ZSCORE', k_time(e), head) or string.format('%d', now_ms())
+    local score = entry_ms(redis.call('HGET', k_data(e), head)) or string.format('%d', now_ms())
     if score ~= stored then
       fixes[#fixes + 1] = score
       fixes[#fixes + 1] = e

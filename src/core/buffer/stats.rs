@@ -234,7 +234,7 @@ impl Buffer<'_> {
                     .key(keys.inbox());
                 for e in &declare {
                     let e: i64 = e.parse().unwrap_or(0);
-                    call.key(keys.queue(e)).key(keys.time_index(e));
+                    call.key(keys.queue(e)).key(keys.data(e));
                 }
                 call.arg(scope).arg(sharded).arg(&candidate);
                 for e in &declare {
