@@ -45,7 +45,8 @@ impl Buffer<'_> {
             }
             cursor = next;
         }
-        let mut matching: Vec<_> = found.into_iter().map(|(id, (us, entry))| (us, id, entry)).collect();
+        // Oldest first; within one millisecond in id order (the stubs' promise, as the time index ordered them).
+        let mut matching: Vec<_> = found.into_iter().map(|(id, (us, entry))| (us / 1000, id, entry)).collect();
         matching.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut out = Vec::new();
         for (_, reg_id, entry) in matching {
