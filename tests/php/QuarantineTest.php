@@ -29,14 +29,34 @@ final class QuarantineTest extends TestCase
     {
         $ids = [reg_buffer_push(5, ['i' => 0])];
         $inbox = $this->shardKeys('inbox')[0];
-        foreach (["\xff\xfe:\x80", 'no event', '12:no-time', str_repeat('9', 30) . ':x:1'] as $junk) {
+        foreach (["\xff\xfe:\x80", 'no event', '12:no-time', str_repeat('9', 30) . ':x:1', '5:x:' . str_repeat('9', 400)] as $junk) {
             $this->client()->rPush($inbox, $junk);
         }
         $ids[] = reg_buffer_push(6, ['i' => 1]);
-        self::assertSame(6, reg_buffer_stats()['pushed'], 'four entries and two registrations were pushed');
+        self::assertSame(7, reg_buffer_stats()['pushed'], 'five entries and two registrations were pushed');
         self::assertSame($ids, self::ids($this->drain()));
         $stats = reg_buffer_stats();
-        self::assertSame([6, 2, 0, 0], [$stats['pushed'], $stats['acked'], $stats['pending'], $stats['buffered']], 'the four are counted dropped: nothing waits');
+        self::assertSame([7, 2, 0, 0, 0], [$stats['pushed'], $stats['acked'], $stats['lost'], $stats['pending'], $stats['buffered']], 'the five are counted dropped (none filed as a registration that then went missing): nothing waits');
+    }
+
+    /**
+     * Regression (issue 17's red team, second pass): filing trims the inbox first, so a write refused after it (a
+     * key of another type where an event's queue belongs) left the whole step's registrations in no queue. Now the
+     * refused event's go back to the inbox and the others are filed.
+     *
+     * @test
+     * @group single-node
+     */
+    public function an_event_whose_queue_is_broken_holds_back_only_its_own_registrations(): void
+    {
+        $this->client()->set($this->eventKey(7, 'q'), 'not a list');
+        $stuck = reg_buffer_push(7, ['e' => 7]);
+        $ids = [reg_buffer_push(8, ['e' => 8]), reg_buffer_push(9, ['e' => 9])];
+        self::assertSame(3, reg_buffer_stats()['pending']);
+        self::assertEqualsCanonicalizing($ids, self::ids($this->drain()), 'the other events are flushed');
+        self::assertSame(1, reg_buffer_stats()['pending'], "event 7's registration still waits, counted");
+        $this->client()->del($this->eventKey(7, 'q'));
+        self::assertSame([$stuck], self::ids($this->drain()), 'and is flushed once its queue can be written');
     }
 
     /** @test */

@@ -7,12 +7,12 @@
 -- entry reg_buffer did not write. plan.lua and file.rs read the events of the head the same way.
 local function inbox_entry(m)
   local e, id, score = string.match(m, '^([1-9]%d*):(.+):(%d+)$')
-  if e and (#e < 19 or (#e == 19 and e <= '9223372036854775807')) then return e, id, score end
+  if e and (#e < 19 or (#e == 19 and e <= '9223372036854775807')) and #score <= 15 then return e, id, score end
   return nil
 end
 local function file_inbox(max, queue_of)
   local members = redis.call('LRANGE', K_INBOX, 0, max - 1)
-  local order, ids, least = {}, {}, {}
+  local order, ids, raw, least = {}, {}, {}, {}
   local taken, filed = 0, 0
   for _, m in ipairs(members) do
     -- `<event>:<id>:<ms>` (keys.rs's push_inbox_member). One that is not (reg_buffer never writes it) is dropped,
@@ -25,10 +25,11 @@ local function file_inbox(max, queue_of)
       local list = ids[e]
       if not list then
         list = {}
-        ids[e], least[e] = list, score
+        ids[e], raw[e], least[e] = list, {}, score
         order[#order + 1] = e
       end
       list[#list + 1] = id
+      raw[e][#list] = m
       if tonumber(score) < tonumber(least[e]) then least[e] = score end
     end
   end
@@ -41,15 +42,28 @@ local function file_inbox(max, queue_of)
   local t = redis.call('TIME')
   local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
   for _, e in ipairs(order) do
-    local queue, list = queue_of(e), ids[e]
-    for from = 1, #list, 500 do
-      redis.call('RPUSH', queue, unpack(list, from, math.min(from + 499, #list)))
+    local queue, list, done = queue_of(e), ids[e], 0
+    local ok = pcall(function()
+      for from = 1, #list, 500 do
+        local upto = math.min(from + 499, #list)
+        redis.call('RPUSH', queue, unpack(list, from, upto))
+        done = upto
+      end
+    end)
+    if done > 0 then
+      -- An event not ready yet has waited since its oldest registration was pushed (no later than now, whatever the
+      -- pushing host's clock said): it goes among the events served since, on the claims' µs scale. NX keeps the
+      -- place of one already ready.
+      redis.call('ZADD', K_READY, 'NX', string.format('%d', math.min(tonumber(least[e]) * 1000, now_us)), e)
+      redis.call('ZADD', K_OLDEST, 'LT', least[e], e)
     end
-    -- An event not ready yet has waited since its oldest registration was pushed (no later than now, whatever the
-    -- pushing host's clock said): it goes among the events served since, on the claims' µs scale. NX keeps the place
-    -- of one already ready.
-    redis.call('ZADD', K_READY, 'NX', string.format('%d', math.min(tonumber(least[e]) * 1000, now_us)), e)
-    redis.call('ZADD', K_OLDEST, 'LT', least[e], e)
+    if not ok then
+      -- The event's queue refused them (a key of another type written there): they go back to the inbox's tail,
+      -- not counted, and the rest of the shard is filed.
+      redis.call('RPUSH', K_INBOX, unpack(raw[e], done + 1, #list))
+      redis.call('HINCRBY', K_STATS, 'pushed', done - #list)
+      filed = filed - (#list - done)
+    end
   end
   return filed, redis.call('LLEN', K_INBOX)
 end

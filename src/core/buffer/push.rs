@@ -292,9 +292,17 @@ mod room {
     thread_local! {
         /// (Redis URL, key prefix, registrations buffered then).
         static SEEN: RefCell<Option<(String, String, i64)>> = const { RefCell::new(None) };
+        /// (Redis URL, key prefix) where Redis refused MULTI and ran the writes one by one: pushes there run the
+        /// script, which is atomic and checks the cap itself.
+        static NO_TRANSACTIONS: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
     }
 
     pub fn allows_unchecked_push(cfg: &Config) -> bool {
+        let refused = NO_TRANSACTIONS
+            .with(|n| n.borrow().iter().any(|(url, prefix)| *url == cfg.redis_url && *prefix == cfg.key_prefix));
+        if refused {
+            return false;
+        }
         let max = cfg.max_pending as i64;
         max <= 0
             || SEEN.with(|s| {
@@ -322,7 +330,13 @@ mod room {
         let mut replies = replies.into_iter();
         if let Some(redis::Value::ServerError(refused)) = replies.next() {
             return match (replies.next(), replies.next()) {
-                (Some(redis::Value::Int(_)), Some(redis::Value::Int(_))) => Ok(Some(redis::Value::Int(1))),
+                (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) => {
+                    NO_TRANSACTIONS.with(|n| n.borrow_mut().push((cfg.redis_url.clone(), cfg.key_prefix.clone())));
+                    if let Some(redis::Value::Array(counters)) = replies.next() {
+                        observe_counters(cfg, inbox, &counters);
+                    }
+                    Ok(Some(redis::Value::Int(1)))
+                }
                 _ => Err(refused.into()),
             };
         }
@@ -335,15 +349,18 @@ mod room {
         let (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) = (parts.first(), parts.get(1)) else {
             return Ok(Some(exec));
         };
-        if let Some(redis::Value::Array(c)) = parts.get(2) {
-            let n = |i: usize| match c.get(i) {
-                Some(redis::Value::BulkString(b)) => {
-                    std::str::from_utf8(b).ok().and_then(|t| t.parse().ok()).unwrap_or(0)
-                }
-                _ => 0i64,
-            };
-            observe(cfg, n(0) + inbox - n(1) - n(2) - n(3));
+        if let Some(redis::Value::Array(counters)) = parts.get(2) {
+            observe_counters(cfg, *inbox, counters);
         }
         Ok(Some(redis::Value::Int(1)))
+    }
+
+    /// Notes the figure from the inbox's length and HMGET's pushed, acked, lost, dropped.
+    fn observe_counters(cfg: &Config, inbox: i64, counters: &[redis::Value]) {
+        let n = |i: usize| match counters.get(i) {
+            Some(redis::Value::BulkString(b)) => std::str::from_utf8(b).ok().and_then(|t| t.parse().ok()).unwrap_or(0),
+            _ => 0i64,
+        };
+        observe(cfg, n(0) + inbox - n(1) - n(2) - n(3));
     }
 }

@@ -1,7 +1,7 @@
 //! Range: the still-buffered registrations of one event between two times, read only. The event's data hash is
 //! read by HSCAN (a thousand entries a round trip, so a large event never blocks Redis) and each entry's own time
 //! decides: pushes keep no time index.
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashSet};
 
 use super::{breaker_scope, check_event, lossy, Buffer, BufferedRegistration};
 use crate::core::codec;
@@ -25,8 +25,12 @@ impl Buffer<'_> {
         let (low, high) = (micros(from), micros(to));
         let keys = self.shard_of_event(event_id);
         let data = keys.data(event_id);
-        // id → (its time in µs, its entry).
-        let mut found: HashMap<Vec<u8>, (u64, Vec<u8>)> = HashMap::new();
+        // The `limit` oldest found so far, by (ms, id) — within one millisecond in id order (the stubs' promise, as
+        // the time index ordered them) — the newest on top, so a large event costs the memory of `limit` entries.
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut best: BinaryHeap<(u64, Vec<u8>, Vec<u8>)> = BinaryHeap::new();
+        // HSCAN may return an entry twice while the hash is rehashed.
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
         let mut cursor = String::from("0");
         loop {
             let (next, flat): (String, Vec<Vec<u8>>) = with_connection_for(self.cfg, breaker_scope(&keys), |c| {
@@ -35,8 +39,11 @@ impl Buffer<'_> {
             for pair in flat.chunks_exact(2) {
                 // An entry whose time cannot be read is left for the flush to quarantine; a read-only query skips it.
                 if let Some(us) = codec::registered_at_micros(&pair[1]) {
-                    if (us as f64) >= low && (us as f64) <= high {
-                        found.insert(pair[0].clone(), (us, pair[1].clone()));
+                    if (us as f64) >= low && (us as f64) <= high && seen.insert(pair[0].clone()) {
+                        best.push((us / 1000, pair[0].clone(), pair[1].clone()));
+                        if best.len() > limit {
+                            best.pop();
+                        }
                     }
                 }
             }
@@ -45,14 +52,8 @@ impl Buffer<'_> {
             }
             cursor = next;
         }
-        // Oldest first; within one millisecond in id order (the stubs' promise, as the time index ordered them).
-        let mut matching: Vec<_> = found.into_iter().map(|(id, (us, entry))| (us / 1000, id, entry)).collect();
-        matching.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut out = Vec::new();
-        for (_, reg_id, entry) in matching {
-            if out.len() as i64 >= limit {
-                break;
-            }
+        let mut out = Vec::with_capacity(best.len());
+        for (_, reg_id, entry) in best.into_sorted_vec() {
             if let Ok(stored) = codec::decode(&entry) {
                 out.push(BufferedRegistration { id: lossy(reg_id), event_id, stored });
             }
