@@ -108,16 +108,12 @@ pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Op
 
 /// A stored entry's time (µs) read from its header alone, without decoding the rest; None when unreadable.
 pub fn registered_at_micros(stored: &[u8]) -> Option<u64> {
-    let rest = match stored {
-        [b'1' | WAITLISTED_TAG, b':', rest @ ..] => rest,
-        _ => return None,
-    };
-    let (micros, _) = split_field(rest)?;
-    std::str::from_utf8(micros).ok()?.parse().ok()
+    let (_, micros, _) = header_time(stored).ok()?;
+    Some(micros)
 }
 
-/// Decodes a stored entry; an error here sends the entry to quarantine.
-pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
+/// The start of a stored entry's header: waitlisted or not, its time (µs), and the rest after them.
+fn header_time(stored: &[u8]) -> Result<(bool, u64, &[u8])> {
     let bad = |why: &str| Error::invalid(format!("stored registration is malformed: {why}"));
     let (waitlisted, rest) = match stored {
         [b'1', b':', rest @ ..] => (false, rest),
@@ -127,6 +123,13 @@ pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
     let (micros, rest) = split_field(rest).ok_or_else(|| bad("no timestamp"))?;
     let registered_at_micros: u64 =
         std::str::from_utf8(micros).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad timestamp"))?;
+    Ok((waitlisted, registered_at_micros, rest))
+}
+
+/// Decodes a stored entry; an error here sends the entry to quarantine.
+pub fn decode(stored: &[u8]) -> Result<StoredRegistration> {
+    let bad = |why: &str| Error::invalid(format!("stored registration is malformed: {why}"));
+    let (waitlisted, registered_at_micros, rest) = header_time(stored)?;
     let (klen, rest) = split_field(rest).ok_or_else(|| bad("no unique key length"))?;
     let (unique_key, json) = if klen == b"-" {
         (None, rest)

@@ -18,9 +18,11 @@ pub(super) const FILE_STEP: usize = 2_000;
 /// Steps one call makes at most: a flood that outruns filing still lets the claim go on with what is filed.
 const FILE_STEPS: usize = 64;
 
-/// An event id as filing.lua's inbox_entry reads it: 1 to i64::MAX, written without a sign or leading zeros.
-fn is_event(e: &str) -> bool {
-    e.parse::<i64>().is_ok_and(|n| n > 0 && e.len() == itoa::Buffer::new().format(n).len())
+/// An event id as filing.lua's inbox_entry reads it (1 to i64::MAX, written without a sign or leading zeros), with
+/// its value; None for anything else.
+fn event_of(e: &str) -> Option<(&str, i64)> {
+    let n = e.parse::<i64>().ok()?;
+    (n > 0 && e.len() == itoa::Buffer::new().format(n).len()).then_some((e, n))
 }
 
 impl Buffer<'_> {
@@ -37,19 +39,18 @@ impl Buffer<'_> {
                 return Ok(());
             }
             let mut seen = std::collections::HashSet::new();
-            let events: Vec<&str> = head
+            let events: Vec<(&str, i64)> = head
                 .iter()
-                .filter_map(|m| std::str::from_utf8(m.split(|&b| b == b':').next()?).ok())
-                .filter(|e| is_event(e) && seen.insert(*e))
+                .filter_map(|m| event_of(std::str::from_utf8(m.split(|&b| b == b':').next()?).ok()?))
+                .filter(|(e, _)| seen.insert(*e))
                 .collect();
             let (_filed, left): (i64, i64) = self.invoke_for(scope, &FILE, |call| {
                 call.key(&inbox).key(keys.ready()).key(keys.oldest()).key(keys.stats());
-                for e in &events {
-                    let e: i64 = e.parse().unwrap_or(0);
-                    call.key(keys.queue(e));
+                for (_, e) in &events {
+                    call.key(keys.queue(*e));
                 }
                 call.arg(arg_scope).arg(sharded).arg(FILE_STEP).arg(events.len());
-                for e in &events {
+                for (e, _) in &events {
                     call.arg(*e);
                 }
             })?;

@@ -1,7 +1,8 @@
 -- Moves the oldest elements of a legacy list into the buffer, atomically. KEYS: legacy list, queue, data, time
 -- index (the previous layout's: no longer written), ready, oldest, stats, quarantine. ARGV: scope, sharded flag,
 -- event id, n, then n × (expected element, id, entry or '', score, reason), oldest element first. Returns how many
--- were buffered (malformed ones go to the quarantine), or -1 when the list's tail is no longer what the caller read (someone else took it): the caller reads again.
+-- were buffered (malformed ones go to the quarantine), or -1 when the list's tail is no longer what the caller read
+-- (someone else took it): the caller reads again.
 local n = tonumber(ARGV[4])
 local tail = redis.call('LRANGE', KEYS[1], -n, -1)
 if #tail ~= n then return -1 end

@@ -1,7 +1,6 @@
 -- Buffers one registration (rate.lua and seats.lua come first): writes its data and names it in the shard's inbox,
--- which claim and stats file into the event's queue (filing.lua). KEYS: data, inbox, stats[,
--- unique marker][, use counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event
--- id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's connection
+-- which claim and stats file into the event's queue (filing.lua). KEYS: data, inbox, stats[, unique marker][, use
+-- counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's connection
 -- broke), dedupe ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds), capacity,
 -- waitlist (1 or 0). The use counter is passed exactly when its two arguments are not empty, the rate counter and
 -- the seats likewise; the unique marker exactly when a key is left for it.

@@ -1,5 +1,5 @@
-//! Push: one registration buffered in one round trip, written with its data and named in the shard's inbox (claim,
-//! stats and range file it: file.rs). A push with a unique key, a limit or seats runs push.lua (rate.lua and
+//! Push: one registration buffered in one round trip, written with its data and named in the shard's inbox (claim
+//! and stats file it: file.rs). A push with a unique key, a limit or seats runs push.lua (rate.lua and
 //! seats.lua before it), counted against them in the same step; a plain one on a single server is a MULTI of HSET
 //! and RPUSH (with the cap's counters read in it), the cost of a peer queue's push. The hot path: the command is
 //! written straight into a packed buffer (no prelude, every key in KEYS) instead of going through `invoke`.
@@ -297,17 +297,19 @@ mod room {
         static NO_TRANSACTIONS: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
     }
 
+    /// Whether a figure noted under (url, prefix) is this site's.
+    fn of_site(cfg: &Config, url: &str, prefix: &str) -> bool {
+        url == cfg.redis_url && prefix == cfg.key_prefix
+    }
+
     pub fn allows_unchecked_push(cfg: &Config) -> bool {
-        let refused = NO_TRANSACTIONS
-            .with(|n| n.borrow().iter().any(|(url, prefix)| *url == cfg.redis_url && *prefix == cfg.key_prefix));
-        if refused {
+        if NO_TRANSACTIONS.with(|n| n.borrow().iter().any(|(url, prefix)| of_site(cfg, url, prefix))) {
             return false;
         }
         let max = cfg.max_pending as i64;
         max <= 0
             || SEEN.with(|s| {
-                matches!(&*s.borrow(), Some((url, prefix, buffered))
-                    if *url == cfg.redis_url && *prefix == cfg.key_prefix && buffered + 1 < max)
+                matches!(&*s.borrow(), Some((url, prefix, buffered)) if of_site(cfg, url, prefix) && buffered + 1 < max)
             })
     }
 
@@ -315,7 +317,7 @@ mod room {
         SEEN.with(|s| {
             let mut seen = s.borrow_mut();
             match &mut *seen {
-                Some((url, prefix, b)) if *url == cfg.redis_url && *prefix == cfg.key_prefix => *b = buffered,
+                Some((url, prefix, b)) if of_site(cfg, url, prefix) => *b = buffered,
                 _ => *seen = Some((cfg.redis_url.clone(), cfg.key_prefix.clone(), buffered)),
             }
         });
