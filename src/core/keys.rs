@@ -62,9 +62,9 @@ pub enum EventKey<'a> {
 /// KEYS[1..3] of push.lua: a push writes the registration and names it in the inbox (the cap reads the stats).
 pub const PUSH_KEYS: [EventKey<'static>; 3] = [EventKey::Data, EventKey::Inbox, EventKey::Stats];
 
-/// KEYS[1..6] of enqueue.lua.
-pub const ENQUEUE_KEYS: [EventKey<'static>; 6] =
-    [EventKey::Queue, EventKey::Data, EventKey::TimeIndex, EventKey::Ready, EventKey::Oldest, EventKey::Stats];
+/// KEYS[1..5] of enqueue.lua.
+pub const ENQUEUE_KEYS: [EventKey<'static>; 5] =
+    [EventKey::Queue, EventKey::Data, EventKey::Ready, EventKey::Oldest, EventKey::Stats];
 
 /// The keys of one shard of the buffer: the whole buffer on a single server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +155,7 @@ impl Keys {
     pub fn push_keys(&self, event_id: i64) -> Vec<String> {
         self.keys_of(event_id, &PUSH_KEYS)
     }
-    /// The keys enqueue.lua writes one registration of an event to, in the order it takes them (KEYS[1..6] of the
+    /// The keys enqueue.lua writes one registration of an event to, in the order it takes them (KEYS[1..5] of the
     /// retry script).
     pub fn enqueue_keys(&self, event_id: i64) -> Vec<String> {
         self.keys_of(event_id, &ENQUEUE_KEYS)
@@ -345,7 +345,7 @@ mod tests {
             k.push_key(&mut out, -12, EventKey::UniqueMarker(b"ada@example.com"));
             assert_eq!(out, format!("x{}", k.unique_marker(-12, b"ada@example.com")));
             assert!(out.ends_with(&format!(":u:{}", digest_hex(b"ada@example.com"))), "{out}");
-            assert_eq!(k.enqueue_keys(9), [k.queue(9), k.data(9), k.time_index(9), k.ready(), k.oldest(), k.stats()]);
+            assert_eq!(k.enqueue_keys(9), [k.queue(9), k.data(9), k.ready(), k.oldest(), k.stats()]);
             assert_eq!(k.push_keys(9), [k.data(9), k.inbox(), k.stats()]);
         }
         assert_eq!(Keys::new("p:").use_counter(4, b"t"), format!("p:ev:{{4}}:n:{}", digest_hex(b"t")));

@@ -86,7 +86,6 @@ impl Buffer<'_> {
                 call.key(list)
                     .key(k.queue(event_id))
                     .key(k.data(event_id))
-                    .key(k.time_index(event_id))
                     .key(k.ready())
                     .key(k.oldest())
                     .key(k.stats())

@@ -1,9 +1,10 @@
 -- Buffers one registration (rate.lua and seats.lua come first): writes its data and names it in the shard's inbox,
 -- which claim and stats file into the event's queue (filing.lua). KEYS: data, inbox, stats[, unique marker][, use
--- counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending, repeat (1 when this push is sent again on a new connection after the first attempt's connection
--- broke), dedupe ttl, use limit, use counter expiry (unix seconds), rate limit, rate window (seconds), capacity,
--- waitlist (1 or 0). The use counter is passed exactly when its two arguments are not empty, the rate counter and
--- the seats likewise; the unique marker exactly when a key is left for it.
+-- counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending, repeat
+-- (1 when this push is sent again on a new connection after the first attempt's connection broke), dedupe ttl, use
+-- limit, use counter expiry (unix seconds), rate limit, rate window (seconds), capacity, waitlist (1 or 0). The use
+-- counter is passed exactly when its two arguments are not empty, the rate counter and the seats likewise; the
+-- unique marker exactly when a key is left for it.
 -- Checks in this order: repeat, rate limit, use limit, unique marker, seats, cap; only then writes.
 -- Returns 1 buffered (or already buffered under this id: a push repeated on a new connection), or {1, registrations
 -- buffered now} when there is a cap; 0 duplicate, -1 at capacity, -2 the use limit is used up (or expired), {-3,
