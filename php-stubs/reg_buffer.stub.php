@@ -21,6 +21,9 @@
  *       How long to wait for any reply before ConnectionException (the connection is then discarded).
  * - reg_buffer.max_pending        int     200000
  *       Cap on buffered registrations (pending + in flight); 0 = no cap. At the cap push throws CapacityException.
+ *       Exact for a push with a unique key, a limit or seats and on a cluster; a plain push on one server (a
+ *       transaction that cannot refuse) goes by this process's last figure, so concurrent processes may pass the
+ *       cap by one registration each.
  *       About 124 MB of Redis at the default for typical registrations (~620 bytes each with its unique-key
  *       marker). On a Redis Cluster each shard holds up to the cap (one event can use all of it), so a master
  *       serving k of the 16 shards holds at most k × max_pending.
