@@ -21,17 +21,19 @@
  *       How long to wait for any reply before ConnectionException (the connection is then discarded).
  * - reg_buffer.max_pending        int     200000
  *       Cap on buffered registrations (pending + in flight); 0 = no cap. At the cap push throws CapacityException.
- *       Exact for a push with a unique key, a limit or seats and on a cluster; a plain push on one server (a
- *       transaction that cannot refuse) goes by this process's last figure, so concurrent processes may pass the
- *       cap by one registration each.
+ *       Exact for a push with a limit or seats and on a cluster; any other push on one server (a transaction
+ *       that cannot refuse) goes by this process's last figure, so concurrent processes may pass the cap by one
+ *       registration each.
  *       About 124 MB of Redis at the default for typical registrations (~620 bytes each with its unique-key
  *       marker). On a Redis Cluster each shard holds up to the cap (one event can use all of it), so a master
  *       serving k of the 16 shards holds at most k × max_pending.
  * - reg_buffer.max_payload_bytes  int     65536
  *       Largest encoded registration accepted; a larger one is refused with ValueError.
  * - reg_buffer.dedupe_ttl         int     2592000
- *       Seconds a unique key is remembered (30 days), also after its registration was flushed. Only a digest of
- *       the key is kept for that long, never the key (for example an e-mail address) itself.
+ *       Seconds a unique key is remembered (30 days), also after its registration was flushed: counted from the
+ *       push, or from the filing when the key's marker held the registration (a push on one server without a limit
+ *       or seats holds it there until a claim, stats or range files it). Only a digest of the key is kept, never the
+ *       key (for example an e-mail address) itself.
  * - reg_buffer.retry_interval_ms  int     1000
  *       After a connection failure, calls to the same server fail at once for this long (circuit breaker).
  * - reg_buffer.durability         string  "local"
@@ -295,7 +297,8 @@ function reg_buffer_purge_quarantined(string $entry): bool {}
 /**
  * The still-buffered (pending or in flight) registrations of one event pushed between $from and $to (Unix seconds,
  * inclusive, to the microsecond), oldest first (within one millisecond, in id order), at most $limit; same row shape
- * as reg_buffer_flush().
+ * as reg_buffer_flush(). Files the inbox first, as reg_buffer_stats() does (a registration whose unique key's marker
+ * holds it is moved into its event's data), so it writes.
  *
  * @throws \ValueError $event_id <= 0, $limit <= 0, or a NAN bound
  * @throws \RegBuffer\ConnectionException

@@ -82,6 +82,9 @@ on_both_topologies!(
     the_oldest_pending_age_follows_claims_redeliveries_and_drains,
     the_oldest_pending_age_is_right_after_a_claim_served_many_events,
     an_id_whose_data_vanished_is_counted_lost_and_the_rest_is_delivered,
+    a_marker_holds_a_transaction_push_until_it_is_filed,
+    a_held_registration_outlives_a_dedupe_ttl_shorter_than_its_wait,
+    a_filing_stopped_before_its_trim_files_a_held_registration_once,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -459,6 +462,88 @@ fn a_push_repeated_on_a_new_connection_is_counted_once(cfg: Config) {
         matches!(run_push_script(&cfg, 6, "01JREPEATED0000000000000C", None, false, &rate), redis::Value::Array(_)),
         "a new push is over the limit"
     );
+}
+
+/// A lifetime counter from stats.
+fn counter(stats: &reg_buffer::core::buffer::Stats, name: &str) -> i64 {
+    stats.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+}
+
+/// GET of a key as bytes (None when missing), and its TTL.
+fn get_with_ttl(cfg: &Config, key: &str) -> (Option<Vec<u8>>, i64) {
+    let mut c = raw_connection(cfg);
+    (redis::cmd("GET").arg(key).query(&mut *c).unwrap(), redis::cmd("TTL").arg(key).query(&mut *c).unwrap())
+}
+
+/// A push with a unique key and nothing else to check (no cap here) is a transaction on one server: its marker, taken
+/// with SET NX, holds the registration with no TTL until filing moves it into the event's data.
+fn a_marker_holds_a_transaction_push_until_it_is_filed(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 8);
+    let marker = k.unique_marker(8, b"ada");
+    let id = id_of(buffer.push(8, &json!({"n": 1}), Some(b"ada")).unwrap());
+    let (held, ttl) = get_with_ttl(&cfg, &marker);
+    let held = held.unwrap();
+    if cfg.topology == Topology::Single {
+        assert!(held.starts_with(format!("{id}:{}:1:", cfg.dedupe_ttl).as_bytes()), "codec.rs's write_held");
+        assert_eq!(ttl, -1, "no TTL while it holds the registration");
+        let rate = RateLimit { client: b"192.0.2.8", limit: 5, window: 60 };
+        assert_eq!(run_push_script(&cfg, 8, &id, Some(b"ada"), true, &rate), redis::Value::Int(1), "a repeat finds it");
+    } else {
+        assert_eq!(held, id.as_bytes(), "a cluster's push is a script: the marker names it");
+    }
+    assert!(buffer.push(8, &json!({"n": 2}), Some(b"ada")).unwrap().is_duplicate());
+    assert!(buffer.push(8, &json!({"n": 3}), Some(b"ada")).unwrap().is_duplicate());
+    let found = buffer.range(8, 0.0, 4e9, 10).unwrap();
+    assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [id.as_str()], "range files first");
+    let (named, ttl) = get_with_ttl(&cfg, &marker);
+    assert_eq!(named.unwrap(), id.as_bytes(), "filed: the marker names it");
+    assert!((1..=cfg.dedupe_ttl as i64).contains(&ttl), "{ttl}");
+    let rows = drain(&buffer);
+    assert_eq!(
+        rows.iter().map(|r| (r.id.as_str(), r.stored.data().clone())).collect::<Vec<_>>(),
+        [(id.as_str(), json!({"n": 1}))]
+    );
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, counter(&stats, "duplicates"), counter(&stats, "pushed")), (0, 2, 1));
+    assert!(buffer.push(8, &json!({"n": 4}), Some(b"ada")).unwrap().is_duplicate(), "still a duplicate once flushed");
+}
+
+/// The dedupe TTL starts when the registration is filed: a held registration waits however long the flush does.
+fn a_held_registration_outlives_a_dedupe_ttl_shorter_than_its_wait(mut cfg: Config) {
+    cfg.max_pending = 0;
+    cfg.dedupe_ttl = 1;
+    let buffer = Buffer::new(&cfg);
+    let id = id_of(buffer.push(9, &json!({"n": 1}), Some(b"bob")).unwrap());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(drain(&buffer).iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [id]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!buffer.push(9, &json!({"n": 2}), Some(b"bob")).unwrap().is_duplicate(), "accepted again after the TTL");
+}
+
+/// A filing that moved a held registration and then stopped (an error before its trim) left the marker naming it
+/// and its inbox entry in place: the next filing files it, once.
+fn a_filing_stopped_before_its_trim_files_a_held_registration_once(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 10);
+    let marker = k.unique_marker(10, b"eve");
+    let id = id_of(buffer.push(10, &json!({"n": 1}), Some(b"eve")).unwrap());
+    if cfg.topology == Topology::Single {
+        let held = get_with_ttl(&cfg, &marker).0.unwrap();
+        let entry = held.splitn(3, |&b| b == b':').nth(2).unwrap().to_vec();
+        let mut c = raw_connection(&cfg);
+        redis::cmd("HSET").arg(k.data(10)).arg(&id).arg(entry).query::<()>(&mut *c).unwrap();
+        redis::cmd("SET").arg(&marker).arg(&id).arg("EX").arg(60).query::<()>(&mut *c).unwrap();
+    }
+    let rows = drain(&buffer);
+    assert_eq!(
+        rows.iter().map(|r| (r.id.as_str(), r.stored.data().clone())).collect::<Vec<_>>(),
+        [(id.as_str(), json!({"n": 1}))]
+    );
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, counter(&stats, "duplicates"), counter(&stats, "pushed")), (0, 0, 1));
 }
 
 fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {

@@ -106,6 +106,25 @@ pub fn write_header(out: &mut Vec<u8>, registered_at_micros: u64, unique_key: Op
     }
 }
 
+/// Appends what a unique key's marker holds while its registration waits in the inbox (a plain push with a key on
+/// one server): `<registration id>:<dedupe ttl in s>:<stored entry>`. Filing moves the entry into the event's data
+/// and leaves the id with the TTL (keys.rs's `held_parts` reads it); the marker has no TTL until then.
+pub fn write_held(
+    out: &mut Vec<u8>,
+    id: &str,
+    dedupe_ttl: u64,
+    registered_at_micros: u64,
+    unique_key: &[u8],
+    json: &[u8],
+) {
+    out.extend_from_slice(id.as_bytes());
+    out.push(b':');
+    out.extend_from_slice(itoa::Buffer::new().format(dedupe_ttl).as_bytes());
+    out.push(b':');
+    write_header(out, registered_at_micros, Some(unique_key));
+    out.extend_from_slice(json);
+}
+
 /// A stored entry's time (µs) read from its header alone, without decoding the rest; None when unreadable.
 pub fn registered_at_micros(stored: &[u8]) -> Option<u64> {
     let (_, micros, _) = header_time(stored).ok()?;

@@ -9,7 +9,10 @@
 //! | `<p>ev:{<e>}:d`                     | hash   | id → stored registration (pending and in flight)        |
 //! | `<p>ev:{<e>}:t`                     | zset   | the previous layout's time index (id by ms): no longer  |
 //! |                                     |        | written; acks and the quarantine still clear it         |
-//! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL   |
+//! | `<p>ev:{<e>}:u:<sha256(key)>`       | string | a unique key's marker (value: the id), expires at TTL;  |
+//! |                                     |        | a plain push with a key writes the registration here    |
+//! |                                     |        | instead (codec.rs `write_held`, no TTL) until it is     |
+//! |                                     |        | filed                                                   |
 //! | `<p>ev:{<e>}:n:<sha256(token)>`     | string | registrations a use-limited token (a form's) carried     |
 //! | `<p>ev:{<e>}:s`                     | hash   | the event's seats: taken, waiting, and the run_id of the |
 //! |                                     |        | server whose data they count (`run`): a count from      |
@@ -18,6 +21,7 @@
 //! |                                     |        | fixed window; expires when the window ends (also the    |
 //! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
 //! | `<p>inbox`                          | list   | `<e>:<id>:<ms>` of each pushed registration not yet     |
+//! |                                     |        | (`…:u<sha256(key)>` when its marker holds it)           |
 //! |                                     |        | filed into its event's queue and the indexes (a push    |
 //! |                                     |        | writes only the data and this; claim and stats file it  |
 //! |                                     |        | first, a few thousand at a time)                        |
@@ -250,6 +254,7 @@ local function k_queue(e) return k_event(e, 'q') end
 local function k_data(e) return k_event(e, 'd') end
 local function k_time(e) return k_event(e, 't') end
 local function k_batch(b) return P .. 'batch:' .. b end
+local function k_marker(e, digest) return k_event(e, 'u:' .. digest) end
 local K_READY = P .. 'ready'
 local K_OLDEST = P .. 'oldest'
 local K_INBOX = P .. 'inbox'
@@ -265,6 +270,16 @@ end
 local function entry_ms(entry)
   local us = entry and string.match(entry, '^[1w]:(%d+):')
   return us and string.format('%d', math.floor(tonumber(us) / 1000))
+end
+-- A marker holding its registration (codec.rs's write_held, `<id>:<ttl s>:<stored entry>`) → id, ttl, entry; nil
+-- for anything else (a marker that holds only its id, which has no colon).
+local function held_parts(v)
+  if type(v) ~= 'string' then return nil end
+  local a = string.find(v, ':', 1, true)
+  local b = a and string.find(v, ':', a + 1, true)
+  local ttl = b and string.sub(v, a + 1, b - 1)
+  if not ttl or not string.match(ttl, '^[1-9]%d*$') then return nil end
+  return string.sub(v, 1, a - 1), ttl, string.sub(v, b + 1)
 end
 local function now_ms()
   local t = redis.call('TIME')
@@ -301,13 +316,18 @@ pub fn member(event_id: i64, id: &str) -> String {
 }
 
 /// Appends a registration's inbox entry, `<event id>:<registration id>:<time in whole ms>` (the oldest index's bound,
-/// so filing needs nothing but the entry).
-pub fn push_inbox_member(out: &mut String, event_id: i64, id: &str, score_ms: u64) {
+/// so filing needs nothing but the entry), then `:u<digest>` when the unique key's marker holds the registration
+/// until it is filed (filing.lua moves it into the event's data).
+pub fn push_inbox_member(out: &mut String, event_id: i64, id: &str, score_ms: u64, held_by: Option<&[u8]>) {
     out.push_str(itoa::Buffer::new().format(event_id));
     out.push(':');
     out.push_str(id);
     out.push(':');
     out.push_str(itoa::Buffer::new().format(score_ms));
+    if let Some(key) = held_by {
+        out.push_str(":u");
+        push_digest_hex(out, key);
+    }
 }
 
 /// A `member()`'s parts as written: the event id and the registration id (neither holds a colon).

@@ -97,6 +97,37 @@ final class AclTest extends TestCase
         self::assertSame($ids, self::ids($this->drain(100)), 'each once, in order');
     }
 
+    /**
+     * A push with a unique key is a transaction too (the marker's SET NX holds the registration until it is filed):
+     * with MULTI refused, its SET and RPUSH run one by one and their replies still tell taken from duplicate.
+     *
+     * @test
+     * @group single-node
+     */
+    public function a_unique_key_push_whose_multi_is_refused_is_deduped_and_flushed_once(): void
+    {
+        $documented = $this->usePathSettings();
+        ini_set('reg_buffer.max_pending', '0');
+        self::redis()->flushAll();
+        $this->setUser(array_values(array_diff($documented, ['multi'])));
+        $this->connectAsUser();
+        $first = reg_buffer_push(1, ['i' => 0], 'ada@example.com');
+        self::assertRegistrationId($first);
+        // The same server under another URL: not yet known to refuse MULTI, so its push is a transaction again.
+        ini_set('reg_buffer.redis_url', ini_get('reg_buffer.redis_url') . '/0');
+        self::assertFalse(reg_buffer_push(1, ['i' => 1], 'ada@example.com'), 'the duplicate, told by its SET NX');
+        $inbox = fn () => self::redis()->client()->lLen("{$this->prefix}inbox");
+        self::assertSame(2, $inbox(), 'both were transactions: the duplicate named an entry filing drops');
+        self::assertFalse(reg_buffer_push(1, ['i' => 2], 'ada@example.com'), 'the duplicate, told by the script');
+        self::assertSame(2, $inbox(), 'the script writes nothing for a duplicate');
+        $this->setUser($documented);
+        $rows = $this->drain(100);
+        self::assertSame([$first], self::ids($rows));
+        self::assertSame(['i' => 0], $rows[0]['data']);
+        $stats = reg_buffer_stats();
+        self::assertSame([2, 0], [$stats['duplicates'], $stats['pending']]);
+    }
+
     /** @test */
     public function the_documented_commands_are_exactly_what_the_whole_path_needs(): void
     {

@@ -32,7 +32,12 @@ end
 if repeated then
   local entry = redis.call('HGET', KEYS[1], id)
   if entry then return booked(string.byte(entry) == 119) end   -- 'w': codec.rs's WAITLISTED_TAG
-  if marker and redis.call('GET', marker) == id then return booked(false) end
+  if marker then
+    -- The marker names it (flushed, or a script push) or holds it (a transaction push not filed yet: codec.rs's
+    -- write_held, `<id>:…`).
+    local holder = redis.call('GET', marker)
+    if holder == id or (holder and string.sub(holder, 1, #id + 1) == id .. ':') then return booked(false) end
+  end
 end
 local now = (rate or counter) and tonumber(redis.call('TIME')[1])
 -- Every push of the client counts, whatever its answer, except a repeat (its first attempt counted). Fixed

@@ -1,7 +1,9 @@
 //! Push: one registration buffered in one round trip, written with its data and named in the shard's inbox (claim
-//! and stats file it: file.rs). A push with a unique key, a limit or seats runs push.lua (rate.lua and
-//! seats.lua before it), counted against them in the same step; a plain one on a single server is a MULTI of HSET
-//! and RPUSH (with the cap's counters read in it), the cost of a peer queue's push. The hot path: the command is
+//! and stats file it: file.rs). A push with a limit or seats runs push.lua (rate.lua and seats.lua before it),
+//! counted against them in the same step; any other on a single server is a MULTI of HSET and RPUSH (with the cap's
+//! counters read in it), the cost of a peer queue's push. With a unique key the HSET is the marker's SET NX, the
+//! marker holding the registration until filing moves it (filing.lua): its reply tells a duplicate, whose inbox
+//! entry then names nothing and is dropped. The hot path: the command is
 //! written straight into a packed buffer (no prelude, every key in KEYS) instead of going through `invoke`.
 use once_cell::sync::Lazy;
 use redis::Script;
@@ -18,6 +20,7 @@ use crate::core::keys::{push_inbox_member, EventKey, PUSH_KEYS};
 use crate::core::metrics;
 use crate::core::packed::with_packed;
 use crate::core::pool::{check_held_off, with_connection_for};
+use room::Written;
 
 /// push.lua with the fragments it calls (public for the tests that run it by hand).
 pub const PUSH_LUA: &str = concat!(include_str!("rate.lua"), include_str!("seats.lua"), include_str!("push.lua"));
@@ -130,9 +133,10 @@ impl Buffer<'_> {
             + usize::from(seats.is_some());
         // On a cluster each shard enforces the whole cap, so one event (one shard) can use all of it.
         let max_pending = self.cfg.max_pending;
-        // A push with nothing to check first is a transaction of two native writes, not a script (see `room`).
-        let plain = unique_key.is_none() && limit.is_none() && rate.is_none() && seats.is_none();
-        let fast = plain && self.cfg.topology == Topology::Single && room::allows_unchecked_push(self.cfg);
+        // A push with no limit and no seats is a transaction of two native writes, not a script (see `room`). With a
+        // unique key the first is the marker's SET NX, holding the registration until it is filed (filing.lua).
+        let unlimited = limit.is_none() && rate.is_none() && seats.is_none();
+        let fast = unlimited && self.cfg.topology == Topology::Single && room::allows_unchecked_push(self.cfg);
         let mut attempt = 0;
         check_held_off(self.cfg, breaker_scope(k)).map_err(|e| e.with_registration_id(&id))?;
         let (reply, shortfall): (redis::Value, Option<Error>) = with_connection_for(self.cfg, breaker_scope(k), |c| {
@@ -142,12 +146,21 @@ impl Buffer<'_> {
                     codec::write_header(e, micros, unique_key);
                     e.extend_from_slice(json);
                 };
-                let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000);
                 // A push sent again on a new connection runs the script, which tells whether the first got through.
                 if fast && attempt == 1 {
+                    let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000, unique_key);
                     p.begin(1).arg(b"MULTI");
-                    p.then(4).arg(b"HSET").arg_text(|s| k.push_key(s, event_id, EventKey::Data)).arg(id.as_bytes());
-                    p.arg_bytes(entry);
+                    match unique_key {
+                        None => {
+                            p.then(4).arg(b"HSET").arg_text(|s| k.push_key(s, event_id, EventKey::Data));
+                            p.arg(id.as_bytes()).arg_bytes(entry);
+                        }
+                        Some(key) => {
+                            p.then(4).arg(b"SET").arg_text(|s| k.push_key(s, event_id, EventKey::UniqueMarker(key)));
+                            p.arg_bytes(|v| codec::write_held(v, &id, self.cfg.dedupe_ttl, micros, key, json));
+                            p.arg(b"NX");
+                        }
+                    }
                     p.then(3).arg(b"RPUSH").arg_text(|s| k.push_key(s, event_id, EventKey::Inbox)).arg_text(member);
                     if max_pending > 0 {
                         p.then(6).arg(b"HMGET").arg_text(|s| k.push_key(s, event_id, EventKey::Stats));
@@ -156,8 +169,23 @@ impl Buffer<'_> {
                     p.then(1).arg(b"EXEC");
                     let commands = if max_pending > 0 { 5 } else { 4 };
                     if let Some(replies) = c.transact_packed(p, commands) {
-                        if let Some(done) = room::after_transaction(self.cfg, replies?)? {
-                            return Ok::<_, redis::RedisError>(done);
+                        match room::after_transaction(self.cfg, replies?)? {
+                            Written::Done(done) => return Ok::<_, redis::RedisError>(done),
+                            Written::Nothing => {}
+                            Written::Half(e) => {
+                                // Its data (or its marker) was written but the inbox refused to name it: removed, so
+                                // that nothing unfiled outlives an error.
+                                let mut undo = match unique_key {
+                                    None => redis::cmd("HDEL"),
+                                    Some(_) => redis::cmd("DEL"),
+                                };
+                                match unique_key {
+                                    None => undo.arg(k.data(event_id)).arg(&id),
+                                    Some(key) => undo.arg(k.unique_marker(event_id, key)),
+                                };
+                                undo.query::<()>(c)?;
+                                return Err(e);
+                            }
                         }
                     }
                 }
@@ -323,38 +351,58 @@ mod room {
         });
     }
 
-    /// The replies to a plain push's MULTI, HSET, RPUSH[, HMGET], EXEC → Some(1) (buffered) with the figure noted,
-    /// None when EXEC discarded the transaction (a command refused while queued, EXEC itself refused: nothing was
-    /// written, the caller runs the script), or the error. A refused MULTI (an ACL without it, a proxy without
-    /// transactions) let the writes run one by one: both done is a buffered registration, said so (it will be
-    /// flushed), not refused.
-    pub fn after_transaction(cfg: &Config, replies: Vec<redis::Value>) -> redis::RedisResult<Option<redis::Value>> {
+    /// What a transaction push's replies say was written.
+    pub enum Written {
+        /// Buffered (1) or a duplicate (0: the marker was held; its inbox entry names nothing, filing drops it).
+        Done(redis::Value),
+        /// EXEC discarded the transaction (a command refused while queued, EXEC itself refused): nothing was written,
+        /// the caller runs the script.
+        Nothing,
+        /// The data or the marker was written but the inbox refused its entry: the caller removes it.
+        Half(redis::RedisError),
+    }
+
+    /// The replies to a transaction push's MULTI, HSET (or the marker's SET NX), RPUSH[, HMGET], EXEC, with the figure
+    /// noted. A refused MULTI (an ACL without it, a proxy without transactions) let the writes run one by one: their
+    /// replies say the same, and the site's pushes run the script from then on.
+    pub fn after_transaction(cfg: &Config, replies: Vec<redis::Value>) -> redis::RedisResult<Written> {
         let mut replies = replies.into_iter();
-        if let Some(redis::Value::ServerError(refused)) = replies.next() {
-            return match (replies.next(), replies.next()) {
-                (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) => {
+        let (first, inbox, counters) = match replies.next() {
+            Some(redis::Value::ServerError(refused)) => match replies.next() {
+                Some(first @ (redis::Value::Int(_) | redis::Value::Okay | redis::Value::Nil)) => {
                     NO_TRANSACTIONS.with(|n| n.borrow_mut().push((cfg.redis_url.clone(), cfg.key_prefix.clone())));
-                    if let Some(redis::Value::Array(counters)) = replies.next() {
-                        observe_counters(cfg, inbox, &counters);
-                    }
-                    Ok(Some(redis::Value::Int(1)))
+                    (first, replies.next(), replies.next())
                 }
-                _ => Err(refused.into()),
-            };
-        }
-        let exec = match replies.last() {
-            Some(redis::Value::ServerError(e)) if e.code() == "EXECABORT" => return Ok(None),
-            Some(exec) => exec.extract_error()?,
-            None => return Ok(Some(redis::Value::Nil)),
+                _ => return Err(refused.into()),
+            },
+            _ => {
+                let exec = match replies.last() {
+                    Some(redis::Value::ServerError(e)) if e.code() == "EXECABORT" => return Ok(Written::Nothing),
+                    Some(exec) => exec.extract_error()?,
+                    None => return Ok(Written::Nothing),
+                };
+                let redis::Value::Array(parts) = exec else {
+                    return Err((redis::ErrorKind::UnexpectedReturnType, "EXEC answered", format!("{exec:?}")).into());
+                };
+                let mut parts = parts.into_iter();
+                (parts.next().unwrap_or(redis::Value::Nil), parts.next(), parts.next())
+            }
         };
-        let redis::Value::Array(parts) = &exec else { return Ok(Some(exec)) };
-        let (Some(redis::Value::Int(_)), Some(redis::Value::Int(inbox))) = (parts.first(), parts.get(1)) else {
-            return Ok(Some(exec));
+        let taken = matches!(first, redis::Value::Int(_) | redis::Value::Okay);
+        let inbox = match inbox {
+            Some(redis::Value::Int(n)) => n,
+            Some(redis::Value::ServerError(e)) if taken => return Ok(Written::Half(e.into())),
+            other if taken => {
+                return Ok(Written::Half(
+                    (redis::ErrorKind::UnexpectedReturnType, "RPUSH answered", format!("{other:?}")).into(),
+                ))
+            }
+            _ => return Ok(Written::Done(redis::Value::Int(0))),
         };
-        if let Some(redis::Value::Array(counters)) = parts.get(2) {
-            observe_counters(cfg, *inbox, counters);
+        if let Some(redis::Value::Array(counters)) = counters {
+            observe_counters(cfg, inbox, &counters);
         }
-        Ok(Some(redis::Value::Int(1)))
+        Ok(Written::Done(redis::Value::Int(if taken { 1 } else { 0 })))
     }
 
     /// Notes the figure from the inbox's length and HMGET's pushed, acked, lost, dropped.

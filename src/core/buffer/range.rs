@@ -1,6 +1,7 @@
-//! Range: the still-buffered registrations of one event between two times, read only. The event's data hash is
-//! read by HSCAN (a thousand entries a round trip, so a large event never blocks Redis) and each entry's own time
-//! decides: pushes keep no time index.
+//! Range: the still-buffered registrations of one event between two times. The shard's inbox is filed first (a push
+//! with a unique key waits there, held by its marker, until filed); then the event's data hash is read by HSCAN (a
+//! thousand entries a round trip, so a large event never blocks Redis) and each entry's own time decides: pushes
+//! keep no time index.
 use std::collections::{BinaryHeap, HashSet};
 
 use super::{breaker_scope, check_event, lossy, Buffer, BufferedRegistration};
@@ -24,6 +25,7 @@ impl Buffer<'_> {
         let micros = |s: f64| (s * 1e6).round();
         let (low, high) = (micros(from), micros(to));
         let keys = self.shard_of_event(event_id);
+        self.file_inbox(&keys, breaker_scope(&keys))?;
         let data = keys.data(event_id);
         // The `limit` oldest found so far, by (ms, id) — within one millisecond in id order (the stubs' promise, as
         // the time index ordered them) — the newest on top, so a large event costs the memory of `limit` entries.
