@@ -85,6 +85,7 @@ on_both_topologies!(
     a_marker_holds_a_transaction_push_until_it_is_filed,
     a_held_registration_outlives_a_dedupe_ttl_shorter_than_its_wait,
     a_filing_stopped_before_its_trim_files_a_held_registration_once,
+    a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -544,6 +545,30 @@ fn a_filing_stopped_before_its_trim_files_a_held_registration_once(mut cfg: Conf
     );
     let stats = buffer.stats().unwrap();
     assert_eq!((stats.pending, counter(&stats, "duplicates"), counter(&stats, "pushed")), (0, 0, 1));
+}
+
+/// A transaction push whose RPUSH fails inside EXEC (the inbox's key holds another type) wrote its data or its marker:
+/// it is removed and the push fails, so the key is free and nothing unnamed stays behind.
+fn a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 11);
+    let mut c = raw_connection(&cfg);
+    redis::cmd("SET").arg(k.inbox()).arg("not a list").query::<()>(&mut *c).unwrap();
+    let failed = buffer.push(11, &json!({"n": 1}), Some(b"kim")).unwrap_err();
+    assert!(failed.message.contains("WRONGTYPE"), "{}", failed.message);
+    if cfg.topology == Topology::Single {
+        assert!(buffer.push(11, &json!({"n": 2}), None).is_err());
+        let marker: Option<String> = redis::cmd("GET").arg(k.unique_marker(11, b"kim")).query(&mut *c).unwrap();
+        assert_eq!(marker, None, "the marker was given back");
+        let data: i64 = redis::cmd("HLEN").arg(k.data(11)).query(&mut *c).unwrap();
+        assert_eq!(data, 0, "the data was removed");
+    }
+    redis::cmd("DEL").arg(k.inbox()).query::<()>(&mut *c).unwrap();
+    if cfg.topology == Topology::Single {
+        let id = id_of(buffer.push(11, &json!({"n": 3}), Some(b"kim")).unwrap());
+        assert_eq!(drain(&buffer).iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [id]);
+    }
 }
 
 fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {

@@ -174,16 +174,20 @@ impl Buffer<'_> {
                             Written::Nothing => {}
                             Written::Half(e) => {
                                 // Its data (or its marker) was written but the inbox refused to name it: removed, so
-                                // that nothing unfiled outlives an error.
-                                let mut undo = match unique_key {
-                                    None => redis::cmd("HDEL"),
-                                    Some(_) => redis::cmd("DEL"),
-                                };
+                                // that nothing unnamed outlives an error. Were the removal's connection to drop, the
+                                // push must not be sent again (the script would find its marker and answer buffered):
+                                // its error is one that is not retried.
+                                let mut undo = redis::Cmd::new();
                                 match unique_key {
-                                    None => undo.arg(k.data(event_id)).arg(&id),
-                                    Some(key) => undo.arg(k.unique_marker(event_id, key)),
+                                    None => undo.arg("HDEL").arg(k.data(event_id)).arg(&id),
+                                    Some(key) => undo.arg("DEL").arg(k.unique_marker(event_id, key)),
                                 };
-                                undo.query::<()>(c)?;
+                                if let Err(u) = undo.query::<()>(c) {
+                                    let detail = format!("{e}; removing what it wrote failed: {u}");
+                                    return Err(
+                                        (redis::ErrorKind::UnexpectedReturnType, "push half written", detail).into()
+                                    );
+                                }
                                 return Err(e);
                             }
                         }
@@ -378,7 +382,8 @@ mod room {
             _ => {
                 let exec = match replies.last() {
                     Some(redis::Value::ServerError(e)) if e.code() == "EXECABORT" => return Ok(Written::Nothing),
-                    Some(exec) => exec.extract_error()?,
+                    Some(redis::Value::ServerError(e)) => return Err(e.into()),
+                    Some(exec) => exec,
                     None => return Ok(Written::Nothing),
                 };
                 let redis::Value::Array(parts) = exec else {
