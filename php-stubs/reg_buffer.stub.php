@@ -30,10 +30,10 @@
  * - reg_buffer.max_payload_bytes  int     65536
  *       Largest encoded registration accepted; a larger one is refused with ValueError.
  * - reg_buffer.dedupe_ttl         int     2592000
- *       Seconds a unique key is remembered (30 days), also after its registration was flushed: counted from the
- *       push, or from the filing when the key's marker held the registration (a push on one server without a limit
- *       or seats holds it there until a claim, stats or range files it). Only a digest of the key is kept, never the
- *       key (for example an e-mail address) itself.
+ *       Seconds a unique key is remembered (30 days; at most ten years), also after its registration was flushed:
+ *       counted from the push, or from the filing when the key's marker held the registration (a push on one server
+ *       without a limit or seats holds it there until a claim, stats or range files it). Only a digest of the key is
+ *       kept, never the key (for example an e-mail address) itself.
  * - reg_buffer.retry_interval_ms  int     1000
  *       After a connection failure, calls to the same server fail at once for this long (circuit breaker).
  * - reg_buffer.durability         string  "local"

@@ -84,7 +84,9 @@ on_both_topologies!(
     an_id_whose_data_vanished_is_counted_lost_and_the_rest_is_delivered,
     a_marker_holds_a_transaction_push_until_it_is_filed,
     a_held_registration_outlives_a_dedupe_ttl_shorter_than_its_wait,
-    a_filing_stopped_before_its_trim_files_a_held_registration_once,
+    a_first_attempt_arriving_after_its_repeat_is_filed_once,
+    a_held_registration_that_cannot_move_blocks_no_other_event,
+    a_vanished_held_registration_is_lost_and_duplicates_leave_nothing,
     a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing,
 );
 
@@ -523,38 +525,87 @@ fn a_held_registration_outlives_a_dedupe_ttl_shorter_than_its_wait(mut cfg: Conf
     assert!(!buffer.push(9, &json!({"n": 2}), Some(b"bob")).unwrap().is_duplicate(), "accepted again after the TTL");
 }
 
-/// A filing that moved a held registration and then stopped (an error before its trim) left the marker naming it
-/// and its inbox entry in place: the next filing files it, once.
-fn a_filing_stopped_before_its_trim_files_a_held_registration_once(mut cfg: Config) {
+/// A push sent again on a new connection runs the script, which buffers it with a plain inbox entry when the first
+/// attempt had not arrived; should the first arrive after all, its held entry names the same id: dropped, uncounted.
+fn a_first_attempt_arriving_after_its_repeat_is_filed_once(mut cfg: Config) {
     cfg.max_pending = 0;
     let buffer = Buffer::new(&cfg);
     let k = keys_of(&cfg, 10);
-    let marker = k.unique_marker(10, b"eve");
-    let id = id_of(buffer.push(10, &json!({"n": 1}), Some(b"eve")).unwrap());
-    if cfg.topology == Topology::Single {
-        let held = get_with_ttl(&cfg, &marker).0.unwrap();
-        let entry = held.splitn(3, |&b| b == b':').nth(2).unwrap().to_vec();
-        let mut c = raw_connection(&cfg);
-        redis::cmd("HSET").arg(k.data(10)).arg(&id).arg(entry).query::<()>(&mut *c).unwrap();
-        redis::cmd("SET").arg(&marker).arg(&id).arg("EX").arg(60).query::<()>(&mut *c).unwrap();
-    }
-    let rows = drain(&buffer);
-    assert_eq!(
-        rows.iter().map(|r| (r.id.as_str(), r.stored.data().clone())).collect::<Vec<_>>(),
-        [(id.as_str(), json!({"n": 1}))]
-    );
+    let rate = RateLimit { client: b"192.0.2.10", limit: 5, window: 60 };
+    let id = "01JREPEATED0000000000000E";
+    assert_eq!(run_push_script(&cfg, 10, id, Some(b"eve"), true, &rate), redis::Value::Int(1));
+    let mut late = String::new();
+    reg_buffer::core::keys::push_inbox_member(&mut late, 10, id, 1_700_000_000_000, Some(b"eve"));
+    redis::cmd("RPUSH").arg(k.held()).arg(late).query::<()>(&mut *raw_connection(&cfg)).unwrap();
+    assert_eq!(drain(&buffer).iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [id]);
     let stats = buffer.stats().unwrap();
-    assert_eq!((stats.pending, counter(&stats, "duplicates"), counter(&stats, "pushed")), (0, 0, 1));
+    assert_eq!(
+        (stats.pending, counter(&stats, "pushed"), counter(&stats, "lost"), counter(&stats, "duplicates")),
+        (0, 1, 0, 0)
+    );
 }
 
-/// A transaction push whose RPUSH fails inside EXEC (the inbox's key holds another type) wrote its data or its marker:
+/// A held registration whose event's data key holds another type cannot move: it waits in its list, and every
+/// other event is filed and flushed; once the key is fixed it is flushed too, once.
+fn a_held_registration_that_cannot_move_blocks_no_other_event(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 12);
+    let mut c = raw_connection(&cfg);
+    let other = id_of(buffer.push(13, &json!({"n": 0}), None).unwrap());
+    redis::cmd("SET").arg(k.data(12)).arg("not a hash").query::<()>(&mut *c).unwrap();
+    match buffer.push(12, &json!({"n": 1}), Some(b"lee")) {
+        Ok(outcome) => {
+            let held = id_of(outcome);
+            assert_eq!(drain(&buffer).iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [other.as_str()]);
+            assert_eq!(buffer.stats().unwrap().pending, 1, "it waits");
+            redis::cmd("DEL").arg(k.data(12)).query::<()>(&mut *c).unwrap();
+            assert_eq!(drain(&buffer).iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [held]);
+        }
+        // A script push (a cluster) writes the data itself, and fails.
+        Err(_) => {
+            redis::cmd("DEL").arg(k.data(12)).query::<()>(&mut *c).unwrap();
+            assert_eq!(drain(&buffer).iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [other.as_str()]);
+        }
+    }
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, counter(&stats, "lost")), (0, 0));
+}
+
+/// A held registration whose marker vanished (evicted) is counted lost, not as a duplicate; a duplicate's entry is
+/// removed by the push that answered it, so a storm of duplicates leaves nothing to weigh on the cap.
+fn a_vanished_held_registration_is_lost_and_duplicates_leave_nothing(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 14);
+    let mut c = raw_connection(&cfg);
+    id_of(buffer.push(14, &json!({"n": 1}), Some(b"max")).unwrap());
+    for n in 0..20 {
+        assert!(buffer.push(14, &json!({"n": n}), Some(b"max")).unwrap().is_duplicate());
+    }
+    let unfiled: i64 = redis::cmd("LLEN").arg(k.held()).query(&mut *c).unwrap();
+    assert_eq!(unfiled, if cfg.topology == Topology::Single { 1 } else { 0 });
+    if cfg.topology == Topology::Single {
+        redis::cmd("DEL").arg(k.unique_marker(14, b"max")).query::<()>(&mut *c).unwrap();
+        assert!(drain(&buffer).is_empty());
+        let stats = buffer.stats().unwrap();
+        assert_eq!(
+            (stats.pending, counter(&stats, "pushed"), counter(&stats, "lost"), counter(&stats, "duplicates")),
+            (0, 1, 1, 20)
+        );
+    }
+}
+
+/// A transaction push whose RPUSH fails inside EXEC (its list's key holds another type) wrote its data or its marker:
 /// it is removed and the push fails, so the key is free and nothing unnamed stays behind.
 fn a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing(mut cfg: Config) {
     cfg.max_pending = 0;
     let buffer = Buffer::new(&cfg);
     let k = keys_of(&cfg, 11);
     let mut c = raw_connection(&cfg);
-    redis::cmd("SET").arg(k.inbox()).arg("not a list").query::<()>(&mut *c).unwrap();
+    for list in [k.inbox(), k.held()] {
+        redis::cmd("SET").arg(list).arg("not a list").query::<()>(&mut *c).unwrap();
+    }
     let failed = buffer.push(11, &json!({"n": 1}), Some(b"kim")).unwrap_err();
     assert!(failed.message.contains("WRONGTYPE"), "{}", failed.message);
     if cfg.topology == Topology::Single {
@@ -564,7 +615,7 @@ fn a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing(mut cfg: Confi
         let data: i64 = redis::cmd("HLEN").arg(k.data(11)).query(&mut *c).unwrap();
         assert_eq!(data, 0, "the data was removed");
     }
-    redis::cmd("DEL").arg(k.inbox()).query::<()>(&mut *c).unwrap();
+    redis::cmd("DEL").arg(k.inbox()).arg(k.held()).query::<()>(&mut *c).unwrap();
     if cfg.topology == Topology::Single {
         let id = id_of(buffer.push(11, &json!({"n": 3}), Some(b"kim")).unwrap());
         assert_eq!(drain(&buffer).iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [id]);

@@ -55,6 +55,10 @@ pub struct TlsFiles {
     pub key_file: Option<String>,
 }
 
+/// The longest `reg_buffer.dedupe_ttl` (seconds): ten years. Redis refuses an expiry past ~2^63 ms, and a held
+/// marker gets its TTL only when filed, where a refused one would stop the filing.
+pub const MAX_DEDUPE_TTL: u64 = 10 * 365 * 24 * 3600;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub redis_url: String,
@@ -120,7 +124,14 @@ impl Config {
             timeout: Duration::from_millis(number(3, 1)?),
             max_pending: number(4, 0)?,
             max_payload_bytes: number(5, 16)? as usize,
-            dedupe_ttl: number(6, 1)?,
+            dedupe_ttl: match number(6, 1)? {
+                ttl if ttl <= MAX_DEDUPE_TTL => ttl,
+                ttl => {
+                    return Err(Error::invalid(format!(
+                        "reg_buffer.dedupe_ttl must be at most {MAX_DEDUPE_TTL} seconds (ten years), got {ttl}"
+                    )))
+                }
+            },
             retry_interval: Duration::from_millis(number(7, 0)?),
             durability: parse_durability(&get(8).1)?,
             tls,
@@ -369,6 +380,15 @@ mod tests {
     fn refuses_a_malformed_number_naming_the_setting() {
         let err = Config::from_lookup(|n| (n == "reg_buffer.timeout_ms").then(|| "soon".to_owned())).unwrap_err();
         assert!(err.message.contains("reg_buffer.timeout_ms"), "{}", err.message);
+    }
+
+    #[test]
+    fn refuses_a_dedupe_ttl_past_ten_years() {
+        let ttl = |v: u64| Config::from_lookup(|n| (n == "reg_buffer.dedupe_ttl").then(|| v.to_string()));
+        assert_eq!(ttl(MAX_DEDUPE_TTL).unwrap().dedupe_ttl, MAX_DEDUPE_TTL);
+        let err = ttl(MAX_DEDUPE_TTL + 1).unwrap_err();
+        assert!(err.message.contains("reg_buffer.dedupe_ttl must be at most"), "{}", err.message);
+        assert!(ttl(u64::MAX).is_err());
     }
 
     #[test]

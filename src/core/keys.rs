@@ -21,7 +21,9 @@
 //! |                                     |        | fixed window; expires when the window ends (also the    |
 //! |                                     |        | counts of `rate_hit`, e.g. the plugin's REST route)     |
 //! | `<p>inbox`                          | list   | `<e>:<id>:<ms>` of each pushed registration not yet     |
-//! |                                     |        | (`…:u<sha256(key)>` when its marker holds it)           |
+//! | `<p>held`                           | list   | the same, `<e>:<id>:<ms>:u<sha256(key)>`, for a push    |
+//! |                                     |        | whose unique key's marker holds the registration (a     |
+//! |                                     |        | list of its own: a build from before it never reads it) |
 //! |                                     |        | filed into its event's queue and the indexes (a push    |
 //! |                                     |        | writes only the data and this; claim and stats file it  |
 //! |                                     |        | first, a few thousand at a time)                        |
@@ -55,6 +57,8 @@ pub enum EventKey<'a> {
     Stats,
     /// The shard's pushed registrations not yet filed into their events' queues.
     Inbox,
+    /// The same for registrations their unique key's marker holds until filed.
+    Held,
     UniqueMarker(&'a [u8]),
     UseCounter(&'a [u8]),
     /// The event's seats (a push to an event with a capacity).
@@ -63,8 +67,9 @@ pub enum EventKey<'a> {
     RateCounter(&'a [u8]),
 }
 
-/// KEYS[1..3] of push.lua: a push writes the registration and names it in the inbox (the cap reads the stats).
-pub const PUSH_KEYS: [EventKey<'static>; 3] = [EventKey::Data, EventKey::Inbox, EventKey::Stats];
+/// KEYS[1..4] of push.lua: a push writes the registration and names it in the inbox (the cap reads the stats and
+/// the held list's length).
+pub const PUSH_KEYS: [EventKey<'static>; 4] = [EventKey::Data, EventKey::Inbox, EventKey::Stats, EventKey::Held];
 
 /// KEYS[1..5] of enqueue.lua.
 pub const ENQUEUE_KEYS: [EventKey<'static>; 5] =
@@ -190,12 +195,13 @@ impl Keys {
                 push_digest_hex(out, client);
                 return;
             }
-            EventKey::Ready | EventKey::Oldest | EventKey::Stats | EventKey::Inbox => {
+            EventKey::Ready | EventKey::Oldest | EventKey::Stats | EventKey::Inbox | EventKey::Held => {
                 out.push_str(&self.scope);
                 out.push_str(match which {
                     EventKey::Ready => "ready",
                     EventKey::Oldest => "oldest",
                     EventKey::Inbox => "inbox",
+                    EventKey::Held => "held",
                     _ => "stats",
                 });
                 return;
@@ -220,6 +226,11 @@ impl Keys {
     pub fn inbox(&self) -> String {
         let mut key = String::new();
         self.push_key(&mut key, 0, EventKey::Inbox);
+        key
+    }
+    pub fn held(&self) -> String {
+        let mut key = String::new();
+        self.push_key(&mut key, 0, EventKey::Held);
         key
     }
     pub fn leases(&self) -> String {
@@ -258,6 +269,7 @@ local function k_marker(e, digest) return k_event(e, 'u:' .. digest) end
 local K_READY = P .. 'ready'
 local K_OLDEST = P .. 'oldest'
 local K_INBOX = P .. 'inbox'
+local K_HELD = P .. 'held'
 local K_LEASES = P .. 'leases'
 local K_QUARANTINE = P .. 'quarantine'
 local K_STATS = P .. 'stats'
@@ -278,7 +290,7 @@ local function held_parts(v)
   local a = string.find(v, ':', 1, true)
   local b = a and string.find(v, ':', a + 1, true)
   local ttl = b and string.sub(v, a + 1, b - 1)
-  if not ttl or not string.match(ttl, '^[1-9]%d*$') then return nil end
+  if not ttl or #ttl > 10 or not string.match(ttl, '^[1-9]%d*$') then return nil end
   return string.sub(v, 1, a - 1), ttl, string.sub(v, b + 1)
 end
 local function now_ms()
@@ -317,7 +329,7 @@ pub fn member(event_id: i64, id: &str) -> String {
 
 /// Appends a registration's inbox entry, `<event id>:<registration id>:<time in whole ms>` (the oldest index's bound,
 /// so filing needs nothing but the entry), then `:u<digest>` when the unique key's marker holds the registration
-/// until it is filed (filing.lua moves it into the event's data).
+/// until it is filed (the held list's entries: filing.lua moves it into the event's data).
 pub fn push_inbox_member(out: &mut String, event_id: i64, id: &str, score_ms: u64, held_by: Option<&[u8]>) {
     out.push_str(itoa::Buffer::new().format(event_id));
     out.push(':');
@@ -366,7 +378,7 @@ mod tests {
             assert_eq!(out, format!("x{}", k.unique_marker(-12, b"ada@example.com")));
             assert!(out.ends_with(&format!(":u:{}", digest_hex(b"ada@example.com"))), "{out}");
             assert_eq!(k.enqueue_keys(9), [k.queue(9), k.data(9), k.ready(), k.oldest(), k.stats()]);
-            assert_eq!(k.push_keys(9), [k.data(9), k.inbox(), k.stats()]);
+            assert_eq!(k.push_keys(9), [k.data(9), k.inbox(), k.stats(), k.held()]);
         }
         assert_eq!(Keys::new("p:").use_counter(4, b"t"), format!("p:ev:{{4}}:n:{}", digest_hex(b"t")));
         assert_eq!(Keys::new("p:").stats(), "p:stats");

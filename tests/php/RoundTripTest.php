@@ -84,13 +84,14 @@ final class RoundTripTest extends TestCase
         // A claim first reads what it will touch (a read-only script), an ack its batch: each script then declares
         // every key it uses, which a Redis Cluster needs to redirect it correctly while a slot moves.
         // A push with no limit and no seats is a transaction written at once (one round trip; MONITOR lists its
-        // commands): the data, its name in the inbox, and the counters the cap reads. With a unique key the data is
-        // held by the key's marker, taken with SET NX, until a claim files it; a duplicate's inbox entry names nothing
-        // (the claim above got two rows, not three).
+        // commands): the data, its name in the inbox, and what the cap reads (the counters, the other list's
+        // length). With a unique key the registration is held by the key's marker, taken with SET NX, and named in
+        // the held list until a claim files it; a duplicate then removes the entry it named (a second round trip,
+        // for duplicates only: the claim above got two rows, not three).
         $expected = [
-            'push' => ['multi', 'set', 'rpush', 'hmget', 'exec'],
-            'duplicate push' => ['multi', 'set', 'rpush', 'hmget', 'exec'],
-            'push without a unique key' => ['multi', 'hset', 'rpush', 'hmget', 'exec'],
+            'push' => ['multi', 'set', 'rpush', 'hmget', 'llen', 'exec'],
+            'duplicate push' => ['multi', 'set', 'rpush', 'hmget', 'llen', 'exec', 'evalsha'],
+            'push without a unique key' => ['multi', 'hset', 'rpush', 'hmget', 'llen', 'exec'],
             'claim' => ['evalsha', 'evalsha'],
             'ack' => ['lrange', 'evalsha'],
         ];

@@ -19,7 +19,9 @@ final class QuarantineTest extends SiteTestCase
 
     private function damage(int $event, string $id, callable $damage): string
     {
-        // The stored bytes' key, as the README documents it: <prefix>ev:{<event>}:d, field = the registration id.
+        // The stored bytes' key, as the README documents it: <prefix>ev:{<event>}:d, field = the registration id,
+        // once the inbox is filed (stats() files it first; until then a push with a unique key is held by its marker).
+        reg_buffer_stats();
         $key = \Reg_Buffer_Settings::site_key_prefix() . "ev:{{$event}}:d";
         $redis = $this->redis()->client();
         $stored = $redis->hGet($key, $id);

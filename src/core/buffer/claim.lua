@@ -1,7 +1,7 @@
--- Claims a batch from one shard, touching only the keys it declares (plan.lua said which); the inbox's head is filed
--- first (filing.lua comes before). KEYS: ready, oldest, leases, stats, the new batch, the expired batches, then queue,
--- data and time index of each event, then the inbox. ARGV: scope, sharded flag, limit, lease ms, batch id, n, n
--- expired batch ids, m, m event ids, how much of the inbox to file.
+-- Claims a batch from one shard, touching only the keys it declares (plan.lua said which); the inbox's and the held
+-- list's heads are filed first (filing.lua comes before). KEYS: ready, oldest, leases, stats, the new batch, the
+-- expired batches, then queue, data and time index of each event, then the inbox and the held list. ARGV: scope,
+-- sharded flag, limit, lease ms, batch id, n, n expired batch ids, m, m event ids, how much of each list to file.
 -- Returns {batch id, then for each event served: event id, count (an integer), then count × (registration id, entry)}.
 local limit = tonumber(ARGV[3])
 local batch = ARGV[5]

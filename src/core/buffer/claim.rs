@@ -83,7 +83,7 @@ impl Buffer<'_> {
         type Plan = (Vec<String>, Vec<String>, Vec<String>, Vec<String>, usize);
         let plan = || -> Result<Plan> {
             self.invoke(keys, &PLAN, |call| {
-                call.key(keys.ready()).key(keys.leases()).key(keys.inbox());
+                call.key(keys.ready()).key(keys.leases()).key(keys.inbox()).key(keys.held());
                 call.arg(scope).arg(sharded).arg(limit).arg(FILE_STEP);
             })
         };
@@ -113,7 +113,7 @@ impl Buffer<'_> {
                 let e: i64 = e.parse().unwrap_or(0);
                 call.key(keys.queue(e)).key(keys.data(e)).key(keys.time_index(e));
             }
-            call.key(keys.inbox());
+            call.key(keys.inbox()).key(keys.held());
             call.arg(scope).arg(sharded).arg(limit).arg(lease_seconds * 1000).arg(&batch_id).arg(expired.len());
             for old in &expired {
                 call.arg(old);

@@ -1,7 +1,7 @@
-//! File: moves the head of a shard's inbox (what pushes named there) into the events' queues and the ready and
-//! oldest indexes (file.lua), so a push writes two keys and a claim of a thousand does the rest. Claim and stats
-//! file first. Two round trips a step: the inbox's head is read to learn its events, then file.lua
-//! runs declaring their keys.
+//! File: moves the heads of a shard's inbox and held list (what pushes named there) into the events' queues and the
+//! ready and oldest indexes (file.lua), so a push writes two keys and a claim of a thousand does the rest. Claim,
+//! stats and range file first. Two round trips a step: the heads are read to learn their events, then file.lua runs
+//! declaring their keys.
 use once_cell::sync::Lazy;
 use redis::Script;
 
@@ -26,14 +26,17 @@ fn event_of(e: &str) -> Option<(&str, i64)> {
 }
 
 impl Buffer<'_> {
-    /// Files the shard's inbox (up to FILE_STEPS × FILE_STEP registrations); `scope` is the caller's breaker scope.
+    /// Files the shard's inbox and held list (up to FILE_STEPS × FILE_STEP registrations from each); `scope` is the
+    /// caller's breaker scope.
     pub(super) fn file_inbox(&self, keys: &Keys, scope: Scope) -> Result<()> {
         let (arg_scope, sharded) = keys.script_args();
-        let inbox = keys.inbox();
+        let (inbox, held) = (keys.inbox(), keys.held());
         for _ in 0..FILE_STEPS {
             // Bytes: a member reg_buffer did not write may be anything (filing.lua drops it).
             let head: Vec<Vec<u8>> = with_connection_for(self.cfg, scope, |c| {
-                redis::cmd("LRANGE").arg(&inbox).arg(0).arg(FILE_STEP - 1).query(c)
+                let mut head: Vec<Vec<u8>> = redis::cmd("LRANGE").arg(&inbox).arg(0).arg(FILE_STEP - 1).query(c)?;
+                head.extend(redis::cmd("LRANGE").arg(&held).arg(0).arg(FILE_STEP - 1).query::<Vec<Vec<u8>>>(c)?);
+                Ok(head)
             })?;
             if head.is_empty() {
                 return Ok(());
@@ -49,6 +52,7 @@ impl Buffer<'_> {
                 for (_, e) in &events {
                     call.key(keys.queue(*e));
                 }
+                call.key(&held);
                 call.arg(arg_scope).arg(sharded).arg(FILE_STEP).arg(events.len());
                 for (e, _) in &events {
                     call.arg(*e);

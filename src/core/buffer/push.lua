@@ -1,6 +1,6 @@
 -- Buffers one registration (rate.lua and seats.lua come first): writes its data and names it in the shard's inbox,
--- which claim and stats file into the event's queue (filing.lua). KEYS: data, inbox, stats[, unique marker][, use
--- counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending, repeat
+-- which claim and stats file into the event's queue (filing.lua). KEYS: data, inbox, stats, held (read for the
+-- cap)[, unique marker][, use counter][, rate counter][, seats]. ARGV: id, stored entry, score (registered_at ms), event id, max_pending, repeat
 -- (1 when this push is sent again on a new connection after the first attempt's connection broke), dedupe ttl, use
 -- limit, use counter expiry (unix seconds), rate limit, rate window (seconds), capacity, waitlist (1 or 0). The use
 -- counter is passed exactly when its two arguments are not empty, the rate counter and the seats likewise; the
@@ -14,9 +14,9 @@
 local id = ARGV[1]
 local repeated = ARGV[6] == '1'
 local has_counter, has_rate, has_seats = ARGV[8] ~= '', ARGV[10] ~= '', ARGV[12] ~= ''
-local n = 4
-local marker = #KEYS == 4 + (has_counter and 1 or 0) + (has_rate and 1 or 0) + (has_seats and 1 or 0) and KEYS[4]
-if marker then n = 5 end
+local n = 5
+local marker = #KEYS == 5 + (has_counter and 1 or 0) + (has_rate and 1 or 0) + (has_seats and 1 or 0) and KEYS[5]
+if marker then n = 6 end
 local counter = has_counter and KEYS[n]
 if counter then n = n + 1 end
 local rate = has_rate and KEYS[n]
@@ -83,9 +83,10 @@ end
 local max = tonumber(ARGV[5])
 local buffered
 if max > 0 then
-  -- Buffered now = filed (pushed) + the inbox - acked - lost - dropped: counters a push need not write.
+  -- Buffered now = filed (pushed) + the inbox + the held list - acked - lost - dropped: counters a push need not
+  -- write.
   local c = redis.call('HMGET', KEYS[3], 'pushed', 'acked', 'lost', 'dropped')
-  buffered = (tonumber(c[1]) or 0) + redis.call('LLEN', KEYS[2])
+  buffered = (tonumber(c[1]) or 0) + redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[4])
     - (tonumber(c[2]) or 0) - (tonumber(c[3]) or 0) - (tonumber(c[4]) or 0)
   if buffered >= max then
     -- The marker did not exist before this push took it: deleting it leaves Redis as it was.

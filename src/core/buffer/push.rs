@@ -25,6 +25,7 @@ use room::Written;
 /// push.lua with the fragments it calls (public for the tests that run it by hand).
 pub const PUSH_LUA: &str = concat!(include_str!("rate.lua"), include_str!("seats.lua"), include_str!("push.lua"));
 static PUSH: Lazy<Script> = Lazy::new(|| Script::new(PUSH_LUA));
+static UNHOLD: Lazy<Script> = Lazy::new(|| Script::new(include_str!("unhold.lua")));
 
 /// A token (a signed form's nonce) that may carry at most `uses` registrations of one event; its count is
 /// kept until `expires_at` (Unix seconds).
@@ -149,6 +150,11 @@ impl Buffer<'_> {
                 // A push sent again on a new connection runs the script, which tells whether the first got through.
                 if fast && attempt == 1 {
                     let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000, unique_key);
+                    // A held registration is named in a list of its own: a build from before it would drop its entry.
+                    let (list, other) = match unique_key {
+                        None => (EventKey::Inbox, EventKey::Held),
+                        Some(_) => (EventKey::Held, EventKey::Inbox),
+                    };
                     p.begin(1).arg(b"MULTI");
                     match unique_key {
                         None => {
@@ -161,15 +167,26 @@ impl Buffer<'_> {
                             p.arg(b"NX");
                         }
                     }
-                    p.then(3).arg(b"RPUSH").arg_text(|s| k.push_key(s, event_id, EventKey::Inbox)).arg_text(member);
+                    p.then(3).arg(b"RPUSH").arg_text(|s| k.push_key(s, event_id, list)).arg_text(member);
                     if max_pending > 0 {
                         p.then(6).arg(b"HMGET").arg_text(|s| k.push_key(s, event_id, EventKey::Stats));
                         p.arg(b"pushed").arg(b"acked").arg(b"lost").arg(b"dropped");
+                        p.then(2).arg(b"LLEN").arg_text(|s| k.push_key(s, event_id, other));
                     }
                     p.then(1).arg(b"EXEC");
-                    let commands = if max_pending > 0 { 5 } else { 4 };
+                    let commands = if max_pending > 0 { 6 } else { 4 };
                     if let Some(replies) = c.transact_packed(p, commands) {
                         match room::after_transaction(self.cfg, replies?)? {
+                            Written::Done(redis::Value::Int(0)) => {
+                                // A duplicate: its entry names nothing; removed now rather than weigh on the cap
+                                // until a filing drops it.
+                                let mut entry = String::new();
+                                member(&mut entry);
+                                super::invoke::<i64>(c, &UNHOLD, |call| {
+                                    call.key(k.held()).key(k.stats()).arg(entry);
+                                })?;
+                                return Ok(redis::Value::Int(0));
+                            }
                             Written::Done(done) => return Ok::<_, redis::RedisError>(done),
                             Written::Nothing => {}
                             Written::Half(e) => {
@@ -366,16 +383,16 @@ mod room {
         Half(redis::RedisError),
     }
 
-    /// The replies to a transaction push's MULTI, HSET (or the marker's SET NX), RPUSH[, HMGET], EXEC, with the figure
-    /// noted. A refused MULTI (an ACL without it, a proxy without transactions) let the writes run one by one: their
-    /// replies say the same, and the site's pushes run the script from then on.
+    /// The replies to a transaction push's MULTI, HSET (or the marker's SET NX), RPUSH[, HMGET, LLEN], EXEC, with the
+    /// figure noted. A refused MULTI (an ACL without it, a proxy without transactions) let the writes run one by one:
+    /// their replies say the same, and the site's pushes run the script from then on.
     pub fn after_transaction(cfg: &Config, replies: Vec<redis::Value>) -> redis::RedisResult<Written> {
         let mut replies = replies.into_iter();
-        let (first, inbox, counters) = match replies.next() {
+        let (first, list, counters, other) = match replies.next() {
             Some(redis::Value::ServerError(refused)) => match replies.next() {
                 Some(first @ (redis::Value::Int(_) | redis::Value::Okay | redis::Value::Nil)) => {
                     NO_TRANSACTIONS.with(|n| n.borrow_mut().push((cfg.redis_url.clone(), cfg.key_prefix.clone())));
-                    (first, replies.next(), replies.next())
+                    (first, replies.next(), replies.next(), replies.next())
                 }
                 _ => return Err(refused.into()),
             },
@@ -390,32 +407,31 @@ mod room {
                     return Err((redis::ErrorKind::UnexpectedReturnType, "EXEC answered", format!("{exec:?}")).into());
                 };
                 let mut parts = parts.into_iter();
-                (parts.next().unwrap_or(redis::Value::Nil), parts.next(), parts.next())
+                (parts.next().unwrap_or(redis::Value::Nil), parts.next(), parts.next(), parts.next())
             }
         };
         let taken = matches!(first, redis::Value::Int(_) | redis::Value::Okay);
-        let inbox = match inbox {
+        let list = match list {
             Some(redis::Value::Int(n)) => n,
             Some(redis::Value::ServerError(e)) if taken => return Ok(Written::Half(e.into())),
             other if taken => {
-                return Ok(Written::Half(
-                    (redis::ErrorKind::UnexpectedReturnType, "RPUSH answered", format!("{other:?}")).into(),
-                ))
+                let detail = format!("{other:?}");
+                return Ok(Written::Half((redis::ErrorKind::UnexpectedReturnType, "RPUSH answered", detail).into()));
             }
             _ => return Ok(Written::Done(redis::Value::Int(0))),
         };
-        if let Some(redis::Value::Array(counters)) = counters {
-            observe_counters(cfg, inbox, &counters);
+        if let (Some(redis::Value::Array(counters)), Some(redis::Value::Int(other))) = (counters, other) {
+            observe_counters(cfg, list + other, &counters);
         }
         Ok(Written::Done(redis::Value::Int(if taken { 1 } else { 0 })))
     }
 
-    /// Notes the figure from the inbox's length and HMGET's pushed, acked, lost, dropped.
-    fn observe_counters(cfg: &Config, inbox: i64, counters: &[redis::Value]) {
+    /// Notes the figure from the inbox's and the held list's lengths and HMGET's pushed, acked, lost, dropped.
+    fn observe_counters(cfg: &Config, unfiled: i64, counters: &[redis::Value]) {
         let n = |i: usize| match counters.get(i) {
             Some(redis::Value::BulkString(b)) => std::str::from_utf8(b).ok().and_then(|t| t.parse().ok()).unwrap_or(0),
             _ => 0i64,
         };
-        observe(cfg, n(0) + inbox - n(1) - n(2) - n(3));
+        observe(cfg, n(0) + unfiled - n(1) - n(2) - n(3));
     }
 }

@@ -202,6 +202,8 @@ impl Buffer<'_> {
     pub fn seats_buffered(&self, event_id: i64) -> Result<BufferedIds> {
         check_event(event_id)?;
         let k = self.shard_of_event(event_id);
+        // Filed first: a registration its unique key's marker holds is in the event's data only once filed.
+        self.file_inbox(&k, super::breaker_scope(&k))?;
         let (registered, waitlisted): (Vec<Vec<u8>>, Vec<Vec<u8>>) = self.invoke(&k, &BUFFERED, |call| {
             call.key(k.data(event_id));
         })?;

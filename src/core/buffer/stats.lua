@@ -1,6 +1,6 @@
--- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, inbox, then queue and data of each event
--- the caller declares (every key it reads, declared: see plan.lua). ARGV: scope, sharded flag, a new epoch, then
--- those event ids.
+-- Statistics of one shard. KEYS: ready, oldest, stats, quarantine, epoch, inbox, held, then queue and data of each
+-- event the caller declares (every key it reads, declared: see plan.lua). ARGV: scope, sharded flag, a new epoch,
+-- then those event ids.
 -- Returns {counters (flat hash), events, oldest score or false, quarantined, now ms, epoch, events to declare}.
 -- The epoch names this shard's data: made by the first stats call and gone only with the data (a Redis restart
 -- without persistence, a FLUSHALL), so a caller that sees it change knows buffered registrations may be lost.
@@ -52,9 +52,9 @@ else
   oldest = (least and tonumber(least) < tonumber(bound)) and least or bound
   more = redis.call('ZRANGE', K_OLDEST, 0, (#ARGV > 3 and WALK or 16) - 1)
 end
--- Registrations still in the inbox are pushed (file.lua counts them when it files them).
+-- Registrations still in the inbox or the held list are pushed (file.lua counts them when it files them).
 local counters = redis.call('HGETALL', K_STATS)
-local unfiled = redis.call('LLEN', K_INBOX)
+local unfiled = redis.call('LLEN', K_INBOX) + redis.call('LLEN', K_HELD)
 if unfiled > 0 then
   local at = #counters + 1
   for i = 1, #counters, 2 do

@@ -221,7 +221,7 @@ impl Buffer<'_> {
         // A cluster shard's read trips no breaker (a slow status page must not hold pushes off); a single server's
         // does, as any call: it is the whole buffer.
         let scope_of_read = if self.cfg.shards() > 1 { Scope::Inform } else { Scope::Server };
-        // Filed first, so the events and the oldest registration count what waits in the inbox too.
+        // Filed first, so the events and the oldest registration count what waits in the inbox and held list too.
         self.file_inbox(&keys, scope_of_read)?;
         let mut calls = 0;
         loop {
@@ -231,7 +231,8 @@ impl Buffer<'_> {
                     .key(keys.stats())
                     .key(keys.quarantine())
                     .key(keys.epoch())
-                    .key(keys.inbox());
+                    .key(keys.inbox())
+                    .key(keys.held());
                 for e in &declare {
                     let e: i64 = e.parse().unwrap_or(0);
                     call.key(keys.queue(e)).key(keys.data(e));
