@@ -88,6 +88,10 @@ on_both_topologies!(
     a_held_registration_that_cannot_move_blocks_no_other_event,
     a_vanished_held_registration_is_lost_and_duplicates_leave_nothing,
     a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing,
+    a_plain_push_whose_data_write_is_refused_is_an_error_not_a_duplicate,
+    a_key_filing_cannot_write_stops_the_step_before_it_trims,
+    filing_many_steps_keeps_push_order_across_the_inbox_and_the_held_list,
+    a_refusal_of_a_push_sent_again_is_an_unknown_outcome_with_its_id,
 );
 
 /// Claims and acks until the buffer is empty; returns every registration claimed.
@@ -620,6 +624,81 @@ fn a_transaction_push_whose_inbox_entry_is_refused_leaves_nothing(mut cfg: Confi
         let id = id_of(buffer.push(11, &json!({"n": 3}), Some(b"kim")).unwrap());
         assert_eq!(drain(&buffer).iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [id]);
     }
+}
+
+/// Regression (red team, second pass): a plain push whose HSET was refused inside EXEC (the data key holds another
+/// type) while its RPUSH ran was answered false, as a duplicate; it is an error, and its inbox entry is taken back.
+fn a_plain_push_whose_data_write_is_refused_is_an_error_not_a_duplicate(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 15);
+    let mut c = raw_connection(&cfg);
+    redis::cmd("SET").arg(k.data(15)).arg("not a hash").query::<()>(&mut *c).unwrap();
+    let err = buffer.push(15, &json!({"n": 1}), None).unwrap_err();
+    assert!(err.message.contains("WRONGTYPE"), "{}", err.message);
+    assert!(err.registration_id.is_some());
+    let unfiled: i64 = redis::cmd("LLEN").arg(k.inbox()).query(&mut *c).unwrap();
+    assert_eq!(unfiled, 0, "no entry left naming it");
+    redis::cmd("DEL").arg(k.data(15)).query::<()>(&mut *c).unwrap();
+    let stats = buffer.stats().unwrap();
+    assert_eq!((stats.pending, counter(&stats, "lost"), counter(&stats, "duplicates")), (0, 0, 0));
+}
+
+/// Regression (red team, second pass): with the stats hash of another type, filing trimmed its lists and then failed
+/// on the counters: the held registrations were in no list and their markers blocked their keys for good. Now the
+/// step is refused before it trims, and once the key is fixed everything is flushed once.
+fn a_key_filing_cannot_write_stops_the_step_before_it_trims(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let k = keys_of(&cfg, 16);
+    let mut c = raw_connection(&cfg);
+    let ids: Vec<String> =
+        (0..3u8).map(|n| id_of(buffer.push(16, &json!({"n": n}), Some(&[b'a' + n])).unwrap())).collect();
+    redis::cmd("SET").arg(k.stats()).arg("not a hash").query::<()>(&mut *c).unwrap();
+    assert!(buffer.claim(10, 60).is_err());
+    redis::cmd("DEL").arg(k.stats()).query::<()>(&mut *c).unwrap();
+    assert_eq!(drain(&buffer).into_iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+}
+
+/// Filing takes the heads of both lists (2,000 each a step): a held registration pushed after 3,000 plain ones is
+/// handed out after them, not with the first step.
+fn filing_many_steps_keeps_push_order_across_the_inbox_and_the_held_list(mut cfg: Config) {
+    cfg.max_pending = 0;
+    let buffer = Buffer::new(&cfg);
+    let mut pushed = Vec::new();
+    for n in 0..3000 {
+        pushed.push(id_of(buffer.push(17, &json!({"n": n}), None).unwrap()));
+    }
+    for n in 0..10u8 {
+        pushed.push(id_of(buffer.push(17, &json!({"u": n}), Some(&[b'k', n])).unwrap()));
+    }
+    let mut handed = Vec::new();
+    loop {
+        let batch = buffer.claim(1000, 60).unwrap();
+        if batch.id.is_empty() {
+            break;
+        }
+        buffer.ack(&batch.id).unwrap();
+        handed.extend(batch.registrations.into_iter().map(|r| r.id));
+    }
+    assert_eq!(handed, pushed);
+}
+
+/// A push sent again on a new connection (the pooled one was closed) that the script refuses — here the cap — may
+/// yet see its first attempt arrive late: the answer is a connection error with the id, not the refusal.
+fn a_refusal_of_a_push_sent_again_is_an_unknown_outcome_with_its_id(mut cfg: Config) {
+    if cfg.topology != Topology::Single {
+        return;
+    }
+    cfg.max_pending = 1;
+    let buffer = Buffer::new(&cfg);
+    id_of(buffer.push(18, &json!({"n": 1}), None).unwrap());
+    let mut c = raw_connection(&cfg);
+    redis::cmd("CLIENT").arg("KILL").arg("SKIPME").arg("yes").query::<()>(&mut *c).unwrap();
+    let err = buffer.push(18, &json!({"n": 2}), None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection, "{}", err.message);
+    assert!(err.registration_id.is_some());
+    assert_eq!(buffer.push(18, &json!({"n": 3}), None).unwrap_err().kind, ErrorKind::Capacity, "a first attempt");
 }
 
 fn the_epoch_stays_while_the_data_stays_and_changes_when_it_is_lost(cfg: Config) {

@@ -42,8 +42,17 @@ if ($mode === 'push') {
         }
     }
     $check(count($ledger['accepted']) === 200 && $refused === 20, "this build accepted 200 (100 with unique keys) and refused 20 duplicates ($refused)");
+    $redis = new Redis();
+    $redis->connect('127.0.0.1', $port);
+    $ledger['held'] = $redis->lLen('beside:held');
 } elseif ($mode === 'flush') {
+    $redis = new Redis();
+    $redis->connect('127.0.0.1', $port);
+    $held = $redis->lLen('beside:held');
+    $check($held > 0 && $held === $ledger['held'], "the previous release sees a held list of $held it does not read");
     $drain();
+    $check($redis->lLen('beside:held') === $held, 'and leaves it whole');
+    $check(count($ledger['seen']) === 200 - $held, 'it flushed the rest (' . count($ledger['seen']) . ')');
 } else {
     $drain();
     $seen = [];
@@ -61,7 +70,7 @@ if ($mode === 'push') {
     $check($wrong === [], 'every registration with its event and data (' . count($wrong) . ' differ)');
     $stats = reg_buffer_stats();
     $check($stats['pending'] === 0 && $stats['lost'] === 0, "nothing left or lost (pending {$stats['pending']}, lost {$stats['lost']})");
-    $check(reg_buffer_push(1, ['late' => true], 'a0@example.test') === false, 'a key the previous release flushed is still taken');
+    $check(reg_buffer_push(3, ['late' => true], 'a2@example.test') === false, 'a key whose registration was held is still taken');
     echo $failures ? "beside: $failures check(s) failed\n" : "beside: passed\n";
 }
 file_put_contents($ledgerFile, json_encode($ledger));

@@ -32,7 +32,8 @@ local function held_by(e, id, digest)
   return {marker, ttl, entry}
 end
 -- The heads of the inbox and the held list, merged in push order (by time, then id; each list's own order kept):
--- {entry, its list}.
+-- {entry, its list}. Where one list's head was cut at `max`, the merge stops at its end: what follows it in that
+-- list may come before the other's next entry.
 local function heads(max)
   local a, b = redis.call('LRANGE', K_INBOX, 0, max - 1), redis.call('LRANGE', K_HELD, 0, max - 1)
   local merged, i, j = {}, 1, 1
@@ -41,6 +42,7 @@ local function heads(max)
     return id and tonumber(score), id
   end
   while i <= #a or j <= #b do
+    if (i > #a and #a == max) or (j > #b and #b == max) then break end
     local take_a = j > #b
     if not take_a and i <= #a then
       local sa, ia = key(a[i])
@@ -56,6 +58,14 @@ local function heads(max)
     end
   end
   return merged
+end
+-- The error that refuses the step before anything is trimmed when a key filing writes outside its per-event pcall
+-- holds another type (written by something else), or cannot be read: the lists stay as they are until it is fixed.
+local function check_types()
+  for _, read in ipairs({{'HLEN', K_STATS}, {'ZCARD', K_READY}, {'ZCARD', K_OLDEST}}) do
+    local ok, err = pcall(redis.call, read[1], read[2])
+    if not ok then return err end
+  end
 end
 local function file_inbox(max, queue_of)
   local order, ids, raw, held, least = {}, {}, {}, {}, {}
@@ -89,6 +99,8 @@ local function file_inbox(max, queue_of)
   end
   local all = taken[K_INBOX] + taken[K_HELD]
   if all == 0 then return 0, redis.call('LLEN', K_INBOX) + redis.call('LLEN', K_HELD) end
+  local refused = check_types()
+  if refused then error(refused) end
   -- Trimmed and counted before anything is written: were a later write refused (an ACL without a command), the
   -- script stops with nothing filed twice. A duplicate's entry and a first attempt's late one were never pushed;
   -- a lost one was (and is counted lost).

@@ -183,21 +183,27 @@ impl Buffer<'_> {
                                 let mut entry = String::new();
                                 member(&mut entry);
                                 super::invoke::<i64>(c, &UNHOLD, |call| {
-                                    call.key(k.held()).key(k.stats()).arg(entry);
+                                    call.key(k.held()).key(k.stats()).arg(entry).arg(1);
                                 })?;
                                 return Ok(redis::Value::Int(0));
                             }
                             Written::Done(done) => return Ok::<_, redis::RedisError>(done),
                             Written::Nothing => {}
-                            Written::Half(e) => {
-                                // Its data (or its marker) was written but the inbox refused to name it: removed, so
-                                // that nothing unnamed outlives an error. Were the removal's connection to drop, the
-                                // push must not be sent again (the script would find its marker and answer buffered):
-                                // its error is one that is not retried.
+                            Written::Half(e, entry_written) => {
+                                // One of the two writes was refused: the other is taken back, so that nothing
+                                // half-written outlives the error. Were the removal's connection to drop, the push must
+                                // not be sent again (the script would find its marker and answer buffered): its error
+                                // is one that is not retried.
                                 let mut undo = redis::Cmd::new();
-                                match unique_key {
-                                    None => undo.arg("HDEL").arg(k.data(event_id)).arg(&id),
-                                    Some(key) => undo.arg("DEL").arg(k.unique_marker(event_id, key)),
+                                match (entry_written, unique_key) {
+                                    (true, _) => {
+                                        let mut entry = String::new();
+                                        member(&mut entry);
+                                        let named_in = if unique_key.is_some() { k.held() } else { k.inbox() };
+                                        undo.arg("LREM").arg(named_in).arg(-1).arg(entry)
+                                    }
+                                    (false, None) => undo.arg("HDEL").arg(k.data(event_id)).arg(&id),
+                                    (false, Some(key)) => undo.arg("DEL").arg(k.unique_marker(event_id, key)),
                                 };
                                 if let Err(u) = undo.query::<()>(c) {
                                     let detail = format!("{e}; removing what it wrote failed: {u}");
@@ -247,6 +253,15 @@ impl Buffer<'_> {
                     None => p.arg(b"").arg(b""),
                 };
                 let reply = c.eval_packed(&PUSH, p)?;
+                if let (true, Some(_), redis::Value::Int(0)) = (fast && attempt > 1, unique_key, &reply) {
+                    // A duplicate whose first attempt, a transaction, may have named an entry: removed, uncounted
+                    // (the script counted it).
+                    let mut entry = String::new();
+                    push_inbox_member(&mut entry, event_id, &id, micros / 1000, unique_key);
+                    super::invoke::<i64>(c, &UNHOLD, |call| {
+                        call.key(k.held()).key(k.stats()).arg(entry).arg(0);
+                    })?;
+                }
                 // {1, buffered now}: a push under a cap tells how much room is left.
                 Ok(match reply {
                     redis::Value::Array(parts) if seats.is_none() && parts.first() == Some(&redis::Value::Int(1)) => {
@@ -271,6 +286,18 @@ impl Buffer<'_> {
             Ok((reply, shortfall))
         })
         .map_err(|e| e.with_registration_id(&id))?;
+        // A push sent again on a new connection whose first attempt was not found may still see that attempt arrive
+        // (delayed on the way): a refusal now would not stop it. The answer is the broken connection's, with the id
+        // (the caller stores it under that id, once).
+        let refused = matches!(&reply, redis::Value::Int(-1 | -2 | -6))
+            || matches!(&reply, redis::Value::Array(parts) if matches!(parts.first(), Some(redis::Value::Int(-3 | -5))));
+        if attempt > 1 && refused {
+            return Err(Error::connection(format!(
+                "the connection to Redis broke while pushing, and the push sent again was refused ({reply:?}): the \
+                 first attempt may still arrive; store the registration under its id"
+            ))
+            .with_registration_id(&id));
+        }
         if let Some(e) = shortfall {
             // The next pushes to this shard would wait out WAIT's timeout too: they fail at once for a while.
             self.hold_off_short_of_replicas(k, &e);
@@ -374,13 +401,14 @@ mod room {
 
     /// What a transaction push's replies say was written.
     pub enum Written {
-        /// Buffered (1) or a duplicate (0: the marker was held; its inbox entry names nothing, filing drops it).
+        /// Buffered (1) or a duplicate (0: the marker was held; its entry in the held list names nothing).
         Done(redis::Value),
         /// EXEC discarded the transaction (a command refused while queued, EXEC itself refused): nothing was written,
         /// the caller runs the script.
         Nothing,
-        /// The data or the marker was written but the inbox refused its entry: the caller removes it.
-        Half(redis::RedisError),
+        /// One write was refused: the caller takes the other back — the list's entry (true), or the data or the
+        /// marker (false).
+        Half(redis::RedisError, bool),
     }
 
     /// The replies to a transaction push's MULTI, HSET (or the marker's SET NX), RPUSH[, HMGET, LLEN], EXEC, with the
@@ -410,20 +438,34 @@ mod room {
                 (parts.next().unwrap_or(redis::Value::Nil), parts.next(), parts.next(), parts.next())
             }
         };
-        let taken = matches!(first, redis::Value::Int(_) | redis::Value::Okay);
-        let list = match list {
-            Some(redis::Value::Int(n)) => n,
-            Some(redis::Value::ServerError(e)) if taken => return Ok(Written::Half(e.into())),
-            other if taken => {
-                let detail = format!("{other:?}");
-                return Ok(Written::Half((redis::ErrorKind::UnexpectedReturnType, "RPUSH answered", detail).into()));
-            }
-            _ => return Ok(Written::Done(redis::Value::Int(0))),
+        let named = match list {
+            Some(redis::Value::Int(n)) => Ok(n),
+            Some(redis::Value::ServerError(e)) => Err(e.into()),
+            other => Err((redis::ErrorKind::UnexpectedReturnType, "RPUSH answered", format!("{other:?}")).into()),
+        };
+        let list = match (first, named) {
+            (redis::Value::Int(_) | redis::Value::Okay, Ok(n)) => n,
+            (redis::Value::Int(_) | redis::Value::Okay, Err(e)) => return Ok(Written::Half(e, false)),
+            // SET NX found the key taken: a duplicate (whatever became of its entry).
+            (redis::Value::Nil, _) => return Ok(Written::Done(redis::Value::Int(0))),
+            (first, Ok(_)) => return Ok(Written::Half(refusal(first), true)),
+            (first, Err(_)) => return Err(refusal(first)),
         };
         if let (Some(redis::Value::Array(counters)), Some(redis::Value::Int(other))) = (counters, other) {
             observe_counters(cfg, list + other, &counters);
         }
-        Ok(Written::Done(redis::Value::Int(if taken { 1 } else { 0 })))
+        Ok(Written::Done(redis::Value::Int(1)))
+    }
+
+    /// The error a refused first write (HSET, SET NX) answered.
+    fn refusal(reply: redis::Value) -> redis::RedisError {
+        match reply {
+            redis::Value::ServerError(e) => e.into(),
+            other => {
+                (redis::ErrorKind::UnexpectedReturnType, "the transaction's first write answered", format!("{other:?}"))
+                    .into()
+            }
+        }
     }
 
     /// Notes the figure from the inbox's and the held list's lengths and HMGET's pushed, acked, lost, dropped.
