@@ -16,44 +16,48 @@ local function inbox_entry(m)
   if e and (#e < 19 or (#e == 19 and e <= '9223372036854775807')) and #score <= 15 then return e, id, score, digest end
   return nil
 end
--- What a held list's entry names: {marker, ttl, entry} when its marker holds this registration (codec.rs's
--- write_held), else how to count it: 'duplicate' (the marker holds another registration, or is a key of another
--- type: the push's SET NX found it taken and answered duplicate), 'lost' (the marker is gone: evicted, or the
--- holder's TTL ran out since), 'again' (it names this id: the registration was buffered by a push sent again on a
--- new connection, which wrote its own entry; this one, the first attempt's, arrived after it).
-local function held_by(e, id, digest)
-  local marker = k_marker(e, digest)
-  local ok, v = pcall(redis.call, 'GET', marker)
-  if not ok then return 'duplicate' end
-  if not v then return 'lost' end
+-- What a held list's entry names, from its marker's value `v` (read with the step's other markers by MGET): {ttl,
+-- entry} when the marker holds this registration (codec.rs's write_held), else how to count it: 'duplicate' (the
+-- marker holds another registration, or is a key of another type: the push's SET NX found it taken and answered
+-- duplicate), 'lost' (the marker is gone: evicted, or the holder's TTL ran out since), 'again' (it names this id:
+-- the registration was buffered by a push sent again on a new connection, which wrote its own entry; this one, the
+-- first attempt's, arrived after it).
+local function held_by(marker, id, v)
+  if not v then
+    -- MGET reads a key of another type as missing.
+    return pcall(redis.call, 'GET', marker) and 'lost' or 'duplicate'
+  end
   if v == id then return 'again' end
   local holder, ttl, entry = held_parts(v)
   if holder ~= id then return 'duplicate' end
-  return {marker, ttl, entry}
+  return {ttl, entry}
 end
--- The heads of the inbox and the held list, merged in push order (by time, then id; each list's own order kept):
--- {entry, its list}. Where one list's head was cut at `max`, the merge stops at its end: what follows it in that
--- list may come before the other's next entry.
+-- The heads of the inbox and the held list, merged in push order (by time, then id; each list's own order kept),
+-- each entry read once: {entry, its list, event, id, ms, digest} (event nil for an entry reg_buffer did not write).
+-- Where one list's head was cut at `max`, the merge stops at its end: what follows it in that list may come before
+-- the other's next entry.
 local function heads(max)
-  local a, b = redis.call('LRANGE', K_INBOX, 0, max - 1), redis.call('LRANGE', K_HELD, 0, max - 1)
-  local merged, i, j = {}, 1, 1
-  local function key(m)
-    local _, id, score = inbox_entry(m)
-    return id and tonumber(score), id
+  local function read(list)
+    local parsed = {}
+    for n, m in ipairs(redis.call('LRANGE', list, 0, max - 1)) do
+      local e, id, score, digest = inbox_entry(m)
+      parsed[n] = {m, list, e, id, score and tonumber(score), digest}
+    end
+    return parsed
   end
+  local a, b = read(K_INBOX), read(K_HELD)
+  if #b == 0 then return a end
+  if #a == 0 then return b end
+  local merged, i, j = {}, 1, 1
   while i <= #a or j <= #b do
     if (i > #a and #a == max) or (j > #b and #b == max) then break end
-    local take_a = j > #b
-    if not take_a and i <= #a then
-      local sa, ia = key(a[i])
-      local sb, ib = key(b[j])
-      take_a = not sa or (sb and (sa < sb or (sa == sb and ia <= ib)))
-    end
+    local x, y = a[i], b[j]
+    local take_a = not y or (x and (not x[3] or (y[3] and (x[5] < y[5] or (x[5] == y[5] and x[4] <= y[4])))))
     if take_a then
-      merged[#merged + 1] = {a[i], K_INBOX}
+      merged[#merged + 1] = x
       i = i + 1
     else
-      merged[#merged + 1] = {b[j], K_HELD}
+      merged[#merged + 1] = y
       j = j + 1
     end
   end
@@ -71,14 +75,26 @@ local function file_inbox(max, queue_of)
   local order, ids, raw, held, least = {}, {}, {}, {}, {}
   local taken, filed, dropped = {[K_INBOX] = 0, [K_HELD] = 0}, 0, 0
   local count = {duplicate = 0, lost = 0, again = 0}
+  -- The entries of declared events (up to the first that is not), and the values of their markers, in one MGET.
+  local step, markers, values = {}, {}, {}
   for _, head in ipairs(heads(max)) do
+    if head[3] and not queue_of(head[3]) then break end
+    step[#step + 1] = head
+    if head[3] and head[6] then
+      markers[#markers + 1] = k_marker(head[3], head[6])
+      head[7] = #markers
+    end
+  end
+  for from = 1, #markers, 1000 do
+    local got = redis.call('MGET', unpack(markers, from, math.min(from + 999, #markers)))
+    for x = 1, #got do values[from + x - 1] = got[x] end
+  end
+  for _, head in ipairs(step) do
     -- `<event>:<id>:<ms>[:u<digest>]` (keys.rs's push_inbox_member). One that is not (reg_buffer never writes it) is
     -- dropped, counted pushed and dropped (stats counted it pushed while it waited), rather than block the list.
-    local m, list = head[1], head[2]
-    local e, id, score, digest = inbox_entry(m)
-    if e and not queue_of(e) then break end
+    local list, e, id, score = head[2], head[3], head[4], head[5]
     taken[list] = taken[list] + 1
-    local move = e and digest and held_by(e, id, digest)
+    local move = head[7] and held_by(markers[head[7]], id, values[head[7]])
     if type(move) == 'string' then
       count[move] = count[move] + 1
     elseif e then
@@ -91,8 +107,8 @@ local function file_inbox(max, queue_of)
       end
       list_ids[#list_ids + 1] = id
       raw[e][#list_ids] = head
-      held[e][#list_ids] = move or false
-      if tonumber(score) < tonumber(least[e]) then least[e] = score end
+      held[e][#list_ids] = move and {markers[head[7]], move[1], move[2]} or false
+      if score < least[e] then least[e] = score end
     else
       dropped = dropped + 1
     end
@@ -117,13 +133,20 @@ local function file_inbox(max, queue_of)
   for _, e in ipairs(order) do
     local queue, list_ids, moves, moved, done = queue_of(e), ids[e], held[e], 0, 0
     local ok = pcall(function()
-      -- A held registration moves into the event's data, its marker keeping only its id, now with its TTL.
+      -- Held registrations move into the event's data (one HSET), each marker keeping only its id, now with its TTL.
+      local fields = {}
+      for i = 1, #list_ids do
+        if moves[i] then
+          fields[#fields + 1] = list_ids[i]
+          fields[#fields + 1] = moves[i][3]
+        end
+      end
+      for from = 1, #fields, 1000 do
+        redis.call('HSET', k_data(e), unpack(fields, from, math.min(from + 999, #fields)))
+      end
       for i = 1, #list_ids do
         local move = moves[i]
-        if move then
-          redis.call('HSET', k_data(e), list_ids[i], move[3])
-          redis.call('SET', move[1], list_ids[i], 'EX', move[2])
-        end
+        if move then redis.call('SET', move[1], list_ids[i], 'EX', move[2]) end
         moved = i
       end
       for from = 1, #list_ids, 500 do
@@ -136,20 +159,19 @@ local function file_inbox(max, queue_of)
       -- An event not ready yet has waited since its oldest registration was pushed (no later than now, whatever the
       -- pushing host's clock said): it goes among the events served since, on the claims' µs scale. NX keeps the
       -- place of one already ready.
-      redis.call('ZADD', K_READY, 'NX', string.format('%d', math.min(tonumber(least[e]) * 1000, now_us)), e)
-      redis.call('ZADD', K_OLDEST, 'LT', least[e], e)
+      redis.call('ZADD', K_READY, 'NX', string.format('%d', math.min(least[e] * 1000, now_us)), e)
+      redis.call('ZADD', K_OLDEST, 'LT', string.format('%d', least[e]), e)
     end
     if not ok then
       -- A write was refused (a key of another type written where the event's data or queue goes): what was not
       -- queued goes back, not counted, and the rest of the shard is filed. One already moved out of its marker
       -- goes back as an inbox entry (its data is where a plain push puts it); one not moved, to its own list.
       for i = done + 1, #list_ids do
-        local m, list = raw[e][i][1], raw[e][i][2]
+        local head = raw[e][i]
         if moves[i] and i <= moved then
-          local _, _, score = inbox_entry(m)
-          redis.call('RPUSH', K_INBOX, e .. ':' .. list_ids[i] .. ':' .. score)
+          redis.call('RPUSH', K_INBOX, e .. ':' .. list_ids[i] .. ':' .. string.format('%d', head[5]))
         else
-          redis.call('RPUSH', list, m)
+          redis.call('RPUSH', head[2], head[1])
         end
       end
       redis.call('HINCRBY', K_STATS, 'pushed', done - #list_ids)
