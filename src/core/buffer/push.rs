@@ -286,18 +286,6 @@ impl Buffer<'_> {
             Ok((reply, shortfall))
         })
         .map_err(|e| e.with_registration_id(&id))?;
-        // A push sent again on a new connection whose first attempt was not found may still see that attempt arrive
-        // (delayed on the way): a refusal now would not stop it. The answer is the broken connection's, with the id
-        // (the caller stores it under that id, once).
-        let refused = matches!(&reply, redis::Value::Int(-1 | -2 | -6))
-            || matches!(&reply, redis::Value::Array(parts) if matches!(parts.first(), Some(redis::Value::Int(-3 | -5))));
-        if attempt > 1 && refused {
-            return Err(Error::connection(format!(
-                "the connection to Redis broke while pushing, and the push sent again was refused ({reply:?}): the \
-                 first attempt may still arrive; store the registration under its id"
-            ))
-            .with_registration_id(&id));
-        }
         if let Some(e) = shortfall {
             // The next pushes to this shard would wait out WAIT's timeout too: they fail at once for a while.
             self.hold_off_short_of_replicas(k, &e);
