@@ -2,8 +2,8 @@
 //! and stats file it: file.rs). A push with a limit or seats runs push.lua (rate.lua and seats.lua before it),
 //! counted against them in the same step; any other on a single server is a MULTI of HSET and RPUSH (with the cap's
 //! counters read in it), the cost of a peer queue's push. With a unique key the HSET is the marker's SET NX, the
-//! marker holding the registration until filing moves it (filing.lua): its reply tells a duplicate, whose inbox
-//! entry then names nothing and is dropped. The hot path: the command is
+//! marker holding the registration until filing moves it (filing.lua), and the RPUSH names it in the held list: SET
+//! NX's reply tells a duplicate, whose held entry the push then removes (unhold.lua). The hot path: the command is
 //! written straight into a packed buffer (no prelude, every key in KEYS) instead of going through `invoke`.
 use once_cell::sync::Lazy;
 use redis::Script;
@@ -143,13 +143,18 @@ impl Buffer<'_> {
         let (reply, shortfall): (redis::Value, Option<Error>) = with_connection_for(self.cfg, breaker_scope(k), |c| {
             attempt += 1;
             let reply = with_packed(|p| {
+                let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000, unique_key);
+                let entry_of = || {
+                    let mut m = String::new();
+                    member(&mut m);
+                    m
+                };
                 let entry = |e: &mut Vec<u8>| {
                     codec::write_header(e, micros, unique_key);
                     e.extend_from_slice(json);
                 };
                 // A push sent again on a new connection runs the script, which tells whether the first got through.
                 if fast && attempt == 1 {
-                    let member = |m: &mut String| push_inbox_member(m, event_id, &id, micros / 1000, unique_key);
                     // A held registration is named in a list of its own: a build from before it would drop its entry.
                     let (list, other) = match unique_key {
                         None => (EventKey::Inbox, EventKey::Held),
@@ -180,11 +185,7 @@ impl Buffer<'_> {
                             Written::Done(redis::Value::Int(0)) => {
                                 // A duplicate: its entry names nothing; removed now rather than weigh on the cap
                                 // until a filing drops it.
-                                let mut entry = String::new();
-                                member(&mut entry);
-                                super::invoke::<i64>(c, &UNHOLD, |call| {
-                                    call.key(k.held()).key(k.stats()).arg(entry).arg(1);
-                                })?;
+                                unhold(c, k, &entry_of(), true)?;
                                 return Ok(redis::Value::Int(0));
                             }
                             Written::Done(done) => return Ok::<_, redis::RedisError>(done),
@@ -197,10 +198,9 @@ impl Buffer<'_> {
                                 let mut undo = redis::Cmd::new();
                                 match (entry_written, unique_key) {
                                     (true, _) => {
-                                        let mut entry = String::new();
-                                        member(&mut entry);
-                                        let named_in = if unique_key.is_some() { k.held() } else { k.inbox() };
-                                        undo.arg("LREM").arg(named_in).arg(-1).arg(entry)
+                                        let mut named_in = String::new();
+                                        k.push_key(&mut named_in, event_id, list);
+                                        undo.arg("LREM").arg(named_in).arg(-1).arg(entry_of())
                                     }
                                     (false, None) => undo.arg("HDEL").arg(k.data(event_id)).arg(&id),
                                     (false, Some(key)) => undo.arg("DEL").arg(k.unique_marker(event_id, key)),
@@ -256,11 +256,7 @@ impl Buffer<'_> {
                 if let (true, Some(_), redis::Value::Int(0)) = (fast && attempt > 1, unique_key, &reply) {
                     // A duplicate whose first attempt, a transaction, may have named an entry: removed, uncounted
                     // (the script counted it).
-                    let mut entry = String::new();
-                    push_inbox_member(&mut entry, event_id, &id, micros / 1000, unique_key);
-                    super::invoke::<i64>(c, &UNHOLD, |call| {
-                        call.key(k.held()).key(k.stats()).arg(entry).arg(0);
-                    })?;
+                    unhold(c, k, &entry_of(), false)?;
                 }
                 // {1, buffered now}: a push under a cap tells how much room is left.
                 Ok(match reply {
@@ -341,6 +337,19 @@ impl Buffer<'_> {
             other => Err(Error::server(format!("push.lua answered {other:?}")).with_registration_id(&id)),
         }
     }
+}
+
+/// Removes a duplicate's entry from the held list (unhold.lua), counting the duplicate when `count`.
+fn unhold(
+    c: &mut crate::core::pool::Link,
+    k: &crate::core::keys::Keys,
+    entry: &str,
+    count: bool,
+) -> redis::RedisResult<()> {
+    super::invoke::<i64>(c, &UNHOLD, |call| {
+        call.key(k.held()).key(k.stats()).arg(entry).arg(u8::from(count));
+    })
+    .map(drop)
 }
 
 /// How full the buffer was when this process last pushed, for `reg_buffer.max_pending`: the cap is checked inside
